@@ -1,0 +1,603 @@
+/* libmctx: a portable multicast sender core.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * One header, opaque handles, no global state. Every function that can fail
+ * returns an int: MCTX_OK (0) or a negative mctx_code. Functions that can fail
+ * for a reason worth explaining also take an optional `mctx_error *` that, when
+ * not NULL, receives the code, the errno of the failing system call (if any)
+ * and a message naming the offending value, e.g.
+ * "group 10.1.2.3 is not a multicast address".
+ *
+ * The semantics follow the Rust crate mctx-core (see docs/design-decisions.md
+ * for where and why we differ).
+ */
+#ifndef MCTX_H
+#define MCTX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  if defined(MCTX_BUILDING_LIBRARY)
+#    define MCTX_API __declspec(dllexport)
+#  else
+#    define MCTX_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define MCTX_API __attribute__((visibility("default")))
+#else
+#  define MCTX_API
+#endif
+
+#define MCTX_VERSION_MAJOR 0
+#define MCTX_VERSION_MINOR 1
+#define MCTX_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------------ */
+/* Results and errors                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Result codes. 0 is success; every failure is negative and has exactly one
+ * meaning. The order of the config codes is mctx-core's validation order. */
+typedef enum mctx_code {
+  MCTX_OK = 0,
+
+  /* Generic */
+  MCTX_E_INVALID_ARGUMENT = -1,     /* NULL pointer, unparsable string, ... */
+  MCTX_E_NO_MEMORY = -2,
+
+  /* Publication config validation (mctx_config_validate), in this order */
+  MCTX_E_INVALID_DESTINATION_PORT = -10,
+  MCTX_E_INVALID_MULTICAST_GROUP = -11,
+  MCTX_E_INVALID_SOURCE_PORT = -12,
+  MCTX_E_INVALID_SOURCE_ADDRESS = -13,
+  MCTX_E_SOURCE_ADDRESS_FAMILY_MISMATCH = -14,
+  MCTX_E_INVALID_INTERFACE_ADDRESS = -15,
+  MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH = -16,
+  MCTX_E_INVALID_IPV6_INTERFACE_INDEX = -17,
+  MCTX_E_INVALID_INTERFACE_NAME = -18,      /* ours: empty or too long */
+
+  /* Resolution at publication creation */
+  MCTX_E_INTERFACE_NOT_FOUND = -20,         /* ours: name/index does not exist */
+  MCTX_E_INTERFACE_DISCOVERY_FAILED = -21,  /* address not local, ambiguous, ... */
+  MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH = -22,
+  MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE = -23,
+
+  /* Context */
+  MCTX_E_DUPLICATE_PUBLICATION = -30,
+  MCTX_E_PUBLICATION_NOT_FOUND = -31,
+
+  /* Operating system (mctx_error.sys_errno holds errno) */
+  MCTX_E_SOCKET_CREATE_FAILED = -40,
+  MCTX_E_SOCKET_OPTION_FAILED = -41,
+  MCTX_E_SOCKET_BIND_FAILED = -42,
+  MCTX_E_SOCKET_CONNECT_FAILED = -43,
+  MCTX_E_SOCKET_LOCAL_ADDR_FAILED = -44,
+  MCTX_E_SEND_FAILED = -45,
+  MCTX_E_WOULD_BLOCK = -46,  /* the socket buffer is full; nothing was queued */
+
+  /* Caller-provided sockets */
+  MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH = -50,
+  MCTX_E_EXISTING_SOCKET_PORT_MISMATCH = -51,
+  MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH = -52,
+
+  /* Raw IP datagrams */
+  MCTX_E_RAW_INTERFACE_REQUIRED = -60,
+  MCTX_E_INVALID_RAW_BIND_ADDRESS = -61,
+  MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH = -62,
+  MCTX_E_RAW_PERMISSION_DENIED = -63,       /* ours: CAP_NET_RAW missing */
+  MCTX_E_RAW_SOCKET_CREATE_FAILED = -64,
+  MCTX_E_RAW_SOCKET_BIND_FAILED = -65,
+  MCTX_E_RAW_SEND_FAILED = -66,
+  MCTX_E_INVALID_RAW_DATAGRAM = -67,
+  MCTX_E_INVALID_RAW_MULTICAST_DESTINATION = -68,
+  MCTX_E_RAW_UNSUPPORTED_LINK_TYPE = -69,
+  MCTX_E_RAW_UNSUPPORTED = -70
+} mctx_code;
+
+#define MCTX_ERROR_MESSAGE_MAX 256
+
+/* Details of a failure. Filled by any function taking one, when not NULL. */
+typedef struct mctx_error {
+  int code;       /* an mctx_code; MCTX_OK when the call succeeded */
+  int sys_errno;  /* errno of the failing system call, 0 if none */
+  char message[MCTX_ERROR_MESSAGE_MAX]; /* names the bad value; "" when OK */
+} mctx_error;
+
+/* A short, static, generic description of a code ("interface not found").
+ * Never NULL; unknown codes give "unknown error". */
+MCTX_API const char *mctx_strerror(int code);
+
+/* The symbolic name of a code ("MCTX_E_INTERFACE_NOT_FOUND"). Never NULL. */
+MCTX_API const char *mctx_code_name(int code);
+
+/* ------------------------------------------------------------------------ */
+/* Addresses                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef enum mctx_family {
+  MCTX_FAMILY_UNSPEC = 0, /* "not set" */
+  MCTX_FAMILY_IPV4 = 4,
+  MCTX_FAMILY_IPV6 = 6
+} mctx_family;
+
+/* An IP address. IPv4 uses bytes[0..3] in network order; IPv6 all 16.
+ * scope_id is the IPv6 zone (interface index), 0 when none. */
+typedef struct mctx_ip {
+  mctx_family family;
+  uint8_t bytes[16];
+  uint32_t scope_id;
+} mctx_ip;
+
+/* An IP address and a UDP port (host byte order). */
+typedef struct mctx_endpoint {
+  mctx_ip ip;
+  uint16_t port;
+} mctx_endpoint;
+
+/* Longest text form, scope and port included: "[v6%name]:65535" + NUL. */
+#define MCTX_IP_STRLEN 64
+#define MCTX_ENDPOINT_STRLEN 80
+
+/* Parses "10.0.0.1", "ff3e::1", "fe80::1%eth0" or "fe80::1%7". A scope is only
+ * accepted on IPv6; a named scope must be an existing interface.
+ * Returns MCTX_E_INVALID_ARGUMENT (or MCTX_E_INTERFACE_NOT_FOUND for an
+ * unknown scope name) with a message quoting the text. */
+MCTX_API int mctx_ip_parse(const char *text, mctx_ip *out, mctx_error *err);
+
+/* Parses "10.0.0.1:5000", "[ff3e::1]:5000" or "[fe80::1%eth0]:5000".
+ * Port 0 is accepted here (validation decides). */
+MCTX_API int mctx_endpoint_parse(const char *text, mctx_endpoint *out,
+                                 mctx_error *err);
+
+/* Formats into buf (at least MCTX_IP_STRLEN / MCTX_ENDPOINT_STRLEN bytes).
+ * IPv6 scope ids are printed numerically ("fe80::1%7"); an endpoint with an
+ * IPv6 address is bracketed ("[ff31::1%1]:5000"). Returns buf. An UNSPEC
+ * address formats as "unspecified". */
+MCTX_API char *mctx_ip_format(const mctx_ip *ip, char *buf, size_t size);
+MCTX_API char *mctx_endpoint_format(const mctx_endpoint *ep, char *buf,
+                                    size_t size);
+
+MCTX_API bool mctx_ip_equal(const mctx_ip *a, const mctx_ip *b); /* incl. scope */
+MCTX_API bool mctx_ip_is_multicast(const mctx_ip *ip);
+MCTX_API bool mctx_ip_is_unspecified(const mctx_ip *ip);
+MCTX_API bool mctx_ip_is_link_local_unicast(const mctx_ip *ip); /* fe80::/10 */
+
+/* SSM ranges: IPv4 232.0.0.0/8; IPv6 ff3x::/32 (flags nibble 3 and bytes 2
+ * and 3 zero, as mctx-core >= 0.2.4). */
+MCTX_API bool mctx_ipv4_is_ssm_group(const mctx_ip *ip);
+MCTX_API bool mctx_ipv6_is_ssm_group(const mctx_ip *ip);
+MCTX_API bool mctx_ip_is_ssm_group(const mctx_ip *ip);
+
+/* IPv6 multicast scope: the low nibble of byte 1 (1 interface-local,
+ * 2 link-local, 3 realm, 4 admin, 5 site, 8 organization, 14 global).
+ * Returns -1 when ip is not an IPv6 multicast address. */
+MCTX_API int mctx_ipv6_multicast_scope(const mctx_ip *ip);
+
+/* ------------------------------------------------------------------------ */
+/* Outgoing interface                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef enum mctx_interface_kind {
+  MCTX_INTERFACE_NONE = 0,    /* let the routing table decide */
+  MCTX_INTERFACE_ADDRESS,     /* a local IPv4 or IPv6 address */
+  MCTX_INTERFACE_INDEX,       /* an interface index (> 0) */
+  MCTX_INTERFACE_NAME         /* an interface name ("eth0") */
+} mctx_interface_kind;
+
+#define MCTX_INTERFACE_NAME_MAX 16 /* IFNAMSIZ, NUL included */
+
+typedef struct mctx_interface {
+  mctx_interface_kind kind;
+  mctx_ip address;                     /* MCTX_INTERFACE_ADDRESS */
+  uint32_t index;                      /* MCTX_INTERFACE_INDEX */
+  char name[MCTX_INTERFACE_NAME_MAX];  /* MCTX_INTERFACE_NAME */
+} mctx_interface;
+
+/* Parses an interface given as an address ("10.0.0.1", "fe80::1%eth0"), a
+ * decimal index ("7") or a name ("eth0"). Only the syntax is checked here:
+ * whether the interface exists is checked when a publication is created. */
+MCTX_API int mctx_interface_parse(const char *text, mctx_interface *out,
+                                  mctx_error *err);
+
+/* Formats as the address, the index or the name; "default" for NONE. */
+MCTX_API char *mctx_interface_format(const mctx_interface *itf, char *buf,
+                                     size_t size);
+
+/* Resolves an interface name to its index. MCTX_E_INTERFACE_NOT_FOUND when
+ * there is no such interface. */
+MCTX_API int mctx_interface_name_to_index(const char *name, uint32_t *index,
+                                          mctx_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Publication config                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct mctx_publication_config {
+  mctx_ip group;              /* IPv4 or IPv6 multicast group */
+  uint16_t dst_port;          /* destination UDP port, 1..65535 */
+  mctx_ip source_addr;        /* exact local source; UNSPEC = not set */
+  bool has_source_port;       /* bind a fixed source port */
+  uint16_t source_port;       /* 1..65535 when has_source_port */
+  mctx_interface interface;   /* outgoing interface; NONE = routing decides */
+  uint32_t ttl;               /* IPv4 TTL / IPv6 hop limit; default 1 */
+  bool loopback;              /* IP(V6)_MULTICAST_LOOP; default true */
+
+  /* Ours, beyond mctx-core. Defaults keep the kernel's behaviour except
+   * report_local_drops, which makes drops at the local queue visible. */
+  int dscp;                   /* 0..63, -1 (default) = leave as is */
+  int send_buffer_size;       /* SO_SNDBUF bytes, 0 (default) = leave */
+  bool report_local_drops;    /* IP_RECVERR/IPV6_RECVERR; default true:
+                                 qdisc drops come back as ENOBUFS */
+} mctx_publication_config;
+
+/* Fills defaults: no group, port 0, no source, no interface, ttl 1,
+ * loopback on, dscp -1, send_buffer_size 0, report_local_drops on. */
+MCTX_API void mctx_config_init(mctx_publication_config *cfg);
+
+/* Convenience: init + group and port parsed/set. */
+MCTX_API int mctx_config_init_group(mctx_publication_config *cfg,
+                                    const char *group, uint16_t dst_port,
+                                    mctx_error *err);
+
+/* Applies mctx-core's with_bind_addr: sets source_addr and source_port from
+ * ep (port 0 sets has_source_port with 0, which validation then refuses); an
+ * IPv6 endpoint with a scope id also sets the interface to that index. */
+MCTX_API void mctx_config_set_bind(mctx_publication_config *cfg,
+                                   const mctx_endpoint *ep);
+
+/* Checks the config without touching the system, in mctx-core's order:
+ * destination port, group, source port, source address (and its family),
+ * interface (address, family, index, name syntax). */
+MCTX_API int mctx_config_validate(const mctx_publication_config *cfg,
+                                  mctx_error *err);
+
+/* True when every field is equal (duplicate detection). */
+MCTX_API bool mctx_config_equal(const mctx_publication_config *a,
+                                const mctx_publication_config *b);
+
+/* ------------------------------------------------------------------------ */
+/* Publications                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct mctx_publication mctx_publication;
+typedef uint64_t mctx_publication_id;
+
+/* One buffer of a datagram. Same layout as struct iovec on POSIX, so arrays of
+ * it are handed to the kernel without copying. */
+typedef struct mctx_buf {
+  void *base;
+  size_t len;
+} mctx_buf;
+
+/* What one successful send did. */
+typedef struct mctx_send_report {
+  mctx_publication_id publication_id;
+  mctx_endpoint destination;   /* with the IPv6 scope id actually used */
+  mctx_endpoint local;         /* the socket's local address (cached) */
+  size_t bytes_sent;
+} mctx_send_report;
+
+/* Creates a ready, connected, non-blocking publication outside any context
+ * (its id is 0). Validates, resolves interfaces and sets the socket up in
+ * mctx-core's order. Never joins the group. */
+MCTX_API int mctx_publication_open(const mctx_publication_config *cfg,
+                                   mctx_publication **out, mctx_error *err);
+
+/* Same on a caller-provided UDP socket: checks its family and bound address
+ * or port against the config (mctx-core section 4), then applies the same
+ * options. On success the publication owns fd; on failure the caller still
+ * does. IPV6_V6ONLY is left as the caller set it. */
+MCTX_API int mctx_publication_open_with_socket(
+    const mctx_publication_config *cfg, int fd, mctx_publication **out,
+    mctx_error *err);
+
+/* Closes the socket and frees. NULL is fine. */
+MCTX_API void mctx_publication_close(mctx_publication *pub);
+
+/* Splits into parts: the caller gets the fd (still configured and connected)
+ * and a copy of the config; pub is freed. Any of the out pointers may be
+ * NULL, except fd. */
+MCTX_API void mctx_publication_into_parts(mctx_publication *pub, int *fd,
+                                          mctx_publication_config *cfg,
+                                          mctx_publication_id *id);
+
+MCTX_API mctx_publication_id mctx_publication_id_of(const mctx_publication *pub);
+MCTX_API const mctx_publication_config *
+mctx_publication_get_config(const mctx_publication *pub);
+
+/* Borrows the socket for an event loop (poll for writability after
+ * MCTX_E_WOULD_BLOCK). Do not close, rebind or reconnect it. */
+MCTX_API int mctx_publication_fd(const mctx_publication *pub);
+
+/* The connected destination, with the IPv6 scope id used. */
+MCTX_API void mctx_publication_destination(const mctx_publication *pub,
+                                           mctx_endpoint *out);
+
+/* The interface index used for IPV6_MULTICAST_IF / ip_mreqn, 0 if none. */
+MCTX_API uint32_t mctx_publication_interface_index(const mctx_publication *pub);
+
+/* The socket's local address (getsockname, cached after the first success). */
+MCTX_API int mctx_publication_local(mctx_publication *pub, mctx_endpoint *out,
+                                    mctx_error *err);
+
+/* The announce tuple: effective source IP (getsockname), group, port. */
+MCTX_API int mctx_publication_announce_tuple(mctx_publication *pub,
+                                             mctx_ip *source, mctx_ip *group,
+                                             uint16_t *port, mctx_error *err);
+
+/* Live changes (the config copy is updated too). */
+MCTX_API int mctx_publication_set_ttl(mctx_publication *pub, uint32_t ttl,
+                                      mctx_error *err);
+MCTX_API int mctx_publication_set_loopback(mctx_publication *pub, bool on,
+                                           mctx_error *err);
+MCTX_API int mctx_publication_set_dscp(mctx_publication *pub, int dscp,
+                                       mctx_error *err);
+
+/* One non-blocking send of one datagram. MCTX_E_WOULD_BLOCK when the socket
+ * buffer is full (nothing is queued: wait for writability on the fd and call
+ * again); MCTX_E_SEND_FAILED with sys_errno for everything else. report may
+ * be NULL. */
+MCTX_API int mctx_publication_send(mctx_publication *pub, const void *data,
+                                   size_t len, mctx_send_report *report,
+                                   mctx_error *err);
+
+/* Same, the datagram given as nbufs buffers (gathered, never copied). */
+MCTX_API int mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
+                                    size_t nbufs, mctx_send_report *report,
+                                    mctx_error *err);
+
+/* One datagram of a batch. */
+typedef struct mctx_datagram {
+  const mctx_buf *bufs;
+  size_t nbufs;
+} mctx_datagram;
+
+/* Sends count datagrams in as few system calls as the platform allows
+ * (sendmmsg; UDP GSO for runs of equal sizes where available). *sent gets the
+ * number of datagrams that went out, always set. Returns MCTX_OK when all
+ * went out, otherwise the code for datagram number *sent, which did not go
+ * out (MCTX_E_WOULD_BLOCK or MCTX_E_SEND_FAILED); the caller decides whether
+ * to retry from there or drop it. */
+MCTX_API int mctx_publication_send_batch(mctx_publication *pub,
+                                         const mctx_datagram *datagrams,
+                                         size_t count, size_t *sent,
+                                         mctx_error *err);
+
+/* Reads and discards pending entries of the socket's error queue (filled
+ * with IP_RECVERR), so it never grows. Returns how many were drained. */
+MCTX_API int mctx_publication_drain_errors(mctx_publication *pub);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct mctx_context mctx_context;
+
+MCTX_API int mctx_context_new(mctx_context **out);
+/* Closes every publication still owned. NULL is fine. */
+MCTX_API void mctx_context_free(mctx_context *ctx);
+
+/* Ids start at 1 and are never reused. A config equal in every field to an
+ * owned publication's is MCTX_E_DUPLICATE_PUBLICATION. id may be NULL. */
+MCTX_API int mctx_context_add(mctx_context *ctx,
+                              const mctx_publication_config *cfg,
+                              mctx_publication_id *id, mctx_error *err);
+MCTX_API int mctx_context_add_with_socket(mctx_context *ctx,
+                                          const mctx_publication_config *cfg,
+                                          int fd, mctx_publication_id *id,
+                                          mctx_error *err);
+
+MCTX_API size_t mctx_context_count(const mctx_context *ctx);
+MCTX_API bool mctx_context_contains(const mctx_context *ctx,
+                                    mctx_publication_id id);
+
+/* Borrowed; valid until removed or taken. NULL when unknown. */
+MCTX_API mctx_publication *mctx_context_get(mctx_context *ctx,
+                                            mctx_publication_id id);
+
+/* Publications in storage order (removal reorders), for iteration. */
+MCTX_API mctx_publication *mctx_context_at(mctx_context *ctx, size_t index);
+
+/* Hands the publication over to the caller, who closes it when done.
+ * Counts as removed. */
+MCTX_API int mctx_context_take(mctx_context *ctx, mctx_publication_id id,
+                               mctx_publication **out);
+
+/* Closes and forgets. MCTX_E_PUBLICATION_NOT_FOUND when unknown. */
+MCTX_API int mctx_context_remove(mctx_context *ctx, mctx_publication_id id);
+
+/* mctx_publication_send on the publication with that id. */
+MCTX_API int mctx_context_send(mctx_context *ctx, mctx_publication_id id,
+                               const void *data, size_t len,
+                               mctx_send_report *report, mctx_error *err);
+
+/* Sends data to every publication in storage order and stops at the first
+ * error. reports (may be NULL) receives up to max_reports entries; *sent gets
+ * how many publications were sent to. */
+MCTX_API int mctx_context_send_all(mctx_context *ctx, const void *data,
+                                   size_t len, mctx_send_report *reports,
+                                   size_t max_reports, size_t *sent,
+                                   mctx_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Metrics                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Counters of one publication since it was opened. A successful datagram:
+ * send_calls+1, packets_sent+1, bytes_sent+=n. A failed one (would-block
+ * included, as mctx-core): send_calls+1, send_errors+1, and would_block+1 if
+ * it was a would-block. So send_calls == packets_sent + send_errors. A batch
+ * counts each datagram it tried. Snapshots never split one send. */
+typedef struct mctx_publication_metrics {
+  uint64_t send_calls;
+  uint64_t packets_sent;
+  uint64_t bytes_sent;
+  uint64_t send_errors;
+  uint64_t would_block;
+  double captured_at;        /* wall clock, Unix seconds */
+  uint64_t captured_mono_ns; /* monotonic clock */
+} mctx_publication_metrics;
+
+/* Counters of a context: its publications' sends (those removed or taken
+ * included, up to their removal) and its add/remove counts. */
+typedef struct mctx_context_metrics {
+  uint64_t publications_added;
+  uint64_t publications_removed;  /* take counts as removed */
+  uint64_t active_publications;   /* gauge */
+  uint64_t send_calls;
+  uint64_t packets_sent;
+  uint64_t bytes_sent;
+  uint64_t send_errors;
+  uint64_t would_block;
+  double captured_at;
+  uint64_t captured_mono_ns;
+} mctx_context_metrics;
+
+/* Differences between two snapshots; no gauge. */
+typedef struct mctx_metrics_delta {
+  double interval_secs;
+  uint64_t publications_added;    /* 0 for publication deltas */
+  uint64_t publications_removed;  /* 0 for publication deltas */
+  uint64_t send_calls;
+  uint64_t packets_sent;
+  uint64_t bytes_sent;
+  uint64_t send_errors;
+  uint64_t would_block;
+} mctx_metrics_delta;
+
+/* Safe to call from any thread at any time, also while sends run. */
+MCTX_API void mctx_publication_metrics_snapshot(const mctx_publication *pub,
+                                                mctx_publication_metrics *out);
+MCTX_API void mctx_context_metrics_snapshot(const mctx_context *ctx,
+                                            mctx_context_metrics *out);
+
+/* later - earlier. interval_secs < 0 means "use the snapshots' wall-clock
+ * times". MCTX_E_INVALID_ARGUMENT when earlier is later or any counter went
+ * backwards. */
+MCTX_API int mctx_publication_metrics_delta(const mctx_publication_metrics *later,
+                                            const mctx_publication_metrics *earlier,
+                                            double interval_secs,
+                                            mctx_metrics_delta *out);
+MCTX_API int mctx_context_metrics_delta(const mctx_context_metrics *later,
+                                        const mctx_context_metrics *earlier,
+                                        double interval_secs,
+                                        mctx_metrics_delta *out);
+
+/* count / interval_secs, 0.0 when interval_secs <= 0. */
+MCTX_API double mctx_metrics_rate(uint64_t count, double interval_secs);
+
+/* A sampler remembers the previous snapshot and measures intervals on the
+ * monotonic clock. Plain struct: zero it or call _init. */
+typedef struct mctx_context_sampler {
+  mctx_context_metrics previous;
+  bool has_previous;
+} mctx_context_sampler;
+
+MCTX_API void mctx_context_sampler_init(mctx_context_sampler *s);
+/* Takes a snapshot into *now (may be NULL). Returns false on the first call
+ * (no delta yet), true with *delta filled afterwards. */
+MCTX_API bool mctx_context_sampler_sample(mctx_context_sampler *s,
+                                          const mctx_context *ctx,
+                                          mctx_context_metrics *now,
+                                          mctx_metrics_delta *delta);
+
+typedef struct mctx_publication_sampler {
+  mctx_publication_metrics previous;
+  bool has_previous;
+} mctx_publication_sampler;
+
+MCTX_API void mctx_publication_sampler_init(mctx_publication_sampler *s);
+MCTX_API bool mctx_publication_sampler_sample(mctx_publication_sampler *s,
+                                              const mctx_publication *pub,
+                                              mctx_publication_metrics *now,
+                                              mctx_metrics_delta *delta);
+
+/* Clocks used by the snapshots, for callers that sample themselves. */
+MCTX_API double mctx_unix_time_secs(void);
+MCTX_API uint64_t mctx_monotonic_ns(void);
+
+/* ------------------------------------------------------------------------ */
+/* Raw IP datagrams (AMT-style re-emission)                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct mctx_raw_publication mctx_raw_publication;
+
+typedef struct mctx_raw_config {
+  mctx_family family;        /* inner datagram family; UNSPEC = inferred
+                                from bind_addr / interface */
+  mctx_ip bind_addr;         /* selects and checks the egress; never
+                                written into the datagram; UNSPEC = none */
+  mctx_interface interface;  /* outgoing interface (address, index, name) */
+  int ttl;                   /* TTL / hop limit override 0..255; -1 none */
+  bool loopback;             /* local receivers get a copy (where the way
+                                chosen allows); default true */
+} mctx_raw_config;
+
+MCTX_API void mctx_raw_config_init(mctx_raw_config *cfg);
+
+/* Checks the config without touching the system (mctx-core 7.2). */
+MCTX_API int mctx_raw_config_validate(const mctx_raw_config *cfg,
+                                      mctx_error *err);
+
+/* What the checks of a datagram found. */
+typedef struct mctx_raw_datagram_info {
+  mctx_family family;
+  mctx_ip source;
+  mctx_ip destination;
+  uint8_t protocol;          /* IPv4 protocol / IPv6 next header */
+  size_t header_len;         /* IPv4 IHL*4, IPv6 40 */
+} mctx_raw_datagram_info;
+
+/* The datagram checks of mctx-core 7.3 plus ours: version 4 or 6, lengths
+ * consistent with len, destination multicast. info may be NULL. */
+MCTX_API int mctx_raw_datagram_check(const void *datagram, size_t len,
+                                     mctx_raw_datagram_info *info,
+                                     mctx_error *err);
+
+/* Opens the sockets the config needs (once). Without CAP_NET_RAW:
+ * MCTX_E_RAW_PERMISSION_DENIED. */
+MCTX_API int mctx_raw_publication_open(const mctx_raw_config *cfg,
+                                       mctx_raw_publication **out,
+                                       mctx_error *err);
+MCTX_API void mctx_raw_publication_close(mctx_raw_publication *pub);
+MCTX_API const mctx_raw_config *
+mctx_raw_publication_get_config(const mctx_raw_publication *pub);
+
+/* How an IPv6 datagram was (or would be) put on the wire. */
+typedef enum mctx_raw_path {
+  MCTX_RAW_PATH_IPV4_HDRINCL = 1,   /* IPv4, as given */
+  MCTX_RAW_PATH_IPV6_KERNEL_HEADER, /* IPv6, local source: kernel rebuilds
+                                       the 40-byte header */
+  MCTX_RAW_PATH_IPV6_LINK_LAYER     /* IPv6, non-local source: AF_PACKET,
+                                       byte for byte */
+} mctx_raw_path;
+
+typedef struct mctx_raw_send_report {
+  mctx_raw_datagram_info datagram;
+  mctx_raw_path path;
+  uint32_t interface_index;
+  size_t bytes_sent;
+} mctx_raw_send_report;
+
+/* Checks and sends one complete IP datagram. report may be NULL. */
+MCTX_API int mctx_raw_send(mctx_raw_publication *pub, const void *datagram,
+                           size_t len, mctx_raw_send_report *report,
+                           mctx_error *err);
+
+/* Counters of a raw publication (same meaning as for UDP; a datagram that
+ * fails the checks counts as a send error). */
+MCTX_API void mctx_raw_publication_metrics_snapshot(
+    const mctx_raw_publication *pub, mctx_publication_metrics *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCTX_H */
