@@ -78,4 +78,11 @@ void mctx__metrics_read(const mctx_metrics_cell *cell,
 void mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id);
 const mctx_metrics_cell *mctx__publication_metrics(const mctx_publication *pub);
 
+/* ---- context internals used by metrics.c --------------------------------- */
+
+/* Fills the counters of *out (added, removed, active and the send totals,
+ * removed publications included) under the context's mutex; leaves the
+ * timestamps to the caller. */
+void mctx__context_totals(const mctx_context *ctx, mctx_context_metrics *out);
+
 #endif /* MCTX_PRIVATE_H */
