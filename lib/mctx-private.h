@@ -26,6 +26,14 @@ int mctx__fail(mctx_error *err, int code, int sys_errno, const char *fmt, ...)
 /* Resets err to MCTX_OK (when not NULL); returns MCTX_OK. */
 int mctx__ok(mctx_error *err);
 
+/* ---- addresses (addr.c) -------------------------------------------------- */
+
+/* Checks the syntax of an interface name held in a buffer of `size` bytes
+ * (like mctx_interface.name): NUL-terminated within the buffer and shorter
+ * than MCTX_INTERFACE_NAME_MAX, non-empty, no whitespace, '/' or ':' (Linux
+ * refuses those). MCTX_E_INVALID_INTERFACE_NAME naming it otherwise. */
+int mctx__interface_name_check(const char *name, size_t size, mctx_error *err);
+
 /* ---- interface discovery (iface_posix.c) --------------------------------- */
 
 /* Index of the single interface that carries exactly this address
@@ -77,6 +85,68 @@ void mctx__metrics_read(const mctx_metrics_cell *cell,
 /* Set by context.c when it adopts / releases a publication. */
 void mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id);
 const mctx_metrics_cell *mctx__publication_metrics(const mctx_publication *pub);
+
+/* The publication object (publication.c owns its life cycle; send_posix.c
+ * reads it on the send path without a call per field). Everything the send
+ * path needs is computed once at open: no lookup per datagram. A later fast
+ * path (UDP GSO probing) adds its per-publication state here. */
+struct mctx_publication {
+  mctx_publication_id id;          /* 0 outside a context */
+  int fd;
+  mctx_publication_config config;  /* copy; live setters keep it current */
+  mctx_endpoint destination;       /* connected peer, IPv6 scope id used */
+  uint32_t interface_index;        /* IPV6_MULTICAST_IF / ip_mreqn, 0 none */
+  bool has_local;                  /* local holds the cached getsockname */
+  mctx_endpoint local;
+  mctx_metrics_cell metrics;
+};
+
+/* ---- sockets (socket_posix.c) --------------------------------------------- */
+
+/* What socket setup produced: a non-blocking, configured, connected socket. */
+typedef struct mctx__socket_setup {
+  int fd;
+  mctx_endpoint destination;   /* with the IPv6 scope id used */
+  uint32_t interface_index;    /* 0 when none was set by index */
+  bool has_local;              /* getsockname after connect succeeded */
+  mctx_endpoint local;
+} mctx__socket_setup;
+
+/* Creates and sets up a socket for a validated config in mctx-core's order
+ * (semantics sections 2.4 and 3). On failure nothing stays open. */
+int mctx__socket_open(const mctx_publication_config *cfg,
+                      mctx__socket_setup *out, mctx_error *err);
+
+/* Checks a caller's socket against a validated config (section 4) and sets
+ * it up the same way, IPV6_V6ONLY untouched, bound only when unbound. Never
+ * closes fd. */
+int mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
+                       mctx__socket_setup *out, mctx_error *err);
+
+/* getsockname as an endpoint. MCTX_E_SOCKET_LOCAL_ADDR_FAILED on failure. */
+int mctx__socket_local(int fd, mctx_endpoint *out, mctx_error *err);
+
+/* Live options; family is MCTX_FAMILY_IPV4 or MCTX_FAMILY_IPV6. A dscp of -1
+ * restores the kernel default (0). MCTX_E_SOCKET_OPTION_FAILED naming the
+ * option and value on failure. */
+int mctx__socket_set_ttl(int fd, mctx_family family, uint32_t ttl,
+                         mctx_error *err);
+int mctx__socket_set_loopback(int fd, mctx_family family, bool on,
+                              mctx_error *err);
+int mctx__socket_set_dscp(int fd, mctx_family family, int dscp,
+                          mctx_error *err);
+
+void mctx__socket_close(int fd);
+
+/* Conversions between endpoints and socket addresses (struct sockaddr_in /
+ * sockaddr_in6 in a sockaddr_storage). from_sockaddr fails (-1) for a
+ * non-IP family. */
+struct sockaddr;
+struct sockaddr_storage;
+unsigned mctx__sockaddr_from_endpoint(const mctx_endpoint *ep,
+                                      struct sockaddr_storage *ss);
+int mctx__endpoint_from_sockaddr(const struct sockaddr *sa,
+                                 mctx_endpoint *out);
 
 /* ---- context internals used by metrics.c --------------------------------- */
 
