@@ -1,2 +1,691 @@
-/* SPDX-License-Identifier: BSD-2-Clause */
+/* Raw publications: complete IP datagrams put on the wire as given.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * IPv4: one IP_HDRINCL raw socket; the datagram leaves as given, its source
+ * included, local or not.
+ * IPv6, chosen per datagram by its source:
+ *  - an address of this host: a raw IPv6 socket per next-header value (opened
+ *    lazily, cached); the kernel builds the 40-byte base header from the
+ *    source (IPV6_PKTINFO), traffic class (IPV6_TCLASS) and hop limit
+ *    (IPV6_HOPLIMIT) given per datagram, so the flow label is the kernel's;
+ *    local receivers get a copy when loopback is on.
+ *  - any other source (an AMT gateway re-emitting a far source): an AF_PACKET
+ *    socket on the Ethernet interface, the datagram byte for byte to the
+ *    group's MAC (33:33 + its last four bytes); the local stack never sees it.
+ * Every socket a config certainly needs is opened at open time, so a missing
+ * CAP_NET_RAW shows there; the send path makes one system call per datagram
+ * and never allocates (TTL overrides patch a scratch copy kept here).
+ * A raw publication is used by one thread at a time; metrics snapshots may
+ * be taken from any thread.
+ */
 #include "mctx-private.h"
+
+#if defined(__linux__)
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define RAW_MAX_DATAGRAM 65535
+/* Distinct next-header values one IPv6 publication keeps sockets for; in
+ * practice UDP alone, sometimes ICMPv6. Beyond that the oldest is replaced. */
+#define RAW6_SOCKETS_MAX 8
+
+#define PERMISSION_HINT \
+  "raw sockets need CAP_NET_RAW (run as root or grant the capability)"
+
+typedef struct raw6_socket {
+  int fd;
+  uint8_t protocol;
+} raw6_socket;
+
+struct mctx_raw_publication {
+  mctx_raw_config config;
+  mctx_family family;           /* effective: given or inferred */
+  uint32_t ifindex;
+  char ifname[IF_NAMESIZE];
+  mctx_ip egress;               /* IPv4 bind address; IPv6: UNSPEC or bind */
+
+  int fd4;                      /* IPv4 HDRINCL, -1 for IPv6 */
+
+  int packet_fd;                /* IPv6 link-layer way, -1 for IPv4 */
+  unsigned short link_type;     /* ARPHRD_* of the interface */
+  uint8_t (*local6)[16];        /* this host's IPv6 sources, read at open */
+  size_t local6_count;
+  raw6_socket raw6[RAW6_SOCKETS_MAX];
+  size_t raw6_count;
+  size_t raw6_oldest;
+
+  mctx_metrics_cell metrics;
+  uint8_t scratch[RAW_MAX_DATAGRAM];
+};
+
+static const char *
+family_name (mctx_family family)
+{
+  return family == MCTX_FAMILY_IPV4 ? "IPv4" : "IPv6";
+}
+
+static int
+socket_create_error (const char *what, int e, mctx_error *err)
+{
+  if (e == EPERM || e == EACCES)
+    return mctx__fail (err, MCTX_E_RAW_PERMISSION_DENIED, e,
+                       "cannot open %s: " PERMISSION_HINT, what);
+  return mctx__fail (err, MCTX_E_RAW_SOCKET_CREATE_FAILED, e,
+                     "cannot open %s: %s", what, strerror (e));
+}
+
+static int
+set_int_option (int fd, int level, int name, int value, const char *label,
+                mctx_error *err)
+{
+  if (setsockopt (fd, level, name, &value, sizeof value) != 0)
+    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, errno,
+                       "cannot set %s to %d on a raw socket: %s", label,
+                       value, strerror (errno));
+  return MCTX_OK;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+static mctx_family
+effective_family (const mctx_raw_config *cfg)
+{
+  if (cfg->family != MCTX_FAMILY_UNSPEC)
+    return cfg->family;
+  if (cfg->bind_addr.family != MCTX_FAMILY_UNSPEC)
+    return cfg->bind_addr.family;
+  return cfg->interface.address.family; /* validation made it an address */
+}
+
+/* mctx-core 7.2 "selection": the interface and the bind address, when both
+ * are given, must name the same interface. */
+static int
+resolve_egress (mctx_raw_publication *pub, mctx_error *err)
+{
+  const mctx_raw_config *cfg = &pub->config;
+  uint32_t itf_index = 0, bind_index = 0;
+  int rc;
+
+  if (cfg->interface.kind != MCTX_INTERFACE_NONE) {
+    rc = mctx__iface_resolve (&cfg->interface, &itf_index, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
+  if (cfg->bind_addr.family != MCTX_FAMILY_UNSPEC) {
+    rc = mctx__iface_index_of_addr (&cfg->bind_addr, &bind_index, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
+  if (itf_index != 0 && bind_index != 0 && itf_index != bind_index) {
+    char bind_text[MCTX_IP_STRLEN], itf_text[MCTX_IP_STRLEN];
+    mctx_ip_format (&cfg->bind_addr, bind_text, sizeof bind_text);
+    mctx_interface_format (&cfg->interface, itf_text, sizeof itf_text);
+    int code = pub->family == MCTX_FAMILY_IPV4
+                   ? MCTX_E_INTERFACE_DISCOVERY_FAILED
+                   : MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH;
+    return mctx__fail (err, code, 0,
+                       "raw bind address %s is on interface index %u but "
+                       "the outgoing interface %s is index %u",
+                       bind_text, (unsigned) bind_index, itf_text,
+                       (unsigned) itf_index);
+  }
+  pub->ifindex = itf_index != 0 ? itf_index : bind_index;
+  if (if_indextoname (pub->ifindex, pub->ifname) == NULL)
+    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, errno,
+                       "interface index %u does not exist",
+                       (unsigned) pub->ifindex);
+
+  pub->egress = cfg->bind_addr;
+  if (pub->family == MCTX_FAMILY_IPV4 && pub->egress.family == MCTX_FAMILY_UNSPEC) {
+    if (cfg->interface.kind == MCTX_INTERFACE_ADDRESS)
+      pub->egress = cfg->interface.address;
+    else
+      return mctx__iface_first_ipv4 (pub->ifindex, &pub->egress, err);
+  }
+  return MCTX_OK;
+}
+
+static int
+open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
+{
+  int fd = socket (AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                   IPPROTO_RAW);
+  if (fd < 0)
+    return socket_create_error ("a raw IPv4 socket", errno, err);
+  pub->fd4 = fd;
+
+  int rc = set_int_option (fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL", err);
+  if (rc != MCTX_OK)
+    return rc;
+
+  struct sockaddr_in local = { .sin_family = AF_INET };
+  memcpy (&local.sin_addr, pub->egress.bytes, 4);
+  if (bind (fd, (struct sockaddr *) &local, sizeof local) != 0) {
+    char text[MCTX_IP_STRLEN];
+    mctx_ip_format (&pub->egress, text, sizeof text);
+    return mctx__fail (err, MCTX_E_RAW_SOCKET_BIND_FAILED, errno,
+                       "cannot bind the raw IPv4 socket to %s: %s", text,
+                       strerror (errno));
+  }
+
+  struct ip_mreqn mreq = { .imr_ifindex = (int) pub->ifindex };
+  memcpy (&mreq.imr_address, pub->egress.bytes, 4);
+  if (setsockopt (fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) != 0)
+    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, errno,
+                       "cannot set IP_MULTICAST_IF to %s on a raw socket: %s",
+                       pub->ifname, strerror (errno));
+  return set_int_option (fd, IPPROTO_IP, IP_MULTICAST_LOOP,
+                         pub->config.loopback ? 1 : 0, "IP_MULTICAST_LOOP",
+                         err);
+}
+
+/* The sources this host may put in a kernel-built IPv6 header: every
+ * non-link-local address, and the link-local ones of the egress interface
+ * (another interface's link-local address is meaningless here). Read once:
+ * an address added later is treated as not local. */
+static int
+load_local_ipv6 (mctx_raw_publication *pub, mctx_error *err)
+{
+  struct ifaddrs *list;
+  if (getifaddrs (&list) != 0)
+    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, errno,
+                       "cannot list this host's IPv6 addresses: %s",
+                       strerror (errno));
+  size_t count = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    size_t n = 0;
+    for (const struct ifaddrs *ifa = list; ifa != NULL; ifa = ifa->ifa_next) {
+      if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET6)
+        continue;
+      const struct sockaddr_in6 *sin6 =
+          (const struct sockaddr_in6 *) (const void *) ifa->ifa_addr;
+      if (IN6_IS_ADDR_LINKLOCAL (&sin6->sin6_addr)
+          && sin6->sin6_scope_id != pub->ifindex)
+        continue;
+      if (pass == 1 && n < count)
+        memcpy (pub->local6[n], &sin6->sin6_addr, 16);
+      n++;
+    }
+    if (pass == 0) {
+      count = n;
+      pub->local6 = calloc (count ? count : 1, sizeof *pub->local6);
+      if (pub->local6 == NULL) {
+        freeifaddrs (list);
+        return mctx__fail (err, MCTX_E_NO_MEMORY, ENOMEM,
+                           "no memory for %zu IPv6 addresses", count);
+      }
+    }
+  }
+  pub->local6_count = count;
+  freeifaddrs (list);
+  return MCTX_OK;
+}
+
+static bool
+is_local_ipv6 (const mctx_raw_publication *pub, const uint8_t addr[16])
+{
+  for (size_t i = 0; i < pub->local6_count; i++)
+    if (memcmp (pub->local6[i], addr, 16) == 0)
+      return true;
+  return false;
+}
+
+/* A raw IPv6 socket of protocol P receives a copy of every incoming packet
+ * with next header P; ours only send, so a filter drops those before they
+ * are queued. */
+static int
+drop_all_input (int fd, mctx_error *err)
+{
+  struct sock_filter drop = BPF_STMT (BPF_RET | BPF_K, 0);
+  struct sock_fprog prog = { .len = 1, .filter = &drop };
+  if (setsockopt (fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, errno,
+                       "cannot attach a drop-all filter to a raw IPv6 "
+                       "socket: %s",
+                       strerror (errno));
+  return MCTX_OK;
+}
+
+static int
+open_raw6 (const mctx_raw_publication *pub, uint8_t protocol, int *out,
+           mctx_error *err)
+{
+  int fd = socket (AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                   protocol);
+  if (fd < 0) {
+    char what[64];
+    snprintf (what, sizeof what, "a raw IPv6 socket for next header %u",
+              (unsigned) protocol);
+    return socket_create_error (what, errno, err);
+  }
+  int rc = set_int_option (fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+                           (int) pub->ifindex, "IPV6_MULTICAST_IF", err);
+  if (rc == MCTX_OK)
+    rc = set_int_option (fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP,
+                         pub->config.loopback ? 1 : 0, "IPV6_MULTICAST_LOOP",
+                         err);
+  if (rc == MCTX_OK)
+    rc = drop_all_input (fd, err);
+  if (rc != MCTX_OK) {
+    close (fd);
+    return rc;
+  }
+  *out = fd;
+  return MCTX_OK;
+}
+
+/* The socket for one next-header value: cached, opened on first use. */
+static int
+raw6_socket_for (mctx_raw_publication *pub, uint8_t protocol, int *fd,
+                 mctx_error *err)
+{
+  for (size_t i = 0; i < pub->raw6_count; i++)
+    if (pub->raw6[i].protocol == protocol) {
+      *fd = pub->raw6[i].fd;
+      return MCTX_OK;
+    }
+  int opened = -1;
+  int rc = open_raw6 (pub, protocol, &opened, err);
+  if (rc != MCTX_OK)
+    return rc;
+  size_t slot;
+  if (pub->raw6_count < RAW6_SOCKETS_MAX) {
+    slot = pub->raw6_count++;
+  } else {
+    slot = pub->raw6_oldest;
+    pub->raw6_oldest = (pub->raw6_oldest + 1) % RAW6_SOCKETS_MAX;
+    close (pub->raw6[slot].fd);
+  }
+  pub->raw6[slot] = (raw6_socket) { .fd = opened, .protocol = protocol };
+  *fd = opened;
+  return MCTX_OK;
+}
+
+static int
+open_packet (mctx_raw_publication *pub, mctx_error *err)
+{
+  /* Protocol 0: this socket receives nothing; each send names the
+   * ethertype. */
+  int fd = socket (AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return socket_create_error ("a link-layer (AF_PACKET) socket", errno,
+                                err);
+  pub->packet_fd = fd;
+  struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+                             .sll_ifindex = (int) pub->ifindex };
+  if (bind (fd, (struct sockaddr *) &sll, sizeof sll) != 0)
+    return mctx__fail (err, MCTX_E_RAW_SOCKET_BIND_FAILED, errno,
+                       "cannot bind a link-layer socket to interface %s: %s",
+                       pub->ifname, strerror (errno));
+  socklen_t len = sizeof sll;
+  if (getsockname (fd, (struct sockaddr *) &sll, &len) != 0)
+    return mctx__fail (err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, errno,
+                       "cannot read the link type of interface %s: %s",
+                       pub->ifname, strerror (errno));
+  pub->link_type = sll.sll_hatype;
+  return MCTX_OK;
+}
+
+static int
+open_ipv6 (mctx_raw_publication *pub, mctx_error *err)
+{
+  int rc = load_local_ipv6 (pub, err);
+  if (rc != MCTX_OK)
+    return rc;
+  /* UDP is what nearly every raw IPv6 datagram carries; opening its socket
+   * now also surfaces a missing privilege now. */
+  int fd;
+  rc = raw6_socket_for (pub, IPPROTO_UDP, &fd, err);
+  if (rc != MCTX_OK)
+    return rc;
+  return open_packet (pub, err);
+}
+
+int
+mctx_raw_publication_open (const mctx_raw_config *cfg,
+                           mctx_raw_publication **out, mctx_error *err)
+{
+  if (out == NULL)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+                       "no place for the raw publication given");
+  *out = NULL;
+  int rc = mctx_raw_config_validate (cfg, err);
+  if (rc != MCTX_OK)
+    return rc;
+
+  mctx_raw_publication *pub = malloc (sizeof *pub);
+  if (pub == NULL)
+    return mctx__fail (err, MCTX_E_NO_MEMORY, ENOMEM,
+                       "no memory for a raw publication");
+  memset (pub, 0, offsetof (mctx_raw_publication, scratch));
+  pub->config = *cfg;
+  pub->family = effective_family (cfg);
+  pub->fd4 = -1;
+  pub->packet_fd = -1;
+  mctx__metrics_cell_init (&pub->metrics);
+
+  rc = resolve_egress (pub, err);
+  if (rc == MCTX_OK)
+    rc = pub->family == MCTX_FAMILY_IPV4 ? open_ipv4 (pub, err)
+                                         : open_ipv6 (pub, err);
+  if (rc != MCTX_OK) {
+    mctx_raw_publication_close (pub);
+    return rc;
+  }
+  *out = pub;
+  return mctx__ok (err);
+}
+
+void
+mctx_raw_publication_close (mctx_raw_publication *pub)
+{
+  if (pub == NULL)
+    return;
+  if (pub->fd4 >= 0)
+    close (pub->fd4);
+  if (pub->packet_fd >= 0)
+    close (pub->packet_fd);
+  for (size_t i = 0; i < pub->raw6_count; i++)
+    close (pub->raw6[i].fd);
+  free (pub->local6);
+  free (pub);
+}
+
+const mctx_raw_config *
+mctx_raw_publication_get_config (const mctx_raw_publication *pub)
+{
+  return pub ? &pub->config : NULL;
+}
+
+void
+mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
+                                       mctx_publication_metrics *out)
+{
+  if (out == NULL)
+    return;
+  if (pub == NULL) {
+    memset (out, 0, sizeof *out);
+    return;
+  }
+  mctx__metrics_read (&pub->metrics, out);
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+/* mctx-core 7.3, against the config: the code names what the family was
+ * taken from. */
+static int
+check_family (const mctx_raw_publication *pub,
+              const mctx_raw_datagram_info *info, mctx_error *err)
+{
+  if (info->family == pub->family)
+    return MCTX_OK;
+  const mctx_raw_config *cfg = &pub->config;
+  char text[MCTX_IP_STRLEN];
+  if (cfg->family == MCTX_FAMILY_UNSPEC
+      && cfg->bind_addr.family != MCTX_FAMILY_UNSPEC) {
+    mctx_ip_format (&cfg->bind_addr, text, sizeof text);
+    return mctx__fail (err, MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH, 0,
+                       "%s datagram does not match the raw bind address %s",
+                       family_name (info->family), text);
+  }
+  if (cfg->family == MCTX_FAMILY_UNSPEC) {
+    mctx_ip_format (&cfg->interface.address, text, sizeof text);
+    return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, 0,
+                       "%s datagram does not match the interface address %s",
+                       family_name (info->family), text);
+  }
+  return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+                     "%s datagram given to an %s raw publication",
+                     family_name (info->family), family_name (pub->family));
+}
+
+static int
+send_error (const mctx_raw_publication *pub, const mctx_raw_datagram_info *info,
+            size_t len, int e, mctx_error *err)
+{
+  char dst[MCTX_IP_STRLEN];
+  mctx_ip_format (&info->destination, dst, sizeof dst);
+  if (e == EAGAIN || e == EWOULDBLOCK)
+    return mctx__fail (err, MCTX_E_WOULD_BLOCK, e,
+                       "raw socket buffer full: %zu-byte datagram to %s on "
+                       "%s not queued",
+                       len, dst, pub->ifname);
+  return mctx__fail (err, MCTX_E_RAW_SEND_FAILED, e,
+                     "cannot send a raw %s datagram of %zu bytes to %s on "
+                     "%s: %s",
+                     family_name (info->family), len, dst, pub->ifname,
+                     strerror (e));
+}
+
+static void
+ipv4_fix_checksum (uint8_t *header, size_t header_len)
+{
+  header[10] = header[11] = 0;
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < header_len; i += 2)
+    sum += (uint32_t) ((header[i] << 8) | header[i + 1]);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  uint16_t check = (uint16_t) ~sum;
+  header[10] = (uint8_t) (check >> 8);
+  header[11] = (uint8_t) check;
+}
+
+static int
+send_ipv4 (mctx_raw_publication *pub, const uint8_t *d, size_t len,
+           const mctx_raw_datagram_info *info, mctx_error *err)
+{
+  const uint8_t *wire = d;
+  int ttl = pub->config.ttl;
+  if (ttl >= 0 && d[8] != ttl) {
+    memcpy (pub->scratch, d, len);
+    pub->scratch[8] = (uint8_t) ttl;
+    ipv4_fix_checksum (pub->scratch, info->header_len);
+    wire = pub->scratch;
+  }
+  struct sockaddr_in to = { .sin_family = AF_INET };
+  memcpy (&to.sin_addr, info->destination.bytes, 4);
+  if (sendto (pub->fd4, wire, len, 0, (struct sockaddr *) &to, sizeof to) < 0)
+    return send_error (pub, info, len, errno, err);
+  return MCTX_OK;
+}
+
+static int
+send_ipv6_kernel_header (mctx_raw_publication *pub, const uint8_t *d,
+                         size_t len, const mctx_raw_datagram_info *info,
+                         mctx_error *err)
+{
+  if (info->protocol == IPPROTO_RAW)
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, 0,
+                       "IPv6 next header 255 cannot be sent with a kernel-"
+                       "built header");
+  int fd;
+  int rc = raw6_socket_for (pub, info->protocol, &fd, err);
+  if (rc != MCTX_OK)
+    return rc;
+
+  struct sockaddr_in6 to = { .sin6_family = AF_INET6,
+                             .sin6_scope_id = pub->ifindex };
+  memcpy (&to.sin6_addr, info->destination.bytes, 16);
+  struct iovec iov = { .iov_base = (void *) (d + 40), .iov_len = len - 40 };
+
+  union {
+    char buf[CMSG_SPACE (sizeof (struct in6_pktinfo))
+             + 2 * CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  memset (&control, 0, sizeof control);
+  struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof to,
+                        .msg_iov = &iov, .msg_iovlen = 1,
+                        .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+
+  struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
+  struct in6_pktinfo pktinfo = { .ipi6_ifindex = pub->ifindex };
+  memcpy (&pktinfo.ipi6_addr, info->source.bytes, 16);
+  cm->cmsg_level = IPPROTO_IPV6;
+  cm->cmsg_type = IPV6_PKTINFO;
+  cm->cmsg_len = CMSG_LEN (sizeof pktinfo);
+  memcpy (CMSG_DATA (cm), &pktinfo, sizeof pktinfo);
+
+  int hops = pub->config.ttl >= 0 ? pub->config.ttl : d[7];
+  cm = CMSG_NXTHDR (&msg, cm);
+  cm->cmsg_level = IPPROTO_IPV6;
+  cm->cmsg_type = IPV6_HOPLIMIT;
+  cm->cmsg_len = CMSG_LEN (sizeof hops);
+  memcpy (CMSG_DATA (cm), &hops, sizeof hops);
+
+  int tclass = ((d[0] & 0x0f) << 4) | (d[1] >> 4);
+  cm = CMSG_NXTHDR (&msg, cm);
+  cm->cmsg_level = IPPROTO_IPV6;
+  cm->cmsg_type = IPV6_TCLASS;
+  cm->cmsg_len = CMSG_LEN (sizeof tclass);
+  memcpy (CMSG_DATA (cm), &tclass, sizeof tclass);
+
+  if (sendmsg (fd, &msg, 0) < 0)
+    return send_error (pub, info, len, errno, err);
+  return MCTX_OK;
+}
+
+static int
+send_ipv6_link_layer (mctx_raw_publication *pub, const uint8_t *d, size_t len,
+                      const mctx_raw_datagram_info *info, mctx_error *err)
+{
+  if (pub->link_type != ARPHRD_ETHER) {
+    char src[MCTX_IP_STRLEN];
+    mctx_ip_format (&info->source, src, sizeof src);
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED_LINK_TYPE, 0,
+                       "interface %s has link type %u; only Ethernet is "
+                       "supported (needed for the non-local source %s)",
+                       pub->ifname, (unsigned) pub->link_type, src);
+  }
+  const uint8_t *wire = d;
+  int hops = pub->config.ttl;
+  if (hops >= 0 && d[7] != hops) {
+    memcpy (pub->scratch, d, len);
+    pub->scratch[7] = (uint8_t) hops;
+    wire = pub->scratch;
+  }
+  struct sockaddr_ll to = { .sll_family = AF_PACKET,
+                            .sll_protocol = htons (ETH_P_IPV6),
+                            .sll_ifindex = (int) pub->ifindex,
+                            .sll_halen = 6,
+                            .sll_addr = { 0x33, 0x33 } };
+  memcpy (to.sll_addr + 2, info->destination.bytes + 12, 4);
+  if (sendto (pub->packet_fd, wire, len, 0, (struct sockaddr *) &to,
+              sizeof to) < 0)
+    return send_error (pub, info, len, errno, err);
+  return MCTX_OK;
+}
+
+int
+mctx_raw_send (mctx_raw_publication *pub, const void *datagram, size_t len,
+               mctx_raw_send_report *report, mctx_error *err)
+{
+  if (pub == NULL)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+                       "no raw publication given");
+  mctx_raw_datagram_info info;
+  mctx_raw_path path = MCTX_RAW_PATH_IPV4_HDRINCL;
+  int rc = mctx_raw_datagram_check (datagram, len, &info, err);
+  if (rc == MCTX_OK)
+    rc = check_family (pub, &info, err);
+  if (rc == MCTX_OK) {
+    if (info.family == MCTX_FAMILY_IPV4) {
+      rc = send_ipv4 (pub, datagram, len, &info, err);
+    } else if (is_local_ipv6 (pub, info.source.bytes)) {
+      path = MCTX_RAW_PATH_IPV6_KERNEL_HEADER;
+      rc = send_ipv6_kernel_header (pub, datagram, len, &info, err);
+    } else {
+      path = MCTX_RAW_PATH_IPV6_LINK_LAYER;
+      rc = send_ipv6_link_layer (pub, datagram, len, &info, err);
+    }
+  }
+
+  if (rc != MCTX_OK) {
+    mctx__metrics_record (&pub->metrics, 1, 0, 0, 1,
+                          rc == MCTX_E_WOULD_BLOCK ? 1 : 0);
+    return rc;
+  }
+  mctx__metrics_record (&pub->metrics, 1, 1, len, 0, 0);
+  if (report != NULL) {
+    report->datagram = info;
+    if (info.family == MCTX_FAMILY_IPV6
+        && mctx_ipv6_multicast_scope (&info.destination) <= 2)
+      report->datagram.destination.scope_id = pub->ifindex;
+    report->path = path;
+    report->interface_index = pub->ifindex;
+    report->bytes_sent = len;
+  }
+  return mctx__ok (err);
+}
+
+#else /* !__linux__ */
+
+/* Link-layer injection and IP_HDRINCL semantics differ per system; until a
+ * port exists, raw publications are refused rather than half working. */
+struct mctx_raw_publication {
+  mctx_raw_config config;
+};
+
+int
+mctx_raw_publication_open (const mctx_raw_config *cfg,
+                           mctx_raw_publication **out, mctx_error *err)
+{
+  if (out != NULL)
+    *out = NULL;
+  int rc = mctx_raw_config_validate (cfg, err);
+  if (rc != MCTX_OK)
+    return rc;
+  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, 0,
+                     "raw publications are only implemented on Linux");
+}
+
+void
+mctx_raw_publication_close (mctx_raw_publication *pub)
+{
+  (void) pub;
+}
+
+const mctx_raw_config *
+mctx_raw_publication_get_config (const mctx_raw_publication *pub)
+{
+  return pub ? &pub->config : NULL;
+}
+
+int
+mctx_raw_send (mctx_raw_publication *pub, const void *datagram, size_t len,
+               mctx_raw_send_report *report, mctx_error *err)
+{
+  (void) pub;
+  (void) datagram;
+  (void) len;
+  (void) report;
+  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, 0,
+                     "raw publications are only implemented on Linux");
+}
+
+void
+mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
+                                       mctx_publication_metrics *out)
+{
+  (void) pub;
+  if (out != NULL)
+    *out = (mctx_publication_metrics) { 0 };
+}
+
+#endif
