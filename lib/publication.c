@@ -1,2 +1,227 @@
-/* SPDX-License-Identifier: BSD-2-Clause */
+/* The publication object: life cycle, accessors, live options.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Socket work is in socket_posix.c and send_posix.c; this file holds no
+ * system call, so a port to another platform does not touch it.
+ */
 #include "mctx-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int
+open_common(const mctx_publication_config *cfg, int fd,
+            mctx_publication **out, mctx_error *err)
+{
+  if (out != NULL)
+    *out = NULL;
+  if (cfg == NULL || out == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+                      "config and out must not be NULL");
+  int rc = mctx_config_validate(cfg, err);
+  if (rc != MCTX_OK)
+    return rc;
+
+  mctx_publication *pub = calloc(1, sizeof *pub);
+  if (pub == NULL)
+    return mctx__fail(err, MCTX_E_NO_MEMORY, 0,
+                      "no memory for a publication");
+
+  mctx__socket_setup setup;
+  rc = fd < 0 ? mctx__socket_open(cfg, &setup, err)
+              : mctx__socket_adopt(cfg, fd, &setup, err);
+  if (rc != MCTX_OK) {
+    free(pub);
+    return rc;
+  }
+
+  pub->id = 0;
+  pub->fd = setup.fd;
+  pub->config = *cfg;
+  pub->destination = setup.destination;
+  pub->interface_index = setup.interface_index;
+  pub->has_local = setup.has_local;
+  pub->local = setup.local;
+  mctx__metrics_cell_init(&pub->metrics);
+  *out = pub;
+  return mctx__ok(err);
+}
+
+int
+mctx_publication_open(const mctx_publication_config *cfg,
+                      mctx_publication **out, mctx_error *err)
+{
+  return open_common(cfg, -1, out, err);
+}
+
+int
+mctx_publication_open_with_socket(const mctx_publication_config *cfg, int fd,
+                                  mctx_publication **out, mctx_error *err)
+{
+  if (fd < 0) {
+    if (out != NULL)
+      *out = NULL;
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+                      "socket %d is not a valid descriptor", fd);
+  }
+  return open_common(cfg, fd, out, err);
+}
+
+void
+mctx_publication_close(mctx_publication *pub)
+{
+  if (pub == NULL)
+    return;
+  mctx__socket_close(pub->fd);
+  free(pub);
+}
+
+void
+mctx_publication_into_parts(mctx_publication *pub, int *fd,
+                            mctx_publication_config *cfg,
+                            mctx_publication_id *id)
+{
+  if (pub == NULL) {
+    if (fd != NULL)
+      *fd = -1;
+    return;
+  }
+  if (fd != NULL)
+    *fd = pub->fd;
+  else
+    mctx__socket_close(pub->fd); /* nobody would own it otherwise */
+  if (cfg != NULL)
+    *cfg = pub->config;
+  if (id != NULL)
+    *id = pub->id;
+  free(pub);
+}
+
+mctx_publication_id
+mctx_publication_id_of(const mctx_publication *pub)
+{
+  return pub != NULL ? pub->id : 0;
+}
+
+const mctx_publication_config *
+mctx_publication_get_config(const mctx_publication *pub)
+{
+  return pub != NULL ? &pub->config : NULL;
+}
+
+int
+mctx_publication_fd(const mctx_publication *pub)
+{
+  return pub != NULL ? pub->fd : -1;
+}
+
+void
+mctx_publication_destination(const mctx_publication *pub, mctx_endpoint *out)
+{
+  if (out == NULL)
+    return;
+  if (pub == NULL) {
+    memset(out, 0, sizeof *out);
+    return;
+  }
+  *out = pub->destination;
+}
+
+uint32_t
+mctx_publication_interface_index(const mctx_publication *pub)
+{
+  return pub != NULL ? pub->interface_index : 0;
+}
+
+int
+mctx_publication_local(mctx_publication *pub, mctx_endpoint *out,
+                       mctx_error *err)
+{
+  if (pub == NULL || out == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+                      "publication and out must not be NULL");
+  if (!pub->has_local) {
+    int rc = mctx__socket_local(pub->fd, &pub->local, err);
+    if (rc != MCTX_OK)
+      return rc;
+    pub->has_local = true;
+  }
+  *out = pub->local;
+  return mctx__ok(err);
+}
+
+int
+mctx_publication_announce_tuple(mctx_publication *pub, mctx_ip *source,
+                                mctx_ip *group, uint16_t *port,
+                                mctx_error *err)
+{
+  mctx_endpoint local;
+  int rc = mctx_publication_local(pub, &local, err);
+  if (rc != MCTX_OK)
+    return rc;
+  if (source != NULL)
+    *source = local.ip;
+  if (group != NULL)
+    *group = pub->config.group;
+  if (port != NULL)
+    *port = pub->config.dst_port;
+  return MCTX_OK;
+}
+
+int
+mctx_publication_set_ttl(mctx_publication *pub, uint32_t ttl, mctx_error *err)
+{
+  if (pub == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+                      "publication must not be NULL");
+  int rc = mctx__socket_set_ttl(pub->fd, pub->config.group.family, ttl, err);
+  if (rc != MCTX_OK)
+    return rc;
+  pub->config.ttl = ttl;
+  return mctx__ok(err);
+}
+
+int
+mctx_publication_set_loopback(mctx_publication *pub, bool on, mctx_error *err)
+{
+  if (pub == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+                      "publication must not be NULL");
+  int rc = mctx__socket_set_loopback(pub->fd, pub->config.group.family, on,
+                                     err);
+  if (rc != MCTX_OK)
+    return rc;
+  pub->config.loopback = on;
+  return mctx__ok(err);
+}
+
+/* -1 restores the kernel's default class (0): the socket cannot go back to
+ * "never set", but it then sends what it sent before any change. */
+int
+mctx_publication_set_dscp(mctx_publication *pub, int dscp, mctx_error *err)
+{
+  if (pub == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+                      "publication must not be NULL");
+  if (dscp < -1 || dscp > 63)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+                      "dscp %d is out of range -1..63", dscp);
+  int rc = mctx__socket_set_dscp(pub->fd, pub->config.group.family, dscp, err);
+  if (rc != MCTX_OK)
+    return rc;
+  pub->config.dscp = dscp;
+  return mctx__ok(err);
+}
+
+void
+mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id)
+{
+  pub->id = id;
+}
+
+const mctx_metrics_cell *
+mctx__publication_metrics(const mctx_publication *pub)
+{
+  return &pub->metrics;
+}

@@ -1,2 +1,587 @@
-/* SPDX-License-Identifier: BSD-2-Clause */
+/* Socket setup in mctx-core's order, for new and caller-provided sockets.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * First a plan is computed from the config (interface resolution, the IPv6
+ * rules of the semantics' section 3, bind address, destination scope); then
+ * it is applied to the socket in mctx-core's order: non-blocking,
+ * IPV6_V6ONLY (new IPv6 sockets only), bind, multicast interface, loopback,
+ * TTL / hops, our extras (DSCP, SO_SNDBUF, IP_RECVERR), connect. The group is
+ * never joined: a sender that joins makes the kernel build a route per
+ * packet and receive its own traffic.
+ */
 #include "mctx-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+typedef struct socket_plan {
+  mctx_family family;
+  bool bind;                    /* bind to bind_to */
+  mctx_endpoint bind_to;
+  bool v4_if_by_address;        /* IP_MULTICAST_IF with struct in_addr */
+  uint32_t interface_index;     /* ip_mreqn / IPV6_MULTICAST_IF, 0 none */
+  mctx_endpoint destination;
+  bool scoped_without_interface; /* raised where mctx-core raises it */
+} socket_plan;
+
+unsigned
+mctx__sockaddr_from_endpoint(const mctx_endpoint *ep,
+                             struct sockaddr_storage *ss)
+{
+  memset(ss, 0, sizeof *ss);
+  if (ep->ip.family == MCTX_FAMILY_IPV4) {
+    struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(ep->port);
+    memcpy(&sin->sin_addr, ep->ip.bytes, 4);
+    return sizeof *sin;
+  }
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(ep->port);
+  memcpy(&sin6->sin6_addr, ep->ip.bytes, 16);
+  sin6->sin6_scope_id = ep->ip.scope_id;
+  return sizeof *sin6;
+}
+
+int
+mctx__endpoint_from_sockaddr(const struct sockaddr *sa, mctx_endpoint *out)
+{
+  memset(out, 0, sizeof *out);
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *sin = (const struct sockaddr_in *) sa;
+    out->ip.family = MCTX_FAMILY_IPV4;
+    memcpy(out->ip.bytes, &sin->sin_addr, 4);
+    out->port = ntohs(sin->sin_port);
+    return 0;
+  }
+  if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) sa;
+    out->ip.family = MCTX_FAMILY_IPV6;
+    memcpy(out->ip.bytes, &sin6->sin6_addr, 16);
+    out->ip.scope_id = sin6->sin6_scope_id;
+    out->port = ntohs(sin6->sin6_port);
+    return 0;
+  }
+  return -1;
+}
+
+static bool
+same_address(const mctx_ip *a, const mctx_ip *b)
+{
+  size_t n = a->family == MCTX_FAMILY_IPV4 ? 4 : 16;
+  return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
+}
+
+static const char *
+ip_text(const mctx_ip *ip, char *buf)
+{
+  return mctx_ip_format(ip, buf, MCTX_IP_STRLEN);
+}
+
+/* "3 (eth0)" or "3" when the name is gone. */
+static const char *
+index_text(uint32_t index, char *buf, size_t size)
+{
+  char name[IF_NAMESIZE];
+  if (if_indextoname(index, name) != NULL)
+    snprintf(buf, size, "%u (%s)", (unsigned) index, name);
+  else
+    snprintf(buf, size, "%u", (unsigned) index);
+  return buf;
+}
+
+/* ---- planning ------------------------------------------------------------- */
+
+static int
+plan_ipv4(const mctx_publication_config *cfg, socket_plan *plan,
+          mctx_error *err)
+{
+  const mctx_interface *itf = &cfg->interface;
+
+  if (cfg->source_addr.family != MCTX_FAMILY_UNSPEC || cfg->has_source_port) {
+    plan->bind = true;
+    plan->bind_to.ip.family = MCTX_FAMILY_IPV4;
+    if (cfg->source_addr.family != MCTX_FAMILY_UNSPEC)
+      plan->bind_to.ip = cfg->source_addr;
+    plan->bind_to.port = cfg->has_source_port ? cfg->source_port : 0;
+  }
+
+  /* mctx-core passes an IPv4 interface address straight to the kernel; an
+   * index or a name (ours) goes through ip_mreqn and must exist. */
+  if (itf->kind == MCTX_INTERFACE_ADDRESS) {
+    plan->v4_if_by_address = true;
+  } else if (itf->kind != MCTX_INTERFACE_NONE) {
+    int rc = mctx__iface_resolve(itf, &plan->interface_index, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
+
+  plan->destination.ip = cfg->group;
+  plan->destination.ip.scope_id = 0;
+  plan->destination.port = cfg->dst_port;
+  return MCTX_OK;
+}
+
+/* The semantics' section 3, step by step. An interface name or index is the
+ * explicit index E; one that does not exist is an error, not the default
+ * route. */
+static int
+plan_ipv6(const mctx_publication_config *cfg, socket_plan *plan,
+          mctx_error *err)
+{
+  const mctx_interface *itf = &cfg->interface;
+  const mctx_ip *source =
+      cfg->source_addr.family != MCTX_FAMILY_UNSPEC ? &cfg->source_addr : NULL;
+  const mctx_ip *itf_addr =
+      itf->kind == MCTX_INTERFACE_ADDRESS ? &itf->address : NULL;
+  char a[MCTX_IP_STRLEN], b[48], c[48];
+  int rc;
+
+  /* 1. Explicit interface index E. */
+  uint32_t explicit_index = 0;
+  if (itf->kind != MCTX_INTERFACE_NONE) {
+    rc = mctx__iface_resolve(itf, &explicit_index, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
+
+  /* 2. The source's own interface SI. */
+  uint32_t source_index = 0;
+  if (source != NULL) {
+    if (itf_addr != NULL && same_address(source, itf_addr)) {
+      source_index = explicit_index;
+    } else if (mctx_ip_is_link_local_unicast(source)) {
+      if (explicit_index != 0) {
+        /* Ours: a zone written on the source must agree with E. */
+        if (source->scope_id != 0 && source->scope_id != explicit_index)
+          return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, 0,
+                            "source %s is on interface %s but the outgoing "
+                            "interface is %s", ip_text(source, a),
+                            index_text(source->scope_id, b, sizeof b),
+                            index_text(explicit_index, c, sizeof c));
+        source_index = explicit_index;
+      } else if (source->scope_id != 0) {
+        rc = mctx__iface_index_exists(source->scope_id, err);
+        if (rc != MCTX_OK)
+          return rc;
+        source_index = source->scope_id;
+      } else {
+        rc = mctx__iface_index_of_addr(source, &source_index, err);
+        if (rc != MCTX_OK)
+          return rc;
+      }
+    } else {
+      rc = mctx__iface_index_of_addr(source, &source_index, err);
+      if (rc != MCTX_OK)
+        return rc;
+    }
+  }
+
+  /* 3. Mismatch. */
+  if (source != NULL && source_index != 0 && explicit_index != 0 &&
+      source_index != explicit_index)
+    return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, 0,
+                      "source %s is on interface %s but the outgoing "
+                      "interface is %s", ip_text(source, a),
+                      index_text(source_index, b, sizeof b),
+                      index_text(explicit_index, c, sizeof c));
+
+  /* 4. Effective index X. */
+  uint32_t index = explicit_index != 0 ? explicit_index : source_index;
+  plan->interface_index = index;
+
+  /* 5.-7. Auto-bind: the source, else the interface address. */
+  const mctx_ip *bind_ip = source != NULL ? source : itf_addr;
+  if (bind_ip != NULL || cfg->has_source_port) {
+    plan->bind = true;
+    plan->bind_to.ip.family = MCTX_FAMILY_IPV6;
+    if (bind_ip != NULL) {
+      plan->bind_to.ip = *bind_ip;
+      plan->bind_to.ip.scope_id = 0;
+      if (mctx_ip_is_link_local_unicast(bind_ip)) {
+        if (index == 0)
+          return mctx__fail(err, MCTX_E_INTERFACE_DISCOVERY_FAILED, 0,
+                            "failed to determine interface index for "
+                            "link-local address %s", ip_text(bind_ip, a));
+        plan->bind_to.ip.scope_id = index;
+      }
+    }
+    plan->bind_to.port = cfg->has_source_port ? cfg->source_port : 0;
+  }
+
+  /* 9. Destination scope: only interface- and link-local groups keep one. */
+  plan->destination.ip = cfg->group;
+  plan->destination.ip.scope_id = 0;
+  plan->destination.port = cfg->dst_port;
+  int scope = mctx_ipv6_multicast_scope(&cfg->group);
+  if (scope == 1 || scope == 2) {
+    if (index == 0)
+      plan->scoped_without_interface = true;
+    plan->destination.ip.scope_id = index;
+  }
+  return MCTX_OK;
+}
+
+static int
+plan_socket(const mctx_publication_config *cfg, socket_plan *plan,
+            mctx_error *err)
+{
+  memset(plan, 0, sizeof *plan);
+  plan->family = cfg->group.family;
+  if (plan->family == MCTX_FAMILY_IPV4)
+    return plan_ipv4(cfg, plan, err);
+  if (plan->family == MCTX_FAMILY_IPV6)
+    return plan_ipv6(cfg, plan, err);
+  return mctx__fail(err, MCTX_E_INVALID_MULTICAST_GROUP, 0,
+                    "group is not set");
+}
+
+/* ---- applying --------------------------------------------------------------- */
+
+static int
+option_failed(mctx_error *err, const char *option, const char *value)
+{
+  int e = errno;
+  return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, e, "%s %s failed: %s",
+                    option, value, strerror(e));
+}
+
+static int
+set_int_option(int fd, int level, int name, int value, const char *option,
+               mctx_error *err)
+{
+  if (setsockopt(fd, level, name, &value, sizeof value) == 0)
+    return MCTX_OK;
+  char text[16];
+  snprintf(text, sizeof text, "%d", value);
+  return option_failed(err, option, text);
+}
+
+static int
+set_non_blocking(int fd, mctx_error *err)
+{
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    return option_failed(err, "O_NONBLOCK", "on");
+  return MCTX_OK;
+}
+
+static int
+bind_endpoint(int fd, const mctx_endpoint *ep, mctx_error *err)
+{
+  struct sockaddr_storage ss;
+  unsigned len = mctx__sockaddr_from_endpoint(ep, &ss);
+  if (bind(fd, (struct sockaddr *) &ss, len) == 0)
+    return MCTX_OK;
+  int e = errno;
+  char text[MCTX_ENDPOINT_STRLEN];
+  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, e, "bind to %s failed: %s",
+                    mctx_endpoint_format(ep, text, sizeof text), strerror(e));
+}
+
+/* A caller's socket that is already bound is left as it is when its address
+ * satisfies what the config asks for (unspecified or equal address, port 0 or
+ * equal, IPv6 scope 0 or equal); it cannot be re-bound. */
+static int
+check_bound(const mctx_endpoint *bound, const mctx_endpoint *want,
+            mctx_error *err)
+{
+  bool address_ok = mctx_ip_is_unspecified(&want->ip) ||
+                    same_address(&want->ip, &bound->ip);
+  bool port_ok = want->port == 0 || want->port == bound->port;
+  bool scope_ok = want->ip.scope_id == 0 ||
+                  want->ip.scope_id == bound->ip.scope_id;
+  if (address_ok && port_ok && scope_ok)
+    return MCTX_OK;
+  char have[MCTX_ENDPOINT_STRLEN], need[MCTX_ENDPOINT_STRLEN];
+  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, EADDRINUSE,
+                    "socket bound to %s does not satisfy requested bind "
+                    "constraints %s",
+                    mctx_endpoint_format(bound, have, sizeof have),
+                    mctx_endpoint_format(want, need, sizeof need));
+}
+
+static int
+set_multicast_interface(int fd, const mctx_publication_config *cfg,
+                        const socket_plan *plan, mctx_error *err)
+{
+  char text[MCTX_IP_STRLEN];
+  if (plan->family == MCTX_FAMILY_IPV6) {
+    if (plan->interface_index == 0)
+      return MCTX_OK;
+    int index = (int) plan->interface_index;
+    return set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, index,
+                          "IPV6_MULTICAST_IF", err);
+  }
+  if (plan->v4_if_by_address) {
+    struct in_addr addr;
+    memcpy(&addr, cfg->interface.address.bytes, 4);
+    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &addr, sizeof addr) != 0)
+      return option_failed(err, "IP_MULTICAST_IF",
+                           ip_text(&cfg->interface.address, text));
+  } else if (plan->interface_index != 0) {
+    struct ip_mreqn mreqn;
+    memset(&mreqn, 0, sizeof mreqn);
+    mreqn.imr_ifindex = (int) plan->interface_index;
+    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreqn, sizeof mreqn) != 0)
+      return option_failed(err, "IP_MULTICAST_IF",
+                           index_text(plan->interface_index, text,
+                                      sizeof text));
+  }
+  return MCTX_OK;
+}
+
+int
+mctx__socket_set_ttl(int fd, mctx_family family, uint32_t ttl, mctx_error *err)
+{
+  bool v6 = family == MCTX_FAMILY_IPV6;
+  const char *option = v6 ? "IPV6_MULTICAST_HOPS" : "IP_MULTICAST_TTL";
+  /* The kernel would read a huge value as -1 ("route default") for IPv6. */
+  if (ttl > 255) {
+    errno = EINVAL;
+    char text[16];
+    snprintf(text, sizeof text, "%u", (unsigned) ttl);
+    return option_failed(err, option, text);
+  }
+  return set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                        v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL,
+                        (int) ttl, option, err);
+}
+
+int
+mctx__socket_set_loopback(int fd, mctx_family family, bool on, mctx_error *err)
+{
+  bool v6 = family == MCTX_FAMILY_IPV6;
+  return set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                        v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, on ? 1 : 0,
+                        v6 ? "IPV6_MULTICAST_LOOP" : "IP_MULTICAST_LOOP", err);
+}
+
+int
+mctx__socket_set_dscp(int fd, mctx_family family, int dscp, mctx_error *err)
+{
+  bool v6 = family == MCTX_FAMILY_IPV6;
+  int tos = dscp < 0 ? 0 : dscp << 2;
+  return set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                        v6 ? IPV6_TCLASS : IP_TOS, tos,
+                        v6 ? "IPV6_TCLASS" : "IP_TOS", err);
+}
+
+static int
+set_extras(int fd, const mctx_publication_config *cfg, mctx_family family,
+           mctx_error *err)
+{
+  bool v6 = family == MCTX_FAMILY_IPV6;
+  int rc;
+  if (cfg->dscp >= 0) {
+    rc = mctx__socket_set_dscp(fd, family, cfg->dscp, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
+  if (cfg->send_buffer_size > 0) {
+    rc = set_int_option(fd, SOL_SOCKET, SO_SNDBUF, cfg->send_buffer_size,
+                        "SO_SNDBUF", err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
+  if (cfg->report_local_drops) {
+    rc = set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                        v6 ? IPV6_RECVERR : IP_RECVERR, 1,
+                        v6 ? "IPV6_RECVERR" : "IP_RECVERR", err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
+  return MCTX_OK;
+}
+
+/* Everything after bind, in mctx-core's order, then connect. */
+static int
+configure_and_connect(int fd, const mctx_publication_config *cfg,
+                      const socket_plan *plan, mctx_error *err)
+{
+  char text[MCTX_ENDPOINT_STRLEN];
+  int rc = set_multicast_interface(fd, cfg, plan, err);
+  if (rc == MCTX_OK)
+    rc = mctx__socket_set_loopback(fd, plan->family, cfg->loopback, err);
+  if (rc == MCTX_OK)
+    rc = mctx__socket_set_ttl(fd, plan->family, cfg->ttl, err);
+  if (rc == MCTX_OK)
+    rc = set_extras(fd, cfg, plan->family, err);
+  if (rc != MCTX_OK)
+    return rc;
+
+  if (plan->scoped_without_interface)
+    return mctx__fail(err, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE, 0,
+                      "group %s is %s-local: set an interface (or a source "
+                      "address whose interface is used)",
+                      ip_text(&cfg->group, text),
+                      mctx_ipv6_multicast_scope(&cfg->group) == 1
+                          ? "interface" : "link");
+
+  struct sockaddr_storage ss;
+  unsigned len = mctx__sockaddr_from_endpoint(&plan->destination, &ss);
+  if (connect(fd, (struct sockaddr *) &ss, len) != 0) {
+    int e = errno;
+    return mctx__fail(err, MCTX_E_SOCKET_CONNECT_FAILED, e,
+                      "connect to %s failed: %s",
+                      mctx_endpoint_format(&plan->destination, text,
+                                           sizeof text),
+                      strerror(e));
+  }
+  return MCTX_OK;
+}
+
+static void
+fill_setup(int fd, const socket_plan *plan, mctx__socket_setup *out)
+{
+  out->fd = fd;
+  out->destination = plan->destination;
+  out->interface_index = plan->interface_index;
+  /* Cached now so the send path never asks; a failure here only means the
+   * first report asks again. */
+  out->has_local = mctx__socket_local(fd, &out->local, NULL) == MCTX_OK;
+}
+
+int
+mctx__socket_open(const mctx_publication_config *cfg, mctx__socket_setup *out,
+                  mctx_error *err)
+{
+  socket_plan plan;
+  int rc = plan_socket(cfg, &plan, err);
+  if (rc != MCTX_OK)
+    return rc;
+
+  bool v6 = plan.family == MCTX_FAMILY_IPV6;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    int e = errno;
+    return mctx__fail(err, MCTX_E_SOCKET_CREATE_FAILED, e,
+                      "socket(%s, SOCK_DGRAM) failed: %s",
+                      v6 ? "AF_INET6" : "AF_INET", strerror(e));
+  }
+
+  rc = set_non_blocking(fd, err);
+  if (rc == MCTX_OK && v6)
+    rc = set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", err);
+  if (rc == MCTX_OK && plan.bind)
+    rc = bind_endpoint(fd, &plan.bind_to, err);
+  if (rc == MCTX_OK)
+    rc = configure_and_connect(fd, cfg, &plan, err);
+  if (rc != MCTX_OK) {
+    close(fd);
+    return rc;
+  }
+  fill_setup(fd, &plan, out);
+  return MCTX_OK;
+}
+
+static const char *
+family_text(mctx_family family)
+{
+  return family == MCTX_FAMILY_IPV4 ? "IPv4" : "IPv6";
+}
+
+/* Section 4: the socket's bound address against the config. When
+ * getsockname fails the checks are skipped, as mctx-core does. Sets *bound
+ * to the address when the socket is bound (not unspecified:0). */
+static int
+check_existing(int fd, const mctx_publication_config *cfg, bool *is_bound,
+               mctx_endpoint *bound, mctx_error *err)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  char want[MCTX_ENDPOINT_STRLEN], have[MCTX_ENDPOINT_STRLEN];
+
+  *is_bound = false;
+  memset(&ss, 0, sizeof ss);
+  if (getsockname(fd, (struct sockaddr *) &ss, &len) != 0)
+    return MCTX_OK;
+
+  if (mctx__endpoint_from_sockaddr((struct sockaddr *) &ss, bound) != 0)
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, 0,
+                      "socket has address family %d, not %s like group %s",
+                      (int) ss.ss_family, family_text(cfg->group.family),
+                      ip_text(&cfg->group, want));
+  if (bound->ip.family != cfg->group.family)
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, 0,
+                      "socket is %s but group %s is %s",
+                      family_text(bound->ip.family),
+                      ip_text(&cfg->group, want),
+                      family_text(cfg->group.family));
+
+  if (mctx_ip_is_unspecified(&bound->ip) && bound->port == 0)
+    return MCTX_OK;
+  *is_bound = true;
+
+  if (cfg->source_addr.family != MCTX_FAMILY_UNSPEC &&
+      !same_address(&cfg->source_addr, &bound->ip))
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH, 0,
+                      "socket is bound to address %s, expected %s",
+                      ip_text(&bound->ip, have),
+                      ip_text(&cfg->source_addr, want));
+  if (cfg->has_source_port && cfg->source_port != bound->port)
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, 0,
+                      "socket is bound to port %u, expected %u",
+                      (unsigned) bound->port, (unsigned) cfg->source_port);
+  return MCTX_OK;
+}
+
+int
+mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
+                   mctx__socket_setup *out, mctx_error *err)
+{
+  bool is_bound;
+  mctx_endpoint bound;
+  socket_plan plan;
+
+  if (fd < 0)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+                      "socket %d is not a valid descriptor", fd);
+  int rc = check_existing(fd, cfg, &is_bound, &bound, err);
+  if (rc == MCTX_OK)
+    rc = set_non_blocking(fd, err);
+  if (rc == MCTX_OK)
+    rc = plan_socket(cfg, &plan, err);
+  if (rc == MCTX_OK && plan.bind)
+    rc = is_bound ? check_bound(&bound, &plan.bind_to, err)
+                  : bind_endpoint(fd, &plan.bind_to, err);
+  if (rc == MCTX_OK)
+    rc = configure_and_connect(fd, cfg, &plan, err);
+  if (rc != MCTX_OK)
+    return rc;
+  fill_setup(fd, &plan, out);
+  return MCTX_OK;
+}
+
+int
+mctx__socket_local(int fd, mctx_endpoint *out, mctx_error *err)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  if (getsockname(fd, (struct sockaddr *) &ss, &len) != 0) {
+    int e = errno;
+    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, e,
+                      "getsockname failed: %s", strerror(e));
+  }
+  if (mctx__endpoint_from_sockaddr((struct sockaddr *) &ss, out) != 0)
+    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, 0,
+                      "socket has address family %d, not IPv4 or IPv6",
+                      (int) ss.ss_family);
+  return MCTX_OK;
+}
+
+void
+mctx__socket_close(int fd)
+{
+  if (fd >= 0)
+    close(fd);
+}
