@@ -1,0 +1,324 @@
+/* Publications on loopback, in a private network namespace: IPv4 ASM, IPv6
+ * ff31::/16 from ::1 (explicit source and auto-bind), destination scopes,
+ * the scoped-group error, live options, batches, metrics of a send.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "pub-net.h"
+
+#include <stdlib.h>
+
+static void
+test_ipv4_asm_on_loopback (void)
+{
+  const uint16_t port = 46101;
+  int rx = recv_socket (NULL, AF_INET, port);
+  join4 (rx, "239.255.12.34", testnet_ifindex ("lo"));
+
+  mctx_publication_config cfg;
+  cfg_init (&cfg, "239.255.12.34", port);
+  cfg_interface (&cfg, "127.0.0.1");
+  mctx_publication *pub;
+  mctx_error err;
+  int rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_OK (rc, err);
+  CHECK (mctx_publication_id_of (pub) == 0, "a lone publication has id 0");
+  CHECK (mctx_publication_interface_index (pub) == 0,
+      "IPv4 by address sets no index");
+
+  mctx_send_report report;
+  send_text (pub, "hello v4", &report);
+  received r;
+  expect_datagram (rx, "hello v4", &r);
+  char a[MCTX_IP_STRLEN], b[MCTX_IP_STRLEN];
+  CHECK (strcmp (r.from, "127.0.0.1") == 0, "sender seen as %s", r.from);
+  CHECK (r.ttl == 1, "default TTL 1, receiver saw %d", r.ttl);
+  CHECK (report.bytes_sent == 8, "bytes_sent %zu", report.bytes_sent);
+  CHECK (report.publication_id == 0, "report id");
+  CHECK (mctx_ip_equal (&report.destination.ip, &cfg.group) &&
+      report.destination.port == port, "destination %s",
+      ip_str (&report.destination.ip, a));
+  CHECK (strcmp (ip_str (&report.local.ip, a), "127.0.0.1") == 0 &&
+      report.local.port == r.from_port, "report.local %s:%u, receiver saw %s:%u",
+      a, report.local.port, r.from, r.from_port);
+
+  mctx_ip source, group;
+  uint16_t tuple_port;
+  rc = mctx_publication_announce_tuple (pub, &source, &group, &tuple_port, &err);
+  CHECK_OK (rc, err);
+  CHECK (strcmp (ip_str (&source, a), "127.0.0.1") == 0 &&
+      strcmp (ip_str (&group, b), "239.255.12.34") == 0 && tuple_port == port,
+      "announce tuple (%s, %s, %u)", a, b, tuple_port);
+
+  /* Live TTL reaches the wire. */
+  rc = mctx_publication_set_ttl (pub, 9, &err);
+  CHECK_OK (rc, err);
+  CHECK (mctx_publication_get_config (pub)->ttl == 9, "config copy follows");
+  send_text (pub, "ttl 9", NULL);
+  expect_datagram (rx, "ttl 9", &r);
+  CHECK (r.ttl == 9, "receiver saw TTL %d after set_ttl(9)", r.ttl);
+  rc = mctx_publication_set_ttl (pub, 300, &err);
+  CHECK_ERR (rc, err, MCTX_E_SOCKET_OPTION_FAILED, "IP_MULTICAST_TTL 300");
+  CHECK (mctx_publication_get_config (pub)->ttl == 9, "failed set keeps config");
+
+  rc = mctx_publication_set_dscp (pub, 46, &err);
+  CHECK_OK (rc, err);
+  rc = mctx_publication_set_dscp (pub, 64, &err);
+  CHECK_ERR (rc, err, MCTX_E_INVALID_ARGUMENT, "64");
+
+  rc = mctx_publication_set_loopback (pub, false, &err);
+  CHECK_OK (rc, err);
+  CHECK (!mctx_publication_get_config (pub)->loopback, "config copy follows");
+  rc = mctx_publication_set_loopback (pub, true, &err);
+  CHECK_OK (rc, err);
+
+  /* A datagram too big for UDP is a send failure, not a would-block. */
+  static char huge[70000];
+  rc = mctx_publication_send (pub, huge, sizeof huge, NULL, &err);
+  CHECK_RC (rc, err, MCTX_E_SEND_FAILED);
+  CHECK (err.sys_errno == EMSGSIZE, "sys_errno %d", err.sys_errno);
+  CHECK (strstr (err.message, "239.255.12.34:46101") != NULL, "message: %s",
+      err.message);
+
+  mctx_publication_metrics m;
+  mctx_publication_metrics_snapshot (pub, &m);
+  CHECK (m.send_calls == 3 && m.packets_sent == 2 && m.send_errors == 1 &&
+      m.would_block == 0 && m.bytes_sent == 8 + 5,
+      "metrics calls %llu packets %llu errors %llu bytes %llu",
+      (unsigned long long) m.send_calls, (unsigned long long) m.packets_sent,
+      (unsigned long long) m.send_errors, (unsigned long long) m.bytes_sent);
+
+  CHECK (mctx_publication_drain_errors (pub) >= 0, "drain");
+  mctx_publication_close (pub);
+  close (rx);
+}
+
+static void
+test_ipv6_ff31_from_loopback (void)
+{
+  const uint16_t port = 46102;
+  const char *group = "ff31::8000:1234";
+  uint32_t lo = testnet_ifindex ("lo");
+  int rx = recv_socket (NULL, AF_INET6, port);
+  join6 (rx, group, lo);
+
+  /* Source ::1 and interface ::1. */
+  mctx_publication_config cfg;
+  cfg_init (&cfg, group, port);
+  cfg_source (&cfg, "::1");
+  cfg_interface (&cfg, "::1");
+  cfg.ttl = 4;
+  mctx_publication *pub;
+  mctx_error err;
+  int rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_OK (rc, err);
+  CHECK (mctx_publication_interface_index (pub) == lo, "index %u, lo is %u",
+      mctx_publication_interface_index (pub), lo);
+  mctx_endpoint dest;
+  mctx_publication_destination (pub, &dest);
+  CHECK (dest.ip.scope_id == lo, "ff31 keeps the scope id (%u)", dest.ip.scope_id);
+
+  mctx_send_report report;
+  send_text (pub, "hello v6", &report);
+  received r;
+  expect_datagram (rx, "hello v6", &r);
+  CHECK (strcmp (r.from, "::1") == 0, "sender seen as %s", r.from);
+  CHECK (r.ttl == 4, "hop limit %d", r.ttl);
+  CHECK (report.destination.ip.scope_id == lo, "report destination scope");
+  char a[MCTX_IP_STRLEN];
+  CHECK (strcmp (ip_str (&report.local.ip, a), "::1") == 0, "local %s", a);
+  mctx_publication_close (pub);
+
+  /* Only the interface address: auto-bind makes it the source. */
+  cfg_init (&cfg, group, port);
+  cfg_interface (&cfg, "::1");
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_OK (rc, err);
+  mctx_endpoint local;
+  rc = mctx_publication_local (pub, &local, &err);
+  CHECK_OK (rc, err);
+  CHECK (strcmp (ip_str (&local.ip, a), "::1") == 0, "auto-bound to %s", a);
+  send_text (pub, "auto-bound", NULL);
+  expect_datagram (rx, "auto-bound", &r);
+  CHECK (strcmp (r.from, "::1") == 0, "sender seen as %s", r.from);
+  mctx_publication_close (pub);
+
+  /* Interface by name: an index, no bind. */
+  cfg_init (&cfg, group, port);
+  cfg_interface (&cfg, "lo");
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_OK (rc, err);
+  send_text (pub, "by name", NULL);
+  expect_datagram (rx, "by name", &r);
+  mctx_publication_close (pub);
+  close (rx);
+
+  /* Wider scopes carry no scope id, even with a known interface. */
+  const uint16_t port3e = 46103;
+  rx = recv_socket (NULL, AF_INET6, port3e);
+  join6 (rx, "ff3e::8000:1234", lo);
+  cfg_init (&cfg, "ff3e::8000:1234", port3e);
+  cfg_source (&cfg, "::1");
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_OK (rc, err);
+  mctx_publication_destination (pub, &dest);
+  CHECK (dest.ip.scope_id == 0, "ff3e scope id %u", dest.ip.scope_id);
+  CHECK (mctx_publication_interface_index (pub) == lo, "source ::1 selects lo");
+  send_text (pub, "global scope", &report);
+  CHECK (report.destination.ip.scope_id == 0, "report scope id");
+  expect_datagram (rx, "global scope", &r);
+  CHECK (strcmp (r.from, "::1") == 0, "sender seen as %s", r.from);
+  mctx_publication_close (pub);
+  close (rx);
+}
+
+static void
+test_scoped_groups_need_an_interface (void)
+{
+  const char *groups[] = { "ff31::8000:1234", "ff32::8000:1234", "ff02::1:3" };
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+    mctx_publication_config cfg;
+    cfg_init (&cfg, groups[i], 46104);
+    mctx_publication *pub = (mctx_publication *) &cfg;
+    mctx_error err;
+    int rc = mctx_publication_open (&cfg, &pub, &err);
+    CHECK_ERR (rc, err, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE,
+        groups[i]);
+    CHECK (pub == NULL, "no publication on failure");
+  }
+}
+
+static void
+test_interface_errors (void)
+{
+  mctx_publication_config cfg;
+  mctx_publication *pub;
+  mctx_error err;
+
+  cfg_init (&cfg, "239.1.2.3", 46105);
+  cfg_interface (&cfg, "nosuch0");
+  int rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_INTERFACE_NOT_FOUND, "nosuch0");
+
+  cfg_init (&cfg, "ff3e::1", 46105);
+  cfg_interface (&cfg, "nosuch0");
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_INTERFACE_NOT_FOUND, "nosuch0");
+
+  cfg_init (&cfg, "ff3e::1", 46105);
+  cfg.interface.kind = MCTX_INTERFACE_INDEX;
+  cfg.interface.index = 9999;
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_INTERFACE_NOT_FOUND, "9999");
+
+  cfg_init (&cfg, "239.1.2.3", 46105);
+  cfg.interface.kind = MCTX_INTERFACE_INDEX;
+  cfg.interface.index = 9999;
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_INTERFACE_NOT_FOUND, "9999");
+
+  /* Not local: IPv4 fails at bind (mctx-core), IPv6 at the lookup. */
+  cfg_init (&cfg, "239.1.2.3", 46105);
+  cfg_source (&cfg, "10.9.9.9");
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_SOCKET_BIND_FAILED, "bind to 10.9.9.9:0 failed");
+  CHECK (err.sys_errno == EADDRNOTAVAIL, "errno %d", err.sys_errno);
+
+  cfg_init (&cfg, "239.1.2.3", 46105);
+  cfg_interface (&cfg, "10.9.9.9");
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_SOCKET_OPTION_FAILED, "IP_MULTICAST_IF 10.9.9.9");
+
+  cfg_init (&cfg, "ff3e::1", 46105);
+  cfg_source (&cfg, "fd00:99::1");
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_INTERFACE_DISCOVERY_FAILED, "fd00:99::1");
+
+  /* Validation runs first. */
+  cfg_init (&cfg, "10.1.2.3", 46105);
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_INVALID_MULTICAST_GROUP, "10.1.2.3");
+}
+
+/* 200 datagrams of three buffers each, through the batch path. */
+static void
+test_batch_arrives_intact_and_in_order (void)
+{
+  enum { COUNT = 200 };
+  const uint16_t port = 46106;
+  int rx = recv_socket (NULL, AF_INET, port);
+  join4 (rx, "239.255.12.35", testnet_ifindex ("lo"));
+
+  mctx_publication_config cfg;
+  cfg_init (&cfg, "239.255.12.35", port);
+  cfg_interface (&cfg, "lo");
+  mctx_publication *pub;
+  mctx_error err;
+  int rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_OK (rc, err);
+  CHECK (mctx_publication_interface_index (pub) == testnet_ifindex ("lo"),
+      "IPv4 by name uses ip_mreqn with lo's index");
+
+  static char heads[COUNT][16];
+  static char body[700];
+  static mctx_buf bufs[COUNT][3];
+  static mctx_datagram dgs[COUNT];
+  memset (body, 'x', sizeof body);
+  size_t total = 0;
+  for (int i = 0; i < COUNT; i++) {
+    snprintf (heads[i], sizeof heads[i], "seq %03d|", i);
+    bufs[i][0] = (mctx_buf) { heads[i], strlen (heads[i]) };
+    bufs[i][1] = (mctx_buf) { body, (size_t) (i % 7) * 100 };
+    bufs[i][2] = (mctx_buf) { (void *) "|end", 4 };
+    dgs[i] = (mctx_datagram) { bufs[i], 3 };
+    total += bufs[i][0].len + bufs[i][1].len + 4;
+  }
+  size_t sent = 12345;
+  rc = mctx_publication_send_batch (pub, dgs, COUNT, &sent, &err);
+  CHECK_OK (rc, err);
+  CHECK (sent == COUNT, "sent %zu", sent);
+
+  for (int i = 0; i < COUNT; i++) {
+    received r;
+    CHECK (recv_within (rx, PUB_WAIT_MS, &r), "datagram %d missing", i);
+    size_t want = strlen (heads[i]) + (size_t) (i % 7) * 100 + 4;
+    CHECK (r.len == want, "datagram %d: %zu bytes, want %zu", i, r.len, want);
+    CHECK (memcmp (r.data, heads[i], strlen (heads[i])) == 0,
+        "datagram %d out of order: \"%.8s\"", i, r.data);
+    CHECK (memcmp (r.data + r.len - 4, "|end", 4) == 0, "tail of %d", i);
+    for (size_t k = strlen (heads[i]); k < r.len - 4; k++)
+      CHECK (r.data[k] == 'x', "body byte %zu of %d", k, i);
+  }
+
+  mctx_publication_metrics m;
+  mctx_publication_metrics_snapshot (pub, &m);
+  CHECK (m.send_calls == COUNT && m.packets_sent == COUNT &&
+      m.bytes_sent == total && m.send_errors == 0, "batch metrics");
+
+  /* sendv: one gathered datagram. */
+  mctx_buf two[2] = { { (void *) "gath", 4 }, { (void *) "ered", 4 } };
+  mctx_send_report report;
+  rc = mctx_publication_sendv (pub, two, 2, &report, &err);
+  CHECK_OK (rc, err);
+  CHECK (report.bytes_sent == 8, "sendv bytes %zu", report.bytes_sent);
+  expect_datagram (rx, "gathered", NULL);
+
+  /* An empty batch sends nothing and succeeds. */
+  rc = mctx_publication_send_batch (pub, dgs, 0, &sent, &err);
+  CHECK (rc == MCTX_OK && sent == 0, "empty batch");
+  mctx_publication_close (pub);
+  close (rx);
+}
+
+int
+main (void)
+{
+  testnet_private_netns_or_skip ();
+  test_ipv4_asm_on_loopback ();
+  test_ipv6_ff31_from_loopback ();
+  test_scoped_groups_need_an_interface ();
+  test_interface_errors ();
+  test_batch_arrives_intact_and_in_order ();
+  printf ("pub-loopback: all passed\n");
+  return 0;
+}
