@@ -1,0 +1,1081 @@
+/* mctxsink: one multicast UDP datagram per buffer, through libmctx.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+/**
+ * SECTION:element-mctxsink
+ * @title: mctxsink
+ * @see_also: udpsink, multiudpsink, udpsrc
+ *
+ * mctxsink sends every buffer it receives as one UDP datagram to an IPv4 or
+ * IPv6 multicast group, from exactly the source and through exactly the
+ * interface it is told. A #GstBufferList goes out as one batch (sendmmsg),
+ * and a buffer made of several memories is sent without copying it.
+ * All socket work is done by libmctx: the element validates and resolves its
+ * settings through it, opens one connected, non-blocking socket when it
+ * starts, and closes it when it stops.
+ *
+ * ## How it differs from udpsink
+ *
+ * - **A real outgoing interface.** `interface` (a name such as `eth0`, a local
+ *   address or an interface index) sets IP_MULTICAST_IF / IPV6_MULTICAST_IF on
+ *   the sending socket. udpsink's `multicast-iface` only names the interface
+ *   used to join a group, and the datagrams follow the routing table.
+ * - **Errors instead of silence.** A bad setting (a group that is not a
+ *   multicast address, an interface that does not exist, a source that is not
+ *   an address of this host, a caller socket bound elsewhere…) makes the
+ *   element fail to start with an error that names the property and the value.
+ *   Nothing falls back to a default. While streaming, send errors are counted
+ *   and reported as warnings (at most one a second per kind of error, saying
+ *   how many happened). The socket has IP_RECVERR / IPV6_RECVERR set, so
+ *   datagrams that the local queue (a qdisc) drops come back as ENOBUFS
+ *   instead of vanishing.
+ * - **No join on the sending side.** udpsink joins the group it sends to
+ *   (`auto-multicast`); mctxsink never does: a sender has no business being a
+ *   member.
+ * - **Source and interface are kept apart.** `source-addr` is the exact source
+ *   address of the datagrams (the S of a source-specific (S,G) channel);
+ *   `interface` is the link they leave by. Either may be set without the
+ *   other; for IPv6 libmctx checks that they agree.
+ *
+ * ## Examples
+ *
+ * IPv4, a test video as RTP/JPEG to a group on the loopback interface (never
+ * leaves the machine):
+ * |[
+ * gst-launch-1.0 videotestsrc ! jpegenc ! rtpjpegpay ! \
+ *     mctxsink group=239.255.12.42 port=5004 interface=lo
+ * ]|
+ * and to receive it:
+ * |[
+ * gst-launch-1.0 udpsrc address=239.255.12.42 port=5004 multicast-iface=lo \
+ *     caps="application/x-rtp,media=video,encoding-name=JPEG,clock-rate=90000,payload=26" ! \
+ *     rtpjpegdepay ! jpegdec ! autovideosink
+ * ]|
+ *
+ * IPv6 source-specific multicast: the receivers join (fd00::1, ff3e::8000:1234),
+ * so the datagrams must come from exactly fd00::1, out of eth0:
+ * |[
+ * gst-launch-1.0 audiotestsrc ! audioconvert ! rtpL16pay ! \
+ *     mctxsink group=ff3e::8000:1234 port=5004 source-addr=fd00::1 interface=eth0
+ * ]|
+ *
+ * IPv6 link-local scope (ff32::/16 needs an interface, and a link-local
+ * source; the scope of `source-addr` names the interface too):
+ * |[
+ * gst-launch-1.0 videotestsrc ! jpegenc ! rtpjpegpay ! \
+ *     mctxsink group=ff32::8000:1 port=5004 source-addr=fe80::1%eth0
+ * ]|
+ *
+ * The same settings as a URI (`gst-launch-1.0 ... ! mctxsink` can be replaced
+ * by any element that accepts `mctx://` URIs, or used with
+ * gst_element_make_from_uri()):
+ * |[
+ * mctx://[fd00::1]@[ff3e::8000:1234]:5004?interface=eth0&ttl=8
+ * ]|
+ * `mctx://[source@]group:port?property=value&...`: IPv6 addresses in
+ * brackets, a zone written `%25` (`[fe80::1%25eth0]`), every other property
+ * settable in the query. Setting a URI resets source-addr, source-port,
+ * interface, ttl, loop, qos-dscp, buffer-size and block to their defaults
+ * first, so that the URI says all of them; get_uri gives them back.
+ *
+ * ## Properties
+ *
+ * - `group`: the IPv4 or IPv6 multicast group. Required.
+ * - `port` (1..65535, default 5004): the destination UDP port.
+ * - `source-addr`: the exact local address to send from; it must be an
+ *   address of this host. Unset: the kernel chooses.
+ * - `source-port` (0..65535, default 0): a fixed source port; 0 lets the
+ *   kernel pick one.
+ * - `interface`: the outgoing interface, as a name (`eth0`), a local address
+ *   or an index. Unset: the routing table decides.
+ * - `ttl` (-1..255, default 1): the multicast TTL / hop limit. -1 keeps the
+ *   kernel's default, which on Linux is 1 for both IPv4 and IPv6 multicast
+ *   (the socket is set to 1).
+ * - `loop` (default true): whether local receivers get a copy
+ *   (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP).
+ * - `qos-dscp` (-1..63, default -1): the DiffServ code point; -1 leaves it.
+ * - `buffer-size` (default 0): SO_SNDBUF in bytes; 0 keeps the system default.
+ * - `block` (default true): when the socket cannot take a datagram, wait until
+ *   it can (nothing is lost; a slow link slows the pipeline down). false drops
+ *   the datagram and counts it in packets-dropped.
+ * - `socket`: a #GSocket to send with instead of a new one. It is checked like
+ *   libmctx checks any caller socket (family, bound address and port against
+ *   the settings). The element uses a duplicate of its descriptor, which it
+ *   closes when it stops; the caller keeps (and closes) the #GSocket. Since a
+ *   duplicate shares the socket, the caller's socket ends up non-blocking and
+ *   connected to the group.
+ * - `stats` (read-only): a #GstStructure named `mctx-stats` with the counters
+ *   since the element last started: `packets-sent`, `bytes-sent`,
+ *   `send-calls`, `send-errors`, `would-block`, `packets-dropped` (all
+ *   guint64). Every buffer the element renders ends up in exactly one of
+ *   packets-sent and packets-dropped. send-errors counts failed send calls
+ *   (would-blocks and resent ENOBUFS included); would-block counts the calls
+ *   that found the socket full.
+ *
+ * group, port, source-addr, source-port, interface, buffer-size and socket take
+ * effect when the element starts (READY to PAUSED); changing them while it
+ * runs is refused with a warning. ttl, loop and qos-dscp apply at once, also
+ * while running; block is read for every buffer.
+ *
+ * ## Full socket, send errors
+ *
+ * When the socket buffer is full, with `block=true` the streaming thread waits
+ * until the socket is writable, in a wait that a state change or a flush
+ * interrupts at once. After a pause, the datagram that was waiting is sent
+ * when the pipeline plays again, so pausing loses nothing. A datagram refused
+ * with ENOBUFS (the local queue of a slow link is full) is sent again after a
+ * short backoff (1 ms doubling up to 20 ms) that is interrupted the same way.
+ * With `block=false` both are dropped and counted.
+ *
+ * Other send errors (ENETUNREACH, EPERM from a firewall, EMSGSIZE for a buffer
+ * larger than the path allows, ...) lose that datagram: it is counted in
+ * packets-dropped and send-errors, a #GST_MESSAGE_WARNING saying how many
+ * datagrams failed with that error is posted at most once a second per error,
+ * and the stream goes on.
+ */
+
+#include "gstmctxsink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_debug);
+#define GST_CAT_DEFAULT gst_mctx_sink_debug
+
+#define DEFAULT_GROUP           NULL
+#define DEFAULT_PORT            5004
+#define DEFAULT_SOURCE_ADDR     NULL
+#define DEFAULT_SOURCE_PORT     0
+#define DEFAULT_INTERFACE       NULL
+#define DEFAULT_TTL             1
+#define DEFAULT_LOOP            TRUE
+#define DEFAULT_QOS_DSCP        (-1)
+#define DEFAULT_BUFFER_SIZE     0
+#define DEFAULT_BLOCK           TRUE
+#define DEFAULT_SOCKET          NULL
+
+/* Linux's IP_MULTICAST_TTL and IPV6_MULTICAST_HOPS default: what ttl=-1
+ * keeps. libmctx always sets the option, so -1 sets this value. */
+#define KERNEL_DEFAULT_MULTICAST_TTL 1
+
+#define BACKOFF_MIN (1 * GST_MSECOND)
+#define BACKOFF_MAX (20 * GST_MSECOND)
+
+enum
+{
+  PROP_0,
+  PROP_GROUP,
+  PROP_PORT,
+  PROP_SOURCE_ADDR,
+  PROP_SOURCE_PORT,
+  PROP_INTERFACE,
+  PROP_TTL,
+  PROP_LOOP,
+  PROP_QOS_DSCP,
+  PROP_BUFFER_SIZE,
+  PROP_BLOCK,
+  PROP_SOCKET,
+  PROP_STATS,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS_ANY);
+
+static void gst_mctx_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_mctx_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_mctx_sink_finalize (GObject * object);
+
+static gboolean gst_mctx_sink_start (GstBaseSink * bsink);
+static gboolean gst_mctx_sink_stop (GstBaseSink * bsink);
+static gboolean gst_mctx_sink_unlock (GstBaseSink * bsink);
+static gboolean gst_mctx_sink_unlock_stop (GstBaseSink * bsink);
+static GstFlowReturn gst_mctx_sink_render (GstBaseSink * bsink,
+    GstBuffer * buffer);
+static GstFlowReturn gst_mctx_sink_render_list (GstBaseSink * bsink,
+    GstBufferList * list);
+
+#define gst_mctx_sink_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstMctxSink, gst_mctx_sink, GST_TYPE_BASE_SINK,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_mctx_sink_uri_handler_init);
+    GST_DEBUG_CATEGORY_INIT (gst_mctx_sink_debug, "mctxsink", 0,
+        "multicast sink on libmctx"));
+GST_ELEMENT_REGISTER_DEFINE (mctxsink, "mctxsink", GST_RANK_NONE,
+    GST_TYPE_MCTX_SINK);
+
+static void
+gst_mctx_sink_class_init (GstMctxSinkClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+  GstBaseSinkClass *basesink_class = (GstBaseSinkClass *) klass;
+
+  gobject_class->set_property = gst_mctx_sink_set_property;
+  gobject_class->get_property = gst_mctx_sink_get_property;
+  gobject_class->finalize = gst_mctx_sink_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_GROUP,
+      g_param_spec_string ("group", "Group",
+          "IPv4 or IPv6 multicast group to send to", DEFAULT_GROUP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_int ("port", "Port", "Destination UDP port", 1, 65535,
+          DEFAULT_PORT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_SOURCE_ADDR,
+      g_param_spec_string ("source-addr", "Source address",
+          "Exact local address to send from (the S of SSM); NULL lets the "
+          "kernel choose", DEFAULT_SOURCE_ADDR,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_SOURCE_PORT,
+      g_param_spec_int ("source-port", "Source port",
+          "Local UDP port to send from; 0 lets the kernel pick one", 0, 65535,
+          DEFAULT_SOURCE_PORT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_INTERFACE,
+      g_param_spec_string ("interface", "Interface",
+          "Outgoing interface: a name, a local address or an index; NULL "
+          "lets the routing table decide", DEFAULT_INTERFACE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_TTL,
+      g_param_spec_int ("ttl", "TTL",
+          "Multicast TTL / hop limit; -1 keeps the kernel default (1)", -1, 255,
+          DEFAULT_TTL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_LOOP,
+      g_param_spec_boolean ("loop", "Loop",
+          "Deliver a copy to receivers on this host", DEFAULT_LOOP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_QOS_DSCP,
+      g_param_spec_int ("qos-dscp", "QoS DSCP",
+          "DiffServ code point; -1 leaves it as it is", -1, 63,
+          DEFAULT_QOS_DSCP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_BUFFER_SIZE,
+      g_param_spec_int ("buffer-size", "Buffer size",
+          "Kernel send buffer size (SO_SNDBUF) in bytes; 0 keeps the system "
+          "default", 0, G_MAXINT, DEFAULT_BUFFER_SIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_BLOCK,
+      g_param_spec_boolean ("block", "Block",
+          "When the socket is full, wait until it can send (true) or drop "
+          "the datagram and count it (false)", DEFAULT_BLOCK,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_SOCKET,
+      g_param_spec_object ("socket", "Socket",
+          "UDP socket to send with (a duplicate of its descriptor is used); "
+          "NULL opens a new one", G_TYPE_SOCKET,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Counters since the last start: packets-sent, bytes-sent, "
+          "send-calls, send-errors, would-block, packets-dropped",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Multicast UDP sink", "Sink/Network",
+      "Sends each buffer as one UDP datagram to an IPv4 or IPv6 multicast "
+      "group, from an exact source and interface, through libmctx",
+      "mctx developers");
+
+  basesink_class->start = GST_DEBUG_FUNCPTR (gst_mctx_sink_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_mctx_sink_stop);
+  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_mctx_sink_unlock);
+  basesink_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_mctx_sink_unlock_stop);
+  basesink_class->render = GST_DEBUG_FUNCPTR (gst_mctx_sink_render);
+  basesink_class->render_list = GST_DEBUG_FUNCPTR (gst_mctx_sink_render_list);
+}
+
+static void
+gst_mctx_sink_init (GstMctxSink * sink)
+{
+  sink->group = g_strdup (DEFAULT_GROUP);
+  sink->port = DEFAULT_PORT;
+  sink->source_addr = g_strdup (DEFAULT_SOURCE_ADDR);
+  sink->source_port = DEFAULT_SOURCE_PORT;
+  sink->interface = g_strdup (DEFAULT_INTERFACE);
+  sink->ttl = DEFAULT_TTL;
+  sink->loop = DEFAULT_LOOP;
+  sink->qos_dscp = DEFAULT_QOS_DSCP;
+  sink->buffer_size = DEFAULT_BUFFER_SIZE;
+  sink->block = DEFAULT_BLOCK;
+  sink->socket = DEFAULT_SOCKET;
+
+  sink->poll = gst_poll_new (TRUE);
+  gst_poll_fd_init (&sink->pollfd);
+  atomic_init (&sink->packets_dropped, 0);
+}
+
+static void
+gst_mctx_sink_finalize (GObject * object)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (object);
+
+  g_free (sink->group);
+  g_free (sink->source_addr);
+  g_free (sink->interface);
+  g_clear_object (&sink->socket);
+  if (sink->poll)
+    gst_poll_free (sink->poll);
+  g_free (sink->maps);
+  g_free (sink->bufs);
+  g_free (sink->datagrams);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Properties                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Called with the object lock. Settings that shape the socket cannot change
+ * under a running publication; say so instead of ignoring the new value. */
+static gboolean
+refuse_while_started (GstMctxSink * sink, GParamSpec * pspec)
+{
+  if (!sink->started)
+    return FALSE;
+  GST_WARNING_OBJECT (sink, "refusing to change '%s' while running",
+      pspec->name);
+  g_warning ("%s: cannot change the '%s' property while the element is "
+      "running; set it before it starts (in the NULL or READY state)",
+      GST_OBJECT_NAME (sink), pspec->name);
+  return TRUE;
+}
+
+typedef enum
+{
+  LIVE_NONE,
+  LIVE_TTL,
+  LIVE_LOOP,
+  LIVE_DSCP,
+} LiveChange;
+
+/* Applies ttl, loop or qos-dscp to a running publication. Called with the
+ * object lock; returns the libmctx result. */
+static int
+apply_live_change (GstMctxSink * sink, LiveChange change, mctx_error * err)
+{
+  if (sink->pub == NULL)
+    return MCTX_OK;
+
+  switch (change) {
+    case LIVE_TTL:
+      return mctx_publication_set_ttl (sink->pub,
+          sink->ttl < 0 ? KERNEL_DEFAULT_MULTICAST_TTL : (uint32_t) sink->ttl,
+          err);
+    case LIVE_LOOP:
+      return mctx_publication_set_loopback (sink->pub, sink->loop, err);
+    case LIVE_DSCP:
+      return mctx_publication_set_dscp (sink->pub, sink->qos_dscp, err);
+    case LIVE_NONE:
+      break;
+  }
+  return MCTX_OK;
+}
+
+static void
+gst_mctx_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (object);
+  LiveChange live = LIVE_NONE;
+  mctx_error err = { 0 };
+  int rc;
+
+  GST_OBJECT_LOCK (sink);
+  switch (prop_id) {
+    case PROP_GROUP:
+      if (refuse_while_started (sink, pspec))
+        break;
+      g_free (sink->group);
+      sink->group = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      if (refuse_while_started (sink, pspec))
+        break;
+      sink->port = g_value_get_int (value);
+      break;
+    case PROP_SOURCE_ADDR:
+      if (refuse_while_started (sink, pspec))
+        break;
+      g_free (sink->source_addr);
+      sink->source_addr = g_value_dup_string (value);
+      break;
+    case PROP_SOURCE_PORT:
+      if (refuse_while_started (sink, pspec))
+        break;
+      sink->source_port = g_value_get_int (value);
+      break;
+    case PROP_INTERFACE:
+      if (refuse_while_started (sink, pspec))
+        break;
+      g_free (sink->interface);
+      sink->interface = g_value_dup_string (value);
+      break;
+    case PROP_BUFFER_SIZE:
+      if (refuse_while_started (sink, pspec))
+        break;
+      sink->buffer_size = g_value_get_int (value);
+      break;
+    case PROP_SOCKET:
+      if (refuse_while_started (sink, pspec))
+        break;
+      g_clear_object (&sink->socket);
+      sink->socket = g_value_dup_object (value);
+      break;
+    case PROP_TTL:
+      sink->ttl = g_value_get_int (value);
+      live = LIVE_TTL;
+      break;
+    case PROP_LOOP:
+      sink->loop = g_value_get_boolean (value);
+      live = LIVE_LOOP;
+      break;
+    case PROP_QOS_DSCP:
+      sink->qos_dscp = g_value_get_int (value);
+      live = LIVE_DSCP;
+      break;
+    case PROP_BLOCK:
+      g_atomic_int_set (&sink->block, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  rc = apply_live_change (sink, live, &err);
+  GST_OBJECT_UNLOCK (sink);
+
+  if (rc != MCTX_OK)
+    goto live_change_failed;
+  return;
+
+live_change_failed:
+  {
+    GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,
+        ("Could not apply %s to the running stream: %s", pspec->name,
+            err.message), ("%s (errno %d)", mctx_code_name (rc),
+            err.sys_errno));
+    return;
+  }
+}
+
+static void
+gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (object);
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_mctx_sink_get_stats (sink));
+    return;
+  }
+
+  GST_OBJECT_LOCK (sink);
+  switch (prop_id) {
+    case PROP_GROUP:
+      g_value_set_string (value, sink->group);
+      break;
+    case PROP_PORT:
+      g_value_set_int (value, sink->port);
+      break;
+    case PROP_SOURCE_ADDR:
+      g_value_set_string (value, sink->source_addr);
+      break;
+    case PROP_SOURCE_PORT:
+      g_value_set_int (value, sink->source_port);
+      break;
+    case PROP_INTERFACE:
+      g_value_set_string (value, sink->interface);
+      break;
+    case PROP_TTL:
+      g_value_set_int (value, sink->ttl);
+      break;
+    case PROP_LOOP:
+      g_value_set_boolean (value, sink->loop);
+      break;
+    case PROP_QOS_DSCP:
+      g_value_set_int (value, sink->qos_dscp);
+      break;
+    case PROP_BUFFER_SIZE:
+      g_value_set_int (value, sink->buffer_size);
+      break;
+    case PROP_BLOCK:
+      g_value_set_boolean (value, g_atomic_int_get (&sink->block));
+      break;
+    case PROP_SOCKET:
+      g_value_set_object (value, sink->socket);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (sink);
+}
+
+GstStructure *
+gst_mctx_sink_get_stats (GstMctxSink * sink)
+{
+  mctx_publication_metrics m;
+
+  GST_OBJECT_LOCK (sink);
+  if (sink->pub)
+    mctx_publication_metrics_snapshot (sink->pub, &m);
+  else
+    m = sink->last_metrics;
+  GST_OBJECT_UNLOCK (sink);
+
+  return gst_structure_new ("mctx-stats",
+      "packets-sent", G_TYPE_UINT64, (guint64) m.packets_sent,
+      "bytes-sent", G_TYPE_UINT64, (guint64) m.bytes_sent,
+      "send-calls", G_TYPE_UINT64, (guint64) m.send_calls,
+      "send-errors", G_TYPE_UINT64, (guint64) m.send_errors,
+      "would-block", G_TYPE_UINT64, (guint64) m.would_block,
+      "packets-dropped", G_TYPE_UINT64,
+      (guint64) atomic_load (&sink->packets_dropped), NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* start / stop                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Copies the settings under the object lock (strings duplicated). */
+static void
+take_settings (GstMctxSink * sink, GstMctxSinkSettings * s, GSocket ** socket)
+{
+  GST_OBJECT_LOCK (sink);
+  s->group = g_strdup (sink->group);
+  s->port = sink->port;
+  s->source_addr = g_strdup (sink->source_addr);
+  s->source_port = sink->source_port;
+  s->interface = g_strdup (sink->interface);
+  s->ttl = sink->ttl;
+  s->loop = sink->loop;
+  s->qos_dscp = sink->qos_dscp;
+  s->buffer_size = sink->buffer_size;
+  s->have_socket = sink->socket != NULL;
+  *socket = sink->socket ? g_object_ref (sink->socket) : NULL;
+  GST_OBJECT_UNLOCK (sink);
+}
+
+static void
+clear_settings (GstMctxSinkSettings * s)
+{
+  g_free ((gchar *) s->group);
+  g_free ((gchar *) s->source_addr);
+  g_free ((gchar *) s->interface);
+}
+
+static gboolean
+is_set (const gchar * s)
+{
+  return s != NULL && *s != '\0';
+}
+
+/* Builds the libmctx config from the settings. On failure the error is
+ * posted and FALSE returned. */
+static gboolean
+build_config (GstMctxSink * sink, const GstMctxSinkSettings * s,
+    mctx_publication_config * cfg)
+{
+  mctx_error err = { 0 };
+  int rc;
+
+  mctx_config_init (cfg);
+
+  if (!is_set (s->group))
+    goto no_group;
+  rc = mctx_ip_parse (s->group, &cfg->group, &err);
+  if (rc != MCTX_OK)
+    goto bad_group;
+  cfg->dst_port = (uint16_t) s->port;
+
+  if (is_set (s->source_addr)) {
+    rc = mctx_ip_parse (s->source_addr, &cfg->source_addr, &err);
+    if (rc != MCTX_OK)
+      goto bad_source_addr;
+  }
+  if (s->source_port > 0) {
+    cfg->has_source_port = true;
+    cfg->source_port = (uint16_t) s->source_port;
+  }
+  if (is_set (s->interface)) {
+    rc = mctx_interface_parse (s->interface, &cfg->interface, &err);
+    if (rc != MCTX_OK)
+      goto bad_interface;
+  }
+
+  cfg->ttl = s->ttl < 0 ? KERNEL_DEFAULT_MULTICAST_TTL : (uint32_t) s->ttl;
+  cfg->loopback = s->loop;
+  cfg->dscp = s->qos_dscp;
+  cfg->send_buffer_size = s->buffer_size;
+  cfg->report_local_drops = true;
+  return TRUE;
+
+no_group:
+  {
+    GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
+        ("No group set: set the 'group' property to an IPv4 or IPv6 "
+            "multicast address"), (NULL));
+    return FALSE;
+  }
+bad_group:
+  {
+    gst_mctx_sink_post_parse_error (sink, "group", s->group, rc, &err);
+    return FALSE;
+  }
+bad_source_addr:
+  {
+    gst_mctx_sink_post_parse_error (sink, "source-addr", s->source_addr, rc,
+        &err);
+    return FALSE;
+  }
+bad_interface:
+  {
+    gst_mctx_sink_post_parse_error (sink, "interface", s->interface, rc,
+        &err);
+    return FALSE;
+  }
+}
+
+/* Opens the publication on a duplicate of the caller's socket, which stays
+ * the caller's. */
+static int
+open_with_caller_socket (const mctx_publication_config * cfg, GSocket * socket,
+    mctx_publication ** pub, mctx_error * err)
+{
+  int fd = fcntl (g_socket_get_fd (socket), F_DUPFD_CLOEXEC, 0);
+  int rc;
+
+  if (fd < 0) {
+    err->code = MCTX_E_SOCKET_CREATE_FAILED;
+    err->sys_errno = errno;
+    g_snprintf (err->message, sizeof err->message,
+        "could not duplicate the socket's descriptor: %s", g_strerror (errno));
+    return MCTX_E_SOCKET_CREATE_FAILED;
+  }
+  rc = mctx_publication_open_with_socket (cfg, fd, pub, err);
+  if (rc != MCTX_OK)
+    close (fd);
+  return rc;
+}
+
+static void
+log_publication (GstMctxSink * sink)
+{
+  mctx_endpoint local;
+  char local_text[MCTX_ENDPOINT_STRLEN] = "unknown";
+
+  if (mctx_publication_local (sink->pub, &local, NULL) == MCTX_OK)
+    mctx_endpoint_format (&local, local_text, sizeof local_text);
+  GST_INFO_OBJECT (sink, "sending to %s from %s, interface index %u",
+      sink->destination, local_text,
+      mctx_publication_interface_index (sink->pub));
+}
+
+static gboolean
+gst_mctx_sink_start (GstBaseSink * bsink)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (bsink);
+  GstMctxSinkSettings settings = { 0 };
+  GSocket *socket = NULL;
+  mctx_publication_config cfg;
+  mctx_publication *pub = NULL;
+  mctx_endpoint destination;
+  mctx_error err = { 0 };
+  int rc;
+
+  take_settings (sink, &settings, &socket);
+
+  if (!build_config (sink, &settings, &cfg))
+    goto failed;
+
+  rc = mctx_config_validate (&cfg, &err);
+  if (rc != MCTX_OK)
+    goto refused;
+
+  if (socket)
+    rc = open_with_caller_socket (&cfg, socket, &pub, &err);
+  else
+    rc = mctx_publication_open (&cfg, &pub, &err);
+  if (rc != MCTX_OK)
+    goto refused;
+
+  mctx_publication_destination (pub, &destination);
+  mctx_endpoint_format (&destination, sink->destination,
+      sizeof sink->destination);
+
+  sink->pollfd.fd = mctx_publication_fd (pub);
+  gst_poll_add_fd (sink->poll, &sink->pollfd);
+  gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, TRUE);
+  sink->backoff = BACKOFF_MIN;
+  memset (sink->error_kinds, 0, sizeof sink->error_kinds);
+  atomic_store (&sink->packets_dropped, 0);
+
+  GST_OBJECT_LOCK (sink);
+  memset (&sink->last_metrics, 0, sizeof sink->last_metrics);
+  sink->pub = pub;
+  sink->started = TRUE;
+  GST_OBJECT_UNLOCK (sink);
+
+  log_publication (sink);
+  clear_settings (&settings);
+  g_clear_object (&socket);
+  return TRUE;
+
+refused:
+  {
+    gst_mctx_sink_post_config_error (sink, &settings, rc, &err);
+    goto failed;
+  }
+failed:
+  {
+    clear_settings (&settings);
+    g_clear_object (&socket);
+    return FALSE;
+  }
+}
+
+static void report_pending_errors (GstMctxSink * sink);
+
+static gboolean
+gst_mctx_sink_stop (GstBaseSink * bsink)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (bsink);
+  mctx_publication *pub;
+
+  GST_OBJECT_LOCK (sink);
+  pub = sink->pub;
+  sink->pub = NULL;
+  sink->started = FALSE;
+  if (pub)
+    mctx_publication_metrics_snapshot (pub, &sink->last_metrics);
+  GST_OBJECT_UNLOCK (sink);
+
+  if (pub == NULL)
+    return TRUE;
+
+  report_pending_errors (sink);
+  gst_poll_remove_fd (sink->poll, &sink->pollfd);
+  gst_poll_fd_init (&sink->pollfd);
+  mctx_publication_close (pub);
+  GST_INFO_OBJECT (sink, "stopped sending to %s", sink->destination);
+  return TRUE;
+}
+
+static gboolean
+gst_mctx_sink_unlock (GstBaseSink * bsink)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (bsink);
+
+  GST_LOG_OBJECT (sink, "interrupting any wait");
+  gst_poll_set_flushing (sink->poll, TRUE);
+  return TRUE;
+}
+
+static gboolean
+gst_mctx_sink_unlock_stop (GstBaseSink * bsink)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (bsink);
+
+  GST_LOG_OBJECT (sink, "waits allowed again");
+  gst_poll_set_flushing (sink->poll, FALSE);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Send errors                                                              */
+/* ------------------------------------------------------------------------ */
+
+static void
+post_error_warning (GstMctxSink * sink, GstMctxSinkErrorKind * kind)
+{
+  GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
+      ("%" G_GUINT64_FORMAT " datagram(s) to %s failed: %s", kind->pending,
+          sink->destination, g_strerror (kind->sys_errno)),
+      ("errno %d; the datagrams were dropped and counted in "
+          "packets-dropped; at most one warning a second per error",
+          kind->sys_errno));
+  kind->pending = 0;
+}
+
+/* Counts one failed send and warns about it, at most once a second per
+ * errno (the warning says how many happened since the previous one). */
+static void
+note_send_error (GstMctxSink * sink, int sys_errno)
+{
+  GstMctxSinkErrorKind *kind = NULL, *oldest = &sink->error_kinds[0];
+  gint64 now;
+
+  for (guint i = 0; i < GST_MCTX_SINK_ERROR_KINDS; i++) {
+    GstMctxSinkErrorKind *k = &sink->error_kinds[i];
+    if (k->sys_errno == sys_errno && k->last_warning_us != 0) {
+      kind = k;
+      break;
+    }
+    if (k->last_warning_us < oldest->last_warning_us)
+      oldest = k;
+  }
+  if (kind == NULL) {
+    kind = oldest;
+    if (kind->pending > 0)
+      post_error_warning (sink, kind);
+    memset (kind, 0, sizeof *kind);
+    kind->sys_errno = sys_errno;
+  }
+
+  kind->pending++;
+  now = g_get_monotonic_time ();
+  if (kind->last_warning_us == 0
+      || now - kind->last_warning_us >= G_USEC_PER_SEC) {
+    post_error_warning (sink, kind);
+    kind->last_warning_us = now;
+  }
+}
+
+/* At stop: errors counted since the last warning are still said. */
+static void
+report_pending_errors (GstMctxSink * sink)
+{
+  for (guint i = 0; i < GST_MCTX_SINK_ERROR_KINDS; i++) {
+    if (sink->error_kinds[i].pending > 0)
+      post_error_warning (sink, &sink->error_kinds[i]);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sending                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum
+{
+  WAIT_DONE,                    /* writable, or the backoff passed */
+  WAIT_INTERRUPTED,             /* unlock(): a state change or a flush */
+  WAIT_FAILED,
+} WaitResult;
+
+/* Waits until the socket is writable (backoff NONE) or the backoff time has
+ * passed, whichever is asked; unlock() interrupts either at once. The error
+ * queue is drained first: a pending error makes poll() return at once. */
+static WaitResult
+wait_socket (GstMctxSink * sink, GstClockTime backoff)
+{
+  gboolean for_write = !GST_CLOCK_TIME_IS_VALID (backoff);
+  gint res;
+
+  mctx_publication_drain_errors (sink->pub);
+  gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, for_write);
+  do {
+    res = gst_poll_wait (sink->poll, backoff);
+  } while (res < 0 && (errno == EINTR || errno == EAGAIN));
+
+  if (res >= 0)
+    return WAIT_DONE;
+  if (errno == EBUSY)
+    return WAIT_INTERRUPTED;
+  GST_ERROR_OBJECT (sink, "waiting on the socket failed: %s",
+      g_strerror (errno));
+  return WAIT_FAILED;
+}
+
+/* Sends count datagrams in order, in batches. Every datagram ends up sent
+ * (counted by libmctx) or dropped (counted here); a datagram that waited
+ * across a pause is sent when the pipeline plays again. */
+static GstFlowReturn
+send_datagrams (GstMctxSink * sink, const mctx_datagram * datagrams,
+    gsize count)
+{
+  gboolean block = g_atomic_int_get (&sink->block);
+  gsize next = 0;
+
+  while (next < count) {
+    mctx_error err = { 0 };
+    size_t sent = 0;
+    WaitResult waited;
+    int rc;
+
+    if (count - next == 1) {
+      rc = mctx_publication_sendv (sink->pub, datagrams[next].bufs,
+          datagrams[next].nbufs, NULL, &err);
+      sent = rc == MCTX_OK ? 1 : 0;
+    } else {
+      rc = mctx_publication_send_batch (sink->pub, &datagrams[next],
+          count - next, &sent, &err);
+    }
+    next += sent;
+    if (sent > 0)
+      sink->backoff = BACKOFF_MIN;
+    if (rc == MCTX_OK)
+      break;
+
+    if (rc == MCTX_E_WOULD_BLOCK && block) {
+      GST_LOG_OBJECT (sink, "socket full, waiting until writable");
+      waited = wait_socket (sink, GST_CLOCK_TIME_NONE);
+    } else if (rc == MCTX_E_SEND_FAILED && err.sys_errno == ENOBUFS && block) {
+      GST_LOG_OBJECT (sink, "local queue full (ENOBUFS), retrying in %"
+          GST_TIME_FORMAT, GST_TIME_ARGS (sink->backoff));
+      waited = wait_socket (sink, sink->backoff);
+      sink->backoff = MIN (sink->backoff * 2, BACKOFF_MAX);
+    } else if (rc == MCTX_E_WOULD_BLOCK) {
+      GST_LOG_OBJECT (sink, "socket full, dropping a datagram");
+      atomic_fetch_add (&sink->packets_dropped, 1);
+      next++;
+      continue;
+    } else {
+      if (rc == MCTX_E_SEND_FAILED)
+        mctx_publication_drain_errors (sink->pub);
+      GST_DEBUG_OBJECT (sink, "send failed: %s", err.message);
+      atomic_fetch_add (&sink->packets_dropped, 1);
+      note_send_error (sink, err.sys_errno);
+      next++;
+      continue;
+    }
+
+    if (waited == WAIT_INTERRUPTED) {
+      GstFlowReturn ret;
+
+      GST_DEBUG_OBJECT (sink, "wait interrupted, waiting for preroll");
+      ret = gst_base_sink_wait_preroll (GST_BASE_SINK (sink));
+      if (ret != GST_FLOW_OK) {
+        atomic_fetch_add (&sink->packets_dropped, count - next);
+        return ret;
+      }
+    } else if (waited == WAIT_FAILED) {
+      atomic_fetch_add (&sink->packets_dropped, count - next);
+      goto wait_failed;
+    }
+  }
+  return GST_FLOW_OK;
+
+wait_failed:
+  {
+    GST_ELEMENT_ERROR (sink, RESOURCE, WRITE,
+        ("Could not wait until the socket to %s can send",
+            sink->destination), ("%s", g_strerror (errno)));
+    return GST_FLOW_ERROR;
+  }
+}
+
+/* Makes room for n more buffers' memories (maps and bufs grow together). */
+static void
+ensure_bufs (GstMctxSink * sink, gsize n)
+{
+  if (n <= sink->bufs_alloc)
+    return;
+  sink->bufs_alloc = MAX (n, 2 * sink->bufs_alloc);
+  sink->maps = g_renew (GstMapInfo, sink->maps, sink->bufs_alloc);
+  sink->bufs = g_renew (mctx_buf, sink->bufs, sink->bufs_alloc);
+}
+
+static void
+ensure_datagrams (GstMctxSink * sink, gsize n)
+{
+  if (n <= sink->datagrams_alloc)
+    return;
+  sink->datagrams_alloc = MAX (n, 2 * sink->datagrams_alloc);
+  sink->datagrams = g_renew (mctx_datagram, sink->datagrams,
+      sink->datagrams_alloc);
+}
+
+/* Maps the memories of buffer into maps/bufs from index first on. Returns
+ * how many were mapped; fewer than the buffer has means a failure (those
+ * mapped are left for unmap_bufs). */
+static guint
+map_buffer (GstMctxSink * sink, GstBuffer * buffer, gsize first)
+{
+  guint n = gst_buffer_n_memory (buffer);
+
+  for (guint i = 0; i < n; i++) {
+    GstMemory *mem = gst_buffer_peek_memory (buffer, i);
+
+    if (!gst_memory_map (mem, &sink->maps[first + i], GST_MAP_READ))
+      return i;
+    sink->bufs[first + i].base = sink->maps[first + i].data;
+    sink->bufs[first + i].len = sink->maps[first + i].size;
+  }
+  return n;
+}
+
+static void
+unmap_bufs (GstMctxSink * sink, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    gst_memory_unmap (sink->maps[i].memory, &sink->maps[i]);
+}
+
+static GstFlowReturn
+gst_mctx_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (bsink);
+  guint n = gst_buffer_n_memory (buffer);
+  mctx_datagram datagram;
+  GstFlowReturn ret;
+  guint mapped;
+
+  ensure_bufs (sink, n);
+  mapped = map_buffer (sink, buffer, 0);
+  if (mapped < n)
+    goto map_failed;
+
+  datagram.bufs = sink->bufs;
+  datagram.nbufs = n;
+  ret = send_datagrams (sink, &datagram, 1);
+  unmap_bufs (sink, n);
+  return ret;
+
+map_failed:
+  {
+    unmap_bufs (sink, mapped);
+    atomic_fetch_add (&sink->packets_dropped, 1);
+    GST_ELEMENT_ERROR (sink, RESOURCE, READ, ("Could not read a buffer"),
+        ("mapping memory %u of %u failed", mapped, n));
+    return GST_FLOW_ERROR;
+  }
+}
+
+static GstFlowReturn
+gst_mctx_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (bsink);
+  guint count = gst_buffer_list_length (list);
+  gsize total = 0, mapped = 0;
+  GstFlowReturn ret;
+  guint i;
+
+  for (i = 0; i < count; i++)
+    total += gst_buffer_n_memory (gst_buffer_list_get (list, i));
+  ensure_bufs (sink, total);
+  ensure_datagrams (sink, count);
+
+  for (i = 0; i < count; i++) {
+    GstBuffer *buffer = gst_buffer_list_get (list, i);
+    guint n = gst_buffer_n_memory (buffer);
+    guint got = map_buffer (sink, buffer, mapped);
+
+    if (got < n) {
+      mapped += got;
+      goto map_failed;
+    }
+    sink->datagrams[i].bufs = &sink->bufs[mapped];
+    sink->datagrams[i].nbufs = n;
+    mapped += n;
+  }
+
+  ret = send_datagrams (sink, sink->datagrams, count);
+  unmap_bufs (sink, mapped);
+  return ret;
+
+map_failed:
+  {
+    unmap_bufs (sink, mapped);
+    atomic_fetch_add (&sink->packets_dropped, count);
+    GST_ELEMENT_ERROR (sink, RESOURCE, READ, ("Could not read a buffer"),
+        ("mapping buffer %u of a list of %u failed", i, count));
+    return GST_FLOW_ERROR;
+  }
+}

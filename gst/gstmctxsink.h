@@ -1,0 +1,114 @@
+/* mctxsink: a GStreamer sink that sends each buffer as one multicast UDP
+ * datagram through libmctx.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef GST_MCTX_SINK_H
+#define GST_MCTX_SINK_H
+
+#include <gst/gst.h>
+#include <gst/base/gstbasesink.h>
+#include <gio/gio.h>
+
+#include <stdatomic.h>
+
+#include <mctx.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_MCTX_SINK (gst_mctx_sink_get_type ())
+G_DECLARE_FINAL_TYPE (GstMctxSink, gst_mctx_sink, GST, MCTX_SINK, GstBaseSink);
+
+GST_ELEMENT_REGISTER_DECLARE (mctxsink);
+
+/* Send errors are reported per errno, at most once a second each; this many
+ * different errnos are tracked at a time (the oldest slot is reused). */
+#define GST_MCTX_SINK_ERROR_KINDS 8
+
+typedef struct
+{
+  int sys_errno;                /* 0: slot unused */
+  guint64 pending;              /* errors since the last warning */
+  gint64 last_warning_us;       /* monotonic; 0: never warned */
+} GstMctxSinkErrorKind;
+
+struct _GstMctxSink
+{
+  GstBaseSink parent;
+
+  /* Settings; the object lock protects them. */
+  gchar *group;
+  gint port;
+  gchar *source_addr;
+  gint source_port;
+  gchar *interface;
+  gint ttl;
+  gboolean loop;
+  gint qos_dscp;
+  gint buffer_size;
+  gint block;                   /* gboolean, read atomically by render */
+  GSocket *socket;
+
+  /* Between start() and stop(). pub changes under the object lock, so that
+   * other threads (stats, live ttl/loop/qos-dscp) can use it under that lock;
+   * the streaming thread uses it without the lock. */
+  gboolean started;
+  mctx_publication *pub;
+  char destination[MCTX_ENDPOINT_STRLEN];
+
+  /* Waits for writability (and the ENOBUFS backoff); unlock() flushes it. */
+  GstPoll *poll;
+  GstPollFD pollfd;
+  GstClockTime backoff;
+
+  /* Streaming thread only: mappings and gather arrays, grown on demand and
+   * reused, so that a buffer or a list costs no allocation. */
+  GstMapInfo *maps;
+  mctx_buf *bufs;
+  gsize bufs_alloc;
+  mctx_datagram *datagrams;
+  gsize datagrams_alloc;
+
+  GstMctxSinkErrorKind error_kinds[GST_MCTX_SINK_ERROR_KINDS];
+
+  /* Counters. The library counts what it sends; the element counts what it
+   * gave up on. last_metrics keeps the library's counters after stop(). */
+  _Atomic guint64 packets_dropped;
+  mctx_publication_metrics last_metrics;
+};
+
+/* The `stats` structure: packets-sent, bytes-sent, send-calls, send-errors,
+ * would-block, packets-dropped (all guint64). Any thread. */
+GstStructure *gst_mctx_sink_get_stats (GstMctxSink * sink);
+
+/* gstmctxsinkuri.c: the GstURIHandler interface ("mctx://"). */
+void gst_mctx_sink_uri_handler_init (gpointer g_iface, G_GNUC_UNUSED gpointer iface_data);
+
+/* gstmctxsinkerror.c: posts the GST_ELEMENT_ERROR for a configuration that
+ * libmctx refused (rc, err), naming the property and value at fault. The
+ * settings are those start() used. */
+typedef struct
+{
+  const gchar *group;
+  gint port;
+  const gchar *source_addr;
+  gint source_port;
+  const gchar *interface;
+  gint ttl;
+  gboolean loop;
+  gint qos_dscp;
+  gint buffer_size;
+  gboolean have_socket;
+} GstMctxSinkSettings;
+
+/* Posts the error for a setting that libmctx could not parse. */
+void gst_mctx_sink_post_parse_error (GstMctxSink * sink,
+    const gchar * property, const gchar * value, int rc,
+    const mctx_error * err);
+
+void gst_mctx_sink_post_config_error (GstMctxSink * sink,
+    const GstMctxSinkSettings * settings, int rc, const mctx_error * err);
+
+G_END_DECLS
+
+#endif /* GST_MCTX_SINK_H */
