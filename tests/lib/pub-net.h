@@ -96,6 +96,7 @@ recv_socket (const char *ns, int family, uint16_t port)
     CHECK (bind (fd, (struct sockaddr *) &sin, sizeof sin) == 0, "bind: %s",
         strerror (errno));
     setsockopt (fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+    setsockopt (fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
   } else {
     struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
       .sin6_port = htons (port) };
@@ -103,6 +104,7 @@ recv_socket (const char *ns, int family, uint16_t port)
     CHECK (bind (fd, (struct sockaddr *) &sin6, sizeof sin6) == 0, "bind: %s",
         strerror (errno));
     setsockopt (fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
+    setsockopt (fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
   }
   return fd;
 }
@@ -159,13 +161,15 @@ join6_ssm (int fd, const char *group, const char *source, uint32_t ifindex)
       "MCAST_JOIN_SOURCE_GROUP (%s,%s): %s", source, group, strerror (errno));
 }
 
-/* One received datagram: payload, sender, TTL / hop limit (-1 unknown). */
+/* One received datagram: payload, sender, TTL / hop limit and TOS / traffic
+ * class (-1 unknown). */
 typedef struct received {
   char data[2048];
   size_t len;
   char from[INET6_ADDRSTRLEN];
   uint16_t from_port;
   int ttl;
+  int tos;
 } received;
 
 /* Waits up to ms for one datagram. Returns false on timeout. */
@@ -185,6 +189,7 @@ recv_within (int fd, int ms, received *out)
   CHECK (n >= 0, "recvmsg: %s", strerror (errno));
   out->len = (size_t) n;
   out->ttl = -1;
+  out->tos = -1;
   if (ss.ss_family == AF_INET) {
     struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
     inet_ntop (AF_INET, &sin->sin_addr, out->from, sizeof out->from);
@@ -198,6 +203,10 @@ recv_within (int fd, int ms, received *out)
     if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
         (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT))
       memcpy (&out->ttl, CMSG_DATA (c), sizeof out->ttl);
+    else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
+      out->tos = *(unsigned char *) CMSG_DATA (c);
+    else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS)
+      memcpy (&out->tos, CMSG_DATA (c), sizeof out->tos);
   }
   return true;
 }
