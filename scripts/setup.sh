@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mctx needs to build, test and run its demo.
+# Idempotent: does nothing when everything is there, and refreshes the package
+# index only when something is missing. Uses sudo when not run as root.
+#
+# SPDX-License-Identifier: BSD-2-Clause
+set -euo pipefail
+
+# One list for everything: build, GStreamer element, metrics, tests, bench.
+PACKAGES=(
+  meson ninja-build pkg-config gcc
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
+  libjson-glib-dev
+  iproute2 libcap2-bin tcpdump
+  valgrind
+)
+
+is_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "setup: this script installs Debian packages with apt-get; on another" >&2
+  echo "setup: system install the equivalents of: ${PACKAGES[*]}" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  is_installed "$pkg" || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages are installed"
+  exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "setup: missing packages (${missing[*]}) and no sudo: run this as root" >&2
+    exit 1
+  fi
+  as_root=(sudo)
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs every test twice: in a build with warnings as errors (build-ci/), then
+# in one with AddressSanitizer and UBSan (build-ci-asan/). Prints meson's
+# summaries, then one closing line "N passed, N failed, N skipped" over both
+# runs, and exits non-zero on any failure. Privileged tests (network
+# namespaces, raw sockets) run as root and are skipped otherwise.
+#
+# SPDX-License-Identifier: BSD-2-Clause
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh || exit 1
+
+failed_steps=()
+
+# Configures dir with the given options (again, if it exists) and builds it.
+build() {
+  local dir=$1
+  shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+  else
+    meson setup "$dir" "$@" || return 1
+  fi
+  ninja -C "$dir"
+}
+
+# Builds and tests one configuration; a failed build counts as a failure.
+run_suite() {
+  local dir=$1
+  shift
+  echo "=== $dir: build ($*)"
+  if ! build "$dir" "$@"; then
+    failed_steps+=("$dir: build failed")
+    return
+  fi
+  echo "=== $dir: meson test"
+  # The log of an earlier run must not be counted if this one cannot start.
+  rm -f "$dir/meson-logs/testlog.json"
+  if ! meson test -C "$dir" --print-errorlogs; then
+    failed_steps+=("$dir: tests failed")
+  fi
+}
+
+run_suite build-ci -Dwerror=true
+
+export ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:abort_on_error=0"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+run_suite build-ci-asan -Dwerror=true -Db_sanitize=address,undefined
+
+# testlog.json holds one JSON object per test, with its "result".
+count() {
+  local result_re=$1 total=0 dir n
+  for dir in build-ci build-ci-asan; do
+    [ -f "$dir/meson-logs/testlog.json" ] || continue
+    n=$(grep -oE '"result": *"[A-Z]+"' "$dir/meson-logs/testlog.json" \
+        | grep -cE "\"($result_re)\"" || true)
+    total=$((total + n))
+  done
+  echo "$total"
+}
+
+passed=$(count 'OK|EXPECTEDFAIL')
+failed=$(count 'FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS')
+skipped=$(count 'SKIP')
+
+echo
+echo "=== summary"
+for dir in build-ci build-ci-asan; do
+  log="$dir/meson-logs/testlog.json"
+  [ -f "$log" ] || { echo "$dir: no test log"; continue; }
+  grep -oE '"name": *"[^"]*"|"result": *"[A-Z]+"' "$log" \
+    | sed -E 's/"[a-z]+": *"([^"]*)"/\1/' | paste - - \
+    | awk -F '\t' -v dir="$dir" '$2 != "OK" { printf "%s: %-40s %s\n", dir, $1, $2 }'
+done
+for step in "${failed_steps[@]+"${failed_steps[@]}"}"; do
+  echo "$step"
+done
+# A build that failed ran no tests: count it so the total cannot look clean.
+for step in "${failed_steps[@]+"${failed_steps[@]}"}"; do
+  case $step in *"build failed") failed=$((failed + 1)) ;; esac
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ ${#failed_steps[@]} -eq 0 ]
