@@ -1,0 +1,66 @@
+/* Helpers of the raw tests: a namespace pair joined by a veth, datagram
+ * builders with correct checksums, and a capture on the receiving side.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef MCTX_RAWTEST_H
+#define MCTX_RAWTEST_H
+
+#include "testnet.h"
+
+#include <mctx.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Local side "rv0" (10.77.0.1/24, fd77::1/64) in the test's private
+ * namespace, peer side "rv1" (10.77.0.2/24, fd77::2/64) in peer namespace
+ * `peer`, which accepts packets from any source (rp_filter off, default
+ * routes on rv1). Skips without privilege. */
+typedef struct rawtest_pair {
+  const char *peer;
+  uint32_t local_index;  /* rv0 */
+  uint32_t peer_index;   /* rv1, inside peer */
+} rawtest_pair;
+
+void rawtest_pair_setup (rawtest_pair *pair);
+
+/* UDP-in-IPv4, IHL 5: returns the datagram length. */
+size_t rawtest_ipv4_udp (uint8_t *out, const char *src, const char *dst,
+                         uint8_t ttl, uint16_t id, uint16_t sport,
+                         uint16_t dport, const void *payload, size_t len);
+
+/* UDP-in-IPv6; with dest_opts an 8-byte destination-options header (PadN)
+ * sits between the base header and UDP. */
+size_t rawtest_ipv6_udp (uint8_t *out, const char *src, const char *dst,
+                         uint8_t tclass, uint32_t flow_label, uint8_t hops,
+                         bool dest_opts, uint16_t sport, uint16_t dport,
+                         const void *payload, size_t len);
+
+/* The IPv4 header checksum that the header should carry (its own field
+ * taken as zero). */
+uint16_t rawtest_ipv4_header_checksum (const uint8_t *header, size_t len);
+
+/* An AF_PACKET socket in ns capturing everything interface ifname receives
+ * (IP datagrams without the link header). */
+int rawtest_capture_open (const char *ns, const char *ifname);
+
+/* Waits up to timeout_ms for an incoming IPv4/IPv6 datagram containing
+ * marker; copies it to buf and returns its length, or -1 when none came. */
+int rawtest_capture_find (int fd, const char *marker, uint8_t *buf, size_t cap,
+                          int timeout_ms);
+
+/* A UDP socket in ns (NULL: here) bound to the port, joined to the group on
+ * the interface index; with source given, an SSM join for (source, group).
+ * The IPv4 interface is taken from iface_addr. */
+int rawtest_receiver (const char *ns, const char *group, uint16_t port,
+                      uint32_t ifindex, const char *iface_addr,
+                      const char *source);
+
+/* Receives one datagram within timeout_ms: payload length or -1; the
+ * sender's address (text) and port are returned. */
+int rawtest_recv (int fd, uint8_t *buf, size_t cap, char *from,
+                  size_t from_size, uint16_t *from_port, int timeout_ms);
+
+#endif
