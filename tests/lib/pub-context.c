@@ -269,8 +269,9 @@ test_context (int rx)
   CHECK (mctx_publication_id_of (taken) == second_id, "keeps its id");
   CHECK (!mctx_context_contains (ctx, second_id) && mctx_context_count (ctx) == 2,
       "gone from the context");
-  CHECK (mctx_context_take (ctx, second_id, &taken) ==
-      MCTX_E_PUBLICATION_NOT_FOUND && taken == NULL, "take twice");
+  mctx_publication *again = taken;
+  CHECK (mctx_context_take (ctx, second_id, &again) ==
+      MCTX_E_PUBLICATION_NOT_FOUND && again == NULL, "take twice");
   mctx_publication_close (mctx_context_get (ctx, 999)); /* NULL: fine */
 
   /* Take a working one: it keeps sending on its own. */
