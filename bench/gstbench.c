@@ -1,0 +1,397 @@
+/* mctx-bench-gst: datagrams per second through udpsink or mctxsink.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ *   --mode single  fakesrc sizetype=fixed sizemax=SIZE filltype=zero ! SINK
+ *                  (one new buffer per datagram, as most elements produce)
+ *   --mode list    a source of its own that pushes one GstBufferList of
+ *                  --list-len reused buffers per iteration ! SINK (what RTP
+ *                  payloaders and rtpbin produce). It writes a sequence
+ *                  number into each datagram (payload.h) before pushing.
+ *
+ * The sink keeps GStreamer's defaults except the destination and interface
+ * (udpsink host/port/multicast-iface, mctxsink group/port/interface) and any
+ * --set PROP=VALUE. Counting never touches the streaming thread: single mode
+ * asks fakesrc for its byte position, list mode reads the source's counter.
+ *
+ * Duration mode: plays, waits --warmup, measures --duration, then sends EOS
+ * and waits for it. Count mode (--count N): N datagrams then EOS, no timing
+ * (for callgrind). Prints one line of key=value pairs.
+ */
+#include "payload.h"
+
+#include <gst/base/gstbasesrc.h>
+#include <gst/gst.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* The buffer-list source                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define BENCH_TYPE_LIST_SRC (bench_list_src_get_type())
+G_DECLARE_FINAL_TYPE(BenchListSrc, bench_list_src, BENCH, LIST_SRC, GstBaseSrc)
+
+struct _BenchListSrc {
+  GstBaseSrc parent;
+  gsize size;
+  guint list_len;
+  guint64 max_lists;     /* 0: until asked to stop */
+  gint stop;             /* atomic: set by the main thread */
+  guint64 lists_pushed;  /* written by the streaming thread only */
+  guint8 *block;         /* list_len datagrams back to back */
+  GstBufferList *list;
+};
+
+G_DEFINE_TYPE(BenchListSrc, bench_list_src, GST_TYPE_BASE_SRC)
+
+static gboolean bench_list_src_start(GstBaseSrc *base)
+{
+  BenchListSrc *self = BENCH_LIST_SRC(base);
+  self->block = g_malloc(self->size * self->list_len);
+  self->list = gst_buffer_list_new_sized(self->list_len);
+  for (guint i = 0; i < self->list_len; i++) {
+    guint8 *datagram = self->block + (gsize)i * self->size;
+    bench_fill_pattern(datagram, self->size);
+    gst_buffer_list_add(self->list, gst_buffer_new_wrapped_full(
+        0, datagram, self->size, 0, self->size, NULL, NULL));
+  }
+  self->lists_pushed = 0;
+  return TRUE;
+}
+
+static gboolean bench_list_src_stop(GstBaseSrc *base)
+{
+  BenchListSrc *self = BENCH_LIST_SRC(base);
+  g_clear_pointer(&self->list, gst_buffer_list_unref);
+  g_clear_pointer(&self->block, g_free);
+  return TRUE;
+}
+
+static GstFlowReturn bench_list_src_create(GstBaseSrc *base, guint64 offset,
+                                           guint length, GstBuffer **buf)
+{
+  BenchListSrc *self = BENCH_LIST_SRC(base);
+  (void)offset;
+  (void)length;
+  if (g_atomic_int_get(&self->stop) ||
+      (self->max_lists && self->lists_pushed >= self->max_lists))
+    return GST_FLOW_EOS;
+  /* The previous push has returned, so the sink is done with these bytes
+   * (a sync sink without a queue renders inside the push). */
+  guint64 seq = self->lists_pushed * self->list_len;
+  for (guint i = 0; i < self->list_len; i++)
+    bench_put_seq(self->block + (gsize)i * self->size, seq + i);
+  gst_base_src_submit_buffer_list(base, gst_buffer_list_ref(self->list));
+  __atomic_store_n(&self->lists_pushed, self->lists_pushed + 1, __ATOMIC_RELAXED);
+  *buf = NULL;
+  return GST_FLOW_OK;
+}
+
+static void bench_list_src_class_init(BenchListSrcClass *klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseSrcClass *base_class = GST_BASE_SRC_CLASS(klass);
+  static GstStaticPadTemplate src_template =
+      GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(element_class, "Benchmark list source",
+                                        "Source", "Pushes reused buffer lists",
+                                        "mctx");
+  base_class->start = bench_list_src_start;
+  base_class->stop = bench_list_src_stop;
+  base_class->create = bench_list_src_create;
+}
+
+static void bench_list_src_init(BenchListSrc *self)
+{
+  self->list_len = 64;
+  self->size = 1316;
+}
+
+static guint64 bench_list_src_datagrams(BenchListSrc *self)
+{
+  return __atomic_load_n(&self->lists_pushed, __ATOMIC_RELAXED) * self->list_len;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct options {
+  const char *sink;
+  const char *mode;
+  const char *group;
+  const char *iface;
+  int port;
+  int size;
+  int list_len;
+  double duration;
+  double warmup;
+  gint64 count;
+  gchar **sets;
+} options;
+
+static void parse_options(int *argc, char ***argv, options *o)
+{
+  *o = (options){.port = 0, .size = 1316, .list_len = 64, .duration = 1.0, .warmup = 0.2};
+  const GOptionEntry entries[] = {
+    {"sink", 0, 0, G_OPTION_ARG_STRING, &o->sink, "udpsink or mctxsink", "NAME"},
+    {"mode", 0, 0, G_OPTION_ARG_STRING, &o->mode, "single or list", "MODE"},
+    {"group", 0, 0, G_OPTION_ARG_STRING, &o->group, "multicast group", "ADDR"},
+    {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "destination port", "N"},
+    {"iface", 0, 0, G_OPTION_ARG_STRING, &o->iface, "outgoing interface name", "NAME"},
+    {"size", 0, 0, G_OPTION_ARG_INT, &o->size, "datagram size (1316)", "BYTES"},
+    {"list-len", 0, 0, G_OPTION_ARG_INT, &o->list_len, "buffers per list (64)", "N"},
+    {"duration", 0, 0, G_OPTION_ARG_DOUBLE, &o->duration, "measured seconds (1)", "S"},
+    {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o->warmup, "seconds before measuring (0.2)", "S"},
+    {"count", 0, 0, G_OPTION_ARG_INT64, &o->count, "send N datagrams, no timing", "N"},
+    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->sets, "extra sink property", "PROP=VALUE"},
+    {NULL, 0, 0, 0, NULL, NULL, NULL},
+  };
+  GOptionContext *ctx = g_option_context_new("- multicast sink throughput");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_option_context_add_group(ctx, gst_init_get_option_group());
+  GError *error = NULL;
+  if (!g_option_context_parse(ctx, argc, argv, &error)) {
+    g_printerr("%s\n", error->message);
+    exit(2);
+  }
+  g_option_context_free(ctx);
+  if (!o->sink || (strcmp(o->sink, "udpsink") != 0 && strcmp(o->sink, "mctxsink") != 0)) {
+    g_printerr("--sink must be udpsink or mctxsink\n");
+    exit(2);
+  }
+  if (!o->mode || (strcmp(o->mode, "single") != 0 && strcmp(o->mode, "list") != 0)) {
+    g_printerr("--mode must be single or list\n");
+    exit(2);
+  }
+  if (!o->group || !o->iface || o->port < 1 || o->port > 65535) {
+    g_printerr("--group, --iface and --port (1..65535) are required\n");
+    exit(2);
+  }
+  if (o->size < BENCH_MIN_SIZE || o->size > BENCH_MAX_SIZE) {
+    g_printerr("size %d is outside %d..%d\n", o->size, BENCH_MIN_SIZE, BENCH_MAX_SIZE);
+    exit(2);
+  }
+  if (o->list_len < 1 || o->list_len > 1024) {
+    g_printerr("list-len %d is outside 1..1024\n", o->list_len);
+    exit(2);
+  }
+  if (o->duration <= 0 || o->duration > 600 || o->warmup < 0 || o->warmup > 60) {
+    g_printerr("duration must be in (0, 600] s, warmup in [0, 60] s\n");
+    exit(2);
+  }
+  if (o->count < 0 || (o->count && strcmp(o->mode, "list") == 0 && o->count % o->list_len)) {
+    g_printerr("count must be >= 0 and, in list mode, a multiple of list-len\n");
+    exit(2);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pipeline                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct bench {
+  const options *o;
+  GstElement *pipeline;
+  GstElement *src;
+  GstElement *sink;
+  gboolean list_mode;
+} bench;
+
+static GstElement *make_sink(const options *o)
+{
+  GstElement *sink = gst_element_factory_make(o->sink, "sink");
+  if (!sink) {
+    g_printerr("element %s not found (is GST_PLUGIN_PATH set to the build's gst/?)\n",
+               o->sink);
+    exit(3);
+  }
+  if (strcmp(o->sink, "udpsink") == 0)
+    g_object_set(sink, "host", o->group, "port", o->port, "multicast-iface", o->iface,
+                 NULL);
+  else
+    g_object_set(sink, "group", o->group, "port", o->port, "interface", o->iface, NULL);
+  for (gchar **s = o->sets; s && *s; s++) {
+    gchar **kv = g_strsplit(*s, "=", 2);
+    if (!kv[0] || !kv[1] || !g_object_class_find_property(G_OBJECT_GET_CLASS(sink), kv[0])) {
+      g_printerr("--set '%s': %s has no such property\n", *s, o->sink);
+      exit(2);
+    }
+    gst_util_set_object_arg(G_OBJECT(sink), kv[0], kv[1]);
+    g_strfreev(kv);
+  }
+  return sink;
+}
+
+static void build(bench *b)
+{
+  const options *o = b->o;
+  b->list_mode = strcmp(o->mode, "list") == 0;
+  b->pipeline = gst_pipeline_new("bench");
+  if (b->list_mode) {
+    BenchListSrc *src = g_object_new(BENCH_TYPE_LIST_SRC, "name", "src", NULL);
+    src->size = (gsize)o->size;
+    src->list_len = (guint)o->list_len;
+    src->max_lists = (guint64)(o->count / o->list_len);
+    b->src = GST_ELEMENT(src);
+  } else {
+    b->src = gst_element_factory_make("fakesrc", "src");
+    if (!b->src) {
+      g_printerr("element fakesrc not found\n");
+      exit(3);
+    }
+    gst_util_set_object_arg(G_OBJECT(b->src), "sizetype", "fixed");
+    gst_util_set_object_arg(G_OBJECT(b->src), "filltype", "zero");
+    g_object_set(b->src, "sizemax", o->size, "num-buffers", o->count ? (gint)o->count : -1,
+                 NULL);
+  }
+  b->sink = make_sink(o);
+  gst_bin_add_many(GST_BIN(b->pipeline), b->src, b->sink, NULL);
+  if (!gst_element_link(b->src, b->sink)) {
+    g_printerr("could not link the source to %s\n", o->sink);
+    exit(1);
+  }
+}
+
+/* Datagrams handed to the sink so far. */
+static guint64 pushed(const bench *b)
+{
+  if (b->list_mode)
+    return bench_list_src_datagrams(BENCH_LIST_SRC(b->src));
+  gint64 bytes = 0;
+  if (!gst_element_query_position(b->src, GST_FORMAT_BYTES, &bytes) || bytes < 0)
+    return 0;
+  return (guint64)bytes / (guint64)b->o->size;
+}
+
+/* Waits up to timeout for EOS (TRUE) or an error (exits). Warnings are
+ * printed and waited through. */
+static gboolean wait_bus(bench *b, GstClockTime timeout, gboolean want_eos)
+{
+  GstBus *bus = gst_element_get_bus(b->pipeline);
+  gint64 deadline = g_get_monotonic_time() + (gint64)(timeout / GST_USECOND);
+  gboolean eos = FALSE;
+  for (;;) {
+    gint64 left = deadline - g_get_monotonic_time();
+    if (left <= 0)
+      break;
+    GstMessage *msg = gst_bus_timed_pop_filtered(
+        bus, (GstClockTime)left * GST_USECOND,
+        GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_EOS);
+    if (!msg)
+      break;
+    GError *error = NULL;
+    gchar *debug = NULL;
+    switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_EOS:
+      eos = TRUE;
+      break;
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error(msg, &error, &debug);
+      g_printerr("error from %s: %s (%s)\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
+                 error->message, debug ? debug : "");
+      exit(1);
+    default:
+      gst_message_parse_warning(msg, &error, &debug);
+      g_printerr("warning from %s: %s\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
+                 error->message);
+      g_clear_error(&error);
+      g_free(debug);
+      break;
+    }
+    gst_message_unref(msg);
+    if (eos && want_eos)
+      break;
+  }
+  gst_object_unref(bus);
+  return eos;
+}
+
+/* mctxsink's own counters, when it has them: "sink_sent=N sink_dropped=M". */
+static void print_sink_stats(const bench *b)
+{
+  GParamSpec *pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(b->sink), "stats");
+  if (!pspec || pspec->value_type != GST_TYPE_STRUCTURE)
+    return;
+  GstStructure *stats = NULL;
+  g_object_get(b->sink, "stats", &stats, NULL);
+  if (!stats)
+    return;
+  guint64 v;
+  if (gst_structure_get_uint64(stats, "packets-sent", &v))
+    printf(" sink_sent=%" G_GUINT64_FORMAT, v);
+  if (gst_structure_get_uint64(stats, "packets-dropped", &v))
+    printf(" sink_dropped=%" G_GUINT64_FORMAT, v);
+  if (gst_structure_get_uint64(stats, "send-errors", &v))
+    printf(" sink_errors=%" G_GUINT64_FORMAT, v);
+  gst_structure_free(stats);
+}
+
+int main(int argc, char **argv)
+{
+  options o;
+  parse_options(&argc, &argv, &o);
+  gst_init(&argc, &argv);
+
+  bench b = {.o = &o};
+  build(&b);
+
+  if (gst_element_set_state(b.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    wait_bus(&b, 100 * GST_MSECOND, FALSE); /* prints the element's error */
+    g_printerr("the pipeline did not start\n");
+    return 1;
+  }
+
+  double window_secs = 0;
+  guint64 window_count = 0;
+  if (o.count) {
+    if (!wait_bus(&b, 600 * GST_SECOND, TRUE)) {
+      g_printerr("no EOS within 600 s\n");
+      return 1;
+    }
+  } else {
+    if (gst_element_get_state(b.pipeline, NULL, NULL, 10 * GST_SECOND) !=
+        GST_STATE_CHANGE_SUCCESS) {
+      wait_bus(&b, 100 * GST_MSECOND, FALSE);
+      g_printerr("the pipeline did not reach PLAYING within 10 s\n");
+      return 1;
+    }
+    if (wait_bus(&b, (GstClockTime)(o.warmup * GST_SECOND), TRUE)) {
+      g_printerr("EOS before the measurement started\n");
+      return 1;
+    }
+    guint64 c0 = pushed(&b);
+    double t0 = bench_now();
+    if (wait_bus(&b, (GstClockTime)(o.duration * GST_SECOND), TRUE)) {
+      g_printerr("EOS during the measurement\n");
+      return 1;
+    }
+    guint64 c1 = pushed(&b);
+    double t1 = bench_now();
+    window_count = c1 - c0;
+    window_secs = t1 - t0;
+    if (b.list_mode)
+      g_atomic_int_set(&BENCH_LIST_SRC(b.src)->stop, 1);
+    else
+      gst_element_send_event(b.src, gst_event_new_eos());
+    if (!wait_bus(&b, 10 * GST_SECOND, TRUE)) {
+      g_printerr("no EOS within 10 s of asking for it\n");
+      return 1;
+    }
+  }
+
+  printf("sent=%" G_GUINT64_FORMAT " window_count=%" G_GUINT64_FORMAT
+         " window_secs=%.6f rate=%.0f",
+         pushed(&b), window_count, window_secs,
+         window_secs > 0 ? (double)window_count / window_secs : 0.0);
+  print_sink_stats(&b);
+  printf("\n");
+
+  gst_element_set_state(b.pipeline, GST_STATE_NULL);
+  gst_object_unref(b.pipeline);
+  g_strfreev(o.sets);
+  return 0;
+}

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Summaries for bench/run.sh.
+
+  report.py --callgrind-file FILE
+      prints "IR<TAB>ALLOCS": the instructions (Ir) a callgrind output file
+      counted and the calls it saw to the C library's allocators.
+
+  report.py --results TSV --callgrind TSV [--list-len N] [--markdown FILE]
+      prints datagrams per second (median, min, max over rounds), the per-round
+      ratios, the callgrind numbers and PASS/MISS per target.
+"""
+import argparse
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+ALLOCATORS = {"malloc", "calloc", "realloc", "reallocarray", "memalign",
+              "posix_memalign", "aligned_alloc", "valloc", "pvalloc"}
+
+VARIANTS = ["udpsink-single", "mctxsink-single", "bare-send",
+            "udpsink-list", "mctxsink-list", "bare-gso"]
+
+# (name, numerator, denominator)
+RATIOS = [
+    ("mctxsink/udpsink single", "mctxsink-single", "udpsink-single"),
+    ("mctxsink/send() loop single", "mctxsink-single", "bare-send"),
+    ("mctxsink/udpsink list", "mctxsink-list", "udpsink-list"),
+    ("mctxsink/GSO loop list", "mctxsink-list", "bare-gso"),
+]
+
+TARGET_SIZE = 1316
+# (what, path, ratio name, minimum)
+RATIO_TARGETS = [
+    ("buffer lists: mctxsink >= 6x udpsink over veth", "veth",
+     "mctxsink/udpsink list", 6.0),
+    ("buffer lists: mctxsink >= 0.8x the GSO loop over veth", "veth",
+     "mctxsink/GSO loop list", 0.8),
+    ("single buffers: mctxsink >= 2.5x udpsink into ifb", "ifb",
+     "mctxsink/udpsink single", 2.5),
+]
+MAX_LIST_IR = 300
+MAX_ALLOCS_PER_DATAGRAM = 0.01
+
+
+def call_chain(name):
+    """A callgrind function name as [function, caller, caller's caller, ...].
+
+    With --separate-callers=K names carry their callers after quotes
+    ("malloc'g_malloc'render"); recursion levels are marked "name'2"."""
+    return [part for part in name.strip().split("'") if not part.isdigit()]
+
+
+def parse_callgrind(path, within=None):
+    """Total Ir, and calls to an allocator (made from inside `within` when
+    given: needs --separate-callers deep enough to see it)."""
+    names = {}
+    total = None
+    allocs = 0
+    pending_callee = None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                value = int(line.split(":", 1)[1].split()[0])
+                if total is None or line.startswith("summary:"):
+                    total = value
+                continue
+            m = re.match(r"(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+            if m:
+                ident, name = m.group(2), m.group(3)
+                if name is not None:
+                    names[ident] = call_chain(name)
+                if m.group(1) == "cfn":
+                    pending_callee = names.get(ident, [""])
+                continue
+            if line.startswith("calls="):
+                if (pending_callee and pending_callee[0] in ALLOCATORS
+                        and (within is None or within in pending_callee[1:])):
+                    allocs += int(line[6:].split()[0])
+                continue
+    return total or 0, allocs
+
+
+def fmt_rate(v):
+    return f"{v:,.0f}"
+
+
+def load_results(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) < 11:
+                continue
+            rows.append({
+                "round": int(p[0]), "path": p[1], "family": p[2],
+                "size": int(p[3]), "variant": p[4], "rate": float(p[5] or 0),
+                "sent": int(p[6] or 0),
+                "received": None if p[7] == "-" else int(p[7]),
+                "bad": None if p[8] == "-" else int(p[8]),
+                "late": None if p[9] == "-" else int(p[9]),
+                "status": p[10],
+            })
+    return rows
+
+
+def load_callgrind(path):
+    out = defaultdict(dict)  # (sink, mode, what) -> {count: (ir, allocs)}
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                p = line.split()
+                if len(p) >= 6:
+                    out[(p[0], p[1], p[3])][int(p[2])] = (int(p[4]), int(p[5]))
+    except FileNotFoundError:
+        pass
+    return out
+
+
+class Out:
+    """Prints plain text and, optionally, collects Markdown."""
+
+    def __init__(self):
+        self.md = []
+
+    def heading(self, text):
+        print(f"\n== {text} ==")
+        self.md.append(f"\n### {text}\n")
+
+    def table(self, header, rows, align=None):
+        widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+        align = align or ["<"] + [">"] * (len(header) - 1)
+        line = lambda r: "  ".join(f"{str(c):{a}{w}}" for c, a, w in zip(r, align, widths))
+        print(line(header))
+        for r in rows:
+            print(line(r))
+        self.md.append("| " + " | ".join(header) + " |")
+        self.md.append("|" + "|".join("---:" if a == ">" else "---" for a in align) + "|")
+        for r in rows:
+            self.md.append("| " + " | ".join(str(c) for c in r) + " |")
+
+    def text(self, s):
+        print(s)
+        self.md.append(s)
+
+
+def completeness(runs):
+    """For veth runs: 'all' or how many runs lost or damaged datagrams."""
+    if not runs or runs[0]["received"] is None:
+        return "-"
+    bad_runs = [r for r in runs if r["status"] != "ok" or r["received"] != r["sent"]
+                or r["bad"] or r["late"]]
+    if not bad_runs:
+        return f"all, {len(runs)}/{len(runs)} runs"
+    worst = min(bad_runs, key=lambda r: (r["received"] or 0) / max(r["sent"], 1))
+    damaged = sum((r["bad"] or 0) + (r["late"] or 0) for r in bad_runs)
+    s = f"{len(runs) - len(bad_runs)}/{len(runs)} runs; worst {worst['received']:,} of {worst['sent']:,}"
+    if damaged:
+        s += f"; {damaged} damaged/reordered"
+    return s
+
+
+def report(args):
+    out = Out()
+    rows = load_results(args.results)
+    verdicts = []
+    medians = {}
+    if rows:
+        groups = defaultdict(list)
+        for r in rows:
+            groups[(r["path"], r["family"], r["size"], r["variant"])].append(r)
+        order = lambda k: (["ifb", "veth"].index(k[0]) if k[0] in ("ifb", "veth") else 9,
+                           k[1], k[2], VARIANTS.index(k[3]) if k[3] in VARIANTS else 99)
+        rounds = max(r["round"] for r in rows)
+        out.heading(f"Datagrams per second ({rounds} rounds; median, min, max)")
+        table = []
+        for key in sorted(groups, key=order):
+            rates = [r["rate"] for r in groups[key] if r["status"] == "ok"]
+            if not rates:
+                table.append([key[0], f"IPv{key[1]}", key[2], key[3], "failed", "", "", ""])
+                continue
+            medians[key] = statistics.median(rates)
+            table.append([key[0], f"IPv{key[1]}", key[2], key[3], fmt_rate(medians[key]),
+                          fmt_rate(min(rates)), fmt_rate(max(rates)),
+                          completeness(groups[key])])
+        out.table(["path", "family", "bytes", "variant", "median", "min", "max",
+                   "receiver got every datagram"], table,
+                  ["<", "<", ">", "<", ">", ">", ">", "<"])
+
+        # Per-round ratios: each round ran every variant once, side by side.
+        per_round = defaultdict(dict)
+        for r in rows:
+            if r["status"] == "ok" and r["rate"] > 0:
+                per_round[(r["path"], r["family"], r["size"], r["round"])][r["variant"]] = r["rate"]
+        out.heading("Ratios per round (median last)")
+        table = []
+        ratio_median = {}
+        combos = sorted({k[:3] for k in groups}, key=lambda k: order(k + ("",)))
+        for combo in combos:
+            for name, num, den in RATIOS:
+                vals = []
+                for rnd in range(1, rounds + 1):
+                    rr = per_round.get(combo + (rnd,), {})
+                    if num in rr and den in rr:
+                        vals.append(rr[num] / rr[den])
+                if not vals:
+                    continue
+                ratio_median[combo + (name,)] = statistics.median(vals)
+                table.append([combo[0], f"IPv{combo[1]}", combo[2], name,
+                              " ".join(f"{v:.2f}" for v in vals),
+                              f"{statistics.median(vals):.2f}"])
+        out.table(["path", "family", "bytes", "ratio", "per round", "median"], table,
+                  ["<", "<", ">", "<", "<", ">"])
+
+        for what, path, name, minimum in RATIO_TARGETS:
+            fams = sorted({k[1] for k in ratio_median if k[0] == path and k[2] == TARGET_SIZE
+                           and k[3] == name})
+            for fam in fams:
+                v = ratio_median[(path, fam, TARGET_SIZE, name)]
+                verdicts.append((f"{what} ({TARGET_SIZE} B, IPv{fam}): median {v:.2f}",
+                                 v >= minimum))
+        mctx_veth = [r for r in rows if r["path"] == "veth" and r["variant"].startswith("mctxsink")]
+        if mctx_veth:
+            lost = [r for r in mctx_veth if r["received"] != r["sent"] or r["bad"] or r["late"]
+                    or r["status"] != "ok"]
+            verdicts.append((f"veth receiver got every datagram mctxsink sent, intact and in order "
+                             f"({len(mctx_veth) - len(lost)}/{len(mctx_veth)} runs)", not lost))
+
+    cg = load_callgrind(args.callgrind)
+    if cg:
+        out.heading("User-space instructions and heap allocations per datagram (callgrind)")
+        table = []
+        per = {}
+        for key in sorted(cg):
+            counts = sorted(cg[key])
+            if len(counts) < 2:
+                continue
+            n1, n2 = counts[0], counts[-1]
+            (ir1, a1), (ir2, a2) = cg[key][n1], cg[key][n2]
+            ir = (ir2 - ir1) / (n2 - n1)
+            allocs = (a2 - a1) / (n2 - n1)
+            per[key] = (ir, allocs)
+            sink, mode, what = key
+            scope = ("the element's render_list, inclusive" if mode == "list" else
+                     "the element's render, inclusive") if what == "element" else "whole process"
+            table.append([sink, mode, scope, f"{n1:,} / {n2:,}", f"{ir:,.0f}", f"{allocs:.3f}"])
+        out.table(["sink", "mode", "counted", "datagrams (N / 2N)", "Ir per datagram",
+                   "allocations per datagram"], table,
+                  ["<", "<", "<", ">", ">", ">"])
+        out.text("\nPer datagram = (count for 2N - count for N) / N, so start-up and "
+                 "per-run costs cancel.")
+        if ("mctxsink", "list", "element") in per:
+            ir = per[("mctxsink", "list", "element")][0]
+            verdicts.append((f"<= {MAX_LIST_IR} user-space instructions per datagram in "
+                             f"mctxsink's list path: {ir:.0f}", ir <= MAX_LIST_IR))
+        for mode in ("single", "list"):
+            if ("mctxsink", mode, "element") in per:
+                a = per[("mctxsink", mode, "element")][1]
+                verdicts.append((f"no heap allocation per datagram in mctxsink's "
+                                 f"{'render_list' if mode == 'list' else 'render'}: "
+                                 f"{a:.3f} per datagram", a < MAX_ALLOCS_PER_DATAGRAM))
+
+    if verdicts:
+        out.heading("Targets")
+        for text, ok in verdicts:
+            out.text(f"{'PASS' if ok else 'MISS'}  {text}" + ("  " if args.markdown else ""))
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write("\n".join(out.md).lstrip("\n") + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--callgrind-file")
+    ap.add_argument("--results")
+    ap.add_argument("--within", help="with --callgrind-file: count only allocations "
+                    "made inside this function")
+    ap.add_argument("--callgrind", default="")
+    ap.add_argument("--list-len", type=int, default=64)
+    ap.add_argument("--markdown")
+    args = ap.parse_args()
+    if args.callgrind_file:
+        ir, allocs = parse_callgrind(args.callgrind_file, args.within)
+        print(f"{ir}\t{allocs}")
+        return 0
+    if not args.results:
+        ap.error("--results or --callgrind-file is required")
+    report(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
