@@ -44,6 +44,9 @@ is_would_block(int e)
 static int
 send_failure(mctx_publication *pub, int e, mctx_error *err)
 {
+  /* A caller that drops on would-block asks for no text: format none. */
+  if (err == NULL)
+    return is_would_block(e) ? MCTX_E_WOULD_BLOCK : MCTX_E_SEND_FAILED;
   char dest[MCTX_ENDPOINT_STRLEN];
   mctx_endpoint_format(&pub->destination, dest, sizeof dest);
   if (is_would_block(e))

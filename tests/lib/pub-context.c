@@ -140,6 +140,66 @@ test_caller_sockets (int rx)
   close (fd);
 }
 
+/* IPv6 caller sockets: V6ONLY is the caller's; an already bound socket that
+ * cannot satisfy the auto-bind is refused, naming both addresses. */
+static void
+test_caller_sockets_ipv6 (void)
+{
+  const uint16_t port = 46202;
+  int rx = recv_socket (NULL, AF_INET6, port);
+  join6 (rx, "ff31::8000:4620", testnet_ifindex ("lo"));
+  testnet_sh_ok ("ip addr add fd00:20::1/128 dev lo nodad");
+
+  int fd = socket (AF_INET6, SOCK_DGRAM, 0);
+  int zero = 0, v6only = -1;
+  socklen_t len = sizeof v6only;
+  CHECK (setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) == 0,
+      "V6ONLY 0");
+  /* By name: an index, no bind (binding to a specific address would make
+   * the kernel itself set V6ONLY). */
+  mctx_publication_config cfg;
+  cfg_init (&cfg, "ff31::8000:4620", port);
+  cfg_interface (&cfg, "lo");
+  mctx_publication *pub;
+  mctx_error err;
+  int rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
+  CHECK_OK (rc, err);
+  getsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len);
+  CHECK (v6only == 0, "IPV6_V6ONLY left as the caller set it (%d)", v6only);
+  send_text (pub, "v6 caller socket", NULL);
+  expect_datagram (rx, "v6 caller socket", NULL);
+  mctx_publication_close (pub);
+
+  /* Unbound, interface address: auto-bound to it. */
+  fd = socket (AF_INET6, SOCK_DGRAM, 0);
+  cfg_interface (&cfg, "::1");
+  rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
+  CHECK_OK (rc, err);
+  send_text (pub, "auto-bound caller socket", NULL);
+  received r;
+  expect_datagram (rx, "auto-bound caller socket", &r);
+  CHECK (strcmp (r.from, "::1") == 0, "auto-bound source %s", r.from);
+  mctx_publication_close (pub);
+
+  fd = socket (AF_INET6, SOCK_DGRAM, 0);
+  struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+  inet_pton (AF_INET6, "::1", &sin6.sin6_addr);
+  CHECK (bind (fd, (struct sockaddr *) &sin6, sizeof sin6) == 0, "bind ::1");
+  cfg_interface (&cfg, "fd00:20::1");
+  rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_SOCKET_BIND_FAILED, "fd00:20::1");
+  CHECK (strstr (err.message, "[::1]") != NULL, "names the bound one: %s",
+      err.message);
+  CHECK (fd_open (fd), "still the caller's");
+  cfg_interface (&cfg, "::1");
+  rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
+  CHECK_OK (rc, err);
+  send_text (pub, "bound v6 caller socket", NULL);
+  expect_datagram (rx, "bound v6 caller socket", NULL);
+  mctx_publication_close (pub);
+  close (rx);
+}
+
 static void
 test_into_parts (int rx)
 {
@@ -319,6 +379,7 @@ main (void)
   int rx = recv_socket (NULL, AF_INET, PORT);
   join4 (rx, GROUP, testnet_ifindex ("lo"));
   test_caller_sockets (rx);
+  test_caller_sockets_ipv6 ();
   test_into_parts (rx);
   test_context (rx);
   close (rx);
