@@ -37,7 +37,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define RAW_MAX_DATAGRAM 65535
+/* The largest datagram the checks let through: IPv6, 40 + 65535. */
+#define RAW_MAX_DATAGRAM (40 + 65535)
 /* Distinct next-header values one IPv6 publication keeps sockets for; in
  * practice UDP alone, sometimes ICMPv6. Beyond that the oldest is replaced. */
 #define RAW6_SOCKETS_MAX 8

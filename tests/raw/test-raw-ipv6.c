@@ -86,10 +86,22 @@ link_layer_way (const rawtest_pair *pair, int cap)
   TESTNET_CHECK (d[7] == 1, "the caller's datagram was modified");
   printf ("ok hop-limit override 1 -> 17, everything else as given\n");
 
+  /* The largest datagram the checks pass (40 + 65535 bytes) goes through
+   * the override copy and is refused by the link for its size. */
+  static uint8_t big[40 + 65535];
+  memcpy (big, d, 40);
+  big[4] = big[5] = 0xff;
+  mctx_error err;
+  int rc = mctx_raw_send (pub, big, sizeof big, NULL, &err);
+  TESTNET_CHECK (rc == MCTX_E_RAW_SEND_FAILED && strstr (err.message, "65575 bytes"),
+                 "largest datagram: %s: %s", mctx_code_name (rc), err.message);
+  printf ("ok %s\n", err.message);
+
   mctx_publication_metrics m;
   mctx_raw_publication_metrics_snapshot (pub, &m);
-  TESTNET_CHECK (m.send_calls == 1 && m.packets_sent == 1 && m.bytes_sent == len,
-                 "metrics after one send");
+  TESTNET_CHECK (m.send_calls == 2 && m.packets_sent == 1 && m.bytes_sent == len
+                     && m.send_errors == 1,
+                 "metrics after one send and one failure");
   mctx_raw_publication_close (pub);
 }
 
