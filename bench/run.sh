@@ -19,8 +19,8 @@ usage() {
   cat <<'EOF'
 usage: bash bench/run.sh [options]
   --rounds N          rounds (5)
-  --duration S        measured seconds per variant and round (0.6)
-  --warmup S          seconds before measuring (0.15)
+  --duration S        measured seconds per variant and round (0.5)
+  --warmup S          seconds before measuring (0.1)
   --sizes "A B"       datagram sizes in bytes ("188 1316 8972")
   --families "4 6"    IP families ("4 6")
   --paths "ifb veth"  paths ("ifb veth")
@@ -38,8 +38,8 @@ EOF
 
 src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rounds=5
-duration=0.6
-warmup=0.15
+duration=0.5
+warmup=0.1
 sizes="188 1316 8972"
 families="4 6"
 paths="ifb veth"
@@ -85,6 +85,10 @@ if [ "$do_callgrind" = 1 ] && ! command -v valgrind >/dev/null; then
 fi
 case "$rounds" in ''|*[!0-9]*) die "--rounds '$rounds' is not a number" ;; esac
 [ "$rounds" -ge 1 ] && [ "$rounds" -le 100 ] || die "--rounds must be 1..100"
+# Seconds a sender may take before it is killed: its run plus start-up slack.
+sender_limit=$(awk -v d="$duration" -v w="$warmup" \
+  'BEGIN { if (d + 0 <= 0 || d + 0 > 600 || w + 0 < 0 || w + 0 > 60) exit 1; printf "%d", d + w + 30 }') ||
+  die "--duration must be in (0, 600] s and --warmup in [0, 60] s"
 
 # ---------------------------------------------------------------- build
 if [ "$do_build" = 1 ]; then
@@ -208,7 +212,7 @@ run_one() {
 
   if [ "$path" = veth ]; then
     ip netns exec "$ns_rx" "$recv_bin" --group "$group" --port "$port" --iface vb1 \
-      --size "$size" --check "$check" --max-secs 120 >"$rout" 2>"$rerr" &
+      --size "$size" --check "$check" --idle-ms 100 --max-secs 120 >"$rout" 2>"$rerr" &
     receiver_pid=$!
     local waited=0
     until grep -q '^ready' "$rout"; do
@@ -222,9 +226,7 @@ run_one() {
   fi
 
   local status=ok
-  local limit
-  limit=$(python3 -c "print(int($duration + $warmup + 30))")
-  if ! timeout "$limit" ip netns exec "$ns" "${sender[@]}" >"$sout" 2>"$serr"; then
+  if ! timeout "$sender_limit" ip netns exec "$ns" "${sender[@]}" >"$sout" 2>"$serr"; then
     status=sender-failed
     echo "bench: $variant $path IPv$family $size failed: $(tr '\n' ' ' <"$serr")" >&2
   fi
