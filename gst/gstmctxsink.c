@@ -115,8 +115,9 @@
  *   that found the socket full.
  *
  * group, port, source-addr, source-port, interface, buffer-size and socket take
- * effect when the element starts (READY to PAUSED); changing them while it
- * runs is refused with a warning. ttl, loop and qos-dscp apply at once, also
+ * effect when the element starts (NULL to READY: the socket is open from READY
+ * on); changing them while it is not in the NULL state is refused with a
+ * warning. ttl, loop and qos-dscp apply at once, also
  * while running; block is read for every buffer.
  *
  * ## Full socket, send errors
@@ -132,7 +133,8 @@
  * Other send errors (ENETUNREACH, EPERM from a firewall, EMSGSIZE for a buffer
  * larger than the path allows, ...) lose that datagram: it is counted in
  * packets-dropped and send-errors, a #GST_MESSAGE_WARNING saying how many
- * datagrams failed with that error is posted at most once a second per error,
+ * datagrams failed with that error is posted at most once a second per error
+ * (failures not reported yet are reported at EOS and when the element stops),
  * and the stream goes on.
  */
 
@@ -201,6 +203,7 @@ static GstFlowReturn gst_mctx_sink_render (GstBaseSink * bsink,
     GstBuffer * buffer);
 static GstFlowReturn gst_mctx_sink_render_list (GstBaseSink * bsink,
     GstBufferList * list);
+static gboolean gst_mctx_sink_event (GstBaseSink * bsink, GstEvent * event);
 
 #define gst_mctx_sink_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstMctxSink, gst_mctx_sink, GST_TYPE_BASE_SINK,
@@ -289,6 +292,7 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
   basesink_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_mctx_sink_unlock_stop);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_mctx_sink_render);
   basesink_class->render_list = GST_DEBUG_FUNCPTR (gst_mctx_sink_render_list);
+  basesink_class->event = GST_DEBUG_FUNCPTR (gst_mctx_sink_event);
 }
 
 static void
@@ -343,7 +347,7 @@ refuse_while_started (GstMctxSink * sink, GParamSpec * pspec)
   GST_WARNING_OBJECT (sink, "refusing to change '%s' while running",
       pspec->name);
   g_warning ("%s: cannot change the '%s' property while the element is "
-      "running; set it before it starts (in the NULL or READY state)",
+      "running; set it in the NULL state, before the element starts",
       GST_OBJECT_NAME (sink), pspec->name);
   return TRUE;
 }
@@ -797,7 +801,8 @@ post_error_warning (GstMctxSink * sink, GstMctxSinkErrorKind * kind)
 {
   GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
       ("%" G_GUINT64_FORMAT " datagram(s) to %s failed: %s", kind->pending,
-          sink->destination, g_strerror (kind->sys_errno)),
+          sink->destination, kind->sys_errno ? g_strerror (kind->sys_errno) :
+          mctx_strerror (kind->code)),
       ("errno %d; the datagrams were dropped and counted in "
           "packets-dropped; at most one warning a second per error",
           kind->sys_errno));
@@ -807,7 +812,7 @@ post_error_warning (GstMctxSink * sink, GstMctxSinkErrorKind * kind)
 /* Counts one failed send and warns about it, at most once a second per
  * errno (the warning says how many happened since the previous one). */
 static void
-note_send_error (GstMctxSink * sink, int sys_errno)
+note_send_error (GstMctxSink * sink, int sys_errno, int code)
 {
   GstMctxSinkErrorKind *kind = NULL, *oldest = &sink->error_kinds[0];
   gint64 now;
@@ -830,6 +835,7 @@ note_send_error (GstMctxSink * sink, int sys_errno)
   }
 
   kind->pending++;
+  kind->code = code;
   now = g_get_monotonic_time ();
   if (kind->last_warning_us == 0
       || now - kind->last_warning_us >= G_USEC_PER_SEC) {
@@ -931,7 +937,7 @@ send_datagrams (GstMctxSink * sink, const mctx_datagram * datagrams,
         mctx_publication_drain_errors (sink->pub);
       GST_DEBUG_OBJECT (sink, "send failed: %s", err.message);
       atomic_fetch_add (&sink->packets_dropped, 1);
-      note_send_error (sink, err.sys_errno);
+      note_send_error (sink, err.sys_errno, rc);
       next++;
       continue;
     }
@@ -1006,6 +1012,18 @@ unmap_bufs (GstMctxSink * sink, gsize n)
 {
   for (gsize i = 0; i < n; i++)
     gst_memory_unmap (sink->maps[i].memory, &sink->maps[i]);
+}
+
+/* Serialized with render: at EOS, the send errors not yet reported are, so
+ * the application sees them before it tears the pipeline down. */
+static gboolean
+gst_mctx_sink_event (GstBaseSink * bsink, GstEvent * event)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (bsink);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    report_pending_errors (sink);
+  return GST_BASE_SINK_CLASS (parent_class)->event (bsink, event);
 }
 
 static GstFlowReturn

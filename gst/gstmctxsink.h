@@ -27,7 +27,8 @@ GST_ELEMENT_REGISTER_DECLARE (mctxsink);
 
 typedef struct
 {
-  int sys_errno;                /* 0: slot unused */
+  int sys_errno;                /* the kind; 0 for a failure without errno */
+  int code;                     /* the mctx_code of the last one */
   guint64 pending;              /* errors since the last warning */
   gint64 last_warning_us;       /* monotonic; 0: never warned */
 } GstMctxSinkErrorKind;

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "mctxsink-test.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+int
+mst_count_fds (void)
+{
+  DIR *dir = opendir ("/proc/self/fd");
+  struct dirent *e;
+  int n = 0;
+
+  fail_unless (dir != NULL, "cannot list /proc/self/fd");
+  while ((e = readdir (dir)) != NULL) {
+    if (e->d_name[0] != '.')
+      n++;
+  }
+  closedir (dir);
+  return n - 1;                 /* the directory's own descriptor */
+}
+
+int
+mst_udp4_receiver (const char *group, uint16_t port, const char *ifname)
+{
+  struct sockaddr_in sin = { 0 };
+  struct ip_mreqn mreq = { 0 };
+  int one = 1, rcvbuf = 4 << 20;
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  fail_unless (fd >= 0, "socket: %s", g_strerror (errno));
+  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  /* Root may exceed rmem_max; others get what they get. */
+  if (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf))
+    setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (port);
+  fail_unless (inet_pton (AF_INET, group, &sin.sin_addr) == 1);
+  fail_unless (bind (fd, (struct sockaddr *) &sin, sizeof sin) == 0,
+      "bind %s:%u: %s", group, port, g_strerror (errno));
+  mreq.imr_multiaddr = sin.sin_addr;
+  mreq.imr_ifindex = (int) if_nametoindex (ifname);
+  fail_unless (mreq.imr_ifindex > 0, "no interface %s", ifname);
+  fail_unless (setsockopt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq,
+          sizeof mreq) == 0, "join %s on %s: %s", group, ifname,
+      g_strerror (errno));
+  return fd;
+}
+
+ssize_t
+mst_recv (int fd, void *buf, size_t size, char *from, size_t from_size,
+    int timeout_ms)
+{
+  struct pollfd pfd = { fd, POLLIN, 0 };
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  ssize_t n;
+
+  if (poll (&pfd, 1, timeout_ms) <= 0)
+    return -1;
+  n = recvfrom (fd, buf, size, 0, (struct sockaddr *) &ss, &len);
+  if (n >= 0 && from) {
+    if (ss.ss_family == AF_INET)
+      inet_ntop (AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, from,
+          from_size);
+    else
+      inet_ntop (AF_INET6, &((struct sockaddr_in6 *) &ss)->sin6_addr, from,
+          from_size);
+  }
+  return n;
+}
+
+struct MstCollector
+{
+  int fd;
+  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  GPtrArray *datagrams;
+  gboolean stop;
+};
+
+static gpointer
+collect (gpointer data)
+{
+  MstCollector *c = data;
+  static guint8 buf[65536];
+
+  for (;;) {
+    ssize_t n;
+
+    g_mutex_lock (&c->lock);
+    if (c->stop) {
+      g_mutex_unlock (&c->lock);
+      break;
+    }
+    g_mutex_unlock (&c->lock);
+
+    n = mst_recv (c->fd, buf, sizeof buf, NULL, 0, 50);
+    if (n < 0)
+      continue;
+    g_mutex_lock (&c->lock);
+    g_ptr_array_add (c->datagrams, g_bytes_new (buf, n));
+    g_cond_broadcast (&c->cond);
+    g_mutex_unlock (&c->lock);
+  }
+  return NULL;
+}
+
+MstCollector *
+mst_collector_start (int fd)
+{
+  MstCollector *c = g_new0 (MstCollector, 1);
+
+  c->fd = fd;
+  g_mutex_init (&c->lock);
+  g_cond_init (&c->cond);
+  c->datagrams = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  c->thread = g_thread_new ("collector", collect, c);
+  return c;
+}
+
+guint
+mst_collector_count (MstCollector * c)
+{
+  guint n;
+
+  g_mutex_lock (&c->lock);
+  n = c->datagrams->len;
+  g_mutex_unlock (&c->lock);
+  return n;
+}
+
+GPtrArray *
+mst_collector_finish (MstCollector * c, guint count, int timeout_ms)
+{
+  GPtrArray *result;
+
+  g_mutex_lock (&c->lock);
+  while (c->datagrams->len < count) {
+    gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+    guint before = c->datagrams->len;
+
+    /* Bounded: gives up after timeout_ms without a new datagram. */
+    while (c->datagrams->len == before)
+      if (!g_cond_wait_until (&c->cond, &c->lock, deadline))
+        break;
+    if (c->datagrams->len == before)
+      break;
+  }
+  c->stop = TRUE;
+  g_mutex_unlock (&c->lock);
+  /* A little longer, to see duplicates or extras. */
+  g_usleep (100 * 1000);
+  g_thread_join (c->thread);
+
+  result = c->datagrams;
+  g_mutex_clear (&c->lock);
+  g_cond_clear (&c->cond);
+  g_free (c);
+  return result;
+}
+
+void
+mst_set_props (GstElement * e, const char *props)
+{
+  gchar **items = g_strsplit (props, " ", -1);
+
+  for (guint i = 0; items[i]; i++) {
+    gchar *eq = strchr (items[i], '=');
+    if (items[i][0] == '\0')
+      continue;
+    fail_unless (eq != NULL, "bad property setting '%s'", items[i]);
+    *eq = '\0';
+    fail_unless (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+            items[i]) != NULL, "no property %s", items[i]);
+    gst_util_set_object_arg (G_OBJECT (e), items[i], eq + 1);
+  }
+  g_strfreev (items);
+}
+
+void
+mst_sender_start (MstSender * s, const char *sink_props)
+{
+  GstStateChangeReturn ret;
+
+  s->pipeline = gst_pipeline_new (NULL);
+  s->src = gst_element_factory_make ("appsrc", NULL);
+  s->sink = gst_element_factory_make ("mctxsink", NULL);
+  fail_unless (s->src && s->sink);
+  g_object_set (s->sink, "sync", FALSE, NULL);
+  mst_set_props (s->sink, sink_props);
+  gst_bin_add_many (GST_BIN (s->pipeline), s->src, s->sink, NULL);
+  fail_unless (gst_element_link (s->src, s->sink));
+  ret = gst_element_set_state (s->pipeline, GST_STATE_PLAYING);
+  fail_unless (ret != GST_STATE_CHANGE_FAILURE, "sender did not start (%s)",
+      sink_props);
+}
+
+void
+mst_sender_push (MstSender * s, GstBuffer * buffer)
+{
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (s->src),
+          buffer), GST_FLOW_OK);
+}
+
+void
+mst_sender_push_list (MstSender * s, GstBufferList * list)
+{
+  fail_unless_equals_int (gst_app_src_push_buffer_list (GST_APP_SRC (s->src),
+          list), GST_FLOW_OK);
+}
+
+void
+mst_sender_finish (MstSender * s)
+{
+  GstBus *bus = gst_element_get_bus (s->pipeline);
+  GstMessage *msg;
+
+  fail_unless_equals_int (gst_app_src_end_of_stream (GST_APP_SRC (s->src)),
+      GST_FLOW_OK);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no EOS within 30 s");
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gst_message_parse_error (msg, &err, NULL);
+    fail ("sender error: %s", err->message);
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+}
+
+void
+mst_sender_free (MstSender * s)
+{
+  gst_element_set_state (s->pipeline, GST_STATE_NULL);
+  gst_object_unref (s->pipeline);
+  memset (s, 0, sizeof *s);
+}
+
+guint64
+mst_stat (GstElement * sink, const char *field)
+{
+  GstStructure *stats = NULL;
+  guint64 v = 0;
+
+  g_object_get (sink, "stats", &stats, NULL);
+  fail_unless (stats != NULL);
+  fail_unless (gst_structure_get_uint64 (stats, field, &v), "no stat %s",
+      field);
+  gst_structure_free (stats);
+  return v;
+}
+
+gchar *
+mst_start_error (const char *props)
+{
+  GstElement *sink = gst_element_factory_make ("mctxsink", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstStateChangeReturn ret;
+  GstMessage *msg;
+  gchar *text = NULL;
+
+  gst_element_set_bus (sink, bus);
+  mst_set_props (sink, props);
+  ret = gst_element_set_state (sink, GST_STATE_PAUSED);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    GError *err = NULL;
+
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "start failed without an error message (%s)",
+        props);
+    gst_message_parse_error (msg, &err, NULL);
+    text = g_strdup (err->message);
+    g_error_free (err);
+    gst_message_unref (msg);
+  }
+  gst_element_set_state (sink, GST_STATE_NULL);
+  gst_element_set_bus (sink, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+  return text;
+}
+
+GstBuffer *
+mst_buffer_of_strings (const char *first, ...)
+{
+  GstBuffer *buffer = gst_buffer_new ();
+  va_list ap;
+
+  va_start (ap, first);
+  for (const char *s = first; s; s = va_arg (ap, const char *)) {
+    gsize len = strlen (s);
+    gpointer data = g_malloc (len + 1);
+
+    memcpy (data, s, len);
+    gst_buffer_append_memory (buffer,
+        gst_memory_new_wrapped (0, data, len, 0, len, data, g_free));
+  }
+  va_end (ap);
+  return buffer;
+}
+
+double
+mst_now_ms (void)
+{
+  return g_get_monotonic_time () / 1000.0;
+}

@@ -1,0 +1,73 @@
+/* Helpers for the mctxsink tests: real receivers (sockets, udpsrc) and an
+ * "appsrc ! mctxsink" sender.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef MCTXSINK_TEST_H
+#define MCTXSINK_TEST_H
+
+#include <gst/check/gstcheck.h>
+#include <gst/app/gstappsrc.h>
+#include <gio/gio.h>
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Number of open descriptors of this process. */
+int mst_count_fds (void);
+
+/* An IPv4 UDP socket bound to group:port and joined to the group on the
+ * interface ifname. Fails the test on error. */
+int mst_udp4_receiver (const char *group, uint16_t port, const char *ifname);
+
+/* Receives one datagram, waiting at most timeout_ms. Returns its length, or
+ * -1 when nothing came. from (may be NULL) gets the source address. */
+ssize_t mst_recv (int fd, void *buf, size_t size, char *from,
+    size_t from_size, int timeout_ms);
+
+/* Collects datagrams from a socket on its own thread, so the socket's
+ * receive buffer never overflows while the test pushes. */
+typedef struct MstCollector MstCollector;
+MstCollector *mst_collector_start (int fd);
+/* Waits until `count` datagrams arrived or timeout_ms passed without one,
+ * stops the thread and returns them (GBytes each; free with
+ * g_ptr_array_unref). The socket stays open. */
+GPtrArray *mst_collector_finish (MstCollector * c, guint count,
+    int timeout_ms);
+/* Datagrams so far (any thread). */
+guint mst_collector_count (MstCollector * c);
+
+/* "appsrc ! mctxsink <props>", PLAYING. */
+typedef struct
+{
+  GstElement *pipeline;
+  GstElement *src;
+  GstElement *sink;
+} MstSender;
+
+void mst_sender_start (MstSender * s, const char *sink_props);
+void mst_sender_push (MstSender * s, GstBuffer * buffer);
+void mst_sender_push_list (MstSender * s, GstBufferList * list);
+/* EOS, then waits (bounded) for it to come out; fails on an error. Leaves the
+ * pipeline PLAYING so stats can be read; mst_sender_free sets it NULL. */
+void mst_sender_finish (MstSender * s);
+void mst_sender_free (MstSender * s);
+
+/* Gets the guint64 field of mctxsink's stats. */
+guint64 mst_stat (GstElement * sink, const char *field);
+
+/* Starts a lone mctxsink configured by props (gst_util_set_object_arg
+ * "name=value" pairs separated by spaces) and returns the text of the error
+ * it posted (g_free), or NULL if it started. */
+gchar *mst_start_error (const char *props);
+
+/* Sets "name=value name=value ..." on an object. */
+void mst_set_props (GstElement * e, const char *props);
+
+/* A buffer whose memories are the given strings (NULL-terminated list). */
+GstBuffer *mst_buffer_of_strings (const char *first, ...) G_GNUC_NULL_TERMINATED;
+
+/* Monotonic milliseconds. */
+double mst_now_ms (void);
+
+#endif

@@ -1,0 +1,491 @@
+/* mctxsink: properties, start errors, URIs, refused changes, caller sockets
+ * and descriptor hygiene.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * As root the test runs in a private network namespace; otherwise in the
+ * current one, where it only ever sends through lo.
+ */
+#include "mctxsink-test.h"
+#include "testnet.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static GstElement *
+new_sink (void)
+{
+  GstElement *sink = gst_element_factory_make ("mctxsink", NULL);
+
+  fail_unless (sink != NULL, "mctxsink not found (GST_PLUGIN_PATH?)");
+  return sink;
+}
+
+static void
+check_int_pspec (GObjectClass * klass, const char *name, gint min, gint max,
+    gint def)
+{
+  GParamSpec *p = g_object_class_find_property (klass, name);
+  GParamSpecInt *ip;
+
+  fail_unless (p != NULL, "no property %s", name);
+  fail_unless (G_IS_PARAM_SPEC_INT (p), "%s is not an int", name);
+  ip = G_PARAM_SPEC_INT (p);
+  fail_unless_equals_int (ip->minimum, min);
+  fail_unless_equals_int (ip->maximum, max);
+  fail_unless_equals_int (ip->default_value, def);
+  fail_unless (p->flags & G_PARAM_READWRITE);
+}
+
+GST_START_TEST (test_property_defaults_and_ranges)
+{
+  GstElement *sink = new_sink ();
+  GObjectClass *klass = G_OBJECT_GET_CLASS (sink);
+  gchar *group, *source, *itf;
+  gint port, source_port, ttl, dscp, bufsize;
+  gboolean loop, block;
+  GSocket *socket;
+  GParamSpec *p;
+  GstStructure *stats;
+  const char *fields[] = { "packets-sent", "bytes-sent", "send-calls",
+    "send-errors", "would-block", "packets-dropped"
+  };
+
+  g_object_get (sink, "group", &group, "port", &port, "source-addr", &source,
+      "source-port", &source_port, "interface", &itf, "ttl", &ttl, "loop",
+      &loop, "qos-dscp", &dscp, "buffer-size", &bufsize, "block", &block,
+      "socket", &socket, "stats", &stats, NULL);
+  fail_unless (group == NULL);
+  fail_unless_equals_int (port, 5004);
+  fail_unless (source == NULL);
+  fail_unless_equals_int (source_port, 0);
+  fail_unless (itf == NULL);
+  fail_unless_equals_int (ttl, 1);
+  fail_unless (loop == TRUE);
+  fail_unless_equals_int (dscp, -1);
+  fail_unless_equals_int (bufsize, 0);
+  fail_unless (block == TRUE);
+  fail_unless (socket == NULL);
+  fail_unless (stats != NULL);
+  fail_unless_equals_string (gst_structure_get_name (stats), "mctx-stats");
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++) {
+    guint64 v = 1;
+    fail_unless (gst_structure_get_uint64 (stats, fields[i], &v), "%s",
+        fields[i]);
+    fail_unless_equals_uint64 (v, 0);
+  }
+  gst_structure_free (stats);
+
+  check_int_pspec (klass, "port", 1, 65535, 5004);
+  check_int_pspec (klass, "source-port", 0, 65535, 0);
+  check_int_pspec (klass, "ttl", -1, 255, 1);
+  check_int_pspec (klass, "qos-dscp", -1, 63, -1);
+  check_int_pspec (klass, "buffer-size", 0, G_MAXINT, 0);
+
+  p = g_object_class_find_property (klass, "stats");
+  fail_unless (p && (p->flags & G_PARAM_READABLE)
+      && !(p->flags & G_PARAM_WRITABLE));
+  fail_unless (p->value_type == GST_TYPE_STRUCTURE);
+  p = g_object_class_find_property (klass, "socket");
+  fail_unless (p && p->value_type == G_TYPE_SOCKET);
+  for (guint i = 0; i < 4; i++) {
+    const char *strings[] = { "group", "source-addr", "interface", NULL };
+    if (strings[i] == NULL)
+      break;
+    p = g_object_class_find_property (klass, strings[i]);
+    fail_unless (p && p->value_type == G_TYPE_STRING, "%s", strings[i]);
+  }
+
+  /* Out of range: GObject refuses, the value stays. */
+  ASSERT_WARNING (g_object_set (sink, "ttl", 256, NULL));
+  ASSERT_WARNING (g_object_set (sink, "port", 0, NULL));
+  ASSERT_WARNING (g_object_set (sink, "qos-dscp", 64, NULL));
+  g_object_get (sink, "ttl", &ttl, "port", &port, "qos-dscp", &dscp, NULL);
+  fail_unless_equals_int (ttl, 1);
+  fail_unless_equals_int (port, 5004);
+  fail_unless_equals_int (dscp, -1);
+
+  /* Within range: kept as given. */
+  g_object_set (sink, "ttl", -1, "qos-dscp", 63, "port", 65535, NULL);
+  g_object_get (sink, "ttl", &ttl, "port", &port, "qos-dscp", &dscp, NULL);
+  fail_unless_equals_int (ttl, -1);
+  fail_unless_equals_int (port, 65535);
+  fail_unless_equals_int (dscp, 63);
+
+  fail_unless_equals_string (gst_element_class_get_metadata
+      (GST_ELEMENT_GET_CLASS (sink), GST_ELEMENT_METADATA_KLASS),
+      "Sink/Network");
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
+/* Each bad configuration: the error names the value (and the property). */
+GST_START_TEST (test_bad_settings_name_the_value)
+{
+  static const struct
+  {
+    const char *props;
+    const char *expect[3];
+  } cases[] = {
+    {"", {"group", NULL}},
+    {"group=notanaddress", {"group", "'notanaddress'", NULL}},
+    {"group=10.1.2.3", {"group '10.1.2.3' is not a multicast address", NULL}},
+    {"group=239.255.0.1 interface=nosuch0",
+        {"interface 'nosuch0' does not exist", NULL}},
+    {"group=239.255.0.1 interface=averyveryverylongname0",
+        {"interface", "'averyveryverylongname0'", NULL}},
+    {"group=239.255.0.1 interface=224.0.0.1", {"interface", "'224.0.0.1'",
+            NULL}},
+    {"group=239.255.0.1 interface=::1", {"interface '::1'", "239.255.0.1",
+            NULL}},
+    {"group=239.255.0.1 interface=10.99.99.99", {"interface",
+            "10.99.99.99", NULL}},
+    {"group=239.255.0.1 interface=9999", {"interface '9999' does not exist",
+            NULL}},
+    {"group=239.255.0.1 source-addr=nonsense", {"source-addr",
+            "'nonsense'", NULL}},
+    {"group=239.255.0.1 source-addr=239.255.0.2", {"source-addr",
+            "'239.255.0.2'", NULL}},
+    {"group=239.255.0.1 source-addr=0.0.0.0", {"source-addr", "'0.0.0.0'",
+            NULL}},
+    {"group=239.255.0.1 source-addr=::1", {"source-addr '::1'",
+            "239.255.0.1", NULL}},
+    {"group=239.255.0.1 source-addr=10.99.99.99", {"source-addr",
+            "'10.99.99.99'", NULL}},
+    {"group=ff3e::8000:1 source-addr=fd99::1", {"source-addr", "fd99::1",
+            NULL}},
+    {"group=ff3e::8000:1 interface=0", {"interface '0'", NULL}},
+    {"group=ff32::8000:1", {"group 'ff32::8000:1'", "interface", NULL}},
+    {"group=ff12::1 interface=lo source-addr=fe80::1%lo", {"source-addr",
+            NULL}},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *text = mst_start_error (cases[i].props);
+
+    fail_unless (text != NULL, "'%s' started", cases[i].props);
+    for (guint j = 0; cases[i].expect[j]; j++)
+      fail_unless (strstr (text, cases[i].expect[j]) != NULL,
+          "error for '%s' is \"%s\", without \"%s\"", cases[i].props, text,
+          cases[i].expect[j]);
+    GST_INFO ("%s -> %s", cases[i].props, text);
+    g_free (text);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_good_settings_start)
+{
+  const char *good[] = {
+    "group=239.255.0.1 interface=lo",
+    "group=239.255.0.1 interface=127.0.0.1 source-addr=127.0.0.1",
+    "group=239.255.0.1 interface=1 ttl=-1 qos-dscp=46 buffer-size=65536",
+    "group=239.255.0.1 interface=lo source-addr=127.0.0.1 source-port=45999",
+    "group=ff31::8000:1 interface=lo source-addr=::1",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
+    gchar *text = mst_start_error (good[i]);
+    fail_unless (text == NULL, "'%s' failed: %s", good[i], text);
+  }
+}
+
+GST_END_TEST;
+
+static void
+check_uri_round_trip (const char *uri)
+{
+  GstElement *sink = new_sink ();
+  GError *err = NULL;
+  gchar *back;
+
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), uri, &err),
+      "%s: %s", uri, err ? err->message : "?");
+  back = gst_uri_handler_get_uri (GST_URI_HANDLER (sink));
+  fail_unless_equals_string (back, uri);
+  g_free (back);
+  gst_object_unref (sink);
+}
+
+GST_START_TEST (test_uri)
+{
+  GstElement *sink;
+  GError *err = NULL;
+  gchar *s, *uri;
+  gint port, ttl, dscp;
+  gboolean loop, block;
+  const char *bad[] = {
+    "udp://239.255.0.1:5004",
+    "mctx://ff3e::1:5004",
+    "mctx://239.255.0.1:0",
+    "mctx://239.255.0.1:70000",
+    "mctx://239.255.0.1:port",
+    "mctx://[ff3e::1:5004",
+    "mctx://239.255.0.1:5004/path",
+    "mctx://239.255.0.1:5004?nosuch=1",
+    "mctx://239.255.0.1:5004?ttl=300",
+    "mctx://239.255.0.1:5004?ttl=many",
+    "mctx://239.255.0.1:5004?ttl",
+    "mctx://239.255.0.1:5004?socket=3",
+    "mctx://239.255.0.1:5004?stats=x",
+    "mctx://@239.255.0.1:5004",
+  };
+
+  check_uri_round_trip ("mctx://239.255.0.1:5004");
+  check_uri_round_trip ("mctx://10.0.0.1@232.1.1.1:5004?interface=eth0&ttl=8"
+      "&loop=false");
+  check_uri_round_trip ("mctx://[fd00::1]@[ff3e::8000:1234]:6000?"
+      "source-port=7000&interface=v0&ttl=-1&qos-dscp=46&buffer-size=65536"
+      "&block=false");
+  check_uri_round_trip ("mctx://[fe80::1%25eth0]@[ff32::1]:5004");
+
+  sink = new_sink ();
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+          "mctx://[fd00::1]@[ff3e::8000:1234]:6000?interface=7&ttl=9"
+          "&loop=0&qos-dscp=10&block=false&sync=false", &err));
+  g_object_get (sink, "group", &s, "port", &port, "ttl", &ttl, "loop", &loop,
+      "qos-dscp", &dscp, "block", &block, NULL);
+  fail_unless_equals_string (s, "ff3e::8000:1234");
+  g_free (s);
+  fail_unless_equals_int (port, 6000);
+  fail_unless_equals_int (ttl, 9);
+  fail_unless (!loop);
+  fail_unless_equals_int (dscp, 10);
+  fail_unless (!block);
+  g_object_get (sink, "source-addr", &s, NULL);
+  fail_unless_equals_string (s, "fd00::1");
+  g_free (s);
+  g_object_get (sink, "interface", &s, NULL);
+  fail_unless_equals_string (s, "7");
+  g_free (s);
+
+  /* A new URI says everything: what it leaves out is back to default. */
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+          "mctx://239.255.0.1", &err));
+  g_object_get (sink, "source-addr", &s, "port", &port, "ttl", &ttl, "block",
+      &block, NULL);
+  fail_unless (s == NULL);
+  fail_unless_equals_int (port, 5004);
+  fail_unless_equals_int (ttl, 1);
+  fail_unless (block);
+  uri = gst_uri_handler_get_uri (GST_URI_HANDLER (sink));
+  fail_unless_equals_string (uri, "mctx://239.255.0.1:5004");
+  g_free (uri);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), bad[i], &err),
+        "accepted %s", bad[i]);
+    fail_unless (err != NULL);
+    GST_INFO ("%s -> %s", bad[i], err->message);
+    g_clear_error (&err);
+  }
+  /* A refused URI changes nothing. */
+  uri = gst_uri_handler_get_uri (GST_URI_HANDLER (sink));
+  fail_unless_equals_string (uri, "mctx://239.255.0.1:5004");
+  g_free (uri);
+  gst_object_unref (sink);
+
+  /* Found by URI like any sink. */
+  sink = gst_element_make_from_uri (GST_URI_SINK,
+      "mctx://127.0.0.1@239.255.0.1:5010?interface=lo", NULL, &err);
+  fail_unless (sink != NULL, "make_from_uri: %s", err ? err->message : "?");
+  g_object_get (sink, "interface", &s, NULL);
+  fail_unless_equals_string (s, "lo");
+  g_free (s);
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
+static int
+sockopt_int (int fd, int level, int name)
+{
+  int v = -1;
+  socklen_t len = sizeof v;
+
+  fail_unless (getsockopt (fd, level, name, &v, &len) == 0);
+  return v;
+}
+
+/* Start-time settings are refused while running; ttl, loop and qos-dscp
+ * apply at once (seen on the caller's socket, which the element shares). */
+GST_START_TEST (test_running_changes)
+{
+  GstElement *sink = new_sink ();
+  GSocket *socket;
+  GError *err = NULL;
+  gchar *s;
+  gint port;
+  int fd, fds_before;
+  const char *refused[] = { "group", "port", "source-addr", "source-port",
+    "interface", "buffer-size", "socket"
+  };
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, &err);
+  fail_unless (socket != NULL);
+  fd = g_socket_get_fd (socket);
+  fds_before = mst_count_fds ();
+
+  g_object_set (sink, "group", "239.255.0.1", "port", 5020, "interface", "lo",
+      "socket", socket, NULL);
+  fail_if (gst_element_set_state (sink, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE);
+  /* The element works on a duplicate of the descriptor. */
+  fail_unless_equals_int (mst_count_fds (), fds_before + 1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {
+    GParamSpec *p = g_object_class_find_property (G_OBJECT_GET_CLASS (sink),
+        refused[i]);
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, p->value_type);
+    if (p->value_type == G_TYPE_STRING)
+      g_value_set_string (&v, "239.255.0.99");
+    else if (p->value_type == G_TYPE_INT)
+      g_value_set_int (&v, 6000);
+    ASSERT_WARNING (g_object_set_property (G_OBJECT (sink), refused[i], &v));
+    g_value_unset (&v);
+  }
+  g_object_get (sink, "group", &s, "port", &port, NULL);
+  fail_unless_equals_string (s, "239.255.0.1");
+  fail_unless_equals_int (port, 5020);
+  g_free (s);
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+          "mctx://239.255.0.2:5000", &err));
+  fail_unless (g_error_matches (err, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE));
+  g_clear_error (&err);
+
+  fail_unless_equals_int (sockopt_int (fd, IPPROTO_IP, IP_MULTICAST_TTL), 1);
+  g_object_set (sink, "ttl", 7, "loop", FALSE, "qos-dscp", 46, NULL);
+  fail_unless_equals_int (sockopt_int (fd, IPPROTO_IP, IP_MULTICAST_TTL), 7);
+  fail_unless_equals_int (sockopt_int (fd, IPPROTO_IP, IP_MULTICAST_LOOP), 0);
+  fail_unless_equals_int (sockopt_int (fd, IPPROTO_IP, IP_TOS) >> 2, 46);
+  g_object_set (sink, "ttl", -1, NULL);
+  fail_unless_equals_int (sockopt_int (fd, IPPROTO_IP, IP_MULTICAST_TTL), 1);
+
+  fail_unless (gst_element_set_state (sink, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS);
+  /* The duplicate is closed, the caller's socket is still theirs. */
+  fail_unless_equals_int (mst_count_fds (), fds_before);
+  fail_unless_equals_int (sockopt_int (fd, IPPROTO_IP, IP_MULTICAST_TTL), 1);
+
+  /* Stopped: the same changes are accepted again. */
+  g_object_set (sink, "group", "239.255.0.3", "socket", NULL, NULL);
+  gst_object_unref (sink);
+  g_object_unref (socket);
+}
+
+GST_END_TEST;
+
+/* A caller socket bound elsewhere than the settings say is refused, and the
+ * caller keeps a working socket. */
+GST_START_TEST (test_socket_mismatch)
+{
+  GstElement *sink = new_sink ();
+  GstBus *bus = gst_bus_new ();
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocket *socket;
+  GError *err = NULL;
+  GstMessage *msg;
+  int fds_before;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, &err);
+  fail_unless (g_socket_bind (socket, addr, FALSE, &err));
+  fds_before = mst_count_fds ();
+
+  gst_element_set_bus (sink, bus);
+  g_object_set (sink, "group", "239.255.0.1", "interface", "lo",
+      "source-addr", "127.0.0.2", "socket", socket, NULL);
+  fail_unless (gst_element_set_state (sink, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  GST_INFO ("%s", err->message);
+  fail_unless (strstr (err->message, "socket") != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, "127.0.0.2") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_element_set_state (sink, GST_STATE_NULL);
+  fail_unless_equals_int (mst_count_fds (), fds_before);
+  fail_unless (g_socket_get_fd (socket) >= 0);
+  fail_unless (fcntl (g_socket_get_fd (socket), F_GETFD) >= 0);
+
+  gst_element_set_bus (sink, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+  g_object_unref (socket);
+  g_object_unref (addr);
+  g_object_unref (lo);
+}
+
+GST_END_TEST;
+
+/* 200 NULL -> PLAYING -> NULL cycles, each sending a datagram on lo. */
+GST_START_TEST (test_state_cycles_leak_no_fd)
+{
+  GstElement *pipeline;
+  GError *err = NULL;
+  int before = -1, after;
+
+  pipeline = gst_parse_launch ("fakesrc num-buffers=1 sizetype=fixed "
+      "sizemax=32 ! mctxsink group=239.255.0.1 port=5030 interface=lo "
+      "source-addr=127.0.0.1 sync=false", &err);
+  fail_unless (pipeline != NULL, "%s", err ? err->message : "?");
+
+  /* One cycle first, so GStreamer's own lazily opened descriptors (clock,
+   * thread pools) are not counted. */
+  for (int i = 0; i <= 200; i++) {
+    if (i == 1)
+      before = mst_count_fds ();
+    fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE);
+    fail_if (gst_element_get_state (pipeline, NULL, NULL, 5 * GST_SECOND) ==
+        GST_STATE_CHANGE_FAILURE);
+    fail_unless (gst_element_set_state (pipeline, GST_STATE_NULL) ==
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  after = mst_count_fds ();
+  fail_unless_equals_int (after, before);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+mctxsink_element_suite (void)
+{
+  Suite *s = suite_create ("mctxsink-element");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 60);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_property_defaults_and_ranges);
+  tcase_add_test (tc, test_bad_settings_name_the_value);
+  tcase_add_test (tc, test_good_settings_start);
+  tcase_add_test (tc, test_uri);
+  tcase_add_test (tc, test_running_changes);
+  tcase_add_test (tc, test_socket_mismatch);
+  tcase_add_test (tc, test_state_cycles_leak_no_fd);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (geteuid () == 0)
+    testnet_private_netns_or_skip ();
+  gst_check_init (&argc, &argv);
+  return gst_check_run_suite (mctxsink_element_suite (), "mctxsink-element",
+      __FILE__);
+}
