@@ -30,7 +30,9 @@
 #include <unistd.h>
 
 #define BATCH 64
-#define RCVBUF_BYTES (64 * 1024 * 1024)
+/* Room for about a second of a fast sender, so a receiver that a busy machine
+ * deschedules for a moment catches up instead of losing datagrams. */
+#define RCVBUF_BYTES (256 * 1024 * 1024)
 
 static volatile sig_atomic_t stop_requested;
 

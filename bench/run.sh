@@ -127,6 +127,7 @@ results="$out_dir/results.tsv"
 cg_results="$out_dir/callgrind.tsv"
 : >"$results"
 : >"$cg_results"
+: >"$out_dir/runs.log"
 
 # ---------------------------------------------------------------- network
 ns_ifb="mctxbench-$$-ifb"
@@ -249,6 +250,11 @@ run_one() {
     late=$(kv late "$rout"); late=${late:--}
     [ "$received" != - ] || status=receiver-failed
   fi
+  # Every run's raw lines, for a closer look at a surprising number.
+  { echo "## round $round $path IPv$family $size $variant ($status)"
+    cat "$sout" "$serr"
+    [ "$path" != veth ] || cat "$rout" "$rerr"
+  } >>"$out_dir/runs.log"
   local rate sent sink_sent
   rate=$(kv rate "$sout"); sent=$(kv sent "$sout"); sink_sent=$(kv sink_sent "$sout")
   # What left the socket: mctxsink says so itself; for the rest it is what
