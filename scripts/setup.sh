@@ -7,8 +7,9 @@
 set -euo pipefail
 
 # One list for everything: build, GStreamer element, metrics, tests, bench.
+# libc6-dev is named because --no-install-recommends leaves it out of gcc.
 PACKAGES=(
-  meson ninja-build pkg-config gcc
+  meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
   libjson-glib-dev
