@@ -140,9 +140,9 @@ class Out:
         for r in rows:
             self.md.append("| " + " | ".join(str(c) for c in r) + " |")
 
-    def text(self, s):
+    def text(self, s, md_suffix=""):
         print(s)
-        self.md.append(s)
+        self.md.append(s + md_suffix)
 
 
 def completeness(runs):
@@ -264,7 +264,8 @@ def report(args):
     if verdicts:
         out.heading("Targets")
         for text, ok in verdicts:
-            out.text(f"{'PASS' if ok else 'MISS'}  {text}" + ("  " if args.markdown else ""))
+            # Two trailing spaces: a line break in Markdown.
+            out.text(f"{'PASS' if ok else 'MISS'}  {text}", md_suffix="  ")
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as f:
             f.write("\n".join(out.md).lstrip("\n") + "\n")
