@@ -99,7 +99,25 @@ struct mctx_publication {
   bool has_local;                  /* local holds the cached getsockname */
   mctx_endpoint local;
   mctx_metrics_cell metrics;
+
+  /* UDP GSO state of the batch path (send_posix.c, docs/gso.md). Zero at
+   * open means "not probed yet"; the first batch probes once. Atomic
+   * because two threads may send on one publication (relaxed: each value
+   * stands alone, a stale read only costs one refused call). */
+  _Atomic int gso_state;             /* an mctx__gso_state */
+  _Atomic unsigned gso_max_segment;  /* largest datagram sent as a GSO
+                                        segment: path MTU less headers,
+                                        lowered when the kernel refuses */
+  _Atomic unsigned gso_refusals;     /* GSO calls refused and resent */
+  _Atomic uint64_t gso_calls;        /* GSO calls that went out (for tests) */
 };
+
+/* What the batch path knows about UDP GSO on a publication. */
+typedef enum mctx__gso_state {
+  MCTX__GSO_UNPROBED = 0,
+  MCTX__GSO_ON,
+  MCTX__GSO_OFF       /* not supported, refused too often, or forced off */
+} mctx__gso_state;
 
 /* ---- sockets (socket_posix.c) --------------------------------------------- */
 

@@ -44,6 +44,10 @@ open_common(const mctx_publication_config *cfg, int fd,
   pub->has_local = setup.has_local;
   pub->local = setup.local;
   mctx__metrics_cell_init(&pub->metrics);
+  atomic_init(&pub->gso_state, MCTX__GSO_UNPROBED); /* first batch probes */
+  atomic_init(&pub->gso_max_segment, 0);
+  atomic_init(&pub->gso_refusals, 0);
+  atomic_init(&pub->gso_calls, 0);
   *out = pub;
   return mctx__ok(err);
 }

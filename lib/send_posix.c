@@ -9,6 +9,7 @@
 #include "mctx-private.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -128,9 +129,7 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
 /* Sends up to BATCH_CHUNK datagrams with one sendmmsg. Returns how many went
  * out (adding their bytes to *bytes); when that is fewer than count, *error
  * holds the errno of the first one that did not (0 when the kernel stopped
- * early without saying why: the caller simply goes on from there).
- * The batch path is built from such "send a run" steps so that a UDP GSO
- * step (runs of equal-size datagrams in one sendmsg) can sit beside it. */
+ * early without saying why: the caller simply goes on from there). */
 static size_t
 send_chunk_mmsg(int fd, const mctx_datagram *datagrams, size_t count,
                 uint64_t *bytes, int *error)
@@ -157,6 +156,269 @@ send_chunk_mmsg(int fd, const mctx_datagram *datagrams, size_t count,
   return (size_t) n;
 }
 
+/* ---- UDP GSO (docs/gso.md) ------------------------------------------------
+ *
+ * A run of datagrams of one size (the last may be shorter) leaves in ONE
+ * sendmsg() carrying a UDP_SEGMENT control message; the kernel cuts it into
+ * the original datagrams, in order, each with its own UDP and IP header.
+ * Receivers cannot tell the difference. The iovecs of the run are gathered
+ * into one array on the stack: the payload is never copied. */
+
+#if defined(__linux__)
+#  include <netinet/udp.h>
+#  ifndef UDP_SEGMENT
+#    define UDP_SEGMENT 103 /* <linux/udp.h>; older libc headers lack it */
+#  endif
+#  define HAVE_UDP_GSO 1
+#else
+#  define HAVE_UDP_GSO 0
+#endif
+
+/* Segments per call. The kernel's UDP_MAX_SEGMENTS was 64 from Linux 4.18
+ * (the first with UDP GSO) and is 128 in recent kernels; 64 is accepted by
+ * all of them, and at 1316 bytes the byte limit (49 segments) binds first. */
+#define GSO_MAX_SEGMENTS 64
+
+/* Payload of one call: the whole GSO datagram must still fit the 16-bit
+ * length fields. IPv4: 65535 - 20 (IP header) - 8 (UDP header). IPv6: the
+ * payload length excludes the IPv6 header: 65535 - 8 (UDP header). */
+#define GSO_MAX_PAYLOAD_IPV4 65507u
+#define GSO_MAX_PAYLOAD_IPV6 65527u
+
+/* Headers in front of each segment, for the largest segment the path MTU
+ * allows (no IP options or extension headers are set by libmctx). */
+#define GSO_HEADERS_IPV4 (20u + 8u)
+#define GSO_HEADERS_IPV6 (40u + 8u)
+
+/* iovecs of one call: 64 datagrams of up to 4 buffers (an RTP header, a
+ * payload header, the payload...). A run stops where the next datagram's
+ * buffers would not fit; a longer datagram goes through sendmmsg. */
+#define GSO_MAX_IOV 256
+
+/* Refused calls (each resent through sendmmsg) before GSO is switched off
+ * for the publication: bounds the cost of a kernel that refuses for a
+ * reason that does not depend on the segment size. */
+#define GSO_MAX_REFUSALS 4
+
+typedef struct gso_run {
+  size_t count;     /* datagrams in the run; 1 = no run here */
+  size_t segment;   /* size of every datagram but a possibly shorter last */
+  size_t bytes;     /* payload of the whole run */
+  size_t niov;
+  struct iovec iov[GSO_MAX_IOV];
+} gso_run;
+
+/* Decides once per publication whether GSO is worth trying and up to which
+ * segment size: the kernel knows UDP_SEGMENT (getsockopt gives the socket's
+ * default segment size, 0, instead of ENOPROTOOPT) and the connected route's
+ * MTU bounds the segments. Two threads may both probe: same result. */
+static int
+gso_probe(mctx_publication *pub)
+{
+#if HAVE_UDP_GSO
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (getsockopt(pub->fd, IPPROTO_UDP, UDP_SEGMENT, &value, &len) != 0) {
+    atomic_store_explicit(&pub->gso_state, MCTX__GSO_OFF,
+                          memory_order_relaxed);
+    return MCTX__GSO_OFF;
+  }
+  bool v6 = pub->destination.ip.family == MCTX_FAMILY_IPV6;
+  unsigned max = v6 ? GSO_MAX_PAYLOAD_IPV6 : GSO_MAX_PAYLOAD_IPV4;
+  unsigned headers = v6 ? GSO_HEADERS_IPV6 : GSO_HEADERS_IPV4;
+  int mtu = 0;
+  len = sizeof mtu;
+  /* Without it (not connected yet?), a segment too large for the path is
+   * refused with EINVAL and the limit is learnt from that. */
+  if (getsockopt(pub->fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                 v6 ? IPV6_MTU : IP_MTU, &mtu, &len) == 0 &&
+      mtu > (int) headers && (unsigned) mtu - headers < max)
+    max = (unsigned) mtu - headers;
+  atomic_store_explicit(&pub->gso_max_segment, max, memory_order_relaxed);
+  atomic_store_explicit(&pub->gso_state, MCTX__GSO_ON, memory_order_relaxed);
+  return MCTX__GSO_ON;
+#else
+  atomic_store_explicit(&pub->gso_state, MCTX__GSO_OFF, memory_order_relaxed);
+  return MCTX__GSO_OFF;
+#endif
+}
+
+/* Gathers the longest run at the start of d[0..count) that one call can
+ * carry: same size (the last may be shorter, never empty), at most
+ * GSO_MAX_SEGMENTS, within max_payload and GSO_MAX_IOV iovecs, and the size
+ * at most max_segment. Returns run->count; 1 means "no run here". One pass,
+ * each datagram's buffers read once: their sizes summed while their iovecs
+ * are copied. */
+static size_t
+gso_gather(const mctx_datagram *d, size_t count, size_t max_segment,
+           size_t max_payload, gso_run *run)
+{
+  run->count = 1;
+  if (count < 2 || d[0].nbufs > GSO_MAX_IOV)
+    return 1;
+  size_t niov = 0;
+  size_t segment = 0;
+  for (size_t k = 0; k < d[0].nbufs; k++, niov++) {
+    run->iov[niov].iov_base = d[0].bufs[k].base;
+    run->iov[niov].iov_len = d[0].bufs[k].len;
+    segment += d[0].bufs[k].len;
+  }
+  if (segment == 0 || segment > max_segment)
+    return 1;
+  /* Every datagram is at most `segment` long, so this bounds the bytes. */
+  size_t limit = max_payload / segment;
+  if (limit > GSO_MAX_SEGMENTS)
+    limit = GSO_MAX_SEGMENTS;
+  if (limit > count)
+    limit = count;
+
+  size_t n = 1;
+  size_t bytes = segment;
+  while (n < limit) {
+    const mctx_datagram *x = &d[n];
+    if (niov + x->nbufs > GSO_MAX_IOV)
+      break;
+    size_t size = 0;
+    for (size_t k = 0; k < x->nbufs; k++) {
+      run->iov[niov + k].iov_base = x->bufs[k].base;
+      run->iov[niov + k].iov_len = x->bufs[k].len;
+      size += x->bufs[k].len;
+    }
+    if (size != segment) {
+      /* Empty or longer: not in this run. Shorter: the run's last. */
+      if (size - 1 >= segment)
+        break;
+      niov += x->nbufs;
+      bytes += size;
+      n++;
+      break;
+    }
+    niov += x->nbufs;
+    bytes += size;
+    n++;
+  }
+  run->count = n;
+  run->segment = segment;
+  run->bytes = bytes;
+  run->niov = niov;
+  return n;
+}
+
+static size_t
+datagram_size(const mctx_datagram *d)
+{
+  size_t size = 0;
+  for (size_t k = 0; k < d->nbufs; k++)
+    size += d->bufs[k].len;
+  return size;
+}
+
+/* How many datagrams from d[0] on (at most BATCH_CHUNK) do not start a run,
+ * so that they share one sendmmsg. A cheap look at two sizes; gso_gather
+ * stays the judge (a misjudged start just sends a run of one). */
+static size_t
+gso_singles(const mctx_datagram *d, size_t count, size_t max_segment,
+            size_t max_payload)
+{
+  if (count > BATCH_CHUNK)
+    count = BATCH_CHUNK;
+  size_t i = 0;
+  size_t size = count > 0 ? datagram_size(&d[0]) : 0;
+  for (; i + 1 < count; i++) {
+    size_t next = datagram_size(&d[i + 1]);
+    if (size != 0 && size <= max_segment && 2 * size <= max_payload &&
+        next != 0 && next <= size &&
+        d[i].nbufs + d[i + 1].nbufs <= GSO_MAX_IOV)
+      return i;
+    size = next;
+  }
+  return count;
+}
+
+/* One sendmsg with the run and its segment size. Returns 0 or errno. For
+ * one sendmsg the kernel builds one GSO datagram: all of it is queued, or
+ * none (would-block, refusal, error). */
+static int
+gso_send(int fd, gso_run *run)
+{
+#if HAVE_UDP_GSO
+  union {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {
+    .msg_iov = run->iov,
+    .msg_iovlen = run->niov,
+    .msg_control = control.buf,
+    .msg_controllen = sizeof control.buf,
+  };
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = IPPROTO_UDP; /* SOL_UDP */
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  uint16_t segment = (uint16_t) run->segment;
+  memcpy(CMSG_DATA(c), &segment, sizeof segment);
+  ssize_t n;
+  do
+    n = sendmsg(fd, &msg, 0);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? errno : 0;
+#else
+  (void) fd;
+  (void) run;
+  return EOPNOTSUPP;
+#endif
+}
+
+/* Errors by which the kernel refuses GSO itself, not the datagrams: the
+ * same datagrams can still go out one by one. EINVAL: a segment does not
+ * fit the path MTU, too many segments, or checksums are off on the socket;
+ * EMSGSIZE: the whole is too large (IP options, extension headers); EIO:
+ * the device cannot checksum, or IPsec; ENOPROTOOPT / EOPNOTSUPP: no GSO. */
+static bool
+gso_refused(int e)
+{
+  switch (e) {
+  case EINVAL:
+  case EMSGSIZE:
+  case EIO:
+  case ENOPROTOOPT:
+  case EOPNOTSUPP:
+#if defined(ENOTSUP) && ENOTSUP != EOPNOTSUPP
+  case ENOTSUP:
+#endif
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Remembers a refusal: a size-dependent one stops GSO for this segment size
+ * and larger, any other (or one too many) stops it for the publication. */
+static void
+gso_note_refusal(mctx_publication *pub, const gso_run *run, int e)
+{
+  unsigned refusals = atomic_fetch_add_explicit(&pub->gso_refusals, 1,
+                                                memory_order_relaxed) + 1;
+  if (e == EMSGSIZE) {
+    /* With IP_RECVERR the kernel also queued this as a local error: it
+     * concerns an attempt the caller never sees, so do not leave it for
+     * the caller's poll to report. */
+    mctx_publication_drain_errors(pub);
+  }
+  bool size_dependent = e == EINVAL || e == EMSGSIZE;
+  if (size_dependent && refusals < GSO_MAX_REFUSALS && run->segment > 1) {
+    unsigned below = (unsigned) run->segment - 1;
+    if (below < atomic_load_explicit(&pub->gso_max_segment,
+                                     memory_order_relaxed))
+      atomic_store_explicit(&pub->gso_max_segment, below,
+                            memory_order_relaxed);
+    return;
+  }
+  atomic_store_explicit(&pub->gso_state, MCTX__GSO_OFF, memory_order_relaxed);
+}
+
 int
 mctx_publication_send_batch(mctx_publication *pub,
                             const mctx_datagram *datagrams, size_t count,
@@ -168,12 +430,53 @@ mctx_publication_send_batch(mctx_publication *pub,
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
                       "publication, datagrams and sent must not be NULL");
 
+  int gso = MCTX__GSO_OFF;
+  if (count > 1) {
+    gso = atomic_load_explicit(&pub->gso_state, memory_order_relaxed);
+    if (gso == MCTX__GSO_UNPROBED)
+      gso = gso_probe(pub);
+  }
+  size_t max_segment =
+      atomic_load_explicit(&pub->gso_max_segment, memory_order_relaxed);
+  size_t max_payload = pub->destination.ip.family == MCTX_FAMILY_IPV6
+                           ? GSO_MAX_PAYLOAD_IPV6
+                           : GSO_MAX_PAYLOAD_IPV4;
+  gso_run run;
+
   size_t done = 0;
   uint64_t bytes = 0;
   int error = 0;
   while (done < count) {
-    size_t n = send_chunk_mmsg(pub->fd, datagrams + done, count - done,
-                               &bytes, &error);
+    size_t chunk = count - done; /* for sendmmsg, which caps it */
+    if (gso == MCTX__GSO_ON) {
+      size_t n = gso_gather(datagrams + done, count - done, max_segment,
+                            max_payload, &run);
+      if (n >= 2) {
+        int e = gso_send(pub->fd, &run);
+        if (e == 0) {
+          atomic_fetch_add_explicit(&pub->gso_calls, 1, memory_order_relaxed);
+          done += n;
+          bytes += run.bytes;
+          continue;
+        }
+        if (!gso_refused(e)) {
+          error = e; /* nothing of the run went out */
+          break;
+        }
+        /* Refused: the same datagrams go out through sendmmsg below, and
+         * the next runs use what was learnt. */
+        gso_note_refusal(pub, &run, e);
+        gso = atomic_load_explicit(&pub->gso_state, memory_order_relaxed);
+        max_segment = atomic_load_explicit(&pub->gso_max_segment,
+                                           memory_order_relaxed);
+        chunk = n;
+      } else {
+        chunk = 1 + gso_singles(datagrams + done + 1, count - done - 1,
+                                max_segment, max_payload);
+      }
+    }
+    size_t n = send_chunk_mmsg(pub->fd, datagrams + done, chunk, &bytes,
+                               &error);
     done += n;
     if (error != 0)
       break;
