@@ -272,6 +272,7 @@ mst_start_error (const char *props)
   GstMessage *msg;
   gchar *text = NULL;
 
+  fail_unless (sink != NULL, "mctxsink not found (GST_PLUGIN_PATH?)");
   gst_element_set_bus (sink, bus);
   mst_set_props (sink, props);
   ret = gst_element_set_state (sink, GST_STATE_PAUSED);
