@@ -429,7 +429,7 @@ main (int argc, char **argv)
   send_metrics_info info = {
     .group = o.group,
     .port = o.port,
-    .source = mctx_ip_is_unspecified (&cfg.source_addr) ? NULL
+    .source = cfg.source_addr.family == MCTX_FAMILY_UNSPEC ? NULL
         : mctx_ip_format (&cfg.source_addr, source_text, sizeof source_text),
     .interface = o.interface,
     .has_interface_index = o.has_interface_index,
