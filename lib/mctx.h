@@ -359,12 +359,26 @@ typedef struct mctx_datagram {
   size_t nbufs;
 } mctx_datagram;
 
-/* Sends count datagrams in as few system calls as the platform allows
- * (sendmmsg; UDP GSO for runs of equal sizes where available). *sent gets the
- * number of datagrams that went out, always set. Returns MCTX_OK when all
- * went out, otherwise the code for datagram number *sent, which did not go
- * out (MCTX_E_WOULD_BLOCK or MCTX_E_SEND_FAILED); the caller decides whether
- * to retry from there or drop it. */
+/* Sends count datagrams in as few system calls as the platform allows.
+ * *sent gets the number of datagrams that went out, always set. Returns
+ * MCTX_OK when all went out, otherwise the code for datagram number *sent,
+ * which did not go out (MCTX_E_WOULD_BLOCK or MCTX_E_SEND_FAILED); the
+ * caller decides whether to retry from there or drop it.
+ *
+ * On Linux, a run of datagrams of one size (the last of the run may be
+ * shorter) leaves as ONE sendmsg() with UDP GSO (UDP_SEGMENT): the kernel
+ * splits it into the same datagrams, in order, so receivers see no
+ * difference. A run holds at most 64 datagrams and 65507 bytes (IPv4) or
+ * 65527 bytes (IPv6), and only datagrams that fit the path MTU unfragmented.
+ * Other datagrams, and kernels or devices without GSO, go through sendmmsg.
+ * Support is probed on the first batch of two or more; a call the kernel
+ * refuses (EINVAL, EMSGSIZE, EIO, ...) is resent through sendmmsg, nothing
+ * lost, and GSO is not tried again on this publication for that size and
+ * larger (after a few refusals, or a refusal that does not depend on the
+ * size, not at all). A GSO call is all or nothing: when it would block or
+ * fails, *sent counts the datagrams before that run. Nothing is copied (the
+ * buffers are handed to the kernel as iovecs) and nothing allocated. Metrics
+ * count every datagram. Details: docs/gso.md. */
 MCTX_API int mctx_publication_send_batch(mctx_publication *pub,
                                          const mctx_datagram *datagrams,
                                          size_t count, size_t *sent,
