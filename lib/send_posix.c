@@ -5,6 +5,8 @@
  * The socket is connected and non-blocking, so a send is one system call
  * with no address and no flags. Nothing here allocates, locks or looks up
  * anything per datagram; error messages are formatted only on failure.
+ * Batches send runs of equal-size datagrams with UDP GSO where the kernel
+ * has it (docs/gso.md), everything else with sendmmsg.
  */
 #include "mctx-private.h"
 
