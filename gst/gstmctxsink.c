@@ -714,6 +714,8 @@ gst_mctx_sink_start (GstBaseSink * bsink)
   mctx_endpoint_format (&destination, sink->destination,
       sizeof sink->destination);
 
+  /* A flush-start without its flush-stop must not leave waits failing. */
+  gst_poll_set_flushing (sink->poll, FALSE);
   sink->pollfd.fd = mctx_publication_fd (pub);
   gst_poll_add_fd (sink->poll, &sink->pollfd);
   gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, TRUE);

@@ -191,7 +191,13 @@ GST_START_TEST (test_good_settings_start)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
-    gchar *text = mst_start_error (good[i]);
+    gchar *text;
+
+    /* IPv6 multicast on lo needs the route testnet adds in the private
+     * namespace (root only); the current namespace may lack it. */
+    if (strchr (good[i], ':') && geteuid () != 0)
+      continue;
+    text = mst_start_error (good[i]);
     fail_unless (text == NULL, "'%s' failed: %s", good[i], text);
   }
 }
