@@ -151,7 +151,8 @@ validate_interface (const mctx_publication_config *cfg, const char *group_text,
 static int
 validate_options (const mctx_publication_config *cfg, mctx_error *err)
 {
-  if (cfg->group.family == MCTX_FAMILY_IPV4 && cfg->ttl > 255)
+  if (cfg->group.family == MCTX_FAMILY_IPV4 && cfg->ttl > 255 &&
+      cfg->ttl != MCTX_TTL_UNCHANGED)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
                        "ttl %u is not valid for IPv4 (0..255)",
                        (unsigned) cfg->ttl);

@@ -226,7 +226,8 @@ typedef struct mctx_publication_config {
   bool has_source_port;       /* bind a fixed source port */
   uint16_t source_port;       /* 1..65535 when has_source_port */
   mctx_interface interface;   /* outgoing interface; NONE = routing decides */
-  uint32_t ttl;               /* IPv4 TTL / IPv6 hop limit; default 1 */
+  uint32_t ttl;               /* IPv4 TTL / IPv6 hop limit; default 1;
+                                 MCTX_TTL_UNCHANGED leaves the socket's */
   bool loopback;              /* IP(V6)_MULTICAST_LOOP; default true */
 
   /* Ours, beyond mctx-core. Defaults keep the kernel's behaviour except
@@ -236,6 +237,11 @@ typedef struct mctx_publication_config {
   bool report_local_drops;    /* IP_RECVERR/IPV6_RECVERR; default true:
                                  qdisc drops come back as ENOBUFS */
 } mctx_publication_config;
+
+/* A ttl that leaves the socket's TTL / hop limit as it is: the kernel's
+ * default on a socket we create, the caller's value on a caller's socket.
+ * Given to mctx_publication_set_ttl it restores the kernel default. */
+#define MCTX_TTL_UNCHANGED UINT32_MAX
 
 /* Fills defaults: no group, port 0, no source, no interface, ttl 1,
  * loopback on, dscp -1, send_buffer_size 0, report_local_drops on. */

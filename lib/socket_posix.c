@@ -344,8 +344,10 @@ mctx__socket_set_ttl(int fd, mctx_family family, uint32_t ttl, mctx_error *err)
 {
   bool v6 = family == MCTX_FAMILY_IPV6;
   const char *option = v6 ? "IPV6_MULTICAST_HOPS" : "IP_MULTICAST_TTL";
+  /* -1 is Linux's "back to the default" for both options. */
+  int value = ttl == MCTX_TTL_UNCHANGED ? -1 : (int) ttl;
   /* The kernel would read a huge value as -1 ("route default") for IPv6. */
-  if (ttl > 255) {
+  if (ttl > 255 && ttl != MCTX_TTL_UNCHANGED) {
     errno = EINVAL;
     char text[16];
     snprintf(text, sizeof text, "%u", (unsigned) ttl);
@@ -353,7 +355,7 @@ mctx__socket_set_ttl(int fd, mctx_family family, uint32_t ttl, mctx_error *err)
   }
   return set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
                         v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL,
-                        (int) ttl, option, err);
+                        value, option, err);
 }
 
 int
@@ -411,7 +413,7 @@ configure_and_connect(int fd, const mctx_publication_config *cfg,
   int rc = set_multicast_interface(fd, cfg, plan, err);
   if (rc == MCTX_OK)
     rc = mctx__socket_set_loopback(fd, plan->family, cfg->loopback, err);
-  if (rc == MCTX_OK)
+  if (rc == MCTX_OK && cfg->ttl != MCTX_TTL_UNCHANGED)
     rc = mctx__socket_set_ttl(fd, plan->family, cfg->ttl, err);
   if (rc == MCTX_OK)
     rc = set_extras(fd, cfg, plan->family, err);

@@ -8,6 +8,37 @@
 
 #include <stdlib.h>
 
+/* MCTX_TTL_UNCHANGED leaves a caller's TTL as the caller set it. */
+static void
+test_ttl_unchanged_keeps_caller_ttl (void)
+{
+  const uint16_t port = 46109;
+  int rx = recv_socket (NULL, AF_INET, port);
+  join4 (rx, "239.255.12.35", testnet_ifindex ("lo"));
+
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+  CHECK (fd >= 0, "socket: %s", strerror (errno));
+  int seven = 7;
+  CHECK (setsockopt (fd, IPPROTO_IP, IP_MULTICAST_TTL, &seven, sizeof seven) == 0,
+      "IP_MULTICAST_TTL 7: %s", strerror (errno));
+
+  mctx_publication_config cfg;
+  cfg_init (&cfg, "239.255.12.35", port);
+  cfg_interface (&cfg, "127.0.0.1");
+  cfg.ttl = MCTX_TTL_UNCHANGED;
+  mctx_error err;
+  CHECK_OK (mctx_config_validate (&cfg, &err), err);
+  mctx_publication *pub;
+  int rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
+  CHECK_OK (rc, err);
+  send_text (pub, "caller ttl", NULL);
+  received r;
+  expect_datagram (rx, "caller ttl", &r);
+  CHECK (r.ttl == 7, "the caller's TTL 7 is kept, receiver saw %d", r.ttl);
+  mctx_publication_close (pub);
+  close (rx);
+}
+
 static void
 test_ipv4_asm_on_loopback (void)
 {
@@ -61,6 +92,13 @@ test_ipv4_asm_on_loopback (void)
   CHECK_ERR (rc, err, MCTX_E_SOCKET_OPTION_FAILED, "IP_MULTICAST_TTL 300");
   CHECK (mctx_publication_get_config (pub)->ttl == 9, "failed set keeps config");
 
+  /* MCTX_TTL_UNCHANGED on a live publication restores the kernel default. */
+  rc = mctx_publication_set_ttl (pub, MCTX_TTL_UNCHANGED, &err);
+  CHECK_OK (rc, err);
+  send_text (pub, "ttl default", NULL);
+  expect_datagram (rx, "ttl default", &r);
+  CHECK (r.ttl == 1, "receiver saw TTL %d after set_ttl(UNCHANGED)", r.ttl);
+
   rc = mctx_publication_set_dscp (pub, 46, &err);
   CHECK_OK (rc, err);
   rc = mctx_publication_set_dscp (pub, 64, &err);
@@ -82,8 +120,8 @@ test_ipv4_asm_on_loopback (void)
 
   mctx_publication_metrics m;
   mctx_publication_metrics_snapshot (pub, &m);
-  CHECK (m.send_calls == 3 && m.packets_sent == 2 && m.send_errors == 1 &&
-      m.would_block == 0 && m.bytes_sent == 8 + 5,
+  CHECK (m.send_calls == 4 && m.packets_sent == 3 && m.send_errors == 1 &&
+      m.would_block == 0 && m.bytes_sent == 8 + 5 + 11,
       "metrics calls %llu packets %llu errors %llu bytes %llu",
       (unsigned long long) m.send_calls, (unsigned long long) m.packets_sent,
       (unsigned long long) m.send_errors, (unsigned long long) m.bytes_sent);
@@ -315,6 +353,7 @@ main (void)
 {
   testnet_private_netns_or_skip ();
   test_ipv4_asm_on_loopback ();
+  test_ttl_unchanged_keeps_caller_ttl ();
   test_ipv6_ff31_from_loopback ();
   test_scoped_groups_need_an_interface ();
   test_interface_errors ();
