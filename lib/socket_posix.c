@@ -331,6 +331,16 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
     struct ip_mreqn mreqn;
     memset(&mreqn, 0, sizeof mreqn);
     mreqn.imr_ifindex = (int) plan->interface_index;
+    /* The kernel's own pick for an unbound socket fails on lo (127.0.0.1 is
+     * host-scoped, so datagrams left from 0.0.0.0); naming the interface's
+     * first address gives what it picks elsewhere, and the source a
+     * receiver sees is a real one. A bound source wins over it anyway. */
+    mctx_ip first;
+    bool unbound = cfg->source_addr.family == MCTX_FAMILY_UNSPEC ||
+                   mctx_ip_is_unspecified(&cfg->source_addr);
+    if (unbound &&
+        mctx__iface_first_ipv4(plan->interface_index, &first, NULL) == MCTX_OK)
+      memcpy(&mreqn.imr_address, first.bytes, 4);
     if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreqn, sizeof mreqn) != 0)
       return option_failed(err, "IP_MULTICAST_IF",
                            index_text(plan->interface_index, text,

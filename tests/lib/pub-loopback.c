@@ -324,6 +324,9 @@ test_batch_arrives_intact_and_in_order (void)
     CHECK (memcmp (r.data, heads[i], strlen (heads[i])) == 0,
         "datagram %d out of order: \"%.8s\"", i, r.data);
     CHECK (memcmp (r.data + r.len - 4, "|end", 4) == 0, "tail of %d", i);
+    CHECK (strcmp (r.from, "127.0.0.1") == 0,
+        "interface lo by name: datagram %d seen from %s, not lo's address", i,
+        r.from);
     for (size_t k = strlen (heads[i]); k < r.len - 4; k++)
       CHECK (r.data[k] == 'x', "body byte %zu of %d", k, i);
   }
