@@ -1,0 +1,37 @@
+/* mctxsink raw mode: every buffer is one complete IPv4 or IPv6 datagram,
+ * sent through libmctx raw publications (gstmctxsinkraw.c).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef GST_MCTX_SINK_RAW_H
+#define GST_MCTX_SINK_RAW_H
+
+#include "gstmctxsink.h"
+
+G_BEGIN_DECLS
+
+typedef struct _GstMctxSinkRaw GstMctxSinkRaw;
+
+/* Opens the raw publications the settings call for. On failure posts the
+ * GST_ELEMENT_ERROR (RESOURCE, NOT_AUTHORIZED without CAP_NET_RAW) and
+ * returns NULL. describe (at least MCTX_ENDPOINT_STRLEN bytes) gets the
+ * text warnings use for where the datagrams go. */
+GstMctxSinkRaw *gst_mctx_sink_raw_open (GstMctxSink * sink,
+    const GstMctxSinkSettings * settings, gchar * describe, gsize size);
+
+void gst_mctx_sink_raw_close (GstMctxSinkRaw * raw);
+
+/* Sends one datagram (its buffers are gathered into one when there are
+ * several): the publication of the datagram's IP version, or the only one
+ * (which then refuses it). Streaming thread only. */
+int gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
+    mctx_error * err);
+
+/* The counters of the publications added up. Any thread, with raw kept
+ * alive by the caller (the element's object lock). */
+void gst_mctx_sink_raw_metrics (const GstMctxSinkRaw * raw,
+    mctx_publication_metrics * out);
+
+G_END_DECLS
+
+#endif /* GST_MCTX_SINK_RAW_H */
