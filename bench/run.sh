@@ -328,6 +328,8 @@ start=$(date +%s)
 if [ "$do_throughput" = 1 ]; then
   echo "mctx benchmark: $rounds rounds x (${paths}) x IPv(${families}) x (${sizes}) bytes;" \
        "${duration} s per variant; raw results in $out_dir"
+  echo "source: $(git -C "$src_dir" describe --always --dirty 2>/dev/null || echo 'not a git checkout')," \
+       "$(uname -sr), $(nproc) CPUs, GStreamer $(pkg-config --modversion gstreamer-1.0 2>/dev/null || echo '?')"
   for round in $(seq 1 "$rounds"); do
     echo "round $round of $rounds"
     for path in $paths; do
