@@ -80,6 +80,59 @@
  * interface, ttl, loop, qos-dscp, buffer-size and block to their defaults
  * first, so that the URI says all of them; get_uri gives them back.
  *
+ * ## Raw mode
+ *
+ * With `raw=true` every buffer is one complete IPv4 or IPv6 datagram (IP
+ * header, transport header, payload) to a multicast group, and it leaves as
+ * given, its source address included, also when that source is not an
+ * address of this host. This is what an AMT gateway (RFC 7450) needs to put
+ * tunnelled (S,G) traffic on its LAN so that SSM receivers accept it. It
+ * needs CAP_NET_RAW (root, or `setcap cap_net_raw+ep`); without it the
+ * element fails to start with a #GST_RESOURCE_ERROR_NOT_AUTHORIZED error
+ * saying "raw mode needs CAP_NET_RAW".
+ *
+ * `interface` (name, address or index) and/or `source-addr` (a local
+ * address, never written into the datagrams: it only selects the egress)
+ * choose the link; one of them is required. `group` and `port` are not used;
+ * `source-port`, `qos-dscp`, `buffer-size` and `socket` do not apply and are
+ * refused at start when set. `ttl` overrides each datagram's TTL / hop limit
+ * (the IPv4 header checksum is recomputed) unless it is -1, so set ttl=-1 to
+ * keep them as given: the default, 1, applies here too. `loop` applies
+ * (except to IPv6 datagrams with a foreign source, which are injected on the
+ * link and never loop back). ttl and loop are taken at start in raw mode.
+ *
+ * The family of the datagrams is that of `source-addr` or of an interface
+ * given as an address; with an interface given by name or index the element
+ * opens an IPv4 and an IPv6 raw publication at start (so a missing privilege
+ * shows there) and sends each datagram by its IP version (an interface
+ * without an IPv4 address, or without IPv6, gets only the other one, with a
+ * warning). IPv4 datagrams go out through an IP_HDRINCL socket; IPv6 ones
+ * with a local source through a raw IPv6 socket (the kernel writes the base
+ * header, the flow label is lost), with a foreign source byte for byte over
+ * AF_PACKET (Ethernet links only). See docs/raw.md.
+ *
+ * A datagram that fails libmctx's checks (not version 4 or 6, lengths that
+ * do not match the buffer, a family the element does not send, and above
+ * all a destination that is not multicast: nothing else is ever sent) is
+ * dropped, counted in packets-dropped and send-errors, and warned about
+ * like any send error; the stream goes on. A buffer of several memories is
+ * gathered into one datagram (copied once into a buffer kept for the
+ * purpose); a #GstBufferList is sent datagram by datagram. When a raw
+ * socket is full, block=true retries after the same short backoff as for
+ * ENOBUFS (raw sockets have no descriptor to wait on); block=false drops.
+ * stats counts the raw publications' datagrams.
+ *
+ * Re-emitting captured multicast datagrams on a LAN (the
+ * `examples/gst/raw-replay` program reads a pcap file and pushes each IP
+ * datagram into `appsrc ! mctxsink raw=true`):
+ * |[
+ * raw-replay capture.pcap interface=eth1 ttl=-1
+ * ]|
+ * and from an application, whose appsrc pushes one datagram per buffer:
+ * |[
+ * appsrc name=tunnel format=time ! mctxsink raw=true interface=eth1 ttl=-1
+ * ]|
+ *
  * ## Properties
  *
  * - `group`: the IPv4 or IPv6 multicast group. Required.
@@ -106,6 +159,8 @@
  *   closes when it stops; the caller keeps (and closes) the #GSocket. Since a
  *   duplicate shares the socket, the caller's socket ends up non-blocking and
  *   connected to the group.
+ * - `raw` (default false): every buffer is a complete IPv4 or IPv6 multicast
+ *   datagram, sent as given (see "Raw mode" above). Needs CAP_NET_RAW.
  * - `stats` (read-only): a #GstStructure named `mctx-stats` with the counters
  *   since the element last started: `packets-sent`, `bytes-sent`,
  *   `send-calls`, `send-errors`, `would-block`, `packets-dropped` (all
@@ -139,6 +194,7 @@
  */
 
 #include "gstmctxsink.h"
+#include "gstmctxsinkraw.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -159,6 +215,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_debug);
 #define DEFAULT_BUFFER_SIZE     0
 #define DEFAULT_BLOCK           TRUE
 #define DEFAULT_SOCKET          NULL
+#define DEFAULT_RAW             FALSE
 
 /* Linux's IP_MULTICAST_TTL and IPV6_MULTICAST_HOPS default: what ttl=-1
  * keeps. libmctx always sets the option, so -1 sets this value. */
@@ -181,6 +238,7 @@ enum
   PROP_BUFFER_SIZE,
   PROP_BLOCK,
   PROP_SOCKET,
+  PROP_RAW,
   PROP_STATS,
 };
 
@@ -278,6 +336,11 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
           "Counters since the last start: packets-sent, bytes-sent, "
           "send-calls, send-errors, would-block, packets-dropped",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_RAW,
+      g_param_spec_boolean ("raw", "Raw",
+          "Every buffer is one complete IPv4 or IPv6 multicast datagram, sent "
+          "as given (needs CAP_NET_RAW; group and port are not used)",
+          DEFAULT_RAW, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
@@ -309,6 +372,7 @@ gst_mctx_sink_init (GstMctxSink * sink)
   sink->buffer_size = DEFAULT_BUFFER_SIZE;
   sink->block = DEFAULT_BLOCK;
   sink->socket = DEFAULT_SOCKET;
+  sink->raw = DEFAULT_RAW;
 
   sink->poll = gst_poll_new (TRUE);
   gst_poll_fd_init (&sink->pollfd);
@@ -365,6 +429,12 @@ typedef enum
 static int
 apply_live_change (GstMctxSink * sink, LiveChange change, mctx_error * err)
 {
+  if (sink->raw_pub != NULL && change != LIVE_NONE) {
+    err->code = MCTX_E_RAW_UNSUPPORTED;
+    g_strlcpy (err->message, "raw publications take ttl and loop when they "
+        "open; the new value applies at the next start", sizeof err->message);
+    return MCTX_E_RAW_UNSUPPORTED;
+  }
   if (sink->pub == NULL)
     return MCTX_OK;
 
@@ -432,6 +502,11 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
         break;
       g_clear_object (&sink->socket);
       sink->socket = g_value_dup_object (value);
+      break;
+    case PROP_RAW:
+      if (refuse_while_started (sink, pspec))
+        break;
+      sink->raw = g_value_get_boolean (value);
       break;
     case PROP_TTL:
       sink->ttl = g_value_get_int (value);
@@ -515,6 +590,9 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_SOCKET:
       g_value_set_object (value, sink->socket);
       break;
+    case PROP_RAW:
+      g_value_set_boolean (value, sink->raw);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -530,6 +608,8 @@ gst_mctx_sink_get_stats (GstMctxSink * sink)
   GST_OBJECT_LOCK (sink);
   if (sink->pub)
     mctx_publication_metrics_snapshot (sink->pub, &m);
+  else if (sink->raw_pub)
+    gst_mctx_sink_raw_metrics (sink->raw_pub, &m);
   else
     m = sink->last_metrics;
   GST_OBJECT_UNLOCK (sink);
@@ -563,6 +643,7 @@ take_settings (GstMctxSink * sink, GstMctxSinkSettings * s, GSocket ** socket)
   s->qos_dscp = sink->qos_dscp;
   s->buffer_size = sink->buffer_size;
   s->have_socket = sink->socket != NULL;
+  s->raw = sink->raw;
   *socket = sink->socket ? g_object_ref (sink->socket) : NULL;
   GST_OBJECT_UNLOCK (sink);
 }
@@ -690,11 +771,20 @@ gst_mctx_sink_start (GstBaseSink * bsink)
   GSocket *socket = NULL;
   mctx_publication_config cfg;
   mctx_publication *pub = NULL;
+  GstMctxSinkRaw *raw = NULL;
   mctx_endpoint destination;
   mctx_error err = { 0 };
   int rc;
 
   take_settings (sink, &settings, &socket);
+
+  if (settings.raw) {
+    raw = gst_mctx_sink_raw_open (sink, &settings, sink->destination,
+        sizeof sink->destination);
+    if (raw == NULL)
+      goto failed;
+    goto opened;
+  }
 
   if (!build_config (sink, &settings, &cfg))
     goto failed;
@@ -714,11 +804,14 @@ gst_mctx_sink_start (GstBaseSink * bsink)
   mctx_endpoint_format (&destination, sink->destination,
       sizeof sink->destination);
 
+opened:
   /* A flush-start without its flush-stop must not leave waits failing. */
   gst_poll_set_flushing (sink->poll, FALSE);
-  sink->pollfd.fd = mctx_publication_fd (pub);
-  gst_poll_add_fd (sink->poll, &sink->pollfd);
-  gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, TRUE);
+  if (pub) {
+    sink->pollfd.fd = mctx_publication_fd (pub);
+    gst_poll_add_fd (sink->poll, &sink->pollfd);
+    gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, TRUE);
+  }
   sink->backoff = BACKOFF_MIN;
   memset (sink->error_kinds, 0, sizeof sink->error_kinds);
   atomic_store (&sink->packets_dropped, 0);
@@ -726,10 +819,12 @@ gst_mctx_sink_start (GstBaseSink * bsink)
   GST_OBJECT_LOCK (sink);
   memset (&sink->last_metrics, 0, sizeof sink->last_metrics);
   sink->pub = pub;
+  sink->raw_pub = raw;
   sink->started = TRUE;
   GST_OBJECT_UNLOCK (sink);
 
-  log_publication (sink);
+  if (pub)
+    log_publication (sink);
   clear_settings (&settings);
   g_clear_object (&socket);
   return TRUE;
@@ -754,22 +849,30 @@ gst_mctx_sink_stop (GstBaseSink * bsink)
 {
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
   mctx_publication *pub;
+  GstMctxSinkRaw *raw;
 
   GST_OBJECT_LOCK (sink);
   pub = sink->pub;
+  raw = sink->raw_pub;
   sink->pub = NULL;
+  sink->raw_pub = NULL;
   sink->started = FALSE;
   if (pub)
     mctx_publication_metrics_snapshot (pub, &sink->last_metrics);
+  else if (raw)
+    gst_mctx_sink_raw_metrics (raw, &sink->last_metrics);
   GST_OBJECT_UNLOCK (sink);
 
-  if (pub == NULL)
+  if (pub == NULL && raw == NULL)
     return TRUE;
 
   report_pending_errors (sink);
-  gst_poll_remove_fd (sink->poll, &sink->pollfd);
-  gst_poll_fd_init (&sink->pollfd);
+  if (pub) {
+    gst_poll_remove_fd (sink->poll, &sink->pollfd);
+    gst_poll_fd_init (&sink->pollfd);
+  }
   mctx_publication_close (pub);
+  gst_mctx_sink_raw_close (raw);
   GST_INFO_OBJECT (sink, "stopped sending to %s", sink->destination);
   return TRUE;
 }
@@ -821,7 +924,10 @@ note_send_error (GstMctxSink * sink, int sys_errno, int code)
 
   for (guint i = 0; i < GST_MCTX_SINK_ERROR_KINDS; i++) {
     GstMctxSinkErrorKind *k = &sink->error_kinds[i];
-    if (k->sys_errno == sys_errno && k->last_warning_us != 0) {
+    /* Without an errno (a raw datagram refused by the checks), the code
+     * is the kind. */
+    if (k->sys_errno == sys_errno && k->last_warning_us != 0
+        && (sys_errno != 0 || k->code == code)) {
       kind = k;
       break;
     }
@@ -876,8 +982,10 @@ wait_socket (GstMctxSink * sink, GstClockTime backoff)
   gboolean for_write = !GST_CLOCK_TIME_IS_VALID (backoff);
   gint res;
 
-  mctx_publication_drain_errors (sink->pub);
-  gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, for_write);
+  if (sink->pub) {
+    mctx_publication_drain_errors (sink->pub);
+    gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, for_write);
+  }
   do {
     res = gst_poll_wait (sink->poll, backoff);
   } while (res < 0 && (errno == EINTR || errno == EAGAIN));
@@ -907,7 +1015,10 @@ send_datagrams (GstMctxSink * sink, const mctx_datagram * datagrams,
     WaitResult waited;
     int rc;
 
-    if (count - next == 1) {
+    if (sink->raw_pub) {
+      rc = gst_mctx_sink_raw_send (sink->raw_pub, &datagrams[next], &err);
+      sent = rc == MCTX_OK ? 1 : 0;
+    } else if (count - next == 1) {
       rc = mctx_publication_sendv (sink->pub, datagrams[next].bufs,
           datagrams[next].nbufs, NULL, &err);
       sent = rc == MCTX_OK ? 1 : 0;
@@ -919,14 +1030,18 @@ send_datagrams (GstMctxSink * sink, const mctx_datagram * datagrams,
     if (sent > 0)
       sink->backoff = BACKOFF_MIN;
     if (rc == MCTX_OK)
-      break;
+      continue;
 
-    if (rc == MCTX_E_WOULD_BLOCK && block) {
+    if (rc == MCTX_E_WOULD_BLOCK && block && sink->pub) {
       GST_LOG_OBJECT (sink, "socket full, waiting until writable");
       waited = wait_socket (sink, GST_CLOCK_TIME_NONE);
-    } else if (rc == MCTX_E_SEND_FAILED && err.sys_errno == ENOBUFS && block) {
-      GST_LOG_OBJECT (sink, "local queue full (ENOBUFS), retrying in %"
-          GST_TIME_FORMAT, GST_TIME_ARGS (sink->backoff));
+    } else if (block && (rc == MCTX_E_WOULD_BLOCK
+            || ((rc == MCTX_E_SEND_FAILED || rc == MCTX_E_RAW_SEND_FAILED)
+                && err.sys_errno == ENOBUFS))) {
+      /* Raw sockets have no descriptor to wait on: they back off too. */
+      GST_LOG_OBJECT (sink, "%s, retrying in %" GST_TIME_FORMAT,
+          rc == MCTX_E_WOULD_BLOCK ? "raw socket full" :
+          "local queue full (ENOBUFS)", GST_TIME_ARGS (sink->backoff));
       waited = wait_socket (sink, sink->backoff);
       sink->backoff = MIN (sink->backoff * 2, BACKOFF_MAX);
     } else if (rc == MCTX_E_WOULD_BLOCK) {

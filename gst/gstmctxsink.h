@@ -49,12 +49,14 @@ struct _GstMctxSink
   gint buffer_size;
   gint block;                   /* gboolean, read atomically by render */
   GSocket *socket;
+  gboolean raw;                 /* complete IP datagrams (gstmctxsinkraw.c) */
 
   /* Between start() and stop(). pub changes under the object lock, so that
    * other threads (stats, live ttl/loop/qos-dscp) can use it under that lock;
    * the streaming thread uses it without the lock. */
   gboolean started;
   mctx_publication *pub;
+  struct _GstMctxSinkRaw *raw_pub;      /* instead of pub when raw */
   char destination[MCTX_ENDPOINT_STRLEN];
 
   /* Waits for writability (and the ENOBUFS backoff); unlock() flushes it. */
@@ -100,6 +102,7 @@ typedef struct
   gint qos_dscp;
   gint buffer_size;
   gboolean have_socket;
+  gboolean raw;
 } GstMctxSinkSettings;
 
 /* Posts the error for a setting that libmctx could not parse. */
