@@ -173,10 +173,15 @@ open_both (GstMctxSink * sink, const mctx_raw_config * cfg,
 
   if (rc4 == MCTX_OK && rc6 == MCTX_OK)
     return MCTX_OK;
-  if (rc4 == MCTX_E_RAW_PERMISSION_DENIED || rc6 == MCTX_E_RAW_PERMISSION_DENIED
-      || (rc4 != MCTX_OK && rc6 != MCTX_OK)) {
-    *err = rc4 != MCTX_OK ? err4 : err6;
-    return rc4 != MCTX_OK ? rc4 : rc6;
+  /* The missing privilege is what to fix first, whatever the other family
+   * ran into. */
+  if (rc6 == MCTX_E_RAW_PERMISSION_DENIED && rc4 != MCTX_E_RAW_PERMISSION_DENIED) {
+    *err = err6;
+    return rc6;
+  }
+  if (rc4 == MCTX_E_RAW_PERMISSION_DENIED || (rc4 != MCTX_OK && rc6 != MCTX_OK)) {
+    *err = err4;
+    return rc4;
   }
   GST_ELEMENT_WARNING (sink, RESOURCE, OPEN_WRITE,
       ("Raw mode sends only %s datagrams on this interface; %s ones will be "

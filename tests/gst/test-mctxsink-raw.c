@@ -412,6 +412,8 @@ child_without_cap_net_raw (void)
   expect_not_authorized ("raw=true interface=rv0");
   expect_not_authorized ("raw=true source-addr=10.77.0.1");
   expect_not_authorized ("raw=true interface=fd77::1");
+  /* No IPv4 address there: the privilege is still what is reported. */
+  expect_not_authorized ("raw=true interface=gstraw6");
   return 0;
 }
 
@@ -577,6 +579,9 @@ main (int argc, char **argv)
   rawtest_pair_setup (&pair);
   if (!testnet_have_cap_net_raw ())
     testnet_skip ("raw sockets need CAP_NET_RAW");
+  /* An interface without an IPv4 address (nothing is sent on it). */
+  testnet_sh_ok ("ip link add gstraw6 type veth peer name gstraw6p"
+      " && ip link set gstraw6 up && ip link set gstraw6p up");
 
   gst_check_init (&argc, &argv);
   return gst_check_run_suite (mctxsink_raw_suite (), "mctxsink-raw",
