@@ -195,6 +195,7 @@
 
 #include "gstmctxsink.h"
 #include "gstmctxsinkraw.h"
+#include "gstmctxsinkmetrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -240,6 +241,8 @@ enum
   PROP_SOCKET,
   PROP_RAW,
   PROP_STATS,
+  /* metrics-interval, metrics-file, metrics-node-id, metrics-flags */
+  PROP_METRICS_FIRST,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -341,6 +344,7 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
           "Every buffer is one complete IPv4 or IPv6 multicast datagram, sent "
           "as given (needs CAP_NET_RAW; group and port are not used)",
           DEFAULT_RAW, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  gst_mctx_sink_metrics_install_properties (gobject_class, PROP_METRICS_FIRST);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
@@ -377,6 +381,7 @@ gst_mctx_sink_init (GstMctxSink * sink)
   sink->poll = gst_poll_new (TRUE);
   gst_poll_fd_init (&sink->pollfd);
   atomic_init (&sink->packets_dropped, 0);
+  sink->metrics = gst_mctx_sink_metrics_new ();
 }
 
 static void
@@ -393,6 +398,7 @@ gst_mctx_sink_finalize (GObject * object)
   g_free (sink->maps);
   g_free (sink->bufs);
   g_free (sink->datagrams);
+  gst_mctx_sink_metrics_free (sink->metrics);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -508,6 +514,16 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
         break;
       sink->raw = g_value_get_boolean (value);
       break;
+    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FILE:
+    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_NODE_ID:
+    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FLAGS:
+      if (refuse_while_started (sink, pspec))
+        break;
+      /* fall through */
+    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_INTERVAL:
+      gst_mctx_sink_metrics_set_property (sink, prop_id - PROP_METRICS_FIRST,
+          value, pspec);
+      break;
     case PROP_TTL:
       sink->ttl = g_value_get_int (value);
       live = LIVE_TTL;
@@ -593,6 +609,13 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_RAW:
       g_value_set_boolean (value, sink->raw);
       break;
+    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_INTERVAL:
+    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FILE:
+    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_NODE_ID:
+    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FLAGS:
+      gst_mctx_sink_metrics_get_property (sink, prop_id - PROP_METRICS_FIRST,
+          value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -600,28 +623,18 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (sink);
 }
 
-GstStructure *
-gst_mctx_sink_get_stats (GstMctxSink * sink)
+/* The stats structure and the metrics messages: gstmctxsinkmetrics.c. */
+void
+gst_mctx_sink_snapshot (GstMctxSink * sink, mctx_publication_metrics * out)
 {
-  mctx_publication_metrics m;
-
   GST_OBJECT_LOCK (sink);
   if (sink->pub)
-    mctx_publication_metrics_snapshot (sink->pub, &m);
+    mctx_publication_metrics_snapshot (sink->pub, out);
   else if (sink->raw_pub)
-    gst_mctx_sink_raw_metrics (sink->raw_pub, &m);
+    gst_mctx_sink_raw_metrics (sink->raw_pub, out);
   else
-    m = sink->last_metrics;
+    *out = sink->last_metrics;
   GST_OBJECT_UNLOCK (sink);
-
-  return gst_structure_new ("mctx-stats",
-      "packets-sent", G_TYPE_UINT64, (guint64) m.packets_sent,
-      "bytes-sent", G_TYPE_UINT64, (guint64) m.bytes_sent,
-      "send-calls", G_TYPE_UINT64, (guint64) m.send_calls,
-      "send-errors", G_TYPE_UINT64, (guint64) m.send_errors,
-      "would-block", G_TYPE_UINT64, (guint64) m.would_block,
-      "packets-dropped", G_TYPE_UINT64,
-      (guint64) atomic_load (&sink->packets_dropped), NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -778,6 +791,9 @@ gst_mctx_sink_start (GstBaseSink * bsink)
 
   take_settings (sink, &settings, &socket);
 
+  if (!gst_mctx_sink_metrics_open (sink, &settings))
+    goto failed;
+
   if (settings.raw) {
     raw = gst_mctx_sink_raw_open (sink, &settings, sink->destination,
         sizeof sink->destination);
@@ -823,6 +839,7 @@ opened:
   sink->started = TRUE;
   GST_OBJECT_UNLOCK (sink);
 
+  gst_mctx_sink_metrics_begin (sink, &settings);
   if (pub)
     log_publication (sink);
   clear_settings (&settings);
@@ -836,6 +853,7 @@ refused:
   }
 failed:
   {
+    gst_mctx_sink_metrics_abort (sink);
     clear_settings (&settings);
     g_clear_object (&socket);
     return FALSE;
@@ -850,6 +868,9 @@ gst_mctx_sink_stop (GstBaseSink * bsink)
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
   mctx_publication *pub;
   GstMctxSinkRaw *raw;
+
+  /* The final metrics message, while the publication still counts. */
+  gst_mctx_sink_metrics_end (sink);
 
   GST_OBJECT_LOCK (sink);
   pub = sink->pub;
@@ -1140,6 +1161,7 @@ gst_mctx_sink_event (GstBaseSink * bsink, GstEvent * event)
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
     report_pending_errors (sink);
+  gst_mctx_sink_metrics_event (sink, event);
   return GST_BASE_SINK_CLASS (parent_class)->event (bsink, event);
 }
 

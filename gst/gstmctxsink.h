@@ -25,6 +25,9 @@ GST_ELEMENT_REGISTER_DECLARE (mctxsink);
  * different errnos are tracked at a time (the oldest slot is reused). */
 #define GST_MCTX_SINK_ERROR_KINDS 8
 
+/* gstmctxsinkmetrics.c: messages, stats and the metrics file. */
+typedef struct _GstMctxSinkMetrics GstMctxSinkMetrics;
+
 typedef struct
 {
   int sys_errno;                /* the kind; 0 for a failure without errno */
@@ -78,10 +81,16 @@ struct _GstMctxSink
    * gave up on. last_metrics keeps the library's counters after stop(). */
   _Atomic guint64 packets_dropped;
   mctx_publication_metrics last_metrics;
+
+  GstMctxSinkMetrics *metrics;
 };
 
-/* The `stats` structure: packets-sent, bytes-sent, send-calls, send-errors,
- * would-block, packets-dropped (all guint64). Any thread. */
+/* The publication's counters (UDP or raw); after stop(), those it had when
+ * it stopped. Any thread; takes the object lock. */
+void gst_mctx_sink_snapshot (GstMctxSink * sink, mctx_publication_metrics * out);
+
+/* gstmctxsinkmetrics.c: the `stats` structure (the fields of the
+ * mctx-metrics message, see the element's documentation). Any thread. */
 GstStructure *gst_mctx_sink_get_stats (GstMctxSink * sink);
 
 /* gstmctxsinkuri.c: the GstURIHandler interface ("mctx://"). */
