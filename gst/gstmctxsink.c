@@ -161,19 +161,85 @@
  *   connected to the group.
  * - `raw` (default false): every buffer is a complete IPv4 or IPv6 multicast
  *   datagram, sent as given (see "Raw mode" above). Needs CAP_NET_RAW.
- * - `stats` (read-only): a #GstStructure named `mctx-stats` with the counters
- *   since the element last started: `packets-sent`, `bytes-sent`,
- *   `send-calls`, `send-errors`, `would-block`, `packets-dropped` (all
- *   guint64). Every buffer the element renders ends up in exactly one of
- *   packets-sent and packets-dropped. send-errors counts failed send calls
- *   (would-blocks and resent ENOBUFS included); would-block counts the calls
- *   that found the socket full.
+ * - `metrics-interval` (guint64 nanoseconds, default 1 second): post an
+ *   `mctx-metrics` element message this often (see "Metrics" below); 0 posts
+ *   only the final one. Applies at once, also while running.
+ * - `metrics-file`: append every metrics message as a Heimdall JSONL row
+ *   (`heimdall-jsonl-v1`, artifact `mctx-network`) to this file. Unset: none.
+ * - `metrics-node-id`: the `node_id` of the file's header. Unset: the name of
+ *   the file's parent directory, else the file's stem, else `unknown`.
+ * - `metrics-flags`: a JSON object of extra header flags, merged with the
+ *   element's own (which win on a conflict).
+ * - `stats` (read-only): a #GstStructure named `mctx-stats` with the same
+ *   fields as the `mctx-metrics` message, counters since the element last
+ *   started (kept after it stops). Every buffer the element renders ends up
+ *   in exactly one of packets-sent and packets-dropped. Its `interval` and
+ *   rates run from the previous message to the moment stats is read; after
+ *   stop they are the final message's; `final` is whether this stream's
+ *   final message is out.
  *
- * group, port, source-addr, source-port, interface, buffer-size and socket take
- * effect when the element starts (NULL to READY: the socket is open from READY
- * on); changing them while it is not in the NULL state is refused with a
- * warning. ttl, loop and qos-dscp apply at once, also
- * while running; block is read for every buffer.
+ * group, port, source-addr, source-port, interface, buffer-size, socket, raw,
+ * metrics-file, metrics-node-id and metrics-flags take effect when the element
+ * starts (NULL to READY: the socket is open from READY on); changing them
+ * while it is not in the NULL state is refused with a warning. ttl, loop,
+ * qos-dscp and metrics-interval apply at once, also while running; block is
+ * read for every buffer.
+ *
+ * ## Metrics
+ *
+ * While the element is PAUSED or PLAYING (or on its way there: a sink still
+ * waiting for its first buffer reports too), it posts an element message
+ * named `mctx-metrics` every #GstMctxSink:metrics-interval, also when no
+ * buffer arrives (a stalled stream reports zero rates). The messages come from
+ * a thread of the element's own, not from the streaming thread, and cost the
+ * send path nothing: the counters are libmctx's lock-free snapshots and one
+ * atomic. The structure contains these fields:
+ *
+ * * #guint64 `packets-sent`: datagrams sent since the element started.
+ * * #guint64 `bytes-sent`: their bytes (UDP payload; in raw mode the whole IP
+ *   datagram).
+ * * #guint64 `send-calls`: datagrams tried (sent + failed attempts).
+ * * #guint64 `send-errors`: failed attempts, would-blocks and ENOBUFS that
+ *   were retried included.
+ * * #guint64 `would-block`: attempts that found the socket buffer full.
+ * * #guint64 `packets-dropped`: buffers the element gave up on (send errors,
+ *   a full socket with `block=false`, a buffer it could not read).
+ * * #guint64 `interval`: nanoseconds since the previous message (the first
+ *   one: since the element started), on the monotonic clock.
+ * * #gdouble `packets-per-sec`: packets-sent over that interval.
+ * * #gdouble `bytes-per-sec`: bytes-sent over that interval.
+ * * #GstClockTime `running-time`: the running time of the last buffer
+ *   rendered (from basesink's last-sample, so %GST_CLOCK_TIME_NONE when
+ *   #GstBaseSink:enable-last-sample is off, when no buffer had a timestamp,
+ *   or before the first buffer).
+ * * #gchararray `group`: the group sent to.
+ * * #gint `port`: the destination port.
+ * * #gchararray `source`: the effective source address, the one the kernel
+ *   chose when `source-addr` is not set (in raw mode `group` and `source`
+ *   are empty and `port` is 0: each datagram carries its own).
+ * * #gboolean `final`: %TRUE on the last message of a stream.
+ *
+ * Every stream gets exactly one final message: at EOS (posted before the EOS
+ * message reaches the bus, with every buffer counted), or, when the element
+ * stops (READY to NULL) without an EOS first, at stop. After the final message
+ * no other is posted until a new stream begins (a STREAM_START or FLUSH_STOP
+ * event), so a final message at EOS is not followed by another at stop.
+ *
+ * With `metrics-file` set, each message is also appended to that file as one
+ * row of a Heimdall `heimdall-jsonl-v1` file (producer `mctx/mctxsink`, the
+ * fields of mctx-send's rows plus `packets_dropped_total`, `_delta` and
+ * `_per_sec`), see docs/metrics.md. The file is opened, locked and checked at
+ * start: a metrics-flags that is not a JSON object, or a file that belongs to
+ * another run (another header), or that another writer holds, fails the start
+ * with an error that says why.
+ *
+ * |[
+ * gst-launch-1.0 -m audiotestsrc num-buffers=100 ! audioconvert ! rtpL16pay ! \
+ *     mctxsink group=239.255.12.44 port=5006 interface=lo \
+ *     metrics-interval=500000000
+ * ]|
+ * prints a `mctx-metrics` message every half second and a final one before
+ * the EOS. examples/gst/metrics-watch.c is an application that reads them.
  *
  * ## Full socket, send errors
  *
@@ -336,8 +402,11 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "Counters since the last start: packets-sent, bytes-sent, "
-          "send-calls, send-errors, would-block, packets-dropped",
+          "Counters since the last start and the other fields of the "
+          "mctx-metrics message: packets-sent, bytes-sent, send-calls, "
+          "send-errors, would-block, packets-dropped, interval, "
+          "packets-per-sec, bytes-per-sec, running-time, group, port, source, "
+          "final",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_RAW,
       g_param_spec_boolean ("raw", "Raw",

@@ -648,9 +648,12 @@ gst_mctx_sink_metrics_begin (GstMctxSink * sink,
   mctx_ip source_ip, group_ip;
   uint16_t tuple_port;
 
-  /* The effective source: the one the kernel chose when none was set.
-   * Raw mode has no publication here and reports the settings. */
-  if (sink->pub != NULL && mctx_publication_announce_tuple (sink->pub,
+  /* The effective source: the one the kernel chose when none was set. Raw
+   * datagrams carry their own addresses. */
+  if (settings->raw) {
+    group = source = "";
+    port = 0;
+  } else if (sink->pub != NULL && mctx_publication_announce_tuple (sink->pub,
           &source_ip, &group_ip, &tuple_port, NULL) == MCTX_OK) {
     group = mctx_ip_format (&group_ip, group_text, sizeof group_text);
     source = mctx_ip_format (&source_ip, source_text, sizeof source_text);
