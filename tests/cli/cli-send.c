@@ -34,30 +34,17 @@ expect_lines (const char *what, const char *line, int count)
       line, got, res.out);
 }
 
+/* A receiver joined on lo; IPv6 ones are IPv6-only. */
 static int
-v4_receiver (const char *group, uint16_t port)
+lo_receiver (const char *group, uint16_t port)
 {
-  int fd = socket (AF_INET, SOCK_DGRAM, 0);
-  cli_recv_bind (fd, AF_INET, port);
-  cli_recv_join_v4 (fd, group, testnet_ifindex ("lo"));
-  return fd;
-}
-
-static int
-v6_receiver (const char *group, uint16_t port)
-{
-  int fd = socket (AF_INET6, SOCK_DGRAM, 0);
-  int on = 1;
-  setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-  cli_recv_bind (fd, AF_INET6, port);
-  cli_recv_join_v6 (fd, group, testnet_ifindex ("lo"));
-  return fd;
+  return mcast_receiver (NULL, group, port, testnet_ifindex ("lo"), NULL, NULL);
 }
 
 static void
 ipv4_interface_address (void)
 {
-  int fd = v4_receiver ("239.77.1.1", 47001);
+  int fd = lo_receiver ("239.77.1.1", 47001);
   const char *args[] = { "239.77.1.1", "47001", "hello-cli", "3", "--interface",
     "127.0.0.1", NULL };
   run_ok ("IPv4 --interface 127.0.0.1", args);
@@ -87,7 +74,7 @@ ipv4_interface_name (void)
   /* IP_MULTICAST_IF by index leaves the source to the kernel, which for lo
    * (127.0.0.1 is host-scoped) may pick 0.0.0.0: the line must say whatever
    * the receiver then sees. */
-  int fd = v4_receiver ("239.77.1.2", 47002);
+  int fd = lo_receiver ("239.77.1.2", 47002);
   const char *args[] = { "239.77.1.2", "47002", "by-name", "2", "5", "--interface",
     "lo", "--ttl", "3", NULL };
   run_ok ("IPv4 --interface lo", args);
@@ -102,7 +89,7 @@ ipv4_interface_name (void)
 static void
 ipv4_quiet (void)
 {
-  int fd = v4_receiver ("239.77.1.3", 47003);
+  int fd = lo_receiver ("239.77.1.3", 47003);
   const char *args[] = { "239.77.1.3", "47003", "shh", "2", "--interface", "lo",
     "--quiet", NULL };
   run_ok ("IPv4 --quiet", args);
@@ -114,7 +101,7 @@ ipv4_quiet (void)
 static void
 ipv4_bind_and_source_port (void)
 {
-  int fd = v4_receiver ("239.77.1.4", 47004);
+  int fd = lo_receiver ("239.77.1.4", 47004);
   const char *bind_args[] = { "239.77.1.4", "47004", "bound", "--bind",
     "127.0.0.1:47014", "--interface", "lo", NULL };
   run_ok ("IPv4 --bind", bind_args);
@@ -135,7 +122,7 @@ ipv6_interface_local (void)
 {
   /* mctx-core's same-host SSM-style smoke test: ff31:: from ::1. The
    * interface-local scope keeps the scope id, which the line shows. */
-  int fd = v6_receiver ("ff31::77:1", 47005);
+  int fd = lo_receiver ("ff31::77:1", 47005);
   char line[128];
   snprintf (line, sizeof line, "sent 8 bytes to [ff31::77:1%%%u]:47005 from ::1",
       testnet_ifindex ("lo"));

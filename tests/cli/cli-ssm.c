@@ -43,13 +43,7 @@ expect_lines (const char *what, const char *line, int count)
 static int
 peer_socket (int family, uint16_t port)
 {
-  int fd = testnet_socket_in (peer, family, SOCK_DGRAM, 0);
-  if (family == AF_INET6) {
-    int on = 1;
-    setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-  }
-  cli_recv_bind (fd, family, port);
-  return fd;
+  return mcast_recv_socket (peer, family, NULL, port);
 }
 
 static void
@@ -73,8 +67,8 @@ ipv4_ssm (void)
   const char *group = "232.78.1.1";
   int from_s = peer_socket (AF_INET, 47101);
   int from_other = peer_socket (AF_INET, 47101);
-  cli_recv_join_ssm_v4 (from_s, group, "10.78.0.1", "10.78.0.2");
-  cli_recv_join_ssm_v4 (from_other, group, "10.78.0.3", "10.78.0.2");
+  mcast_join_ssm_v4 (from_s, group, "10.78.0.1", "10.78.0.2");
+  mcast_join_ssm_v4 (from_other, group, "10.78.0.3", "10.78.0.2");
 
   const char *args[] = { group, "47101", "ssm-v4", "2", "--source", "10.78.0.1",
     "--interface", "mcli0", NULL };
@@ -104,8 +98,8 @@ ipv6_ssm (void)
   uint32_t peer_if = testnet_ifindex_in (peer, "mcli1");
   int from_s = peer_socket (AF_INET6, 47102);
   int from_other = peer_socket (AF_INET6, 47102);
-  cli_recv_join_ssm_v6 (from_s, group, "fd00:78::1", peer_if);
-  cli_recv_join_ssm_v6 (from_other, group, "fd00:78::3", peer_if);
+  mcast_join_ssm_v6 (from_s, group, "fd00:78::1", peer_if);
+  mcast_join_ssm_v6 (from_other, group, "fd00:78::3", peer_if);
 
   /* Only the source is given: libmctx finds its interface (mcli0), and the
    * global scope carries no scope id. */
@@ -136,7 +130,7 @@ ipv6_link_local_ssm (void)
   uint32_t peer_if = testnet_ifindex_in (peer, "mcli1");
   uint32_t local_if = testnet_ifindex ("mcli0");
   int from_s = peer_socket (AF_INET6, 47103);
-  cli_recv_join_ssm_v6 (from_s, group, "fe80::78:1", peer_if);
+  mcast_join_ssm_v6 (from_s, group, "fe80::78:1", peer_if);
 
   const char *args[] = { group, "47103", "ll", "--source", "fe80::78:1", "--interface",
     "mcli0", NULL };
@@ -161,7 +155,7 @@ full_socket_buffer (void)
   int rcvbuf = 8 * 1024 * 1024;
   TESTNET_CHECK (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) == 0,
       "SO_RCVBUFFORCE: %s", strerror (errno));
-  cli_recv_join_ssm_v4 (fd, "232.78.2.1", "10.78.0.1", "10.78.0.2");
+  mcast_join_ssm_v4 (fd, "232.78.2.1", "10.78.0.1", "10.78.0.2");
 
   static char payload[SIZE + 1];
   memset (payload, 'x', SIZE);

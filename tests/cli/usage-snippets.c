@@ -8,13 +8,11 @@
 #include "cli-recv.h"
 #include "testnet.h"
 
+/* A receiver joined on lo; IPv6 ones are IPv6-only. */
 static int
-v4_receiver (const char *group, uint16_t port)
+lo_receiver (const char *group, uint16_t port)
 {
-  int fd = socket (AF_INET, SOCK_DGRAM, 0);
-  cli_recv_bind (fd, AF_INET, port);
-  cli_recv_join_v4 (fd, group, testnet_ifindex ("lo"));
-  return fd;
+  return mcast_receiver (NULL, group, port, testnet_ifindex ("lo"), NULL, NULL);
 }
 
 /* Checks one datagram of the gathered sends: the 12-byte header, then "frame". */
@@ -38,7 +36,7 @@ main (void)
   testnet_private_netns_or_skip ();
   mctx_error err;
 
-  int quick = v4_receiver ("239.255.0.1", 5000);
+  int quick = lo_receiver ("239.255.0.1", 5000);
   TESTNET_CHECK (quick_start () == 0, "quick_start failed");
   /* By name, IPv4 on lo: the kernel picks the source (see cli-send.c). */
   cli_recv_expect (quick, 1, "hello", NULL, 0);
@@ -51,7 +49,7 @@ main (void)
   mctx_context_sampler_init (&sampler);
   print_metrics (ctx, &sampler);
 
-  int ssm = v4_receiver ("232.1.1.1", 5004);
+  int ssm = lo_receiver ("232.1.1.1", 5004);
   mctx_publication_id ssm_id;
   TESTNET_CHECK (add_ssm_sender (ctx, &ssm_id, &err) == MCTX_OK, "add_ssm_sender: %s",
       err.message);
@@ -63,7 +61,7 @@ main (void)
       err.message);
   expect_gathered (ssm, 4);
 
-  int bound = v4_receiver ("239.255.0.3", 5000);
+  int bound = lo_receiver ("239.255.0.3", 5000);
   mctx_publication_id bound_id;
   TESTNET_CHECK (add_bound_sender (ctx, &bound_id, &err) == MCTX_OK,
       "add_bound_sender: %s", err.message);
@@ -71,9 +69,7 @@ main (void)
       "send bound: %s", err.message);
   cli_recv_expect (bound, 1, "bound", "127.0.0.1", 5001);
 
-  int v6 = socket (AF_INET6, SOCK_DGRAM, 0);
-  cli_recv_bind (v6, AF_INET6, 5000);
-  cli_recv_join_v6 (v6, "ff31::8000:1234", testnet_ifindex ("lo"));
+  int v6 = lo_receiver ("ff31::8000:1234", 5000);
   mctx_publication_id v6_id;
   TESTNET_CHECK (add_ipv6_same_host (ctx, &v6_id, &err) == MCTX_OK,
       "add_ipv6_same_host: %s", err.message);
@@ -86,7 +82,7 @@ main (void)
   cli_recv_expect (v6, 1, "parts", "::1", 0);
   TESTNET_CHECK (!mctx_context_contains (ctx, v6_id), "taken publication still there");
 
-  int own = v4_receiver ("239.255.0.2", 5000);
+  int own = lo_receiver ("239.255.0.2", 5000);
   mctx_publication *own_pub = NULL;
   TESTNET_CHECK (open_on_own_socket (&own_pub, &err) == MCTX_OK, "open_on_own_socket: %s",
       err.message);

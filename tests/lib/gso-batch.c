@@ -138,12 +138,8 @@ static uint8_t rbuf[70000];
 static ssize_t
 recv_big (int fd, int ms)
 {
-  struct pollfd p = { .fd = fd, .events = POLLIN };
-  if (poll (&p, 1, ms) <= 0)
-    return -1;
-  ssize_t n = recv (fd, rbuf, sizeof rbuf, MSG_DONTWAIT | MSG_TRUNC);
-  CHECK (n >= 0, "recv: %s", strerror (errno));
-  return n;
+  return mcast_recv_within (fd, rbuf, sizeof rbuf, MSG_TRUNC, NULL, 0, NULL,
+      ms);
 }
 
 /* Every datagram of b, from index `from` on, arrives whole and in order. */
@@ -299,7 +295,7 @@ test_loopback_ipv4 (void)
 {
   const uint16_t port = 46601;
   int rx = recv_socket (NULL, AF_INET, port);
-  join4 (rx, "239.255.66.1", testnet_ifindex ("lo"));
+  mcast_join_v4 (rx, "239.255.66.1", testnet_ifindex ("lo"));
   mctx_publication_config cfg;
   cfg_init (&cfg, "239.255.66.1", port);
   cfg_interface (&cfg, "127.0.0.1");
@@ -347,7 +343,7 @@ test_loopback_ipv6 (void)
   const uint16_t port = 46602;
   const char *group = "ff31::8000:6601";
   int rx = recv_socket (NULL, AF_INET6, port);
-  join6 (rx, group, testnet_ifindex ("lo"));
+  mcast_join_v6 (rx, group, testnet_ifindex ("lo"));
   mctx_publication_config cfg;
   cfg_init (&cfg, group, port);
   cfg_source (&cfg, "::1");
@@ -373,7 +369,7 @@ test_forced_off (void)
 {
   const uint16_t port = 46603;
   int rx = recv_socket (NULL, AF_INET, port);
-  join4 (rx, "239.255.66.3", testnet_ifindex ("lo"));
+  mcast_join_v4 (rx, "239.255.66.3", testnet_ifindex ("lo"));
   mctx_publication_config cfg;
   cfg_init (&cfg, "239.255.66.3", port);
   cfg_interface (&cfg, "lo");
@@ -396,7 +392,7 @@ test_veth_ipv4 (void)
   testnet_sh_ok ("ip -n %s addr add 10.66.0.2/24 dev gso4b", ns);
   const uint16_t port = 46604;
   int rx = recv_socket (ns, AF_INET, port);
-  join4 (rx, "239.255.66.4", testnet_ifindex_in (ns, "gso4b"));
+  mcast_join_v4 (rx, "239.255.66.4", testnet_ifindex_in (ns, "gso4b"));
 
   mctx_publication_config cfg;
   cfg_init (&cfg, "239.255.66.4", port);
@@ -464,7 +460,7 @@ test_veth_ipv6 (void)
   const uint16_t port = 46605;
   const char *group = "ff15::8000:6605";
   int rx = recv_socket (ns, AF_INET6, port);
-  join6 (rx, group, testnet_ifindex_in (ns, "gso6b"));
+  mcast_join_v6 (rx, group, testnet_ifindex_in (ns, "gso6b"));
 
   mctx_publication_config cfg;
   cfg_init (&cfg, group, port);

@@ -147,7 +147,7 @@ test_caller_sockets_ipv6 (void)
 {
   const uint16_t port = 46202;
   int rx = recv_socket (NULL, AF_INET6, port);
-  join6 (rx, "ff31::8000:4620", testnet_ifindex ("lo"));
+  mcast_join_v6 (rx, "ff31::8000:4620", testnet_ifindex ("lo"));
   testnet_sh_ok ("ip addr add fd00:20::1/128 dev lo nodad");
 
   int fd = socket (AF_INET6, SOCK_DGRAM, 0);
@@ -377,7 +377,7 @@ main (void)
 {
   testnet_private_netns_or_skip ();
   int rx = recv_socket (NULL, AF_INET, PORT);
-  join4 (rx, GROUP, testnet_ifindex ("lo"));
+  mcast_join_v4 (rx, GROUP, testnet_ifindex ("lo"));
   test_caller_sockets (rx);
   test_caller_sockets_ipv6 ();
   test_into_parts (rx);

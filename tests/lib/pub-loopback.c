@@ -14,7 +14,7 @@ test_ttl_unchanged_keeps_caller_ttl (void)
 {
   const uint16_t port = 46109;
   int rx = recv_socket (NULL, AF_INET, port);
-  join4 (rx, "239.255.12.35", testnet_ifindex ("lo"));
+  mcast_join_v4 (rx, "239.255.12.35", testnet_ifindex ("lo"));
 
   int fd = socket (AF_INET, SOCK_DGRAM, 0);
   CHECK (fd >= 0, "socket: %s", strerror (errno));
@@ -44,7 +44,7 @@ test_ipv4_asm_on_loopback (void)
 {
   const uint16_t port = 46101;
   int rx = recv_socket (NULL, AF_INET, port);
-  join4 (rx, "239.255.12.34", testnet_ifindex ("lo"));
+  mcast_join_v4 (rx, "239.255.12.34", testnet_ifindex ("lo"));
 
   mctx_publication_config cfg;
   cfg_init (&cfg, "239.255.12.34", port);
@@ -138,7 +138,7 @@ test_ipv6_ff31_from_loopback (void)
   const char *group = "ff31::8000:1234";
   uint32_t lo = testnet_ifindex ("lo");
   int rx = recv_socket (NULL, AF_INET6, port);
-  join6 (rx, group, lo);
+  mcast_join_v6 (rx, group, lo);
 
   /* Source ::1 and interface ::1. */
   mctx_publication_config cfg;
@@ -194,7 +194,7 @@ test_ipv6_ff31_from_loopback (void)
   /* Wider scopes carry no scope id, even with a known interface. */
   const uint16_t port3e = 46103;
   rx = recv_socket (NULL, AF_INET6, port3e);
-  join6 (rx, "ff3e::8000:1234", lo);
+  mcast_join_v6 (rx, "ff3e::8000:1234", lo);
   cfg_init (&cfg, "ff3e::8000:1234", port3e);
   cfg_source (&cfg, "::1");
   rc = mctx_publication_open (&cfg, &pub, &err);
@@ -285,7 +285,7 @@ test_batch_arrives_intact_and_in_order (void)
   enum { COUNT = 200 };
   const uint16_t port = 46106;
   int rx = recv_socket (NULL, AF_INET, port);
-  join4 (rx, "239.255.12.35", testnet_ifindex ("lo"));
+  mcast_join_v4 (rx, "239.255.12.35", testnet_ifindex ("lo"));
 
   mctx_publication_config cfg;
   cfg_init (&cfg, "239.255.12.35", port);

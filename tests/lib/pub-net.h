@@ -7,6 +7,7 @@
 #define MCTX_TEST_PUB_NET_H
 
 #include "mctx.h"
+#include "mcast-recv.h"
 #include "testnet.h"
 
 #include <arpa/inet.h>
@@ -81,84 +82,22 @@ ip_str (const mctx_ip *ip, char buf[MCTX_IP_STRLEN])
 }
 
 /* A UDP receiver bound to the wildcard address and `port`, in ns (NULL: the
- * current namespace), with room for bursts. */
+ * current namespace), with room for bursts, reporting TTL and TOS. Joins are
+ * mcast_join_v4, mcast_join_ssm_v4, mcast_join_v6 and mcast_join_ssm_v6. */
 static inline int
 recv_socket (const char *ns, int family, uint16_t port)
 {
-  int fd = ns ? testnet_socket_in (ns, family, SOCK_DGRAM, 0)
-              : socket (family, SOCK_DGRAM, 0);
-  CHECK (fd >= 0, "receiver socket: %s", strerror (errno));
+  int fd = mcast_recv_socket (ns, family, NULL, port);
   int one = 1, big = 8 << 20;
-  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
   if (family == AF_INET) {
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
-    CHECK (bind (fd, (struct sockaddr *) &sin, sizeof sin) == 0, "bind: %s",
-        strerror (errno));
     setsockopt (fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
     setsockopt (fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
   } else {
-    struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
-      .sin6_port = htons (port) };
-    setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    CHECK (bind (fd, (struct sockaddr *) &sin6, sizeof sin6) == 0, "bind: %s",
-        strerror (errno));
     setsockopt (fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
     setsockopt (fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
   }
   return fd;
-}
-
-/* IPv4 any-source join on the interface with this index. */
-static inline void
-join4 (int fd, const char *group, uint32_t ifindex)
-{
-  struct ip_mreqn m;
-  memset (&m, 0, sizeof m);
-  inet_pton (AF_INET, group, &m.imr_multiaddr);
-  m.imr_ifindex = (int) ifindex;
-  CHECK (setsockopt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) == 0,
-      "IP_ADD_MEMBERSHIP %s: %s", group, strerror (errno));
-}
-
-/* IPv4 source-specific join (S,G) on the interface that has `local`. */
-static inline void
-join4_ssm (int fd, const char *group, const char *source, const char *local)
-{
-  struct ip_mreq_source m;
-  memset (&m, 0, sizeof m);
-  inet_pton (AF_INET, group, &m.imr_multiaddr);
-  inet_pton (AF_INET, source, &m.imr_sourceaddr);
-  inet_pton (AF_INET, local, &m.imr_interface);
-  CHECK (setsockopt (fd, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &m, sizeof m) == 0,
-      "IP_ADD_SOURCE_MEMBERSHIP (%s,%s): %s", source, group, strerror (errno));
-}
-
-static inline void
-join6 (int fd, const char *group, uint32_t ifindex)
-{
-  struct ipv6_mreq m;
-  memset (&m, 0, sizeof m);
-  inet_pton (AF_INET6, group, &m.ipv6mr_multiaddr);
-  m.ipv6mr_interface = ifindex;
-  CHECK (setsockopt (fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof m) == 0,
-      "IPV6_JOIN_GROUP %s: %s", group, strerror (errno));
-}
-
-/* Source-specific join, protocol independent (MCAST_JOIN_SOURCE_GROUP). */
-static inline void
-join6_ssm (int fd, const char *group, const char *source, uint32_t ifindex)
-{
-  struct group_source_req r;
-  memset (&r, 0, sizeof r);
-  r.gsr_interface = ifindex;
-  struct sockaddr_in6 *g = (struct sockaddr_in6 *) &r.gsr_group;
-  struct sockaddr_in6 *s = (struct sockaddr_in6 *) &r.gsr_source;
-  g->sin6_family = s->sin6_family = AF_INET6;
-  inet_pton (AF_INET6, group, &g->sin6_addr);
-  inet_pton (AF_INET6, source, &s->sin6_addr);
-  CHECK (setsockopt (fd, IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP, &r, sizeof r) == 0,
-      "MCAST_JOIN_SOURCE_GROUP (%s,%s): %s", source, group, strerror (errno));
 }
 
 /* One received datagram: payload, sender, TTL / hop limit and TOS / traffic
@@ -190,15 +129,7 @@ recv_within (int fd, int ms, received *out)
   out->len = (size_t) n;
   out->ttl = -1;
   out->tos = -1;
-  if (ss.ss_family == AF_INET) {
-    struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
-    inet_ntop (AF_INET, &sin->sin_addr, out->from, sizeof out->from);
-    out->from_port = ntohs (sin->sin_port);
-  } else {
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
-    inet_ntop (AF_INET6, &sin6->sin6_addr, out->from, sizeof out->from);
-    out->from_port = ntohs (sin6->sin6_port);
-  }
+  mcast_format_sender (&ss, out->from, sizeof out->from, &out->from_port);
   for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c)) {
     if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
         (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT))

@@ -32,8 +32,8 @@ test_ssm_ipv4 (void)
   const uint16_t port = 46301;
   int from_1 = recv_socket (ns, AF_INET, port);
   int from_2 = recv_socket (ns, AF_INET, port);
-  join4_ssm (from_1, "232.1.46.1", "10.46.0.1", "10.46.0.9");
-  join4_ssm (from_2, "232.1.46.1", "10.46.0.2", "10.46.0.9");
+  mcast_join_ssm_v4 (from_1, "232.1.46.1", "10.46.0.1", "10.46.0.9");
+  mcast_join_ssm_v4 (from_2, "232.1.46.1", "10.46.0.2", "10.46.0.9");
 
   mctx_publication_config cfg;
   cfg_init (&cfg, "232.1.46.1", port);
@@ -83,8 +83,8 @@ test_ssm_ipv6 (void)
   const uint16_t port = 46302;
   int from_1 = recv_socket (ns, AF_INET6, port);
   int from_2 = recv_socket (ns, AF_INET6, port);
-  join6_ssm (from_1, "ff3e::8000:4601", "fd00:46::1", peer_if);
-  join6_ssm (from_2, "ff3e::8000:4601", "fd00:46::2", peer_if);
+  mcast_join_ssm_v6 (from_1, "ff3e::8000:4601", "fd00:46::1", peer_if);
+  mcast_join_ssm_v6 (from_2, "ff3e::8000:4601", "fd00:46::2", peer_if);
 
   mctx_publication_config cfg;
   cfg_init (&cfg, "ff3e::8000:4601", port);
@@ -131,7 +131,7 @@ test_ssm_ipv6 (void)
   /* ff32:: from a link-local source: the scope id is the interface. */
   const uint16_t port_ll = 46303;
   int ll = recv_socket (ns, AF_INET6, port_ll);
-  join6_ssm (ll, "ff32::8000:4602", "fe80::46:1", peer_if);
+  mcast_join_ssm_v6 (ll, "ff32::8000:4602", "fe80::46:1", peer_if);
   cfg_init (&cfg, "ff32::8000:4602", port_ll);
   cfg_source (&cfg, "fe80::46:1");
   cfg_interface (&cfg, "s6a");
@@ -205,15 +205,15 @@ test_interface_selection (void)
   const uint16_t port = 46304;
   int ra = recv_socket (na, AF_INET, port);
   int rb = recv_socket (nb, AF_INET, port);
-  join4 (ra, "239.47.0.1", testnet_ifindex_in (na, "i1b"));
-  join4 (rb, "239.47.0.1", testnet_ifindex_in (nb, "i2b"));
+  mcast_join_v4 (ra, "239.47.0.1", testnet_ifindex_in (na, "i1b"));
+  mcast_join_v4 (rb, "239.47.0.1", testnet_ifindex_in (nb, "i2b"));
   int ra6 = recv_socket (na, AF_INET6, port);
   int rb6 = recv_socket (nb, AF_INET6, port);
-  join6 (ra6, "ff15::4701", testnet_ifindex_in (na, "i1b"));
-  join6 (rb6, "ff15::4701", testnet_ifindex_in (nb, "i2b"));
+  mcast_join_v6 (ra6, "ff15::4701", testnet_ifindex_in (na, "i1b"));
+  mcast_join_v6 (rb6, "ff15::4701", testnet_ifindex_in (nb, "i2b"));
   /* A receiver on this host, joined on link 1, for the loopback option. */
   int here = recv_socket (NULL, AF_INET, port);
-  join4 (here, "239.47.0.1", testnet_ifindex ("i1a"));
+  mcast_join_v4 (here, "239.47.0.1", testnet_ifindex ("i1a"));
 
   struct {
     const char *group;

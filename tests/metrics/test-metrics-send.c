@@ -4,11 +4,10 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <mctx.h>
+#include <mcast-recv.h>
 #include <testnet.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,21 +22,8 @@
 static int
 receiver(uint16_t port)
 {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-  struct ip_mreqn mreq;
-
-  CHECK(fd >= 0, "socket");
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  inet_pton(AF_INET, GROUP, &sa.sin_addr);
-  CHECK(bind(fd, (struct sockaddr *) &sa, sizeof sa) == 0, "bind %s:%d", GROUP,
-        port);
-  memset(&mreq, 0, sizeof mreq);
-  inet_pton(AF_INET, GROUP, &mreq.imr_multiaddr);
-  inet_pton(AF_INET, "127.0.0.1", &mreq.imr_address);
-  CHECK(setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) == 0,
-        "join %s on 127.0.0.1", GROUP);
+  int fd = mcast_recv_socket(NULL, AF_INET, GROUP, port);
+  mcast_join_v4(fd, GROUP, testnet_ifindex("lo"));
   return fd;
 }
 
@@ -49,11 +35,9 @@ receive(int fd, unsigned want, uint64_t *bytes)
   static char buf[65536];
   unsigned got = 0;
   while (got < want) {
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    if (poll(&p, 1, 2000) <= 0)
+    ssize_t n = mcast_recv_within(fd, buf, sizeof buf, 0, NULL, 0, NULL, 2000);
+    if (n < 0)
       break;
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    CHECK(n >= 0, "recv");
     *bytes += (uint64_t) n;
     got++;
   }

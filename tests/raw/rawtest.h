@@ -1,11 +1,13 @@
 /* Helpers of the raw tests: a namespace pair joined by a veth, datagram
  * builders with correct checksums, and a capture on the receiving side.
+ * Receivers come from mcast-recv.h.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef MCTX_RAWTEST_H
 #define MCTX_RAWTEST_H
 
+#include "mcast-recv.h"
 #include "testnet.h"
 
 #include <mctx.h>
@@ -50,17 +52,5 @@ int rawtest_capture_open (const char *ns, const char *ifname);
  * marker; copies it to buf and returns its length, or -1 when none came. */
 int rawtest_capture_find (int fd, const char *marker, uint8_t *buf, size_t cap,
                           int timeout_ms);
-
-/* A UDP socket in ns (NULL: here) bound to the port, joined to the group on
- * the interface index; with source given, an SSM join for (source, group).
- * The IPv4 interface is taken from iface_addr. */
-int rawtest_receiver (const char *ns, const char *group, uint16_t port,
-                      uint32_t ifindex, const char *iface_addr,
-                      const char *source);
-
-/* Receives one datagram within timeout_ms: payload length or -1; the
- * sender's address (text) and port are returned. */
-int rawtest_recv (int fd, uint8_t *buf, size_t cap, char *from,
-                  size_t from_size, uint16_t *from_port, int timeout_ms);
 
 #endif

@@ -50,8 +50,8 @@ static void
 amt_case (const rawtest_pair *pair, const char *group, const char *source,
           uint16_t port, const char *payload)
 {
-  int rx = rawtest_receiver (pair->peer, group, port, pair->peer_index,
-                             "10.77.0.2", source);
+  int rx = mcast_receiver (pair->peer, group, port, pair->peer_index,
+                           "10.77.0.2", source);
   char out[4096], args[512];
   snprintf (args, sizeof args,
             "%s %u %s 3 10 --source %s --source-port 4555 --interface rv0",
@@ -70,8 +70,8 @@ amt_case (const rawtest_pair *pair, const char *group, const char *source,
     uint8_t buf[256];
     char from[64];
     uint16_t from_port;
-    int n = rawtest_recv (rx, buf, sizeof buf, from, sizeof from, &from_port,
-                          3000);
+    int n = (int) mcast_recv_within (rx, buf, sizeof buf, 0, from,
+        sizeof from, &from_port, 3000);
     TESTNET_CHECK (n == (int) strlen (payload)
                        && memcmp (buf, payload, (size_t) n) == 0,
                    "SSM receiver for (%s, %s): datagram %d: got %d bytes",

@@ -110,10 +110,10 @@ kernel_header_way (const rawtest_pair *pair, int cap)
 {
   uint8_t d[256], got[2048], buf[256];
   const uint16_t port = 5016;
-  int remote = rawtest_receiver (pair->peer, "ff15::77:3", port,
-                                 pair->peer_index, NULL, NULL);
-  int local = rawtest_receiver (NULL, "ff15::77:3", port, pair->local_index,
-                                NULL, NULL);
+  int remote = mcast_receiver (pair->peer, "ff15::77:3", port,
+                               pair->peer_index, NULL, NULL);
+  int local = mcast_receiver (NULL, "ff15::77:3", port, pair->local_index,
+                              NULL, NULL);
 
   /* Egress chosen by the bind address; the datagram's source is local. */
   mctx_raw_publication *pub = open_v6 ("fd77::1", NULL, -1);
@@ -124,8 +124,8 @@ kernel_header_way (const rawtest_pair *pair, int cap)
 
   char from[64];
   uint16_t from_port;
-  int n = rawtest_recv (remote, buf, sizeof buf, from, sizeof from, &from_port,
-                        3000);
+  int n = (int) mcast_recv_within (remote, buf, sizeof buf, 0, from,
+      sizeof from, &from_port, 3000);
   TESTNET_CHECK (n == (int) strlen (marker) && memcmp (buf, marker, (size_t) n) == 0,
                  "peer receiver got %d bytes", n);
   TESTNET_CHECK (strcmp (from, "fd77::1") == 0 && from_port == 4017,
@@ -133,8 +133,8 @@ kernel_header_way (const rawtest_pair *pair, int cap)
   printf ("ok local source: peer receiver got it from [%s]:%u\n", from,
           from_port);
 
-  n = rawtest_recv (local, buf, sizeof buf, from, sizeof from, &from_port,
-                    3000);
+  n = (int) mcast_recv_within (local, buf, sizeof buf, 0, from,
+      sizeof from, &from_port, 3000);
   TESTNET_CHECK (n == (int) strlen (marker) && strcmp (from, "fd77::1") == 0,
                  "local receiver got %d bytes from %s (loopback on)", n,
                  n >= 0 ? from : "-");
@@ -175,15 +175,15 @@ unsupported_link (void)
                  "message: %s", err.message);
   printf ("ok %s\n", err.message);
 
-  int recv_fd = rawtest_receiver (NULL, "ff15::77:4", 5026, 1, NULL, NULL);
+  int recv_fd = mcast_receiver (NULL, "ff15::77:4", 5026, 1, NULL, NULL);
   len = rawtest_ipv6_udp (d, "::1", "ff15::77:4", 0, 0, 1, false, 4000, 5026,
                           "lo-ok", 5);
   send_ok (pub, d, len, MCTX_RAW_PATH_IPV6_KERNEL_HEADER, 1);
   uint8_t buf[64];
   char from[64];
   uint16_t from_port;
-  int n = rawtest_recv (recv_fd, buf, sizeof buf, from, sizeof from,
-                        &from_port, 3000);
+  int n = (int) mcast_recv_within (recv_fd, buf, sizeof buf, 0, from,
+      sizeof from, &from_port, 3000);
   TESTNET_CHECK (n == 5 && strcmp (from, "::1") == 0, "on lo: %d from %s", n,
                  n >= 0 ? from : "-");
   printf ("ok local source ::1 on lo reaches a receiver on this host\n");
