@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "mctxsink-test.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,51 +29,17 @@ mst_count_fds (void)
 int
 mst_udp4_receiver (const char *group, uint16_t port, const char *ifname)
 {
-  struct sockaddr_in sin = { 0 };
-  struct ip_mreqn mreq = { 0 };
-  int one = 1, rcvbuf = 4 << 20;
-  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int rcvbuf = 4 << 20;
+  uint32_t ifindex = testnet_ifindex (ifname);
+  int fd;
 
-  fail_unless (fd >= 0, "socket: %s", g_strerror (errno));
-  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  fail_unless (ifindex > 0, "no interface %s", ifname);
+  fd = mcast_recv_socket (NULL, AF_INET, group, port);
   /* Root may exceed rmem_max; others get what they get. */
   if (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf))
     setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons (port);
-  fail_unless (inet_pton (AF_INET, group, &sin.sin_addr) == 1);
-  fail_unless (bind (fd, (struct sockaddr *) &sin, sizeof sin) == 0,
-      "bind %s:%u: %s", group, port, g_strerror (errno));
-  mreq.imr_multiaddr = sin.sin_addr;
-  mreq.imr_ifindex = (int) if_nametoindex (ifname);
-  fail_unless (mreq.imr_ifindex > 0, "no interface %s", ifname);
-  fail_unless (setsockopt (fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq,
-          sizeof mreq) == 0, "join %s on %s: %s", group, ifname,
-      g_strerror (errno));
+  mcast_join_v4 (fd, group, ifindex);
   return fd;
-}
-
-ssize_t
-mst_recv (int fd, void *buf, size_t size, char *from, size_t from_size,
-    int timeout_ms)
-{
-  struct pollfd pfd = { fd, POLLIN, 0 };
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  ssize_t n;
-
-  if (poll (&pfd, 1, timeout_ms) <= 0)
-    return -1;
-  n = recvfrom (fd, buf, size, 0, (struct sockaddr *) &ss, &len);
-  if (n >= 0 && from) {
-    if (ss.ss_family == AF_INET)
-      inet_ntop (AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, from,
-          from_size);
-    else
-      inet_ntop (AF_INET6, &((struct sockaddr_in6 *) &ss)->sin6_addr, from,
-          from_size);
-  }
-  return n;
 }
 
 struct MstCollector
@@ -105,7 +68,7 @@ collect (gpointer data)
     }
     g_mutex_unlock (&c->lock);
 
-    n = mst_recv (c->fd, buf, sizeof buf, NULL, 0, 50);
+    n = mcast_recv_within (c->fd, buf, sizeof buf, 0, NULL, 0, NULL, 50);
     if (n < 0)
       continue;
     g_mutex_lock (&c->lock);

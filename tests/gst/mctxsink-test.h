@@ -10,20 +10,19 @@
 #include <gst/app/gstappsrc.h>
 #include <gio/gio.h>
 
+#include "mcast-recv.h"
+#include "testnet.h"
+
 #include <stdint.h>
 #include <sys/types.h>
 
 /* Number of open descriptors of this process. */
 int mst_count_fds (void);
 
-/* An IPv4 UDP socket bound to group:port and joined to the group on the
- * interface ifname. Fails the test on error. */
+/* An IPv4 UDP socket bound to group:port, with a large receive buffer, and
+ * joined to the group on the interface ifname. Fails the test on error.
+ * Other receivers and mcast_recv_within come from mcast-recv.h. */
 int mst_udp4_receiver (const char *group, uint16_t port, const char *ifname);
-
-/* Receives one datagram, waiting at most timeout_ms. Returns its length, or
- * -1 when nothing came. from (may be NULL) gets the source address. */
-ssize_t mst_recv (int fd, void *buf, size_t size, char *from,
-    size_t from_size, int timeout_ms);
 
 /* Collects datagrams from a socket on its own thread, so the socket's
  * receive buffer never overflows while the test pushes. */

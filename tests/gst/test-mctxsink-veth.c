@@ -28,29 +28,13 @@ static const char *peer;
 static int
 ssm_receiver (const char *group, const char *source, uint16_t port)
 {
-  struct sockaddr_in6 sin6 = { 0 };
-  struct group_source_req req = { 0 };
-  struct sockaddr_in6 *g = (struct sockaddr_in6 *) &req.gsr_group;
-  struct sockaddr_in6 *s = (struct sockaddr_in6 *) &req.gsr_source;
-  int rcvbuf = 4 << 20, one = 1;
-  int fd = testnet_socket_in (peer, AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  uint32_t ifindex = testnet_ifindex_in (peer, RX_IF);
+  int rcvbuf = 4 << 20;
+  int fd;
 
-  fail_unless (fd >= 0, "socket in %s: %s", peer, g_strerror (errno));
+  fail_unless (ifindex > 0);
+  fd = mcast_receiver (peer, group, port, ifindex, NULL, source);
   setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
-  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sin6.sin6_family = AF_INET6;
-  sin6.sin6_port = htons (port);
-  fail_unless (bind (fd, (struct sockaddr *) &sin6, sizeof sin6) == 0,
-      "bind: %s", g_strerror (errno));
-  req.gsr_interface = testnet_ifindex_in (peer, RX_IF);
-  fail_unless (req.gsr_interface > 0);
-  g->sin6_family = AF_INET6;
-  s->sin6_family = AF_INET6;
-  fail_unless (inet_pton (AF_INET6, group, &g->sin6_addr) == 1);
-  fail_unless (inet_pton (AF_INET6, source, &s->sin6_addr) == 1);
-  fail_unless (setsockopt (fd, IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP, &req,
-          sizeof req) == 0, "join (%s, %s): %s", source, group,
-      g_strerror (errno));
   return fd;
 }
 
@@ -73,7 +57,8 @@ GST_START_TEST (test_ipv6_ssm_over_veth)
 
   for (int i = 0; i < count; i++) {
     gchar *expect = g_strdup_printf ("ssm datagram %d", i);
-    ssize_t n = mst_recv (fd, buf, sizeof buf, from, sizeof from, 3000);
+    ssize_t n = mcast_recv_within (fd, buf, sizeof buf, 0, from, sizeof from,
+        NULL, 3000);
 
     fail_unless (n >= 0, "datagram %d did not arrive", i);
     fail_unless (n == (ssize_t) strlen (expect)
@@ -82,7 +67,8 @@ GST_START_TEST (test_ipv6_ssm_over_veth)
     fail_unless_equals_string (from, SOURCE6);
     g_free (expect);
   }
-  fail_unless (mst_recv (other, buf, sizeof buf, NULL, 0, 200) < 0,
+  fail_unless (mcast_recv_within (other, buf, sizeof buf, 0, NULL, 0, NULL,
+          200) < 0,
       "a receiver joined for another source got a datagram");
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
   mst_sender_free (&tx);
