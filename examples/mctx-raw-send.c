@@ -2,14 +2,16 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Builds complete UDP-in-IP datagrams itself (valid IPv4 header checksum and
- * UDP checksum) with any source address, the way an AMT gateway holds the
- * datagrams it unwraps, and hands them to a raw publication.
+ * Builds complete UDP-in-IP datagrams itself (ipbuild.c: valid IPv4 header
+ * checksum and UDP checksum) with any source address, the way an AMT gateway
+ * holds the datagrams it unwraps, and hands them to a raw publication.
  *
  * Exit status: 0 when every datagram went out, 1 when libmctx refused the
  * configuration or a send failed, 2 when the command line could not be
  * understood.
  */
+#include "ipbuild.h"
+
 #include <mctx.h>
 
 #include <errno.h>
@@ -23,9 +25,6 @@
 
 #define PROG "mctx-raw-send"
 #define DEFAULT_SOURCE_PORT 4000
-#define IPV4_HEADER 20
-#define IPV6_HEADER 40
-#define UDP_HEADER 8
 #define MAX_DATAGRAM 65535
 /* A raw publication has no descriptor to poll: a full socket buffer is
  * retried after a short sleep, this many times at most. */
@@ -212,91 +211,18 @@ parse_args (int argc, char **argv, cli_options *o)
 
 /* ---- datagram building ---------------------------------------------------- */
 
-static uint32_t
-sum16 (uint32_t sum, const uint8_t *p, size_t len)
-{
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += (uint32_t) ((p[i] << 8) | p[i + 1]);
-  if (len & 1)
-    sum += (uint32_t) (p[len - 1] << 8);
-  return sum;
-}
-
-static uint16_t
-fold (uint32_t sum)
-{
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t) ~sum;
-}
-
-static void
-put16 (uint8_t *p, uint16_t v)
-{
-  p[0] = (uint8_t) (v >> 8);
-  p[1] = (uint8_t) v;
-}
-
-/* Writes the UDP header and payload at `udp` and its checksum over the
- * pseudo-header made of the addresses (4 or 16 bytes each). */
-static void
-build_udp (uint8_t *udp, const cli_options *o, size_t payload_len,
-           const uint8_t *src, const uint8_t *dst, size_t addr_len)
-{
-  size_t udp_len = UDP_HEADER + payload_len;
-  put16 (udp, o->source_port);
-  put16 (udp + 2, o->port);
-  put16 (udp + 4, (uint16_t) udp_len);
-  put16 (udp + 6, 0);
-  memcpy (udp + UDP_HEADER, o->payload, payload_len);
-
-  uint8_t tail[8] = { 0 };
-  uint32_t sum = sum16 (0, src, addr_len);
-  sum = sum16 (sum, dst, addr_len);
-  if (addr_len == 4) {
-    tail[1] = 17;
-    put16 (tail + 2, (uint16_t) udp_len);
-    sum = sum16 (sum, tail, 4);
-  } else {
-    tail[2] = (uint8_t) (udp_len >> 8);
-    tail[3] = (uint8_t) udp_len;
-    tail[7] = 17;
-    sum = sum16 (sum, tail, 8);
-  }
-  sum = sum16 (sum, udp, udp_len);
-  uint16_t check = fold (sum);
-  put16 (udp + 6, check == 0 ? 0xffff : check);
-}
-
+/* The whole datagram: IP header (the source address is the caller's, any
+ * address an AMT gateway would have unwrapped), UDP header, checksums. */
 static size_t
 build_datagram (uint8_t *out, const cli_options *o, const mctx_ip *src,
                 const mctx_ip *group)
 {
-  size_t payload_len = strlen (o->payload);
+  ipbuild_udp udp = { .source_port = o->source_port, .dest_port = o->port,
+                      .payload = o->payload, .payload_len = strlen (o->payload) };
   uint8_t ttl = o->has_ttl ? o->ttl : 1;
-  if (group->family == MCTX_FAMILY_IPV4) {
-    size_t total = IPV4_HEADER + UDP_HEADER + payload_len;
-    memset (out, 0, IPV4_HEADER);
-    out[0] = 0x45;
-    put16 (out + 2, (uint16_t) total);
-    out[8] = ttl;
-    out[9] = 17;
-    memcpy (out + 12, src->bytes, 4);
-    memcpy (out + 16, group->bytes, 4);
-    put16 (out + 10, fold (sum16 (0, out, IPV4_HEADER)));
-    build_udp (out + IPV4_HEADER, o, payload_len, src->bytes, group->bytes, 4);
-    return total;
-  }
-  size_t udp_len = UDP_HEADER + payload_len;
-  memset (out, 0, IPV6_HEADER);
-  out[0] = 0x60;
-  put16 (out + 4, (uint16_t) udp_len);
-  out[6] = 17;
-  out[7] = ttl;
-  memcpy (out + 8, src->bytes, 16);
-  memcpy (out + 24, group->bytes, 16);
-  build_udp (out + IPV6_HEADER, o, payload_len, src->bytes, group->bytes, 16);
-  return IPV6_HEADER + udp_len;
+  if (group->family == MCTX_FAMILY_IPV4)
+    return ipbuild_udp4 (out, src->bytes, group->bytes, ttl, 0, &udp);
+  return ipbuild_udp6 (out, src->bytes, group->bytes, 0, 0, ttl, false, &udp);
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -367,8 +293,9 @@ main (int argc, char **argv)
     return usage_error ("--source: %s", err.message);
   if (source.family != group.family)
     return usage_error ("--source %s is not of the group's family", o.source);
-  size_t headers = group.family == MCTX_FAMILY_IPV4 ? IPV4_HEADER + UDP_HEADER
-                                                    : IPV6_HEADER + UDP_HEADER;
+  size_t headers = IPBUILD_UDP_HEADER + (group.family == MCTX_FAMILY_IPV4
+                                           ? IPBUILD_IPV4_HEADER
+                                           : IPBUILD_IPV6_HEADER);
   if (strlen (o.payload) > MAX_DATAGRAM - headers)
     return usage_error ("%s", "payload too long for one IP datagram");
 

@@ -232,7 +232,7 @@ GST_START_TEST (test_ttl_override)
   fail_unless_equals_int (n, (int) v4.len);
   fail_unless_equals_int (got[8], 7);
   fail_unless_equals_int (GST_READ_UINT16_BE (got + 10),
-      rawtest_ipv4_header_checksum (got, 20));
+      ipbuild_ipv4_header_checksum (got, 20));
   fail_unless (memcmp (got, v4.bytes, 8) == 0
       && got[9] == v4.bytes[9]
       && memcmp (got + 12, v4.bytes + 12, v4.len - 12) == 0,

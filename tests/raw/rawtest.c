@@ -37,52 +37,6 @@ rawtest_pair_setup (rawtest_pair *pair)
                  "veth indexes %u %u", pair->local_index, pair->peer_index);
 }
 
-static uint32_t
-sum16 (uint32_t sum, const uint8_t *p, size_t len)
-{
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += (uint32_t) ((p[i] << 8) | p[i + 1]);
-  if (len & 1)
-    sum += (uint32_t) (p[len - 1] << 8);
-  return sum;
-}
-
-static uint16_t
-fold (uint32_t sum)
-{
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t) ~sum;
-}
-
-static void
-put16 (uint8_t *p, uint16_t v)
-{
-  p[0] = (uint8_t) (v >> 8);
-  p[1] = (uint8_t) v;
-}
-
-uint16_t
-rawtest_ipv4_header_checksum (const uint8_t *header, size_t len)
-{
-  uint32_t sum = sum16 (0, header, 10);
-  return fold (sum16 (sum, header + 12, len - 12));
-}
-
-static void
-put_udp (uint8_t *udp, uint16_t sport, uint16_t dport, const void *payload,
-         size_t len, uint32_t pseudo_sum)
-{
-  size_t udp_len = 8 + len;
-  put16 (udp, sport);
-  put16 (udp + 2, dport);
-  put16 (udp + 4, (uint16_t) udp_len);
-  put16 (udp + 6, 0);
-  memcpy (udp + 8, payload, len);
-  uint16_t check = fold (sum16 (pseudo_sum, udp, udp_len));
-  put16 (udp + 6, check ? check : 0xffff);
-}
-
 static void
 pton (int af, const char *text, void *out)
 {
@@ -94,21 +48,11 @@ rawtest_ipv4_udp (uint8_t *out, const char *src, const char *dst, uint8_t ttl,
                   uint16_t id, uint16_t sport, uint16_t dport,
                   const void *payload, size_t len)
 {
-  size_t total = 20 + 8 + len;
-  memset (out, 0, 20);
-  out[0] = 0x45;
-  put16 (out + 2, (uint16_t) total);
-  put16 (out + 4, id);
-  out[8] = ttl;
-  out[9] = 17;
-  pton (AF_INET, src, out + 12);
-  pton (AF_INET, dst, out + 16);
-  put16 (out + 10, rawtest_ipv4_header_checksum (out, 20));
-  uint8_t tail[4] = { 0, 17, 0, 0 };
-  put16 (tail + 2, (uint16_t) (8 + len));
-  uint32_t pseudo = sum16 (sum16 (0, out + 12, 8), tail, 4);
-  put_udp (out + 20, sport, dport, payload, len, pseudo);
-  return total;
+  uint8_t s[4], d[4];
+  pton (AF_INET, src, s);
+  pton (AF_INET, dst, d);
+  ipbuild_udp udp = { sport, dport, payload, len };
+  return ipbuild_udp4 (out, s, d, ttl, id, &udp);
 }
 
 size_t
@@ -117,31 +61,11 @@ rawtest_ipv6_udp (uint8_t *out, const char *src, const char *dst,
                   bool dest_opts, uint16_t sport, uint16_t dport,
                   const void *payload, size_t len)
 {
-  size_t ext = dest_opts ? 8 : 0;
-  size_t udp_len = 8 + len;
-  memset (out, 0, 40 + ext);
-  uint32_t first = (6u << 28) | ((uint32_t) tclass << 20) | (flow_label & 0xfffff);
-  out[0] = (uint8_t) (first >> 24);
-  out[1] = (uint8_t) (first >> 16);
-  out[2] = (uint8_t) (first >> 8);
-  out[3] = (uint8_t) first;
-  put16 (out + 4, (uint16_t) (ext + udp_len));
-  out[6] = dest_opts ? 60 : 17;
-  out[7] = hops;
-  pton (AF_INET6, src, out + 8);
-  pton (AF_INET6, dst, out + 24);
-  if (dest_opts) {
-    out[40] = 17;  /* next header */
-    out[41] = 0;   /* length: 8 bytes */
-    out[42] = 1;   /* PadN */
-    out[43] = 4;
-  }
-  uint8_t tail[8] = { 0 };
-  put16 (tail + 2, (uint16_t) udp_len);
-  tail[7] = 17;
-  uint32_t pseudo = sum16 (sum16 (0, out + 8, 32), tail, 8);
-  put_udp (out + 40 + ext, sport, dport, payload, len, pseudo);
-  return 40 + ext + udp_len;
+  uint8_t s[16], d[16];
+  pton (AF_INET6, src, s);
+  pton (AF_INET6, dst, d);
+  ipbuild_udp udp = { sport, dport, payload, len };
+  return ipbuild_udp6 (out, s, d, tclass, flow_label, hops, dest_opts, &udp);
 }
 
 int

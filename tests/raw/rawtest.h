@@ -7,6 +7,7 @@
 #ifndef MCTX_RAWTEST_H
 #define MCTX_RAWTEST_H
 
+#include "ipbuild.h"
 #include "mcast-recv.h"
 #include "testnet.h"
 
@@ -28,6 +29,9 @@ typedef struct rawtest_pair {
 
 void rawtest_pair_setup (rawtest_pair *pair);
 
+/* The builders of examples/ipbuild.h with addresses as text (a bad one
+ * fails the test). */
+
 /* UDP-in-IPv4, IHL 5: returns the datagram length. */
 size_t rawtest_ipv4_udp (uint8_t *out, const char *src, const char *dst,
                          uint8_t ttl, uint16_t id, uint16_t sport,
@@ -39,10 +43,6 @@ size_t rawtest_ipv6_udp (uint8_t *out, const char *src, const char *dst,
                          uint8_t tclass, uint32_t flow_label, uint8_t hops,
                          bool dest_opts, uint16_t sport, uint16_t dport,
                          const void *payload, size_t len);
-
-/* The IPv4 header checksum that the header should carry (its own field
- * taken as zero). */
-uint16_t rawtest_ipv4_header_checksum (const uint8_t *header, size_t len);
 
 /* An AF_PACKET socket in ns capturing everything interface ifname receives
  * (IP datagrams without the link header). */

@@ -94,7 +94,7 @@ main (void)
   TESTNET_CHECK ((size_t) n == len, "captured %d bytes, sent %zu", n, len);
   TESTNET_CHECK (got[8] == 9, "TTL on the wire %u, expected 9", got[8]);
   uint16_t wire_check = (uint16_t) ((got[10] << 8) | got[11]);
-  uint16_t want_check = rawtest_ipv4_header_checksum (got, 20);
+  uint16_t want_check = ipbuild_ipv4_header_checksum (got, 20);
   TESTNET_CHECK (wire_check == want_check,
                  "header checksum 0x%04x, correct is 0x%04x", wire_check,
                  want_check);
@@ -108,7 +108,7 @@ main (void)
 
   /* Same TTL as the override: sent as given. */
   d[8] = 9;
-  uint16_t c = rawtest_ipv4_header_checksum (d, 20);
+  uint16_t c = ipbuild_ipv4_header_checksum (d, 20);
   d[10] = (uint8_t) (c >> 8);
   d[11] = (uint8_t) c;
   send_ok (pub, d, len, &pair, "198.51.100.8");
