@@ -10,18 +10,17 @@
  * configuration or a send failed, 2 when the command line could not be
  * understood.
  */
+#include "cli-common.h"
 #include "ipbuild.h"
 
 #include <mctx.h>
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PROG "mctx-raw-send"
 #define DEFAULT_SOURCE_PORT 4000
@@ -32,7 +31,7 @@
 
 enum {
   EXIT_SEND_FAILED = 1,
-  EXIT_USAGE = 2
+  EXIT_USAGE = CLI_EXIT_USAGE
 };
 
 typedef struct cli_options {
@@ -97,28 +96,8 @@ print_usage (FILE *out)
       out);
 }
 
-static int
-usage_error (const char *fmt, const char *value)
-{
-  fprintf (stderr, PROG ": ");
-  fprintf (stderr, fmt, value);
-  fprintf (stderr, "\n(run " PROG " --help for usage)\n");
-  return EXIT_USAGE;
-}
-
-static bool
-parse_u64 (const char *text, uint64_t max, uint64_t *out)
-{
-  if (text == NULL || *text < '0' || *text > '9')
-    return false;
-  errno = 0;
-  char *end;
-  unsigned long long v = strtoull (text, &end, 10);
-  if (errno != 0 || *end != '\0' || v > max)
-    return false;
-  *out = v;
-  return true;
-}
+#define usage_error(...) \
+  cli_usage_error (PROG, "(run " PROG " --help for usage)", __VA_ARGS__)
 
 static int
 parse_args (int argc, char **argv, cli_options *o)
@@ -156,18 +135,18 @@ parse_args (int argc, char **argv, cli_options *o)
           return usage_error ("%s needs a value", arg);
         *text_option = value;
       } else if (strcmp (arg, "--source-port") == 0) {
-        if (!parse_u64 (value, 65535, &n) || n == 0)
+        if (!cli_parse_unsigned (value, 65535, &n) || n == 0)
           return usage_error ("--source-port needs a port 1-65535, not '%s'",
                               value ? value : "");
         o->source_port = (uint16_t) n;
       } else if (strcmp (arg, "--interface-index") == 0) {
-        if (!parse_u64 (value, UINT32_MAX, &n) || n == 0)
+        if (!cli_parse_unsigned (value, UINT32_MAX, &n) || n == 0)
           return usage_error ("--interface-index needs an index > 0, not '%s'",
                               value ? value : "");
         o->has_interface_index = true;
         o->interface_index = (uint32_t) n;
       } else if (strcmp (arg, "--ttl") == 0) {
-        if (!parse_u64 (value, 255, &n))
+        if (!cli_parse_unsigned (value, 255, &n))
           return usage_error ("--ttl needs a value 0-255, not '%s'",
                               value ? value : "");
         o->has_ttl = true;
@@ -190,13 +169,13 @@ parse_args (int argc, char **argv, cli_options *o)
                               "are required");
   uint64_t n;
   o->group = positional[0];
-  if (!parse_u64 (positional[1], 65535, &n) || n == 0)
+  if (!cli_parse_unsigned (positional[1], 65535, &n) || n == 0)
     return usage_error ("port must be 1-65535, not '%s'", positional[1]);
   o->port = (uint16_t) n;
   o->payload = positional[2];
-  if (npos > 3 && !parse_u64 (positional[3], UINT64_MAX, &o->count))
+  if (npos > 3 && !cli_parse_unsigned (positional[3], UINT64_MAX, &o->count))
     return usage_error ("count must be a number, not '%s'", positional[3]);
-  if (npos > 4 && !parse_u64 (positional[4], UINT64_MAX / 1000000,
+  if (npos > 4 && !cli_parse_unsigned (positional[4], UINT64_MAX / 1000000,
                               &o->interval_ms))
     return usage_error ("interval_ms must be a number, not '%s'",
                         positional[4]);
@@ -235,14 +214,6 @@ fail (const char *what, const mctx_error *err)
   return EXIT_SEND_FAILED;
 }
 
-static void
-sleep_ms (uint64_t ms)
-{
-  struct timespec ts = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000L };
-  while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
-    ;
-}
-
 static const char *
 path_name (mctx_raw_path path)
 {
@@ -266,7 +237,7 @@ send_one (mctx_raw_publication *pub, const uint8_t *datagram, size_t len,
        tries++) {
     rc = mctx_raw_send (pub, datagram, len, report, err);
     if (rc == MCTX_E_WOULD_BLOCK)
-      sleep_ms (1);
+      cli_sleep_ms (1);
   }
   return rc;
 }
@@ -344,7 +315,7 @@ main (int argc, char **argv)
       fflush (stdout);
     }
     if (o.interval_ms > 0 && i + 1 < o.count)
-      sleep_ms (o.interval_ms);
+      cli_sleep_ms (o.interval_ms);
   }
   mctx_raw_publication_close (pub);
   return status;

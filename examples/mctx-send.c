@@ -8,24 +8,23 @@
  */
 #include <mctx.h>
 
+#include "cli-common.h"
 #include "send_metrics.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PROG "mctx-send"
 
 enum {
   EXIT_SEND_FAILED = 1,
-  EXIT_USAGE = 2
+  EXIT_USAGE = CLI_EXIT_USAGE
 };
 
 /* How long one datagram may wait for the socket to drain before we give up.
@@ -104,22 +103,10 @@ print_usage (FILE *out)
   }
 }
 
-static int
-usage_error (const char *fmt, ...) __attribute__((format (printf, 1, 2)));
-
-static int
-usage_error (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  fputs (PROG ": ", stderr);
-  vfprintf (stderr, fmt, ap);
-  fputc ('\n', stderr);
-  va_end (ap);
-  fputs ("usage: " PROG " <group> <port> <payload> [count] [interval_ms] "
-         "[options]; see '" PROG " --help'\n", stderr);
-  return EXIT_USAGE;
-}
+#define usage_error(...) \
+  cli_usage_error (PROG, "usage: " PROG " <group> <port> <payload> " \
+                   "[count] [interval_ms] [options]; see '" PROG " --help'", \
+                   __VA_ARGS__)
 
 static int
 mctx_failure (const mctx_error *err, int code)
@@ -130,29 +117,10 @@ mctx_failure (const mctx_error *err, int code)
   return EXIT_SEND_FAILED;
 }
 
-/* Strict decimal: digits only (no sign, space, or suffix), at most max. */
-static bool
-parse_unsigned (const char *text, uint64_t max, uint64_t *out)
-{
-  if (text[0] < '0' || text[0] > '9')
-    return false;
-  uint64_t value = 0;
-  for (const char *p = text; *p != '\0'; p++) {
-    if (*p < '0' || *p > '9')
-      return false;
-    unsigned digit = (unsigned) (*p - '0');
-    if (value > (max - digit) / 10)
-      return false;
-    value = value * 10 + digit;
-  }
-  *out = value;
-  return true;
-}
-
 static int
 parse_number (const char *what, const char *text, uint64_t max, uint64_t *out)
 {
-  if (!parse_unsigned (text, max, out))
+  if (!cli_parse_unsigned (text, max, out))
     return usage_error ("invalid %s '%s': expected an integer from 0 to %" PRIu64,
         what, text, max);
   return 0;
@@ -334,19 +302,6 @@ build_config (const cli_options *o, mctx_publication_config *cfg)
   return 0;
 }
 
-static void
-sleep_ms (uint64_t ms)
-{
-  struct timespec ts = {
-    .tv_sec = (time_t) (ms / 1000),
-    .tv_nsec = (long) (ms % 1000) * 1000000L
-  };
-  while (nanosleep (&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-/* mctx-core's demo aborts on a would-block; we wait for the socket to drain
- * (bounded) and send the same datagram again, so a burst is not cut short. */
 static int
 send_one (mctx_context *ctx, mctx_publication_id id, const cli_options *o,
     size_t len, mctx_send_report *report, mctx_error *err)
@@ -461,7 +416,7 @@ main (int argc, char **argv)
       goto out;
     }
     if (o.interval_ms > 0 && i + 1 < o.count)
-      sleep_ms (o.interval_ms);
+      cli_sleep_ms (o.interval_ms);
   }
 
 out:

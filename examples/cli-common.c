@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "cli-common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+bool
+cli_parse_unsigned (const char *text, uint64_t max, uint64_t *out)
+{
+  if (text == NULL || text[0] < '0' || text[0] > '9')
+    return false;
+  uint64_t value = 0;
+  for (const char *p = text; *p != '\0'; p++) {
+    if (*p < '0' || *p > '9')
+      return false;
+    unsigned digit = (unsigned) (*p - '0');
+    if (digit > max || value > (max - digit) / 10)
+      return false;
+    value = value * 10 + digit;
+  }
+  *out = value;
+  return true;
+}
+
+int
+cli_usage_error (const char *prog, const char *hint, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  fprintf (stderr, "%s: ", prog);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+  fprintf (stderr, "%s\n", hint);
+  return CLI_EXIT_USAGE;
+}
+
+void
+cli_sleep_ms (uint64_t ms)
+{
+  struct timespec ts = {
+    .tv_sec = (time_t) (ms / 1000),
+    .tv_nsec = (long) (ms % 1000) * 1000000L
+  };
+  while (nanosleep (&ts, &ts) != 0 && errno == EINTR) {
+  }
+}

@@ -1,0 +1,27 @@
+/* What the command-line demos (mctx-send, mctx-raw-send) share: strict
+ * number parsing, the usage error, and sleeping between sends.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef MCTX_EXAMPLES_CLI_COMMON_H
+#define MCTX_EXAMPLES_CLI_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit status of a command line that could not be understood. */
+#define CLI_EXIT_USAGE 2
+
+/* Strict decimal: digits only (no sign, space, or suffix), at most max.
+ * False for NULL (a missing option value) and anything else. */
+bool cli_parse_unsigned (const char *text, uint64_t max, uint64_t *out);
+
+/* Prints "<prog>: <message>" and then the hint line to stderr; returns
+ * CLI_EXIT_USAGE. */
+int cli_usage_error (const char *prog, const char *hint, const char *fmt, ...)
+    __attribute__((format (printf, 3, 4)));
+
+/* Sleeps ms milliseconds, going on after signals. */
+void cli_sleep_ms (uint64_t ms);
+
+#endif
