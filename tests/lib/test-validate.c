@@ -127,6 +127,60 @@ test_valid_configs (void)
   expect_valid (&ll, "ff32::1 without interface");
 }
 
+/* A config for group:5000 with at most one source or interface address,
+ * refused with code and a message naming the bad value. */
+typedef struct address_case {
+  const char *group;
+  const char *source;     /* NULL: none */
+  const char *interface;  /* NULL: none */
+  int code;
+  const char *needle;
+} address_case;
+
+static const address_case address_cases[] = {
+  /* 2. group */
+  { "10.1.2.3", NULL, NULL, MCTX_E_INVALID_MULTICAST_GROUP,
+    "group 10.1.2.3 is not a multicast address" },
+  { "2001:db8::1", NULL, NULL, MCTX_E_INVALID_MULTICAST_GROUP,
+    "group 2001:db8::1 is not a multicast address" },
+  { "240.0.0.1", NULL, NULL, MCTX_E_INVALID_MULTICAST_GROUP, "240.0.0.1" },
+
+  /* 4. source address, then its family */
+  { "239.1.2.3", "239.1.1.1", NULL, MCTX_E_INVALID_SOURCE_ADDRESS,
+    "source address 239.1.1.1 is multicast" },
+  { "239.1.2.3", "0.0.0.0", NULL, MCTX_E_INVALID_SOURCE_ADDRESS,
+    "source address 0.0.0.0 is unspecified" },
+  { "ff3e::1", "::", NULL, MCTX_E_INVALID_SOURCE_ADDRESS,
+    "source address :: is unspecified" },
+  { "ff3e::1", "ff02::1", NULL, MCTX_E_INVALID_SOURCE_ADDRESS,
+    "source address ff02::1 is multicast" },
+  { "239.1.2.3", "::1", NULL, MCTX_E_SOURCE_ADDRESS_FAMILY_MISMATCH,
+    "source address ::1 is IPv6 but group 239.1.2.3 is IPv4" },
+  { "ff31::8000:1234", "127.0.0.1", NULL, MCTX_E_SOURCE_ADDRESS_FAMILY_MISMATCH,
+    "source address 127.0.0.1 is IPv4 but group ff31::8000:1234 is IPv6" },
+
+  /* 5. interface address, family, index */
+  { "239.1.2.3", NULL, "224.0.0.1", MCTX_E_INVALID_INTERFACE_ADDRESS,
+    "interface address 224.0.0.1 is multicast" },
+  { "239.1.2.3", NULL, "0.0.0.0", MCTX_E_INVALID_INTERFACE_ADDRESS,
+    "interface address 0.0.0.0 is unspecified" },
+  { "ff3e::1", NULL, "ff02::2", MCTX_E_INVALID_INTERFACE_ADDRESS,
+    "interface address ff02::2 is multicast" },
+  { "ff3e::1", NULL, "::", MCTX_E_INVALID_INTERFACE_ADDRESS,
+    "interface address :: is unspecified" },
+  { "239.1.2.3", NULL, "fe80::1%7", MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH,
+    "interface address fe80::1%7 is IPv6 but group 239.1.2.3 is IPv4" },
+  { "ff3e::1", NULL, "10.0.0.1", MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH,
+    "interface address 10.0.0.1 is IPv4 but group ff3e::1 is IPv6" },
+  /* A multicast address of the other family is a family mismatch. */
+  { "ff3e::1", NULL, "224.0.0.1", MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH,
+    "224.0.0.1" },
+  { "ff3e::1", NULL, "0", MCTX_E_INVALID_IPV6_INTERFACE_INDEX,
+    "interface index 0 is not valid" },
+  { "239.1.2.3", NULL, "0", MCTX_E_INVALID_IPV6_INTERFACE_INDEX,
+    "interface index 0 is not valid" },
+};
+
 /* One test per code, each asserting the code and the bad value. */
 static void
 test_every_error (void)
@@ -138,15 +192,17 @@ test_every_error (void)
   EXPECT_INVALID (&cfg, MCTX_E_INVALID_DESTINATION_PORT,
       "destination port 0 is not valid (1..65535)");
 
-  /* 2. group */
-  cfg = config_for ("10.1.2.3", 5000);
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_MULTICAST_GROUP,
-      "group 10.1.2.3 is not a multicast address");
-  cfg = config_for ("2001:db8::1", 5000);
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_MULTICAST_GROUP,
-      "group 2001:db8::1 is not a multicast address");
-  cfg = config_for ("240.0.0.1", 5000);
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_MULTICAST_GROUP, "240.0.0.1");
+  /* 2. group; 4. source address, then its family; 5. interface address,
+   * family, index (address_cases) */
+  for (size_t i = 0; i < sizeof address_cases / sizeof address_cases[0]; i++) {
+    const address_case *c = &address_cases[i];
+    cfg = config_for (c->group, 5000);
+    if (c->source != NULL)
+      cfg.source_addr = ip_of (c->source);
+    if (c->interface != NULL)
+      cfg.interface = interface_of (c->interface);
+    EXPECT_INVALID (&cfg, c->code, c->needle);
+  }
   mctx_config_init (&cfg);
   cfg.dst_port = 5000;
   EXPECT_INVALID (&cfg, MCTX_E_INVALID_MULTICAST_GROUP, "not set");
@@ -158,70 +214,11 @@ test_every_error (void)
   EXPECT_INVALID (&cfg, MCTX_E_INVALID_SOURCE_PORT,
       "source port 0 is not valid (1..65535)");
 
-  /* 4. source address, then its family */
-  cfg = config_for ("239.1.2.3", 5000);
-  cfg.source_addr = ip_of ("239.1.1.1");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_SOURCE_ADDRESS,
-      "source address 239.1.1.1 is multicast");
-  cfg.source_addr = ip_of ("0.0.0.0");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_SOURCE_ADDRESS,
-      "source address 0.0.0.0 is unspecified");
+  /* 5. an address selector with no address in it, and names */
   cfg = config_for ("ff3e::1", 5000);
-  cfg.source_addr = ip_of ("::");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_SOURCE_ADDRESS,
-      "source address :: is unspecified");
-  cfg.source_addr = ip_of ("ff02::1");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_SOURCE_ADDRESS,
-      "source address ff02::1 is multicast");
-
-  cfg = config_for ("239.1.2.3", 5000);
-  cfg.source_addr = ip_of ("::1");
-  EXPECT_INVALID (&cfg, MCTX_E_SOURCE_ADDRESS_FAMILY_MISMATCH,
-      "source address ::1 is IPv6 but group 239.1.2.3 is IPv4");
-  cfg = config_for ("ff31::8000:1234", 5000);
-  cfg.source_addr = ip_of ("127.0.0.1");
-  EXPECT_INVALID (&cfg, MCTX_E_SOURCE_ADDRESS_FAMILY_MISMATCH,
-      "source address 127.0.0.1 is IPv4 but group ff31::8000:1234 is IPv6");
-
-  /* 5. interface address, family, index, name */
-  cfg = config_for ("239.1.2.3", 5000);
-  cfg.interface = interface_of ("224.0.0.1");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_INTERFACE_ADDRESS,
-      "interface address 224.0.0.1 is multicast");
-  cfg.interface = interface_of ("0.0.0.0");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_INTERFACE_ADDRESS,
-      "interface address 0.0.0.0 is unspecified");
-  cfg = config_for ("ff3e::1", 5000);
-  cfg.interface = interface_of ("ff02::2");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_INTERFACE_ADDRESS,
-      "interface address ff02::2 is multicast");
-  cfg.interface = interface_of ("::");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_INTERFACE_ADDRESS,
-      "interface address :: is unspecified");
   cfg.interface.kind = MCTX_INTERFACE_ADDRESS;
   memset (&cfg.interface.address, 0, sizeof cfg.interface.address);
   EXPECT_INVALID (&cfg, MCTX_E_INVALID_INTERFACE_ADDRESS, "unspecified");
-
-  cfg = config_for ("239.1.2.3", 5000);
-  cfg.interface = interface_of ("fe80::1%7");
-  EXPECT_INVALID (&cfg, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH,
-      "interface address fe80::1%7 is IPv6 but group 239.1.2.3 is IPv4");
-  cfg = config_for ("ff3e::1", 5000);
-  cfg.interface = interface_of ("10.0.0.1");
-  EXPECT_INVALID (&cfg, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH,
-      "interface address 10.0.0.1 is IPv4 but group ff3e::1 is IPv6");
-  /* A multicast address of the other family is a family mismatch. */
-  cfg.interface = interface_of ("224.0.0.1");
-  EXPECT_INVALID (&cfg, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, "224.0.0.1");
-
-  cfg = config_for ("ff3e::1", 5000);
-  cfg.interface = interface_of ("0");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_IPV6_INTERFACE_INDEX,
-      "interface index 0 is not valid");
-  cfg = config_for ("239.1.2.3", 5000);
-  cfg.interface = interface_of ("0");
-  EXPECT_INVALID (&cfg, MCTX_E_INVALID_IPV6_INTERFACE_INDEX,
-      "interface index 0 is not valid");
 
   cfg = config_for ("239.1.2.3", 5000);
   cfg.interface.kind = MCTX_INTERFACE_NAME;
