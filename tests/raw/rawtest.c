@@ -37,6 +37,27 @@ rawtest_pair_setup (rawtest_pair *pair)
                  "veth indexes %u %u", pair->local_index, pair->peer_index);
 }
 
+mctx_raw_publication *
+rawtest_open (mctx_family family, const char *bind, const char *itf, int ttl)
+{
+  mctx_raw_config cfg;
+  mctx_raw_config_init (&cfg);
+  mctx_error err;
+  if (bind != NULL)
+    TESTNET_CHECK (mctx_ip_parse (bind, &cfg.bind_addr, &err) == MCTX_OK, "%s",
+                   err.message);
+  if (itf != NULL)
+    TESTNET_CHECK (mctx_interface_parse (itf, &cfg.interface, &err) == MCTX_OK,
+                   "%s", err.message);
+  cfg.family = family;
+  cfg.ttl = ttl;
+  mctx_raw_publication *pub;
+  int rc = mctx_raw_publication_open (&cfg, &pub, &err);
+  TESTNET_CHECK (rc == MCTX_OK, "open: %s (%s)", err.message,
+                 mctx_code_name (rc));
+  return pub;
+}
+
 static void
 pton (int af, const char *text, void *out)
 {

@@ -29,6 +29,11 @@ typedef struct rawtest_pair {
 
 void rawtest_pair_setup (rawtest_pair *pair);
 
+/* Opens a raw publication of family with bind address and interface (text,
+ * NULL: none) and TTL override (-1: none); failure fails the test. */
+mctx_raw_publication *rawtest_open (mctx_family family, const char *bind,
+                                    const char *itf, int ttl);
+
 /* The builders of examples/ipbuild.h with addresses as text (a bad one
  * fails the test). */
 

@@ -9,27 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static mctx_raw_publication *
-open_v4 (const char *bind, const char *itf, int ttl)
-{
-  mctx_raw_config cfg;
-  mctx_raw_config_init (&cfg);
-  mctx_error err;
-  if (bind != NULL)
-    TESTNET_CHECK (mctx_ip_parse (bind, &cfg.bind_addr, &err) == MCTX_OK, "%s",
-                   err.message);
-  if (itf != NULL)
-    TESTNET_CHECK (mctx_interface_parse (itf, &cfg.interface, &err) == MCTX_OK,
-                   "%s", err.message);
-  cfg.family = MCTX_FAMILY_IPV4;
-  cfg.ttl = ttl;
-  mctx_raw_publication *pub;
-  int rc = mctx_raw_publication_open (&cfg, &pub, &err);
-  TESTNET_CHECK (rc == MCTX_OK, "open: %s (%s)", err.message,
-                 mctx_code_name (rc));
-  return pub;
-}
-
 static void
 send_ok (mctx_raw_publication *pub, const uint8_t *d, size_t len,
          const rawtest_pair *pair, const char *source)
@@ -64,7 +43,7 @@ main (void)
   const char *marker1 = "mctx-raw-v4-nonlocal";
   size_t len = rawtest_ipv4_udp (d, "198.51.100.7", "239.77.4.1", 3, 0x1234,
                                  4000, 5004, marker1, strlen (marker1));
-  mctx_raw_publication *pub = open_v4 (NULL, "rv0", -1);
+  mctx_raw_publication *pub = rawtest_open (MCTX_FAMILY_IPV4, NULL, "rv0", -1);
   send_ok (pub, d, len, &pair, "198.51.100.7");
   int n = rawtest_capture_find (cap, marker1, got, sizeof got, 3000);
   TESTNET_CHECK (n >= 0, "the datagram never reached rv1");
@@ -87,7 +66,7 @@ main (void)
   const char *marker2 = "mctx-raw-v4-ttl";
   len = rawtest_ipv4_udp (d, "198.51.100.8", "239.77.4.2", 1, 0x4321, 4000,
                           5004, marker2, strlen (marker2));
-  pub = open_v4 ("10.77.0.1", NULL, 9);
+  pub = rawtest_open (MCTX_FAMILY_IPV4, "10.77.0.1", NULL, 9);
   send_ok (pub, d, len, &pair, "198.51.100.8");
   n = rawtest_capture_find (cap, marker2, got, sizeof got, 3000);
   TESTNET_CHECK (n >= 0, "the TTL-overridden datagram never reached rv1");

@@ -13,27 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static mctx_raw_publication *
-open_v6 (const char *bind, const char *itf, int ttl)
-{
-  mctx_raw_config cfg;
-  mctx_raw_config_init (&cfg);
-  mctx_error err;
-  if (bind != NULL)
-    TESTNET_CHECK (mctx_ip_parse (bind, &cfg.bind_addr, &err) == MCTX_OK, "%s",
-                   err.message);
-  if (itf != NULL)
-    TESTNET_CHECK (mctx_interface_parse (itf, &cfg.interface, &err) == MCTX_OK,
-                   "%s", err.message);
-  cfg.family = MCTX_FAMILY_IPV6;
-  cfg.ttl = ttl;
-  mctx_raw_publication *pub;
-  int rc = mctx_raw_publication_open (&cfg, &pub, &err);
-  TESTNET_CHECK (rc == MCTX_OK, "open: %s (%s)", err.message,
-                 mctx_code_name (rc));
-  return pub;
-}
-
 static void
 send_ok (mctx_raw_publication *pub, const uint8_t *d, size_t len,
          mctx_raw_path path, uint32_t ifindex)
@@ -57,7 +36,7 @@ link_layer_way (const rawtest_pair *pair, int cap)
   uint8_t d[256], got[2048];
   /* Loopback stays on (the default): this way cannot loop back, and that
    * must not make it fail. */
-  mctx_raw_publication *pub = open_v6 (NULL, "rv0", -1);
+  mctx_raw_publication *pub = rawtest_open (MCTX_FAMILY_IPV6, NULL, "rv0", -1);
 
   const char *marker = "mctx-raw-v6-nonlocal";
   size_t len = rawtest_ipv6_udp (d, "2001:db8:77::7", "ff3e::77:1", 0xb8,
@@ -73,7 +52,7 @@ link_layer_way (const rawtest_pair *pair, int cap)
   mctx_raw_publication_close (pub);
 
   /* Hop-limit override: only byte 7 changes (IPv6 has no header checksum). */
-  pub = open_v6 (NULL, "rv0", 17);
+  pub = rawtest_open (MCTX_FAMILY_IPV6, NULL, "rv0", 17);
   const char *marker2 = "mctx-raw-v6-hops";
   len = rawtest_ipv6_udp (d, "2001:db8:77::8", "ff3e::77:2", 0x04, 0xfedcb, 1,
                           false, 4000, 5006, marker2, strlen (marker2));
@@ -116,7 +95,8 @@ kernel_header_way (const rawtest_pair *pair, int cap)
                               NULL, NULL);
 
   /* Egress chosen by the bind address; the datagram's source is local. */
-  mctx_raw_publication *pub = open_v6 ("fd77::1", NULL, -1);
+  mctx_raw_publication *pub = rawtest_open (MCTX_FAMILY_IPV6, "fd77::1", NULL,
+                                            -1);
   const char *marker = "mctx-raw-v6-local";
   size_t len = rawtest_ipv6_udp (d, "fd77::1", "ff15::77:3", 0x28, 0x54321, 4,
                                  false, 4017, port, marker, strlen (marker));
@@ -162,7 +142,7 @@ unsupported_link (void)
 {
   /* lo is no Ethernet: a far source cannot be injected there; a local one
    * still can (the kernel way). */
-  mctx_raw_publication *pub = open_v6 (NULL, "lo", -1);
+  mctx_raw_publication *pub = rawtest_open (MCTX_FAMILY_IPV6, NULL, "lo", -1);
   uint8_t d[256];
   size_t len = rawtest_ipv6_udp (d, "2001:db8:77::9", "ff15::77:4", 0, 0, 1,
                                  false, 4000, 5026, "x", 1);
