@@ -262,6 +262,7 @@
 #include "gstmctxsink.h"
 #include "gstmctxsinkraw.h"
 #include "gstmctxsinkmetrics.h"
+#include "gstmctxsinkgather.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -283,6 +284,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_debug);
 #define DEFAULT_BLOCK           TRUE
 #define DEFAULT_SOCKET          NULL
 #define DEFAULT_RAW             FALSE
+#define DEFAULT_GATHER          1
+#define DEFAULT_GATHER_LATENCY  (1 * GST_MSECOND)
+/* A GSO call carries at most 64 datagrams (docs/gso.md). */
+#define GATHER_MAX              64
 
 /* Linux's IP_MULTICAST_TTL and IPV6_MULTICAST_HOPS default: what ttl=-1
  * keeps. libmctx always sets the option, so -1 sets this value. */
@@ -307,6 +312,8 @@ enum
   PROP_SOCKET,
   PROP_RAW,
   PROP_STATS,
+  PROP_GATHER,
+  PROP_GATHER_LATENCY,
   /* metrics-interval, metrics-file, metrics-node-id, metrics-flags */
   PROP_METRICS_FIRST,
 };
@@ -331,6 +338,8 @@ static GstFlowReturn gst_mctx_sink_render (GstBaseSink * bsink,
 static GstFlowReturn gst_mctx_sink_render_list (GstBaseSink * bsink,
     GstBufferList * list);
 static gboolean gst_mctx_sink_event (GstBaseSink * bsink, GstEvent * event);
+static GstFlowReturn gst_mctx_sink_prepare (GstBaseSink * bsink,
+    GstBuffer * buffer);
 
 #define gst_mctx_sink_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstMctxSink, gst_mctx_sink, GST_TYPE_BASE_SINK,
@@ -413,6 +422,18 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
           "Every buffer is one complete IPv4 or IPv6 multicast datagram, sent "
           "as given (needs CAP_NET_RAW; group and port are not used)",
           DEFAULT_RAW, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_GATHER,
+      g_param_spec_uint ("gather", "Gather",
+          "Single buffers sent together in one batch (UDP GSO) at most; they "
+          "wait until that many arrived, gather-latency passed, a buffer "
+          "list, EOS or a clock wait comes, or the element stops. 1 sends "
+          "every buffer at once", 1, GATHER_MAX, DEFAULT_GATHER,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_GATHER_LATENCY,
+      g_param_spec_uint64 ("gather-latency", "Gather latency",
+          "With gather > 1: the longest (ns) a buffer waits for the ones "
+          "after it", 0, GST_SECOND, DEFAULT_GATHER_LATENCY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   gst_mctx_sink_metrics_install_properties (gobject_class, PROP_METRICS_FIRST);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -429,6 +450,7 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_mctx_sink_render);
   basesink_class->render_list = GST_DEBUG_FUNCPTR (gst_mctx_sink_render_list);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_mctx_sink_event);
+  basesink_class->prepare = GST_DEBUG_FUNCPTR (gst_mctx_sink_prepare);
 }
 
 static void
@@ -446,6 +468,8 @@ gst_mctx_sink_init (GstMctxSink * sink)
   sink->block = DEFAULT_BLOCK;
   sink->socket = DEFAULT_SOCKET;
   sink->raw = DEFAULT_RAW;
+  sink->gather = DEFAULT_GATHER;
+  sink->gather_latency = DEFAULT_GATHER_LATENCY;
 
   sink->poll = gst_poll_new (TRUE);
   gst_poll_fd_init (&sink->pollfd);
@@ -583,6 +607,16 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
         break;
       sink->raw = g_value_get_boolean (value);
       break;
+    case PROP_GATHER:
+      if (refuse_while_started (sink, pspec))
+        break;
+      sink->gather = g_value_get_uint (value);
+      break;
+    case PROP_GATHER_LATENCY:
+      if (refuse_while_started (sink, pspec))
+        break;
+      sink->gather_latency = g_value_get_uint64 (value);
+      break;
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FILE:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_NODE_ID:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FLAGS:
@@ -677,6 +711,12 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_RAW:
       g_value_set_boolean (value, sink->raw);
+      break;
+    case PROP_GATHER:
+      g_value_set_uint (value, sink->gather);
+      break;
+    case PROP_GATHER_LATENCY:
+      g_value_set_uint64 (value, sink->gather_latency);
       break;
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_INTERVAL:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FILE:
@@ -856,9 +896,15 @@ gst_mctx_sink_start (GstBaseSink * bsink)
   GstMctxSinkRaw *raw = NULL;
   mctx_endpoint destination;
   mctx_error err = { 0 };
+  guint gather;
+  GstClockTime gather_latency;
   int rc;
 
   take_settings (sink, &settings, &socket);
+  GST_OBJECT_LOCK (sink);
+  gather = sink->gather;
+  gather_latency = sink->gather_latency;
+  GST_OBJECT_UNLOCK (sink);
 
   if (!gst_mctx_sink_metrics_open (sink, &settings))
     goto failed;
@@ -908,6 +954,8 @@ opened:
   sink->started = TRUE;
   GST_OBJECT_UNLOCK (sink);
 
+  if (gather > 1)
+    sink->gathering = gst_mctx_sink_gather_new (sink, gather, gather_latency);
   gst_mctx_sink_metrics_begin (sink, &settings);
   if (pub)
     log_publication (sink);
@@ -937,6 +985,10 @@ gst_mctx_sink_stop (GstBaseSink * bsink)
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
   mctx_publication *pub;
   GstMctxSinkRaw *raw;
+
+  /* Gathered buffers go out (or are counted) before the final counts. */
+  gst_mctx_sink_gather_free (sink->gathering);
+  sink->gathering = NULL;
 
   /* The final metrics message, while the publication still counts. */
   gst_mctx_sink_metrics_end (sink);
@@ -1089,45 +1141,69 @@ wait_socket (GstMctxSink * sink, GstClockTime backoff)
   return WAIT_FAILED;
 }
 
-/* Sends count datagrams in order, in batches. Every datagram ends up sent
- * (counted by libmctx) or dropped (counted here); a datagram that waited
- * across a pause is sent when the pipeline plays again. */
+void
+gst_mctx_sink_count_dropped (GstMctxSink * sink, guint64 n)
+{
+  atomic_fetch_add (&sink->packets_dropped, n);
+}
+
+/* Whether a datagram refused with rc and err is worth sending again after a
+ * wait (block=true): the socket is full or the local queue is (ENOBUFS). */
+static gboolean
+is_full (int rc, const mctx_error * err)
+{
+  return rc == MCTX_E_WOULD_BLOCK
+      || ((rc == MCTX_E_SEND_FAILED || rc == MCTX_E_RAW_SEND_FAILED)
+      && err->sys_errno == ENOBUFS);
+}
+
+/* One try from datagrams[0]: *sent of count went out. */
+static inline int
+send_some (GstMctxSink * sink, const mctx_datagram * datagrams, gsize count,
+    size_t * sent, mctx_error * err)
+{
+  int rc;
+
+  if (sink->raw_pub) {
+    rc = gst_mctx_sink_raw_send (sink->raw_pub, datagrams, err);
+  } else if (count == 1) {
+    rc = mctx_publication_sendv (sink->pub, datagrams->bufs,
+        datagrams->nbufs, NULL, err);
+  } else {
+    return mctx_publication_send_batch (sink->pub, datagrams, count, sent,
+        err);
+  }
+  *sent = rc == MCTX_OK ? 1 : 0;
+  return rc;
+}
+
+/* The rest of gst_mctx_sink_send() once a try did not send everything:
+ * next datagrams are out, rc and err say why the try stopped (MCTX_OK when a
+ * raw publication sent one of several). */
 static GstFlowReturn
-send_datagrams (GstMctxSink * sink, const mctx_datagram * datagrams,
-    gsize count)
+send_rest (GstMctxSink * sink, const mctx_datagram * datagrams, gsize count,
+    GstMctxSinkSendMode mode, gsize * done, gsize next, int rc,
+    mctx_error * err)
 {
   gboolean block = g_atomic_int_get (&sink->block);
-  gsize next = 0;
+  GstFlowReturn ret = GST_FLOW_OK;
 
-  while (next < count) {
-    mctx_error err = { 0 };
+  for (;;) {
+    WaitResult waited = WAIT_DONE;
     size_t sent = 0;
-    WaitResult waited;
-    int rc;
 
-    if (sink->raw_pub) {
-      rc = gst_mctx_sink_raw_send (sink->raw_pub, &datagrams[next], &err);
-      sent = rc == MCTX_OK ? 1 : 0;
-    } else if (count - next == 1) {
-      rc = mctx_publication_sendv (sink->pub, datagrams[next].bufs,
-          datagrams[next].nbufs, NULL, &err);
-      sent = rc == MCTX_OK ? 1 : 0;
-    } else {
-      rc = mctx_publication_send_batch (sink->pub, &datagrams[next],
-          count - next, &sent, &err);
-    }
-    next += sent;
-    if (sent > 0)
-      sink->backoff = BACKOFF_MIN;
-    if (rc == MCTX_OK)
-      continue;
-
-    if (rc == MCTX_E_WOULD_BLOCK && block && sink->pub) {
+    if (rc == MCTX_OK) {
+      /* nothing to handle */
+    } else if (block && mode == GST_MCTX_SINK_SEND_NO_WAIT
+        && is_full (rc, err)) {
+      GST_LOG_OBJECT (sink, "socket full, %" G_GSIZE_FORMAT " datagram(s) "
+          "left for later", count - next);
+      break;
+    } else if (rc == MCTX_E_WOULD_BLOCK && block && sink->pub
+        && mode == GST_MCTX_SINK_SEND_WAIT) {
       GST_LOG_OBJECT (sink, "socket full, waiting until writable");
       waited = wait_socket (sink, GST_CLOCK_TIME_NONE);
-    } else if (block && (rc == MCTX_E_WOULD_BLOCK
-            || ((rc == MCTX_E_SEND_FAILED || rc == MCTX_E_RAW_SEND_FAILED)
-                && err.sys_errno == ENOBUFS))) {
+    } else if (block && mode == GST_MCTX_SINK_SEND_WAIT && is_full (rc, err)) {
       /* Raw sockets have no descriptor to wait on: they back off too. */
       GST_LOG_OBJECT (sink, "%s, retrying in %" GST_TIME_FORMAT,
           rc == MCTX_E_WOULD_BLOCK ? "raw socket full" :
@@ -1138,119 +1214,211 @@ send_datagrams (GstMctxSink * sink, const mctx_datagram * datagrams,
       GST_LOG_OBJECT (sink, "socket full, dropping a datagram");
       atomic_fetch_add (&sink->packets_dropped, 1);
       next++;
-      continue;
     } else {
       if (rc == MCTX_E_SEND_FAILED)
         mctx_publication_drain_errors (sink->pub);
-      GST_DEBUG_OBJECT (sink, "send failed: %s", err.message);
+      GST_DEBUG_OBJECT (sink, "send failed: %s", err->message);
       atomic_fetch_add (&sink->packets_dropped, 1);
-      note_send_error (sink, err.sys_errno, rc);
+      note_send_error (sink, err->sys_errno, rc);
       next++;
-      continue;
     }
 
     if (waited == WAIT_INTERRUPTED) {
-      GstFlowReturn ret;
-
       GST_DEBUG_OBJECT (sink, "wait interrupted, waiting for preroll");
       ret = gst_base_sink_wait_preroll (GST_BASE_SINK (sink));
-      if (ret != GST_FLOW_OK) {
-        atomic_fetch_add (&sink->packets_dropped, count - next);
-        return ret;
-      }
+      if (ret != GST_FLOW_OK)
+        break;
     } else if (waited == WAIT_FAILED) {
-      atomic_fetch_add (&sink->packets_dropped, count - next);
-      goto wait_failed;
+      GST_ELEMENT_ERROR (sink, RESOURCE, WRITE,
+          ("Could not wait until the socket to %s can send",
+              sink->destination), ("%s", g_strerror (errno)));
+      ret = GST_FLOW_ERROR;
+      break;
     }
-  }
-  return GST_FLOW_OK;
 
-wait_failed:
-  {
-    GST_ELEMENT_ERROR (sink, RESOURCE, WRITE,
-        ("Could not wait until the socket to %s can send",
-            sink->destination), ("%s", g_strerror (errno)));
-    return GST_FLOW_ERROR;
+    if (next >= count)
+      break;
+    rc = send_some (sink, &datagrams[next], count - next, &sent, err);
+    next += sent;
+    if (sent > 0)
+      sink->backoff = BACKOFF_MIN;
   }
+
+  /* Given up on: counted, so that sent + dropped stays what was rendered. */
+  if (ret != GST_FLOW_OK) {
+    atomic_fetch_add (&sink->packets_dropped, count - next);
+    next = count;
+  }
+  if (done)
+    *done = next;
+  return ret;
 }
 
-/* Makes room for n more buffers' memories (maps and bufs grow together). */
-static void
-ensure_bufs (GstMctxSink * sink, gsize n)
+/* The first try is all that most calls make; everything else, waits and
+ * errors, is in send_rest(). A datagram that waited across a pause is sent
+ * when the pipeline plays again (WAIT mode). */
+GstFlowReturn
+gst_mctx_sink_send (GstMctxSink * sink, const mctx_datagram * datagrams,
+    gsize count, GstMctxSinkSendMode mode, gsize * done)
 {
-  if (n <= sink->bufs_alloc)
+  /* libmctx fills it in whenever a call fails; it is read only then. */
+  mctx_error err;
+  size_t sent = 0;
+  int rc;
+
+  if (G_UNLIKELY (count == 0)) {
+    if (done)
+      *done = 0;
+    return GST_FLOW_OK;
+  }
+  rc = send_some (sink, datagrams, count, &sent, &err);
+  if (G_LIKELY (rc == MCTX_OK && sent == count)) {
+    sink->backoff = BACKOFF_MIN;
+    if (done)
+      *done = count;
+    return GST_FLOW_OK;
+  }
+  if (sent > 0)
+    sink->backoff = BACKOFF_MIN;
+  return send_rest (sink, datagrams, count, mode, done, sent, rc, &err);
+}
+
+/* Room for n memories (maps and bufs grow together). The datagrams from 0
+ * to ndatagrams point into bufs, so they are pointed again at the new one. */
+static void
+ensure_bufs (GstMctxSink * sink, gsize n, guint ndatagrams)
+{
+  gsize at = 0;
+
+  if (G_LIKELY (n <= sink->bufs_alloc))
     return;
   sink->bufs_alloc = MAX (n, 2 * sink->bufs_alloc);
   sink->maps = g_renew (GstMapInfo, sink->maps, sink->bufs_alloc);
   sink->bufs = g_renew (mctx_buf, sink->bufs, sink->bufs_alloc);
+  for (guint i = 0; i < ndatagrams; i++) {
+    sink->datagrams[i].bufs = &sink->bufs[at];
+    at += sink->datagrams[i].nbufs;
+  }
 }
 
 static void
 ensure_datagrams (GstMctxSink * sink, gsize n)
 {
-  if (n <= sink->datagrams_alloc)
+  if (G_LIKELY (n <= sink->datagrams_alloc))
     return;
   sink->datagrams_alloc = MAX (n, 2 * sink->datagrams_alloc);
   sink->datagrams = g_renew (mctx_datagram, sink->datagrams,
       sink->datagrams_alloc);
 }
 
-/* Maps the memories of buffer into maps/bufs from index first on. Returns
- * how many were mapped; fewer than the buffer has means a failure (those
- * mapped are left for unmap_bufs). */
-static guint
-map_buffer (GstMctxSink * sink, GstBuffer * buffer, gsize first)
-{
-  guint n = gst_buffer_n_memory (buffer);
-
-  for (guint i = 0; i < n; i++) {
-    GstMemory *mem = gst_buffer_peek_memory (buffer, i);
-
-    if (!gst_memory_map (mem, &sink->maps[first + i], GST_MAP_READ))
-      return i;
-    sink->bufs[first + i].base = sink->maps[first + i].data;
-    sink->bufs[first + i].len = sink->maps[first + i].size;
-  }
-  return n;
-}
-
 static void
 unmap_bufs (GstMctxSink * sink, gsize n)
 {
-  for (gsize i = 0; i < n; i++)
-    gst_memory_unmap (sink->maps[i].memory, &sink->maps[i]);
+  for (GstMapInfo * map = sink->maps, *end = map + n; map < end; map++)
+    gst_memory_unmap (map->memory, map);
 }
 
-/* Serialized with render: at EOS, the send errors not yet reported are, so
- * the application sees them before it tears the pipeline down. */
+/* Serialized with render: at EOS, the gathered buffers go out and the send
+ * errors not yet reported are, so the application sees them before it
+ * tears the pipeline down. */
 static gboolean
 gst_mctx_sink_event (GstBaseSink * bsink, GstEvent * event)
 {
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    if (sink->gathering)
+      gst_mctx_sink_gather_flush (sink->gathering);
     report_pending_errors (sink);
+  }
   gst_mctx_sink_metrics_event (sink, event);
   return GST_BASE_SINK_CLASS (parent_class)->event (bsink, event);
 }
 
+/* Whether basesink is about to wait on the clock for buffer (sync=true and
+ * the buffer's time not reached yet). */
+static gboolean
+sink_will_wait (GstBaseSink * bsink, GstBuffer * buffer)
+{
+  GstClockTime ts = GST_BUFFER_DTS_OR_PTS (buffer);
+  GstClockTime running_time, now;
+  GstClock *clock;
+
+  if (!GST_CLOCK_TIME_IS_VALID (ts) || !gst_base_sink_get_sync (bsink))
+    return FALSE;
+  running_time = gst_segment_to_running_time (&bsink->segment,
+      GST_FORMAT_TIME, ts);
+  if (!GST_CLOCK_TIME_IS_VALID (running_time))
+    return FALSE;
+  clock = gst_element_get_clock (GST_ELEMENT (bsink));
+  if (clock == NULL)
+    return FALSE;
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  return running_time + gst_element_get_base_time (GST_ELEMENT (bsink)) > now;
+}
+
+/* Before basesink's clock wait: gathered buffers never sit while the sink
+ * waits for a later one. */
+static GstFlowReturn
+gst_mctx_sink_prepare (GstBaseSink * bsink, GstBuffer * buffer)
+{
+  GstMctxSink *sink = (GstMctxSink *) bsink;
+
+  if (sink->gathering == NULL
+      || !gst_mctx_sink_gather_pending (sink->gathering)
+      || !sink_will_wait (bsink, buffer))
+    return GST_FLOW_OK;
+  GST_LOG_OBJECT (sink, "sending the gathered buffers before a clock wait");
+  return gst_mctx_sink_gather_flush (sink->gathering);
+}
+
+/* Plain casts on the send path: a checked cast costs more than the rest of
+ * the element's work per datagram. */
 static GstFlowReturn
 gst_mctx_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
 {
-  GstMctxSink *sink = GST_MCTX_SINK (bsink);
-  guint n = gst_buffer_n_memory (buffer);
+  GstMctxSink *sink = (GstMctxSink *) bsink;
+  guint n, mapped;
   mctx_datagram datagram;
   GstFlowReturn ret;
-  guint mapped;
 
-  ensure_bufs (sink, n);
-  mapped = map_buffer (sink, buffer, 0);
-  if (mapped < n)
-    goto map_failed;
+  if (sink->gathering)
+    return gst_mctx_sink_gather_add (sink->gathering, buffer);
 
+  n = gst_buffer_n_memory (buffer);
+  if (G_LIKELY (n == 1)) {
+    GstMapInfo map;
+    mctx_buf buf;
+
+    if (G_UNLIKELY (!gst_memory_map (gst_buffer_peek_memory (buffer, 0), &map,
+                GST_MAP_READ))) {
+      mapped = 0;
+      goto map_failed;
+    }
+    buf.base = map.data;
+    buf.len = map.size;
+    datagram.bufs = &buf;
+    datagram.nbufs = 1;
+    ret = gst_mctx_sink_send (sink, &datagram, 1, GST_MCTX_SINK_SEND_WAIT,
+        NULL);
+    gst_memory_unmap (map.memory, &map);
+    return ret;
+  }
+
+  ensure_bufs (sink, n, 0);
+  for (mapped = 0; mapped < n; mapped++) {
+    GstMapInfo *map = &sink->maps[mapped];
+
+    if (!gst_memory_map (gst_buffer_peek_memory (buffer, mapped), map,
+            GST_MAP_READ))
+      goto map_failed;
+    sink->bufs[mapped].base = map->data;
+    sink->bufs[mapped].len = map->size;
+  }
   datagram.bufs = sink->bufs;
   datagram.nbufs = n;
-  ret = send_datagrams (sink, &datagram, 1);
+  ret = gst_mctx_sink_send (sink, &datagram, 1, GST_MCTX_SINK_SEND_WAIT, NULL);
   unmap_bufs (sink, n);
   return ret;
 
@@ -1264,41 +1432,83 @@ map_failed:
   }
 }
 
+/* One pass maps every memory and builds the datagrams; the arrays are sized
+ * for one memory per buffer and grow (rarely, then kept) for more. map and
+ * buf run along sink->maps and sink->bufs. */
 static GstFlowReturn
 gst_mctx_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
 {
-  GstMctxSink *sink = GST_MCTX_SINK (bsink);
+  GstMctxSink *sink = (GstMctxSink *) bsink;
   guint count = gst_buffer_list_length (list);
-  gsize total = 0, mapped = 0;
+  GstMapInfo *map, *map_end;
+  mctx_buf *buf;
+  mctx_datagram *datagrams;
+  gsize mapped;
   GstFlowReturn ret;
   guint i;
 
-  for (i = 0; i < count; i++)
-    total += gst_buffer_n_memory (gst_buffer_list_get (list, i));
-  ensure_bufs (sink, total);
   ensure_datagrams (sink, count);
+  ensure_bufs (sink, count, 0);
+  map = sink->maps;
+  map_end = map + sink->bufs_alloc;
+  buf = sink->bufs;
+  datagrams = sink->datagrams;
 
   for (i = 0; i < count; i++) {
     GstBuffer *buffer = gst_buffer_list_get (list, i);
     guint n = gst_buffer_n_memory (buffer);
-    guint got = map_buffer (sink, buffer, mapped);
 
-    if (got < n) {
-      mapped += got;
-      goto map_failed;
+    if (G_UNLIKELY (n > (gsize) (map_end - map))) {
+      mapped = map - sink->maps;
+      /* Room for this buffer and one memory for each after it. */
+      ensure_bufs (sink, mapped + n + (count - i - 1), i);
+      map = sink->maps + mapped;
+      map_end = sink->maps + sink->bufs_alloc;
+      buf = sink->bufs + mapped;
     }
-    sink->datagrams[i].bufs = &sink->bufs[mapped];
-    sink->datagrams[i].nbufs = n;
-    mapped += n;
+    datagrams[i].bufs = buf;
+    datagrams[i].nbufs = n;
+    if (G_LIKELY (n == 1)) {
+      if (G_UNLIKELY (!gst_memory_map (gst_buffer_peek_memory (buffer, 0),
+                  map, GST_MAP_READ)))
+        goto map_failed;
+      buf->base = map->data;
+      buf->len = map->size;
+      map++;
+      buf++;
+      continue;
+    }
+    for (guint k = 0; k < n; k++) {
+      if (G_UNLIKELY (!gst_memory_map (gst_buffer_peek_memory (buffer, k),
+                  map, GST_MAP_READ)))
+        goto map_failed;
+      buf->base = map->data;
+      buf->len = map->size;
+      map++;
+      buf++;
+    }
   }
+  mapped = map - sink->maps;
 
-  ret = send_datagrams (sink, sink->datagrams, count);
+  if (sink->gathering) {
+    /* Gathered single buffers came first. */
+    ret = gst_mctx_sink_gather_lock_flushed (sink->gathering);
+    if (ret == GST_FLOW_OK)
+      ret = gst_mctx_sink_send (sink, datagrams, count,
+          GST_MCTX_SINK_SEND_WAIT, NULL);
+    else
+      atomic_fetch_add (&sink->packets_dropped, count);
+    gst_mctx_sink_gather_unlock (sink->gathering);
+  } else {
+    ret = gst_mctx_sink_send (sink, datagrams, count, GST_MCTX_SINK_SEND_WAIT,
+        NULL);
+  }
   unmap_bufs (sink, mapped);
   return ret;
 
 map_failed:
   {
-    unmap_bufs (sink, mapped);
+    unmap_bufs (sink, map - sink->maps);
     atomic_fetch_add (&sink->packets_dropped, count);
     GST_ELEMENT_ERROR (sink, RESOURCE, READ, ("Could not read a buffer"),
         ("mapping buffer %u of a list of %u failed", i, count));

@@ -53,6 +53,8 @@ struct _GstMctxSink
   gint block;                   /* gboolean, read atomically by render */
   GSocket *socket;
   gboolean raw;                 /* complete IP datagrams (gstmctxsinkraw.c) */
+  guint gather;                 /* single buffers per gathered batch; 1: off */
+  GstClockTime gather_latency;  /* the longest a gathered buffer waits */
 
   /* Between start() and stop(). pub changes under the object lock, so that
    * other threads (stats, live ttl/loop/qos-dscp) can use it under that lock;
@@ -60,6 +62,8 @@ struct _GstMctxSink
   gboolean started;
   mctx_publication *pub;
   struct _GstMctxSinkRaw *raw_pub;      /* instead of pub when raw */
+  /* gstmctxsinkgather.c, when gather > 1; set at start, freed at stop. */
+  struct _GstMctxSinkGather *gathering;
   char destination[MCTX_ENDPOINT_STRLEN];
 
   /* Waits for writability (and the ENOBUFS backoff); unlock() flushes it. */
@@ -84,6 +88,31 @@ struct _GstMctxSink
 
   GstMctxSinkMetrics *metrics;
 };
+
+/* How gst_mctx_sink_send() treats a datagram the socket cannot take now
+ * (would block, or ENOBUFS) when block is true. */
+typedef enum
+{
+  /* Wait (streaming thread, preroll lock held): a state change or flush
+   * interrupts the wait, and after a pause the datagram goes out. */
+  GST_MCTX_SINK_SEND_WAIT,
+  /* Stop there and return GST_FLOW_OK: *done says how many were sent or
+   * dropped; the caller keeps the rest (the gathering flusher thread). */
+  GST_MCTX_SINK_SEND_NO_WAIT,
+  /* Drop and count it, as with block=false (the last send at stop). */
+  GST_MCTX_SINK_SEND_LAST,
+} GstMctxSinkSendMode;
+
+/* Sends count datagrams in order, in batches. Every datagram ends up sent
+ * (counted by libmctx) or dropped (counted in packets-dropped), except, in
+ * NO_WAIT mode, those from *done on. done may be NULL. Not thread-safe: one
+ * caller at a time (the gathering lock serialises them when gathering). */
+GstFlowReturn gst_mctx_sink_send (GstMctxSink * sink,
+    const mctx_datagram * datagrams, gsize count, GstMctxSinkSendMode mode,
+    gsize * done);
+
+/* Counts datagrams the element gave up on in packets-dropped. */
+void gst_mctx_sink_count_dropped (GstMctxSink * sink, guint64 n);
 
 /* The publication's counters (UDP or raw); after stop(), those it had when
  * it stopped. Any thread; takes the object lock. */
