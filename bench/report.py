@@ -19,13 +19,14 @@ from collections import defaultdict
 ALLOCATORS = {"malloc", "calloc", "realloc", "reallocarray", "memalign",
               "posix_memalign", "aligned_alloc", "valloc", "pvalloc"}
 
-VARIANTS = ["udpsink-single", "mctxsink-single", "bare-send",
+VARIANTS = ["udpsink-single", "mctxsink-single", "mctxsink-single-gather", "bare-send",
             "udpsink-list", "mctxsink-list", "bare-gso"]
 
 # (name, numerator, denominator)
 RATIOS = [
     ("mctxsink/udpsink single", "mctxsink-single", "udpsink-single"),
     ("mctxsink/send() loop single", "mctxsink-single", "bare-send"),
+    ("mctxsink gather/udpsink single", "mctxsink-single-gather", "udpsink-single"),
     ("mctxsink/udpsink list", "mctxsink-list", "udpsink-list"),
     ("mctxsink/GSO loop list", "mctxsink-list", "bare-gso"),
 ]
@@ -39,6 +40,8 @@ RATIO_TARGETS = [
      "mctxsink/GSO loop list", 0.8),
     ("single buffers: mctxsink >= 2.5x udpsink into ifb", "ifb",
      "mctxsink/udpsink single", 2.5),
+    ("single buffers, gather on: mctxsink >= 2.5x udpsink into ifb", "ifb",
+     "mctxsink gather/udpsink single", 2.5),
 ]
 MAX_LIST_IR = 300
 MAX_ALLOCS_PER_DATAGRAM = 0.01

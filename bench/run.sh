@@ -24,8 +24,10 @@ usage: bash bench/run.sh [options]
   --sizes "A B"       datagram sizes in bytes ("188 1316 8972")
   --families "4 6"    IP families ("4 6")
   --paths "ifb veth"  paths ("ifb veth")
-  --variants "..."    any of udpsink-single mctxsink-single udpsink-list
-                      mctxsink-list bare-send bare-gso (all)
+  --variants "..."    any of udpsink-single mctxsink-single
+                      mctxsink-single-gather udpsink-list mctxsink-list
+                      bare-send bare-gso (all)
+  --gather N          mctxsink-single-gather's gather property (64)
   --list-len N        buffers per list (64)
   --no-callgrind      skip the instruction and allocation counts
   --callgrind-only    only the instruction and allocation counts
@@ -43,7 +45,8 @@ warmup=0.1
 sizes="188 1316 8972"
 families="4 6"
 paths="ifb veth"
-variants="udpsink-single mctxsink-single udpsink-list mctxsink-list bare-send bare-gso"
+variants="udpsink-single mctxsink-single mctxsink-single-gather udpsink-list mctxsink-list bare-send bare-gso"
+gather=64
 list_len=64
 do_callgrind=1
 do_throughput=1
@@ -62,6 +65,7 @@ while [ $# -gt 0 ]; do
     --paths) paths=$2; shift 2 ;;
     --variants) variants=$2; shift 2 ;;
     --list-len) list_len=$2; shift 2 ;;
+    --gather) gather=$2; shift 2 ;;
     --no-callgrind) do_callgrind=0; shift ;;
     --callgrind-only) do_throughput=0; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
@@ -197,6 +201,8 @@ run_one() {
   if [ "$family" = 4 ]; then group=$group4; port=$port4; else group=$group6; port=$port6; fi
   local sender=()
   case "$variant" in
+    mctxsink-single-gather)
+      sender=("$gst_bin" --sink mctxsink --mode single --set "gather=$gather"); check=zero ;;
     udpsink-single|mctxsink-single)
       sender=("$gst_bin" --sink "${variant%-single}" --mode single); check=zero ;;
     udpsink-list|mctxsink-list)
@@ -289,9 +295,11 @@ cg_one() {
     toggle=(--toggle-collect="$fn" --separate-callers=24)
     within=(--within "$fn")
   fi
+  local how=(--mode "$mode")
+  [ "$mode" != single-gather ] || how=(--mode single --set "gather=$gather")
   if ! G_SLICE=always-malloc timeout 600 ip netns exec "$ns_ifb" valgrind --tool=callgrind \
       --callgrind-out-file="$cgout" "${toggle[@]}" \
-      "$gst_bin" --sink "$sink" --mode "$mode" --list-len "$list_len" --count "$count" \
+      "$gst_bin" --sink "$sink" "${how[@]}" --list-len "$list_len" --count "$count" \
       --group "$group4" --port "$port4" --iface ifb0 --size 1316 \
       >"$out_dir/cg.out" 2>"$out_dir/cg.err"; then
     echo "bench: callgrind run of $sink $mode failed: $(tail -n 3 "$out_dir/cg.err")" >&2
@@ -313,6 +321,7 @@ run_callgrind() {
       cg_one "$sink" single "$n" pipeline ""
     done
     [ -z "$render_fn" ] || cg_one mctxsink single "$n" element "$render_fn"
+    cg_one mctxsink single-gather "$n" pipeline ""
   done
   for n in $n_list $((2 * n_list)); do
     for sink in udpsink mctxsink; do
