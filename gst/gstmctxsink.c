@@ -778,10 +778,43 @@ clear_settings (GstMctxSinkSettings * s)
   g_free ((gchar *) s->interface);
 }
 
-static gboolean
-is_set (const gchar * s)
+gboolean
+gst_mctx_sink_is_set (const gchar * s)
 {
   return s != NULL && *s != '\0';
+}
+
+gboolean
+gst_mctx_sink_parse_egress (GstMctxSink * sink, const GstMctxSinkSettings * s,
+    mctx_ip * source, mctx_interface * iface)
+{
+  mctx_error err = { 0 };
+  int rc;
+
+  if (gst_mctx_sink_is_set (s->source_addr)) {
+    rc = mctx_ip_parse (s->source_addr, source, &err);
+    if (rc != MCTX_OK)
+      goto bad_source_addr;
+  }
+  if (gst_mctx_sink_is_set (s->interface)) {
+    rc = mctx_interface_parse (s->interface, iface, &err);
+    if (rc != MCTX_OK)
+      goto bad_interface;
+  }
+  return TRUE;
+
+bad_source_addr:
+  {
+    gst_mctx_sink_post_parse_error (sink, "source-addr", s->source_addr, rc,
+        &err);
+    return FALSE;
+  }
+bad_interface:
+  {
+    gst_mctx_sink_post_parse_error (sink, "interface", s->interface, rc,
+        &err);
+    return FALSE;
+  }
 }
 
 /* Builds the libmctx config from the settings. On failure the error is
@@ -795,26 +828,19 @@ build_config (GstMctxSink * sink, const GstMctxSinkSettings * s,
 
   mctx_config_init (cfg);
 
-  if (!is_set (s->group))
+  if (!gst_mctx_sink_is_set (s->group))
     goto no_group;
   rc = mctx_ip_parse (s->group, &cfg->group, &err);
   if (rc != MCTX_OK)
     goto bad_group;
   cfg->dst_port = (uint16_t) s->port;
 
-  if (is_set (s->source_addr)) {
-    rc = mctx_ip_parse (s->source_addr, &cfg->source_addr, &err);
-    if (rc != MCTX_OK)
-      goto bad_source_addr;
-  }
+  if (!gst_mctx_sink_parse_egress (sink, s, &cfg->source_addr,
+          &cfg->interface))
+    return FALSE;
   if (s->source_port > 0) {
     cfg->has_source_port = true;
     cfg->source_port = (uint16_t) s->source_port;
-  }
-  if (is_set (s->interface)) {
-    rc = mctx_interface_parse (s->interface, &cfg->interface, &err);
-    if (rc != MCTX_OK)
-      goto bad_interface;
   }
 
   cfg->ttl = s->ttl < 0 ? KERNEL_DEFAULT_MULTICAST_TTL : (uint32_t) s->ttl;
@@ -834,18 +860,6 @@ no_group:
 bad_group:
   {
     gst_mctx_sink_post_parse_error (sink, "group", s->group, rc, &err);
-    return FALSE;
-  }
-bad_source_addr:
-  {
-    gst_mctx_sink_post_parse_error (sink, "source-addr", s->source_addr, rc,
-        &err);
-    return FALSE;
-  }
-bad_interface:
-  {
-    gst_mctx_sink_post_parse_error (sink, "interface", s->interface, rc,
-        &err);
     return FALSE;
   }
 }

@@ -143,6 +143,15 @@ typedef struct
   gboolean raw;
 } GstMctxSinkSettings;
 
+/* Whether a string setting is set (not NULL, not empty). */
+gboolean gst_mctx_sink_is_set (const gchar * s);
+
+/* Parses source-addr into source and interface into iface, each when set
+ * (UDP and raw mode alike). On failure posts the error that names the
+ * property and returns FALSE. */
+gboolean gst_mctx_sink_parse_egress (GstMctxSink * sink,
+    const GstMctxSinkSettings * s, mctx_ip * source, mctx_interface * iface);
+
 /* Posts the error for a setting that libmctx could not parse. */
 void gst_mctx_sink_post_parse_error (GstMctxSink * sink,
     const gchar * property, const gchar * value, int rc,

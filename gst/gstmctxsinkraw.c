@@ -28,12 +28,6 @@ struct _GstMctxSinkRaw
   guint8 *scratch;
 };
 
-static gboolean
-is_set (const gchar * s)
-{
-  return s != NULL && *s != '\0';
-}
-
 /* Settings that shape a UDP socket have no meaning for raw publications;
  * refusing them says so instead of ignoring them. */
 static const gchar *
@@ -54,25 +48,16 @@ static gboolean
 build_raw_config (GstMctxSink * sink, const GstMctxSinkSettings * s,
     mctx_raw_config * cfg)
 {
-  mctx_error err = { 0 };
   const gchar *udp_only = udp_only_setting (s);
-  int rc;
 
   mctx_raw_config_init (cfg);
   if (udp_only)
     goto not_raw;
-  if (!is_set (s->source_addr) && !is_set (s->interface))
+  if (!gst_mctx_sink_is_set (s->source_addr)
+      && !gst_mctx_sink_is_set (s->interface))
     goto no_egress;
-  if (is_set (s->source_addr)) {
-    rc = mctx_ip_parse (s->source_addr, &cfg->bind_addr, &err);
-    if (rc != MCTX_OK)
-      goto bad_source_addr;
-  }
-  if (is_set (s->interface)) {
-    rc = mctx_interface_parse (s->interface, &cfg->interface, &err);
-    if (rc != MCTX_OK)
-      goto bad_interface;
-  }
+  if (!gst_mctx_sink_parse_egress (sink, s, &cfg->bind_addr, &cfg->interface))
+    return FALSE;
   cfg->ttl = s->ttl;
   cfg->loopback = s->loop;
   return TRUE;
@@ -89,18 +74,6 @@ no_egress:
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
         ("Raw mode needs an egress: set 'interface' (a name, a local address "
             "or an index) or 'source-addr' (a local address)"), (NULL));
-    return FALSE;
-  }
-bad_source_addr:
-  {
-    gst_mctx_sink_post_parse_error (sink, "source-addr", s->source_addr, rc,
-        &err);
-    return FALSE;
-  }
-bad_interface:
-  {
-    gst_mctx_sink_post_parse_error (sink, "interface", s->interface, rc,
-        &err);
     return FALSE;
   }
 }
@@ -140,8 +113,9 @@ post_open_error (GstMctxSink * sink, const GstMctxSinkSettings * s, int rc,
   else if (is_config_error (rc))
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
         ("Cannot send raw datagrams with interface '%s' and source-addr "
-            "'%s': %s", is_set (s->interface) ? s->interface : "(not set)",
-            is_set (s->source_addr) ? s->source_addr : "(not set)",
+            "'%s': %s", gst_mctx_sink_is_set (s->interface) ? s->interface :
+            "(not set)", gst_mctx_sink_is_set (s->source_addr) ?
+            s->source_addr : "(not set)",
             err->message), ("%s", debug));
   else
     GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
@@ -225,8 +199,8 @@ gst_mctx_sink_raw_open (GstMctxSink * sink, const GstMctxSinkSettings * s,
   raw->scratch = g_malloc (RAW_DATAGRAM_MAX);
   g_snprintf (describe, size, "raw %s%s%s via %s",
       raw->pub4 ? "IPv4" : "", raw->pub4 && raw->pub6 ? "/" : "",
-      raw->pub6 ? "IPv6" : "", is_set (s->interface) ? s->interface :
-      s->source_addr);
+      raw->pub6 ? "IPv6" : "", gst_mctx_sink_is_set (s->interface) ?
+      s->interface : s->source_addr);
   GST_INFO_OBJECT (sink, "sending %s, ttl %d, loop %d", describe, cfg.ttl,
       cfg.loopback);
   return raw;
