@@ -161,6 +161,18 @@
  *   connected to the group.
  * - `raw` (default false): every buffer is a complete IPv4 or IPv6 multicast
  *   datagram, sent as given (see "Raw mode" above). Needs CAP_NET_RAW.
+ * - `gather` (1..64, default 1): send up to this many single buffers
+ *   together, as one batch (one system call with UDP GSO), instead of one
+ *   system call each. 1 (the default) sends every buffer as it arrives.
+ *   A buffer then waits until the batch is full, its first buffer has waited
+ *   `gather-latency`, a buffer list or EOS arrives, the sink is about to wait
+ *   on the clock (sync=true), or the element stops (what the socket cannot
+ *   take at that moment is dropped and counted). For streams that push
+ *   single buffers faster than one system call each can send (MPEG-TS over
+ *   UDP at high rates); a stream slower than the batch fills gains nothing
+ *   and each datagram is delayed by up to `gather-latency`.
+ * - `gather-latency` (guint64 nanoseconds, 0..1 s, default 1 ms): the
+ *   longest a gathered buffer waits for the ones after it.
  * - `metrics-interval` (guint64 nanoseconds, default 1 second): post an
  *   `mctx-metrics` element message this often (see "Metrics" below); 0 posts
  *   only the final one. Applies at once, also while running.
@@ -179,8 +191,9 @@
  *   final message is out.
  *
  * group, port, source-addr, source-port, interface, buffer-size, socket, raw,
- * metrics-file, metrics-node-id and metrics-flags take effect when the element
- * starts (NULL to READY: the socket is open from READY on); changing them
+ * gather, gather-latency, metrics-file, metrics-node-id and metrics-flags
+ * take effect when the element starts (NULL to READY: the socket is open
+ * from READY on); changing them
  * while it is not in the NULL state is refused with a warning. ttl, loop,
  * qos-dscp and metrics-interval apply at once, also while running; block is
  * read for every buffer.
