@@ -143,9 +143,9 @@
  *   kernel pick one.
  * - `interface`: the outgoing interface, as a name (`eth0`), a local address
  *   or an index. Unset: the routing table decides.
- * - `ttl` (-1..255, default 1): the multicast TTL / hop limit. -1 keeps the
- *   kernel's default, which on Linux is 1 for both IPv4 and IPv6 multicast
- *   (the socket is set to 1).
+ * - `ttl` (-1..255, default 1): the multicast TTL / hop limit. -1 leaves it
+ *   as it is: the kernel's default (1 on Linux) on a socket the element
+ *   opens, the caller's own value on a `socket` given to it.
  * - `loop` (default true): whether local receivers get a copy
  *   (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP).
  * - `qos-dscp` (-1..63, default -1): the DiffServ code point; -1 leaves it.
@@ -302,9 +302,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_debug);
 /* A GSO call carries at most 64 datagrams (docs/gso.md). */
 #define GATHER_MAX              64
 
-/* Linux's IP_MULTICAST_TTL and IPV6_MULTICAST_HOPS default: what ttl=-1
- * keeps. libmctx always sets the option, so -1 sets this value. */
-#define KERNEL_DEFAULT_MULTICAST_TTL 1
+/* ttl=-1: leave the socket's TTL as it is (set live: back to the kernel's
+ * default). */
+#define TTL_FROM_PROPERTY(ttl) ((ttl) < 0 ? MCTX_TTL_UNCHANGED : (uint32_t) (ttl))
 
 #define BACKOFF_MIN (1 * GST_MSECOND)
 #define BACKOFF_MAX (20 * GST_MSECOND)
@@ -552,8 +552,7 @@ apply_live_change (GstMctxSink * sink, LiveChange change, mctx_error * err)
 
   switch (change) {
     case LIVE_TTL:
-      return mctx_publication_set_ttl (sink->pub,
-          sink->ttl < 0 ? KERNEL_DEFAULT_MULTICAST_TTL : (uint32_t) sink->ttl,
+      return mctx_publication_set_ttl (sink->pub, TTL_FROM_PROPERTY (sink->ttl),
           err);
     case LIVE_LOOP:
       return mctx_publication_set_loopback (sink->pub, sink->loop, err);
@@ -856,7 +855,7 @@ build_config (GstMctxSink * sink, const GstMctxSinkSettings * s,
     cfg->source_port = (uint16_t) s->source_port;
   }
 
-  cfg->ttl = s->ttl < 0 ? KERNEL_DEFAULT_MULTICAST_TTL : (uint32_t) s->ttl;
+  cfg->ttl = TTL_FROM_PROPERTY (s->ttl);
   cfg->loopback = s->loop;
   cfg->dscp = s->qos_dscp;
   cfg->send_buffer_size = s->buffer_size;

@@ -489,12 +489,6 @@ gst_mctx_sink_get_stats (GstMctxSink * sink)
 /* The file                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static gboolean
-is_set (const gchar * s)
-{
-  return s != NULL && *s != '\0';
-}
-
 #ifdef HAVE_MCTX_JSONL
 /* Labels of the run, as mctx-send's built-in flags for what the element
  * does: it does not pace (upstream and the clock do) and sends buffer lists
@@ -514,12 +508,12 @@ builtin_flags (GstMctxSink * sink, const GstMctxSinkSettings * s)
       is_raw ? "raw-ip-multicast" : "udp-multicast");
   json_object_set_string_member (f, "role", "sender");
   json_object_set_string_member (f, "multicast_group",
-      is_set (s->group) ? s->group : "default");
+      gst_mctx_sink_is_set (s->group) ? s->group : "default");
   json_object_set_int_member (f, "multicast_port", s->port);
   json_object_set_string_member (f, "multicast_source",
-      is_set (s->source_addr) ? s->source_addr : "default");
+      gst_mctx_sink_is_set (s->source_addr) ? s->source_addr : "default");
   json_object_set_string_member (f, "multicast_interface",
-      is_set (s->interface) ? s->interface : "default");
+      gst_mctx_sink_is_set (s->interface) ? s->interface : "default");
   json_object_set_string_member (f, "pacing", "none");
   json_object_set_boolean_member (f, "batch_send_enabled", TRUE);
   json_object_set_boolean_member (f, "loopback_enabled", s->loop);
@@ -558,12 +552,12 @@ gst_mctx_sink_metrics_open (GstMctxSink * sink,
   json_object_unref (builtin);
   if (merged == NULL)
     goto bad_flags;
-  if (!is_set (file)) {
+  if (!gst_mctx_sink_is_set (file)) {
     ok = TRUE;
     goto done;
   }
 
-  node = is_set (node_id) ? g_strdup (node_id)
+  node = gst_mctx_sink_is_set (node_id) ? g_strdup (node_id)
       : mctx_jsonl_infer_node_id (file);
   /* created_at becomes the first row's ts when the header is written. */
   header = mctx_jsonl_header_new (MCTX_JSONL_NETWORK_ARTIFACT_TYPE,
@@ -605,7 +599,7 @@ done:
   }
 #else
   (void) settings;
-  if (is_set (file) || is_set (flags)) {
+  if (gst_mctx_sink_is_set (file) || gst_mctx_sink_is_set (flags)) {
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
         ("metrics-file and metrics-flags need mctx built with json-glib "
             "(meson -Djsonl=enabled)"), (NULL));

@@ -382,6 +382,18 @@ GST_START_TEST (test_running_changes)
   fail_unless_equals_int (mst_count_fds (), fds_before);
   fail_unless_equals_int (sockopt_int (fd, IPPROTO_IP, IP_MULTICAST_TTL), 1);
 
+  /* ttl=-1 leaves the caller's own TTL on its socket. */
+  {
+    int five = 5;
+    fail_unless (setsockopt (fd, IPPROTO_IP, IP_MULTICAST_TTL, &five,
+            sizeof five) == 0);
+  }
+  fail_if (gst_element_set_state (sink, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (sockopt_int (fd, IPPROTO_IP, IP_MULTICAST_TTL), 5);
+  fail_unless (gst_element_set_state (sink, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS);
+
   /* Stopped: the same changes are accepted again. */
   g_object_set (sink, "group", "239.255.0.3", "socket", NULL, NULL);
   gst_object_unref (sink);
