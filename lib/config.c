@@ -26,6 +26,7 @@ mctx_config_init (mctx_publication_config *cfg)
   cfg->dscp = -1;
   cfg->send_buffer_size = 0;
   cfg->report_local_drops = true;
+  cfg->gso = true;
 }
 
 int
@@ -235,5 +236,5 @@ mctx_config_equal (const mctx_publication_config *a,
          same_source_port && interface_equal (&a->interface, &b->interface) &&
          a->ttl == b->ttl && a->loopback == b->loopback &&
          a->dscp == b->dscp && a->send_buffer_size == b->send_buffer_size &&
-         a->report_local_drops == b->report_local_drops;
+         a->report_local_drops == b->report_local_drops && a->gso == b->gso;
 }

@@ -236,6 +236,12 @@ typedef struct mctx_publication_config {
   int send_buffer_size;       /* SO_SNDBUF bytes, 0 (default) = leave */
   bool report_local_drops;    /* IP_RECVERR/IPV6_RECVERR; default true:
                                  qdisc drops come back as ENOBUFS */
+  bool gso;                   /* UDP GSO in mctx_publication_send_batch where
+                                 the kernel has it; default true. Turn it off
+                                 when a shaping qdisc on the egress (tbf with
+                                 a burst smaller than a batch) splits GSO
+                                 packets: it drops the segments that do not
+                                 fit and tells the sender nothing. */
 } mctx_publication_config;
 
 /* A ttl that leaves the socket's TTL / hop limit as it is: the kernel's
@@ -244,7 +250,7 @@ typedef struct mctx_publication_config {
 #define MCTX_TTL_UNCHANGED UINT32_MAX
 
 /* Fills defaults: no group, port 0, no source, no interface, ttl 1,
- * loopback on, dscp -1, send_buffer_size 0, report_local_drops on. */
+ * loopback on, dscp -1, send_buffer_size 0, report_local_drops on, gso on. */
 MCTX_API void mctx_config_init(mctx_publication_config *cfg);
 
 /* Convenience: init + group and port parsed/set. */
@@ -610,6 +616,12 @@ typedef struct mctx_raw_send_report {
 MCTX_API int mctx_raw_send(mctx_raw_publication *pub, const void *datagram,
                            size_t len, mctx_raw_send_report *report,
                            mctx_error *err);
+
+/* Same, the datagram given as nbufs buffers (e.g. the memories of a
+ * GstBuffer): checked and sent without gathering it into one copy. */
+MCTX_API int mctx_raw_sendv(mctx_raw_publication *pub, const mctx_buf *bufs,
+                            size_t nbufs, mctx_raw_send_report *report,
+                            mctx_error *err);
 
 /* Counters of a raw publication (same meaning as for UDP; a datagram that
  * fails the checks counts as a send error). */
