@@ -54,6 +54,18 @@ int mctx__iface_resolve(const mctx_interface *itf, uint32_t *index,
  * where ip_mreqn is missing, and for raw IPv4 binding). */
 int mctx__iface_first_ipv4(uint32_t index, mctx_ip *out, mctx_error *err);
 
+/* ---- raw datagrams (raw_datagram.c) -------------------------------------- */
+
+/* The most of a datagram its checks read: an IPv4 header with options. */
+#define MCTX__RAW_HEAD_MAX 60
+
+/* mctx_raw_datagram_check for a datagram of len bytes of which head holds
+ * the first min(len, MCTX__RAW_HEAD_MAX) (head may be NULL when len is 0):
+ * how a datagram given in several buffers is checked without gathering. */
+int mctx__raw_datagram_check_head(const uint8_t *head, size_t len,
+                                  mctx_raw_datagram_info *info,
+                                  mctx_error *err);
+
 /* ---- metrics (metrics.c) -------------------------------------------------- */
 
 /* Counters updated by the send path without a lock: a writer makes the

@@ -7,6 +7,9 @@
  * checks (family value, TTL range, a family that can be inferred) come last.
  * Datagram checks follow section 7.3, always in strict multicast mode: there
  * is deliberately no way to send a raw datagram to a unicast address.
+ * They read the header alone (d below holds at least the first
+ * min(len, MCTX__RAW_HEAD_MAX) bytes of a len-byte datagram), so a datagram
+ * in several buffers needs no gathering.
  */
 #include "mctx-private.h"
 
@@ -228,26 +231,25 @@ check_ipv6 (const uint8_t *d, size_t len, mctx_raw_datagram_info *info,
   return MCTX_OK;
 }
 
+/* The checks read only the header: the first MCTX__RAW_HEAD_MAX bytes at
+ * most, so a datagram given in several buffers is checked without being
+ * gathered (raw_posix.c). */
 int
-mctx_raw_datagram_check (const void *datagram, size_t len,
-                         mctx_raw_datagram_info *info, mctx_error *err)
+mctx__raw_datagram_check_head (const uint8_t *head, size_t len,
+                               mctx_raw_datagram_info *info, mctx_error *err)
 {
-  if (datagram == NULL && len != 0)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                       "no raw datagram given (NULL with length %zu)", len);
   if (len == 0)
     return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
                        "raw datagram is empty");
 
-  const uint8_t *d = datagram;
   mctx_raw_datagram_info found;
   memset (&found, 0, sizeof found);
-  unsigned version = d[0] >> 4;
+  unsigned version = head[0] >> 4;
   int rc;
   if (version == 4)
-    rc = check_ipv4 (d, len, &found, err);
+    rc = check_ipv4 (head, len, &found, err);
   else if (version == 6)
-    rc = check_ipv6 (d, len, &found, err);
+    rc = check_ipv6 (head, len, &found, err);
   else
     rc = mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
                      "IP version %u is not supported (only 4 and 6)",
@@ -266,4 +268,14 @@ mctx_raw_datagram_check (const void *datagram, size_t len,
   if (info != NULL)
     *info = found;
   return mctx__ok (err);
+}
+
+int
+mctx_raw_datagram_check (const void *datagram, size_t len,
+                         mctx_raw_datagram_info *info, mctx_error *err)
+{
+  if (datagram == NULL && len != 0)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+                       "no raw datagram given (NULL with length %zu)", len);
+  return mctx__raw_datagram_check_head (datagram, len, info, err);
 }

@@ -15,7 +15,9 @@
  *    group's MAC (33:33 + its last four bytes); the local stack never sees it.
  * Every socket a config certainly needs is opened at open time, so a missing
  * CAP_NET_RAW shows there; the send path makes one system call per datagram
- * and never allocates (TTL overrides patch a scratch copy kept here).
+ * and never allocates or copies the datagram: a datagram in several buffers
+ * goes out as an iovec array, and a TTL / hop-limit override sends a patched
+ * copy of the header alone (on the stack) followed by the rest untouched.
  * A raw publication is used by one thread at a time; metrics snapshots may
  * be taken from any thread.
  */
@@ -25,6 +27,7 @@
 
 #include <errno.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -35,10 +38,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
-/* The largest datagram the checks let through: IPv6, 40 + 65535. */
-#define RAW_MAX_DATAGRAM (40 + 65535)
+/* mctx_buf arrays go to the kernel as iovec arrays, never copied. */
+_Static_assert (sizeof (mctx_buf) == sizeof (struct iovec),
+                "mctx_buf must have the size of struct iovec");
+_Static_assert (offsetof (mctx_buf, base) == offsetof (struct iovec, iov_base),
+                "mctx_buf.base must sit where iovec.iov_base does");
+_Static_assert (offsetof (mctx_buf, len) == offsetof (struct iovec, iov_len),
+                "mctx_buf.len must sit where iovec.iov_len does");
+
+/* The kernel takes at most IOV_MAX iovecs per call; one is kept for a
+ * patched header in front of the caller's buffers. */
+#define RAW_MAX_BUFFERS (IOV_MAX - 1)
 /* Distinct next-header values one IPv6 publication keeps sockets for; in
  * practice UDP alone, sometimes ICMPv6. Beyond that the oldest is replaced. */
 #define RAW6_SOCKETS_MAX 8
@@ -64,12 +77,19 @@ struct mctx_raw_publication {
   unsigned short link_type;     /* ARPHRD_* of the interface */
   uint8_t (*local6)[16];        /* this host's IPv6 sources, read at open */
   size_t local6_count;
+  /* A stream has one source: the last one looked up and whether it is
+   * local, so the list is not scanned for every datagram. */
+  bool last6_known;
+  bool last6_local;
+  uint8_t last6_source[16];
   raw6_socket raw6[RAW6_SOCKETS_MAX];
   size_t raw6_count;
   size_t raw6_oldest;
 
   mctx_metrics_cell metrics;
-  uint8_t scratch[RAW_MAX_DATAGRAM];
+  /* The datagram's buffers re-cut when a patched header replaces the start
+   * or the kernel way leaves the base header out. */
+  struct iovec iov[RAW_MAX_BUFFERS + 1];
 };
 
 static const char *
@@ -236,12 +256,17 @@ load_local_ipv6 (mctx_raw_publication *pub, mctx_error *err)
 }
 
 static bool
-is_local_ipv6 (const mctx_raw_publication *pub, const uint8_t addr[16])
+is_local_ipv6 (mctx_raw_publication *pub, const uint8_t addr[16])
 {
-  for (size_t i = 0; i < pub->local6_count; i++)
-    if (memcmp (pub->local6[i], addr, 16) == 0)
-      return true;
-  return false;
+  if (pub->last6_known && memcmp (pub->last6_source, addr, 16) == 0)
+    return pub->last6_local;
+  bool local = false;
+  for (size_t i = 0; i < pub->local6_count && !local; i++)
+    local = memcmp (pub->local6[i], addr, 16) == 0;
+  memcpy (pub->last6_source, addr, 16);
+  pub->last6_local = local;
+  pub->last6_known = true;
+  return local;
 }
 
 /* A raw IPv6 socket of protocol P receives a copy of every incoming packet
@@ -371,7 +396,7 @@ mctx_raw_publication_open (const mctx_raw_config *cfg,
   if (pub == NULL)
     return mctx__fail (err, MCTX_E_NO_MEMORY, ENOMEM,
                        "no memory for a raw publication");
-  memset (pub, 0, offsetof (mctx_raw_publication, scratch));
+  memset (pub, 0, offsetof (mctx_raw_publication, iov));
   pub->config = *cfg;
   pub->family = effective_family (cfg);
   pub->fd4 = -1;
@@ -486,29 +511,77 @@ ipv4_fix_checksum (uint8_t *header, size_t header_len)
   header[11] = (uint8_t) check;
 }
 
+static struct iovec *
+as_iovec (const mctx_buf *bufs)
+{
+  /* The kernel only reads the buffers; iovec just is not const-qualified. */
+  return (struct iovec *) (void *) bufs;
+}
+
+/* The datagram's bytes from offset on, as iovecs written from iov[0] (empty
+ * buffers left out); returns how many. */
+static size_t
+iov_from (struct iovec *iov, const mctx_buf *bufs, size_t nbufs,
+          size_t offset)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < nbufs; i++) {
+    if (offset >= bufs[i].len) {
+      offset -= bufs[i].len;
+      continue;
+    }
+    iov[n].iov_base = (uint8_t *) bufs[i].base + offset;
+    iov[n].iov_len = bufs[i].len - offset;
+    offset = 0;
+    n++;
+  }
+  return n;
+}
+
+/* The message for the datagram as given, or, with a patched header, the
+ * header followed by the rest of the datagram. */
+static void
+set_payload (mctx_raw_publication *pub, struct msghdr *msg,
+             const mctx_buf *bufs, size_t nbufs, uint8_t *header,
+             size_t header_len)
+{
+  if (header == NULL) {
+    msg->msg_iov = as_iovec (bufs);
+    msg->msg_iovlen = nbufs;
+    return;
+  }
+  pub->iov[0] = (struct iovec) { .iov_base = header, .iov_len = header_len };
+  msg->msg_iov = pub->iov;
+  msg->msg_iovlen = 1 + iov_from (pub->iov + 1, bufs, nbufs, header_len);
+}
+
 static int
-send_ipv4 (mctx_raw_publication *pub, const uint8_t *d, size_t len,
+send_ipv4 (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+           const uint8_t *head, size_t len,
            const mctx_raw_datagram_info *info, mctx_error *err)
 {
-  const uint8_t *wire = d;
+  uint8_t header[MCTX__RAW_HEAD_MAX];
+  uint8_t *patched = NULL;
   int ttl = pub->config.ttl;
-  if (ttl >= 0 && d[8] != ttl) {
-    memcpy (pub->scratch, d, len);
-    pub->scratch[8] = (uint8_t) ttl;
-    ipv4_fix_checksum (pub->scratch, info->header_len);
-    wire = pub->scratch;
+  if (ttl >= 0 && head[8] != ttl) {
+    memcpy (header, head, info->header_len);
+    header[8] = (uint8_t) ttl;
+    ipv4_fix_checksum (header, info->header_len);
+    patched = header;
   }
   struct sockaddr_in to = { .sin_family = AF_INET };
   memcpy (&to.sin_addr, info->destination.bytes, 4);
-  if (sendto (pub->fd4, wire, len, 0, (struct sockaddr *) &to, sizeof to) < 0)
+  struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof to };
+  set_payload (pub, &msg, bufs, nbufs, patched, info->header_len);
+  if (sendmsg (pub->fd4, &msg, 0) < 0)
     return send_error (pub, info, len, errno, err);
   return MCTX_OK;
 }
 
 static int
-send_ipv6_kernel_header (mctx_raw_publication *pub, const uint8_t *d,
-                         size_t len, const mctx_raw_datagram_info *info,
-                         mctx_error *err)
+send_ipv6_kernel_header (mctx_raw_publication *pub, const mctx_buf *bufs,
+                         size_t nbufs, const uint8_t *head, size_t len,
+                         const mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (info->protocol == IPPROTO_RAW)
     return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, 0,
@@ -522,7 +595,6 @@ send_ipv6_kernel_header (mctx_raw_publication *pub, const uint8_t *d,
   struct sockaddr_in6 to = { .sin6_family = AF_INET6,
                              .sin6_scope_id = pub->ifindex };
   memcpy (&to.sin6_addr, info->destination.bytes, 16);
-  struct iovec iov = { .iov_base = (void *) (d + 40), .iov_len = len - 40 };
 
   union {
     char buf[CMSG_SPACE (sizeof (struct in6_pktinfo))
@@ -530,8 +602,10 @@ send_ipv6_kernel_header (mctx_raw_publication *pub, const uint8_t *d,
     struct cmsghdr align;
   } control;
   memset (&control, 0, sizeof control);
+  /* The kernel writes the base header: everything after it goes out. */
   struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof to,
-                        .msg_iov = &iov, .msg_iovlen = 1,
+                        .msg_iov = pub->iov,
+                        .msg_iovlen = iov_from (pub->iov, bufs, nbufs, 40),
                         .msg_control = control.buf,
                         .msg_controllen = sizeof control.buf };
 
@@ -543,14 +617,14 @@ send_ipv6_kernel_header (mctx_raw_publication *pub, const uint8_t *d,
   cm->cmsg_len = CMSG_LEN (sizeof pktinfo);
   memcpy (CMSG_DATA (cm), &pktinfo, sizeof pktinfo);
 
-  int hops = pub->config.ttl >= 0 ? pub->config.ttl : d[7];
+  int hops = pub->config.ttl >= 0 ? pub->config.ttl : head[7];
   cm = CMSG_NXTHDR (&msg, cm);
   cm->cmsg_level = IPPROTO_IPV6;
   cm->cmsg_type = IPV6_HOPLIMIT;
   cm->cmsg_len = CMSG_LEN (sizeof hops);
   memcpy (CMSG_DATA (cm), &hops, sizeof hops);
 
-  int tclass = ((d[0] & 0x0f) << 4) | (d[1] >> 4);
+  int tclass = ((head[0] & 0x0f) << 4) | (head[1] >> 4);
   cm = CMSG_NXTHDR (&msg, cm);
   cm->cmsg_level = IPPROTO_IPV6;
   cm->cmsg_type = IPV6_TCLASS;
@@ -563,7 +637,8 @@ send_ipv6_kernel_header (mctx_raw_publication *pub, const uint8_t *d,
 }
 
 static int
-send_ipv6_link_layer (mctx_raw_publication *pub, const uint8_t *d, size_t len,
+send_ipv6_link_layer (mctx_raw_publication *pub, const mctx_buf *bufs,
+                      size_t nbufs, const uint8_t *head, size_t len,
                       const mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (pub->link_type != ARPHRD_ETHER) {
@@ -574,12 +649,13 @@ send_ipv6_link_layer (mctx_raw_publication *pub, const uint8_t *d, size_t len,
                        "supported (needed for the non-local source %s)",
                        pub->ifname, (unsigned) pub->link_type, src);
   }
-  const uint8_t *wire = d;
+  uint8_t header[40];
+  uint8_t *patched = NULL;
   int hops = pub->config.ttl;
-  if (hops >= 0 && d[7] != hops) {
-    memcpy (pub->scratch, d, len);
-    pub->scratch[7] = (uint8_t) hops;
-    wire = pub->scratch;
+  if (hops >= 0 && head[7] != hops) {
+    memcpy (header, head, sizeof header);
+    header[7] = (uint8_t) hops;
+    patched = header;
   }
   struct sockaddr_ll to = { .sll_family = AF_PACKET,
                             .sll_protocol = htons (ETH_P_IPV6),
@@ -587,33 +663,87 @@ send_ipv6_link_layer (mctx_raw_publication *pub, const uint8_t *d, size_t len,
                             .sll_halen = 6,
                             .sll_addr = { 0x33, 0x33 } };
   memcpy (to.sll_addr + 2, info->destination.bytes + 12, 4);
-  if (sendto (pub->packet_fd, wire, len, 0, (struct sockaddr *) &to,
-              sizeof to) < 0)
+  struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof to };
+  set_payload (pub, &msg, bufs, nbufs, patched, sizeof header);
+  if (sendmsg (pub->packet_fd, &msg, 0) < 0)
     return send_error (pub, info, len, errno, err);
   return MCTX_OK;
 }
 
+/* The datagram's length, and its first min(len, MCTX__RAW_HEAD_MAX) bytes
+ * for the checks: in place when the first buffer holds them, else gathered
+ * into copy. */
+static int
+read_head (const mctx_buf *bufs, size_t nbufs, size_t *len,
+           const uint8_t **head, uint8_t copy[MCTX__RAW_HEAD_MAX],
+           mctx_error *err)
+{
+  if (bufs == NULL && nbufs != 0)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+                       "no raw datagram given (NULL with %zu buffers)",
+                       nbufs);
+  if (nbufs > RAW_MAX_BUFFERS)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+                       "raw datagram in %zu buffers; at most %d can be sent "
+                       "at once",
+                       nbufs, RAW_MAX_BUFFERS);
+  size_t total = 0;
+  for (size_t i = 0; i < nbufs; i++) {
+    if (bufs[i].base == NULL && bufs[i].len != 0)
+      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+                         "no raw datagram given (buffer %zu of %zu is NULL "
+                         "with length %zu)",
+                         i + 1, nbufs, bufs[i].len);
+    if (bufs[i].len > SIZE_MAX - total)
+      return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+                         "raw datagram buffers add up to more than %zu bytes",
+                         (size_t) SIZE_MAX);
+    total += bufs[i].len;
+  }
+  *len = total;
+
+  size_t want = total < MCTX__RAW_HEAD_MAX ? total : MCTX__RAW_HEAD_MAX;
+  if (nbufs == 0 || bufs[0].len >= want) {
+    *head = nbufs > 0 ? bufs[0].base : NULL;
+    return MCTX_OK;
+  }
+  size_t have = 0;
+  for (size_t i = 0; have < want; i++) {
+    size_t n = bufs[i].len < want - have ? bufs[i].len : want - have;
+    if (n > 0)
+      memcpy (copy + have, bufs[i].base, n);
+    have += n;
+  }
+  *head = copy;
+  return MCTX_OK;
+}
+
 int
-mctx_raw_send (mctx_raw_publication *pub, const void *datagram, size_t len,
-               mctx_raw_send_report *report, mctx_error *err)
+mctx_raw_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+                mctx_raw_send_report *report, mctx_error *err)
 {
   if (pub == NULL)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
                        "no raw publication given");
+  uint8_t copy[MCTX__RAW_HEAD_MAX];
+  const uint8_t *head = NULL;
+  size_t len = 0;
   mctx_raw_datagram_info info;
   mctx_raw_path path = MCTX_RAW_PATH_IPV4_HDRINCL;
-  int rc = mctx_raw_datagram_check (datagram, len, &info, err);
+  int rc = read_head (bufs, nbufs, &len, &head, copy, err);
+  if (rc == MCTX_OK)
+    rc = mctx__raw_datagram_check_head (head, len, &info, err);
   if (rc == MCTX_OK)
     rc = check_family (pub, &info, err);
   if (rc == MCTX_OK) {
     if (info.family == MCTX_FAMILY_IPV4) {
-      rc = send_ipv4 (pub, datagram, len, &info, err);
+      rc = send_ipv4 (pub, bufs, nbufs, head, len, &info, err);
     } else if (is_local_ipv6 (pub, info.source.bytes)) {
       path = MCTX_RAW_PATH_IPV6_KERNEL_HEADER;
-      rc = send_ipv6_kernel_header (pub, datagram, len, &info, err);
+      rc = send_ipv6_kernel_header (pub, bufs, nbufs, head, len, &info, err);
     } else {
       path = MCTX_RAW_PATH_IPV6_LINK_LAYER;
-      rc = send_ipv6_link_layer (pub, datagram, len, &info, err);
+      rc = send_ipv6_link_layer (pub, bufs, nbufs, head, len, &info, err);
     }
   }
 
@@ -669,12 +799,12 @@ mctx_raw_publication_get_config (const mctx_raw_publication *pub)
 }
 
 int
-mctx_raw_send (mctx_raw_publication *pub, const void *datagram, size_t len,
-               mctx_raw_send_report *report, mctx_error *err)
+mctx_raw_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+                mctx_raw_send_report *report, mctx_error *err)
 {
   (void) pub;
-  (void) datagram;
-  (void) len;
+  (void) bufs;
+  (void) nbufs;
   (void) report;
   return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, 0,
                      "raw publications are only implemented on Linux");
@@ -690,3 +820,12 @@ mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
 }
 
 #endif
+
+/* One datagram in one buffer: the same path as several. */
+int
+mctx_raw_send (mctx_raw_publication *pub, const void *datagram, size_t len,
+               mctx_raw_send_report *report, mctx_error *err)
+{
+  mctx_buf buf = { .base = (void *) datagram, .len = len };
+  return mctx_raw_sendv (pub, &buf, 1, report, err);
+}
