@@ -11,21 +11,13 @@
  */
 #include "gstmctxsinkraw.h"
 
-#include <string.h>
-
 GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_raw_debug);
 #define GST_CAT_DEFAULT gst_mctx_sink_raw_debug
-
-/* The largest datagram the checks can accept: IPv6, 40 + 65535. */
-#define RAW_DATAGRAM_MAX (40 + 65535)
 
 struct _GstMctxSinkRaw
 {
   mctx_raw_publication *pub4;
   mctx_raw_publication *pub6;
-  /* Where a buffer of several memories is gathered: raw datagrams are
-   * checked and patched as one contiguous block. Allocated once. */
-  guint8 *scratch;
 };
 
 /* Settings that shape a UDP socket have no meaning for raw publications;
@@ -196,7 +188,6 @@ gst_mctx_sink_raw_open (GstMctxSink * sink, const GstMctxSinkSettings * s,
   if (rc != MCTX_OK)
     goto open_failed;
 
-  raw->scratch = g_malloc (RAW_DATAGRAM_MAX);
   g_snprintf (describe, size, "raw %s%s%s via %s",
       raw->pub4 ? "IPv4" : "", raw->pub4 && raw->pub6 ? "/" : "",
       raw->pub6 ? "IPv6" : "", gst_mctx_sink_is_set (s->interface) ?
@@ -220,55 +211,35 @@ gst_mctx_sink_raw_close (GstMctxSinkRaw * raw)
     return;
   mctx_raw_publication_close (raw->pub4);
   mctx_raw_publication_close (raw->pub6);
-  g_free (raw->scratch);
   g_free (raw);
 }
 
+/* A buffer of several memories goes to libmctx as they are mapped (its
+ * checks read the header across them, the kernel takes them as iovecs); a
+ * datagram of any length does too, so that every refusal, too long
+ * included, is libmctx's and counted in its send errors. */
 int
 gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
     mctx_error * err)
 {
-  const guint8 *data = raw->scratch;
-  gsize len = 0;
   mctx_raw_publication *pub;
-  guint version;
+  guint version = 0;
 
-  if (d->nbufs == 1) {
-    data = d->bufs[0].base;
-    len = d->bufs[0].len;
-  } else {
-    for (gsize i = 0; i < d->nbufs; i++) {
-      if (d->bufs[i].len > RAW_DATAGRAM_MAX - len)
-        goto too_long;
-      memcpy (raw->scratch + len, d->bufs[i].base, d->bufs[i].len);
-      len += d->bufs[i].len;
+  for (gsize i = 0; i < d->nbufs; i++)
+    if (d->bufs[i].len > 0) {
+      version = ((const guint8 *) d->bufs[i].base)[0] >> 4;
+      break;
     }
-  }
 
   /* The other family's publication (or the only one) refuses the datagram
    * with the reason: a bad version, or a family it does not serve. */
-  version = len > 0 ? data[0] >> 4 : 0;
   if (version == 6 && raw->pub6)
     pub = raw->pub6;
   else if (version == 4 && raw->pub4)
     pub = raw->pub4;
   else
     pub = raw->pub4 ? raw->pub4 : raw->pub6;
-  return mctx_raw_send (pub, data, len, NULL, err);
-
-too_long:
-  {
-    gsize total = 0;
-
-    for (gsize i = 0; i < d->nbufs; i++)
-      total += d->bufs[i].len;
-    err->code = MCTX_E_INVALID_RAW_DATAGRAM;
-    err->sys_errno = 0;
-    g_snprintf (err->message, sizeof err->message,
-        "a buffer of %" G_GSIZE_FORMAT " bytes is longer than any IP "
-        "datagram (%d bytes at most)", total, RAW_DATAGRAM_MAX);
-    return MCTX_E_INVALID_RAW_DATAGRAM;
-  }
+  return mctx_raw_sendv (pub, d->bufs, d->nbufs, NULL, err);
 }
 
 void

@@ -21,9 +21,10 @@ GstMctxSinkRaw *gst_mctx_sink_raw_open (GstMctxSink * sink,
 
 void gst_mctx_sink_raw_close (GstMctxSinkRaw * raw);
 
-/* Sends one datagram (its buffers are gathered into one when there are
- * several): the publication of the datagram's IP version, or the only one
- * (which then refuses it). Streaming thread only. */
+/* Sends one datagram, given in one buffer or several (never gathered):
+ * the publication of the datagram's IP version, or the only one (which
+ * then refuses it, like any datagram that fails libmctx's checks, and
+ * counts it). Streaming thread only. */
 int gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
     mctx_error * err);
 
