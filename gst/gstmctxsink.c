@@ -10,8 +10,10 @@
  *
  * mctxsink sends every buffer it receives as one UDP datagram to an IPv4 or
  * IPv6 multicast group, from exactly the source and through exactly the
- * interface it is told. A #GstBufferList goes out as one batch (sendmmsg),
- * and a buffer made of several memories is sent without copying it.
+ * interface it is told. A #GstBufferList goes out in as few system calls as
+ * the kernel allows: runs of datagrams of one size as UDP GSO sends (one
+ * sendmsg each, see `gso`), the rest together through sendmmsg. A buffer
+ * made of several memories is sent without copying it.
  * All socket work is done by libmctx: the element validates and resolves its
  * settings through it, opens one connected, non-blocking socket when it
  * starts, and closes it when it stops.
@@ -75,10 +77,14 @@
  * mctx://[fd00::1]@[ff3e::8000:1234]:5004?interface=eth0&ttl=8
  * ]|
  * `mctx://[source@]group:port?property=value&...`: IPv6 addresses in
- * brackets, a zone written `%25` (`[fe80::1%25eth0]`), every other property
- * settable in the query. Setting a URI resets source-addr, source-port,
- * interface, ttl, loop, qos-dscp, buffer-size and block to their defaults
- * first, so that the URI says all of them; get_uri gives them back.
+ * brackets, a zone written `%25` (`[fe80::1%25eth0]`). The query takes
+ * source-port, interface, ttl, loop, qos-dscp, buffer-size, block, gso,
+ * gather and gather-latency, and nothing else (any other key, raw, the
+ * metrics properties and basesink's included, is refused with a
+ * #GST_URI_ERROR that names it). Setting a URI resets source-addr and all
+ * of these to their defaults first, so that the URI says the whole
+ * configuration; get_uri writes every one that is not at its default, so a
+ * URI read back sets the same.
  *
  * ## Raw mode
  *
@@ -145,7 +151,8 @@
  *   or an index. Unset: the routing table decides.
  * - `ttl` (-1..255, default 1): the multicast TTL / hop limit. -1 leaves it
  *   as it is: the kernel's default (1 on Linux) on a socket the element
- *   opens, the caller's own value on a `socket` given to it.
+ *   opens, the caller's own value on a `socket` given to it, each
+ *   datagram's own in raw mode.
  * - `loop` (default true): whether local receivers get a copy
  *   (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP).
  * - `qos-dscp` (-1..63, default -1): the DiffServ code point; -1 leaves it.
@@ -161,16 +168,29 @@
  *   connected to the group.
  * - `raw` (default false): every buffer is a complete IPv4 or IPv6 multicast
  *   datagram, sent as given (see "Raw mode" above). Needs CAP_NET_RAW.
+ * - `gso` (default true): send a batch's runs of equal-sized datagrams
+ *   (buffer lists, gathered buffers) as UDP GSO sends where the kernel has
+ *   it: one system call and one trip through the stack per run, split into
+ *   the same datagrams further down. Set it to false when the egress has a
+ *   shaping qdisc: tbf with a burst smaller than a batch splits a GSO packet
+ *   itself and drops the segments that do not fit without telling the
+ *   sender, so they are lost even with block=true. Without GSO each
+ *   datagram is its own packet, every drop comes back as ENOBUFS and
+ *   block=true sends it again. No effect in raw mode.
  * - `gather` (1..64, default 1): send up to this many single buffers
  *   together, as one batch (one system call with UDP GSO), instead of one
  *   system call each. 1 (the default) sends every buffer as it arrives.
  *   A buffer then waits until the batch is full, its first buffer has waited
- *   `gather-latency`, a buffer list or EOS arrives, the sink is about to wait
- *   on the clock (sync=true), or the element stops (what the socket cannot
- *   take at that moment is dropped and counted). For streams that push
- *   single buffers faster than one system call each can send (MPEG-TS over
- *   UDP at high rates); a stream slower than the batch fills gains nothing
- *   and each datagram is delayed by up to `gather-latency`.
+ *   `gather-latency`, a buffer list or EOS arrives, a buffer with a
+ *   timestamp arrives while `sync` is true (basesink may wait on the clock
+ *   for it, so what waits goes out first), or the element stops (what the
+ *   socket cannot take at that moment is dropped and counted). For streams
+ *   that push single buffers faster than one system call each can send
+ *   (MPEG-TS over UDP at high rates, with sync=false or buffers without
+ *   timestamps: with sync=true and timestamps every buffer is sent before
+ *   the next one's clock wait, so nothing is gathered); a stream slower than
+ *   the batch fills gains nothing and each datagram is delayed by up to
+ *   `gather-latency`.
  * - `gather-latency` (guint64 nanoseconds, 0..1 s, default 1 ms): the
  *   longest a gathered buffer waits for the ones after it.
  * - `metrics-interval` (guint64 nanoseconds, default 1 second): post an
@@ -191,8 +211,8 @@
  *   final message is out.
  *
  * group, port, source-addr, source-port, interface, buffer-size, socket, raw,
- * gather, gather-latency, metrics-file, metrics-node-id and metrics-flags
- * take effect when the element starts (NULL to READY: the socket is open
+ * gso, gather, gather-latency, metrics-file, metrics-node-id and
+ * metrics-flags take effect when the element starts (NULL to READY: the socket is open
  * from READY on); changing them
  * while it is not in the NULL state is refused with a warning. ttl, loop,
  * qos-dscp and metrics-interval apply at once, also while running; block is
@@ -262,6 +282,9 @@
  * when the pipeline plays again, so pausing loses nothing. A datagram refused
  * with ENOBUFS (the local queue of a slow link is full) is sent again after a
  * short backoff (1 ms doubling up to 20 ms) that is interrupted the same way.
+ * When the queue has refused every datagram for more than a second (a link
+ * that is down or shaped to a standstill), a #GST_MESSAGE_WARNING says so,
+ * again at most once a second while it lasts; the element keeps resending.
  * With `block=false` both are dropped and counted.
  *
  * Other send errors (ENETUNREACH, EPERM from a firewall, EMSGSIZE for a buffer
@@ -297,6 +320,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_debug);
 #define DEFAULT_BLOCK           TRUE
 #define DEFAULT_SOCKET          NULL
 #define DEFAULT_RAW             FALSE
+#define DEFAULT_GSO             TRUE
 #define DEFAULT_GATHER          1
 #define DEFAULT_GATHER_LATENCY  (1 * GST_MSECOND)
 /* A GSO call carries at most 64 datagrams (docs/gso.md). */
@@ -327,6 +351,7 @@ enum
   PROP_STATS,
   PROP_GATHER,
   PROP_GATHER_LATENCY,
+  PROP_GSO,
   /* metrics-interval, metrics-file, metrics-node-id, metrics-flags */
   PROP_METRICS_FIRST,
 };
@@ -397,7 +422,9 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_TTL,
       g_param_spec_int ("ttl", "TTL",
-          "Multicast TTL / hop limit; -1 keeps the kernel default (1)", -1, 255,
+          "Multicast TTL / hop limit; -1 leaves it as it is (the kernel's "
+          "default on a new socket, the caller's value on 'socket', each "
+          "datagram's own in raw mode)", -1, 255,
           DEFAULT_TTL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_LOOP,
       g_param_spec_boolean ("loop", "Loop",
@@ -439,13 +466,20 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
       g_param_spec_uint ("gather", "Gather",
           "Single buffers sent together in one batch (UDP GSO) at most; they "
           "wait until that many arrived, gather-latency passed, a buffer "
-          "list, EOS or a clock wait comes, or the element stops. 1 sends "
-          "every buffer at once", 1, GATHER_MAX, DEFAULT_GATHER,
+          "list, EOS or (sync=true) a timestamped buffer comes, or the "
+          "element stops. 1 sends every buffer at once", 1, GATHER_MAX, DEFAULT_GATHER,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_GATHER_LATENCY,
       g_param_spec_uint64 ("gather-latency", "Gather latency",
           "With gather > 1: the longest (ns) a buffer waits for the ones "
           "after it", 0, GST_SECOND, DEFAULT_GATHER_LATENCY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_GSO,
+      g_param_spec_boolean ("gso", "GSO",
+          "Send runs of equal-sized datagrams of a batch as UDP GSO sends "
+          "where the kernel has it; false sends each as its own packet, so "
+          "that a shaping qdisc (tbf) that drops one reports it (ENOBUFS) "
+          "instead of losing GSO segments silently", DEFAULT_GSO,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   gst_mctx_sink_metrics_install_properties (gobject_class, PROP_METRICS_FIRST);
 
@@ -481,6 +515,7 @@ gst_mctx_sink_init (GstMctxSink * sink)
   sink->block = DEFAULT_BLOCK;
   sink->socket = DEFAULT_SOCKET;
   sink->raw = DEFAULT_RAW;
+  sink->gso = DEFAULT_GSO;
   sink->gather = DEFAULT_GATHER;
   sink->gather_latency = DEFAULT_GATHER_LATENCY;
 
@@ -501,8 +536,7 @@ gst_mctx_sink_finalize (GObject * object)
   g_clear_object (&sink->socket);
   if (sink->poll)
     gst_poll_free (sink->poll);
-  g_free (sink->maps);
-  g_free (sink->bufs);
+  gst_mctx_sink_maps_clear (&sink->maps);
   g_free (sink->datagrams);
   gst_mctx_sink_metrics_free (sink->metrics);
 
@@ -514,11 +548,12 @@ gst_mctx_sink_finalize (GObject * object)
 /* ------------------------------------------------------------------------ */
 
 /* Called with the object lock. Settings that shape the socket cannot change
- * under a running publication; say so instead of ignoring the new value. */
+ * under a running publication, nor while start() uses the copy it took;
+ * say so instead of ignoring the new value. */
 static gboolean
 refuse_while_started (GstMctxSink * sink, GParamSpec * pspec)
 {
-  if (!sink->started)
+  if (!sink->started && !sink->starting)
     return FALSE;
   GST_WARNING_OBJECT (sink, "refusing to change '%s' while running",
       pspec->name);
@@ -562,6 +597,41 @@ apply_live_change (GstMctxSink * sink, LiveChange change, mctx_error * err)
       break;
   }
   return MCTX_OK;
+}
+
+static void
+post_live_change_warning (GstMctxSink * sink, const gchar * property, int rc,
+    const mctx_error * err)
+{
+  GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,
+      ("Could not apply %s to the running stream: %s", property,
+          err->message), ("%s (errno %d)", mctx_code_name (rc),
+          err->sys_errno));
+}
+
+/* Called with the object lock, as start() makes its publication the
+ * element's: ttl, loop and qos-dscp apply live, so a change made while
+ * start() was opening it with the copied values was taken, not refused;
+ * it applies now. Returns the first failure and names its property. */
+static int
+apply_late_changes (GstMctxSink * sink, const GstMctxSinkSettings * s,
+    const gchar ** property, mctx_error * err)
+{
+  int rc = MCTX_OK;
+
+  if (sink->ttl != s->ttl) {
+    *property = "ttl";
+    rc = apply_live_change (sink, LIVE_TTL, err);
+  }
+  if (rc == MCTX_OK && sink->loop != s->loop) {
+    *property = "loop";
+    rc = apply_live_change (sink, LIVE_LOOP, err);
+  }
+  if (rc == MCTX_OK && sink->qos_dscp != s->qos_dscp) {
+    *property = "qos-dscp";
+    rc = apply_live_change (sink, LIVE_DSCP, err);
+  }
+  return rc;
 }
 
 static void
@@ -619,6 +689,11 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
         break;
       sink->raw = g_value_get_boolean (value);
       break;
+    case PROP_GSO:
+      if (refuse_while_started (sink, pspec))
+        break;
+      sink->gso = g_value_get_boolean (value);
+      break;
     case PROP_GATHER:
       if (refuse_while_started (sink, pspec))
         break;
@@ -662,17 +737,7 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (sink);
 
   if (rc != MCTX_OK)
-    goto live_change_failed;
-  return;
-
-live_change_failed:
-  {
-    GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,
-        ("Could not apply %s to the running stream: %s", pspec->name,
-            err.message), ("%s (errno %d)", mctx_code_name (rc),
-            err.sys_errno));
-    return;
-  }
+    post_live_change_warning (sink, pspec->name, rc, &err);
 }
 
 static void
@@ -724,6 +789,9 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_RAW:
       g_value_set_boolean (value, sink->raw);
       break;
+    case PROP_GSO:
+      g_value_set_boolean (value, sink->gso);
+      break;
     case PROP_GATHER:
       g_value_set_uint (value, sink->gather);
       break;
@@ -762,11 +830,15 @@ gst_mctx_sink_snapshot (GstMctxSink * sink, mctx_publication_metrics * out)
 /* start / stop                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* Copies the settings under the object lock (strings duplicated). */
+/* Copies every setting start() uses (strings duplicated) in one section
+ * under the object lock, which also marks the element as starting: from
+ * then on set_property refuses the start-time settings, so none changes
+ * between this copy and the publication it opens. */
 static void
 take_settings (GstMctxSink * sink, GstMctxSinkSettings * s, GSocket ** socket)
 {
   GST_OBJECT_LOCK (sink);
+  sink->starting = TRUE;
   s->group = g_strdup (sink->group);
   s->port = sink->port;
   s->source_addr = g_strdup (sink->source_addr);
@@ -778,6 +850,10 @@ take_settings (GstMctxSink * sink, GstMctxSinkSettings * s, GSocket ** socket)
   s->buffer_size = sink->buffer_size;
   s->have_socket = sink->socket != NULL;
   s->raw = sink->raw;
+  s->gso = sink->gso;
+  s->gather = sink->gather;
+  s->gather_latency = sink->gather_latency;
+  gst_mctx_sink_metrics_copy_settings (sink, s);
   *socket = sink->socket ? g_object_ref (sink->socket) : NULL;
   GST_OBJECT_UNLOCK (sink);
 }
@@ -788,6 +864,9 @@ clear_settings (GstMctxSinkSettings * s)
   g_free ((gchar *) s->group);
   g_free ((gchar *) s->source_addr);
   g_free ((gchar *) s->interface);
+  g_free ((gchar *) s->metrics_file);
+  g_free ((gchar *) s->metrics_node_id);
+  g_free ((gchar *) s->metrics_flags);
 }
 
 gboolean
@@ -860,6 +939,7 @@ build_config (GstMctxSink * sink, const GstMctxSinkSettings * s,
   cfg->dscp = s->qos_dscp;
   cfg->send_buffer_size = s->buffer_size;
   cfg->report_local_drops = true;
+  cfg->gso = s->gso;
   return TRUE;
 
 no_group:
@@ -922,15 +1002,10 @@ gst_mctx_sink_start (GstBaseSink * bsink)
   GstMctxSinkRaw *raw = NULL;
   mctx_endpoint destination;
   mctx_error err = { 0 };
-  guint gather;
-  GstClockTime gather_latency;
+  const gchar *late_change = NULL;
   int rc;
 
   take_settings (sink, &settings, &socket);
-  GST_OBJECT_LOCK (sink);
-  gather = sink->gather;
-  gather_latency = sink->gather_latency;
-  GST_OBJECT_UNLOCK (sink);
 
   if (!gst_mctx_sink_metrics_open (sink, &settings))
     goto failed;
@@ -971,6 +1046,7 @@ opened:
   }
   sink->backoff = BACKOFF_MIN;
   memset (sink->error_kinds, 0, sizeof sink->error_kinds);
+  sink->enobufs_since_us = sink->enobufs_warned_us = 0;
   atomic_store (&sink->packets_dropped, 0);
 
   GST_OBJECT_LOCK (sink);
@@ -978,10 +1054,15 @@ opened:
   sink->pub = pub;
   sink->raw_pub = raw;
   sink->started = TRUE;
+  sink->starting = FALSE;
+  rc = apply_late_changes (sink, &settings, &late_change, &err);
   GST_OBJECT_UNLOCK (sink);
+  if (rc != MCTX_OK)
+    post_live_change_warning (sink, late_change, rc, &err);
 
-  if (gather > 1)
-    sink->gathering = gst_mctx_sink_gather_new (sink, gather, gather_latency);
+  if (settings.gather > 1)
+    sink->gathering = gst_mctx_sink_gather_new (sink, settings.gather,
+        settings.gather_latency);
   gst_mctx_sink_metrics_begin (sink, &settings);
   if (pub)
     log_publication (sink);
@@ -996,6 +1077,9 @@ refused:
   }
 failed:
   {
+    GST_OBJECT_LOCK (sink);
+    sink->starting = FALSE;
+    GST_OBJECT_UNLOCK (sink);
     gst_mctx_sink_metrics_abort (sink);
     clear_settings (&settings);
     g_clear_object (&socket);
@@ -1072,6 +1156,12 @@ gst_mctx_sink_unlock_stop (GstBaseSink * bsink)
 static void
 post_error_warning (GstMctxSink * sink, GstMctxSinkErrorKind * kind)
 {
+  /* IP_RECVERR queued each failure on the socket's error queue too: it is
+   * emptied here, once per warning (at most once a second per error), not
+   * once per datagram; wait_socket() empties it before every wait too. The
+   * kernel bounds the queue by the receive buffer in between. */
+  if (sink->pub)
+    mctx_publication_drain_errors (sink->pub);
   GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
       ("%" G_GUINT64_FORMAT " datagram(s) to %s failed: %s", kind->pending,
           sink->destination, kind->sys_errno ? g_strerror (kind->sys_errno) :
@@ -1118,6 +1208,34 @@ note_send_error (GstMctxSink * sink, int sys_errno, int code)
     post_error_warning (sink, kind);
     kind->last_warning_us = now;
   }
+}
+
+/* block=true, and the local queue refused a datagram with ENOBUFS: it is
+ * sent again later, but a queue that has refused everything for more than a
+ * second (a link down, or shaped to a standstill) is worth a warning, at
+ * most one a second. Any datagram that goes out ends it (see
+ * gst_mctx_sink_send()). */
+static void
+note_enobufs (GstMctxSink * sink)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 since = sink->enobufs_since_us;
+
+  if (since == 0) {
+    sink->enobufs_since_us = now;
+    return;
+  }
+  if (now - since <= G_USEC_PER_SEC
+      || now - sink->enobufs_warned_us < G_USEC_PER_SEC)
+    return;
+  sink->enobufs_warned_us = now;
+  GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
+      ("The local queue to %s has refused every datagram for %.1f s (%s); "
+          "still resending (block=true)", sink->destination,
+          (now - since) / (gdouble) G_USEC_PER_SEC, g_strerror (ENOBUFS)),
+      ("ENOBUFS from the qdisc of the outgoing interface: a link that is "
+          "down or shaped to a standstill, or a queue limit below one "
+          "datagram; block=false would drop and count instead"));
 }
 
 /* At stop: errors counted since the last warning are still said. */
@@ -1224,6 +1342,8 @@ send_rest (GstMctxSink * sink, const mctx_datagram * datagrams, gsize count,
         && is_full (rc, err)) {
       GST_LOG_OBJECT (sink, "socket full, %" G_GSIZE_FORMAT " datagram(s) "
           "left for later", count - next);
+      if (rc != MCTX_E_WOULD_BLOCK)
+        note_enobufs (sink);
       break;
     } else if (rc == MCTX_E_WOULD_BLOCK && block && sink->pub
         && mode == GST_MCTX_SINK_SEND_WAIT) {
@@ -1234,6 +1354,8 @@ send_rest (GstMctxSink * sink, const mctx_datagram * datagrams, gsize count,
       GST_LOG_OBJECT (sink, "%s, retrying in %" GST_TIME_FORMAT,
           rc == MCTX_E_WOULD_BLOCK ? "raw socket full" :
           "local queue full (ENOBUFS)", GST_TIME_ARGS (sink->backoff));
+      if (rc != MCTX_E_WOULD_BLOCK)
+        note_enobufs (sink);
       waited = wait_socket (sink, sink->backoff);
       sink->backoff = MIN (sink->backoff * 2, BACKOFF_MAX);
     } else if (rc == MCTX_E_WOULD_BLOCK) {
@@ -1241,8 +1363,6 @@ send_rest (GstMctxSink * sink, const mctx_datagram * datagrams, gsize count,
       atomic_fetch_add (&sink->packets_dropped, 1);
       next++;
     } else {
-      if (rc == MCTX_E_SEND_FAILED)
-        mctx_publication_drain_errors (sink->pub);
       GST_DEBUG_OBJECT (sink, "send failed: %s", err->message);
       atomic_fetch_add (&sink->packets_dropped, 1);
       note_send_error (sink, err->sys_errno, rc);
@@ -1266,8 +1386,10 @@ send_rest (GstMctxSink * sink, const mctx_datagram * datagrams, gsize count,
       break;
     rc = send_some (sink, &datagrams[next], count - next, &sent, err);
     next += sent;
-    if (sent > 0)
+    if (sent > 0) {
       sink->backoff = BACKOFF_MIN;
+      sink->enobufs_since_us = 0;
+    }
   }
 
   /* Given up on: counted, so that sent + dropped stays what was rendered. */
@@ -1300,31 +1422,39 @@ gst_mctx_sink_send (GstMctxSink * sink, const mctx_datagram * datagrams,
   rc = send_some (sink, datagrams, count, &sent, &err);
   if (G_LIKELY (rc == MCTX_OK && sent == count)) {
     sink->backoff = BACKOFF_MIN;
+    sink->enobufs_since_us = 0;
     if (done)
       *done = count;
     return GST_FLOW_OK;
   }
-  if (sent > 0)
+  if (sent > 0) {
     sink->backoff = BACKOFF_MIN;
+    sink->enobufs_since_us = 0;
+  }
   return send_rest (sink, datagrams, count, mode, done, sent, rc, &err);
 }
 
-/* Room for n memories (maps and bufs grow together). The datagrams from 0
- * to ndatagrams point into bufs, so they are pointed again at the new one. */
-static void
-ensure_bufs (GstMctxSink * sink, gsize n, guint ndatagrams)
+void
+gst_mctx_sink_maps_grow (GstMctxSinkMaps * m, gsize n,
+    mctx_datagram * datagrams, gsize ndatagrams)
 {
   gsize at = 0;
 
-  if (G_LIKELY (n <= sink->bufs_alloc))
-    return;
-  sink->bufs_alloc = MAX (n, 2 * sink->bufs_alloc);
-  sink->maps = g_renew (GstMapInfo, sink->maps, sink->bufs_alloc);
-  sink->bufs = g_renew (mctx_buf, sink->bufs, sink->bufs_alloc);
-  for (guint i = 0; i < ndatagrams; i++) {
-    sink->datagrams[i].bufs = &sink->bufs[at];
-    at += sink->datagrams[i].nbufs;
+  m->alloc = MAX (n, 2 * m->alloc);
+  m->maps = g_renew (GstMapInfo, m->maps, m->alloc);
+  m->bufs = g_renew (mctx_buf, m->bufs, m->alloc);
+  for (gsize i = 0; i < ndatagrams; i++) {
+    datagrams[i].bufs = &m->bufs[at];
+    at += datagrams[i].nbufs;
   }
+}
+
+void
+gst_mctx_sink_maps_clear (GstMctxSinkMaps * m)
+{
+  g_clear_pointer (&m->maps, g_free);
+  g_clear_pointer (&m->bufs, g_free);
+  m->alloc = 0;
 }
 
 static void
@@ -1340,7 +1470,7 @@ ensure_datagrams (GstMctxSink * sink, gsize n)
 static void
 unmap_bufs (GstMctxSink * sink, gsize n)
 {
-  for (GstMapInfo * map = sink->maps, *end = map + n; map < end; map++)
+  for (GstMapInfo * map = sink->maps.maps, *end = map + n; map < end; map++)
     gst_memory_unmap (map->memory, map);
 }
 
@@ -1361,27 +1491,18 @@ gst_mctx_sink_event (GstBaseSink * bsink, GstEvent * event)
   return GST_BASE_SINK_CLASS (parent_class)->event (bsink, event);
 }
 
-/* Whether basesink is about to wait on the clock for buffer (sync=true and
- * the buffer's time not reached yet). */
-static gboolean
-sink_will_wait (GstBaseSink * bsink, GstBuffer * buffer)
+/* Whether basesink may wait on the clock before it renders buffer: sync is
+ * on, the segment is in time and the buffer has a time (basesink's default
+ * get_times takes DTS, else PTS). Whether it will, and how long, also
+ * depends on the clock, the base time, the latency, render-delay and
+ * ts-offset; rather than redo basesink's sums for every buffer, any buffer
+ * it may wait for counts. */
+static inline gboolean
+sink_may_wait (GstBaseSink * bsink, GstBuffer * buffer)
 {
-  GstClockTime ts = GST_BUFFER_DTS_OR_PTS (buffer);
-  GstClockTime running_time, now;
-  GstClock *clock;
-
-  if (!GST_CLOCK_TIME_IS_VALID (ts) || !gst_base_sink_get_sync (bsink))
-    return FALSE;
-  running_time = gst_segment_to_running_time (&bsink->segment,
-      GST_FORMAT_TIME, ts);
-  if (!GST_CLOCK_TIME_IS_VALID (running_time))
-    return FALSE;
-  clock = gst_element_get_clock (GST_ELEMENT (bsink));
-  if (clock == NULL)
-    return FALSE;
-  now = gst_clock_get_time (clock);
-  gst_object_unref (clock);
-  return running_time + gst_element_get_base_time (GST_ELEMENT (bsink)) > now;
+  return bsink->segment.format == GST_FORMAT_TIME
+      && GST_CLOCK_TIME_IS_VALID (GST_BUFFER_DTS_OR_PTS (buffer))
+      && gst_base_sink_get_sync (bsink);
 }
 
 /* Before basesink's clock wait: gathered buffers never sit while the sink
@@ -1393,7 +1514,7 @@ gst_mctx_sink_prepare (GstBaseSink * bsink, GstBuffer * buffer)
 
   if (sink->gathering == NULL
       || !gst_mctx_sink_gather_pending (sink->gathering)
-      || !sink_will_wait (bsink, buffer))
+      || !sink_may_wait (bsink, buffer))
     return GST_FLOW_OK;
   GST_LOG_OBJECT (sink, "sending the gathered buffers before a clock wait");
   return gst_mctx_sink_gather_flush (sink->gathering);
@@ -1432,17 +1553,17 @@ gst_mctx_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
     return ret;
   }
 
-  ensure_bufs (sink, n, 0);
+  gst_mctx_sink_maps_reserve (&sink->maps, n, NULL, 0);
   for (mapped = 0; mapped < n; mapped++) {
-    GstMapInfo *map = &sink->maps[mapped];
+    GstMapInfo *map = &sink->maps.maps[mapped];
 
     if (!gst_memory_map (gst_buffer_peek_memory (buffer, mapped), map,
             GST_MAP_READ))
       goto map_failed;
-    sink->bufs[mapped].base = map->data;
-    sink->bufs[mapped].len = map->size;
+    sink->maps.bufs[mapped].base = map->data;
+    sink->maps.bufs[mapped].len = map->size;
   }
-  datagram.bufs = sink->bufs;
+  datagram.bufs = sink->maps.bufs;
   datagram.nbufs = n;
   ret = gst_mctx_sink_send (sink, &datagram, 1, GST_MCTX_SINK_SEND_WAIT, NULL);
   unmap_bufs (sink, n);
@@ -1460,7 +1581,7 @@ map_failed:
 
 /* One pass maps every memory and builds the datagrams; the arrays are sized
  * for one memory per buffer and grow (rarely, then kept) for more. map and
- * buf run along sink->maps and sink->bufs. */
+ * buf run along sink->maps.maps and sink->maps.bufs. */
 static GstFlowReturn
 gst_mctx_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
 {
@@ -1474,10 +1595,10 @@ gst_mctx_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
   guint i;
 
   ensure_datagrams (sink, count);
-  ensure_bufs (sink, count, 0);
-  map = sink->maps;
-  map_end = map + sink->bufs_alloc;
-  buf = sink->bufs;
+  gst_mctx_sink_maps_reserve (&sink->maps, count, NULL, 0);
+  map = sink->maps.maps;
+  map_end = map + sink->maps.alloc;
+  buf = sink->maps.bufs;
   datagrams = sink->datagrams;
 
   for (i = 0; i < count; i++) {
@@ -1485,12 +1606,13 @@ gst_mctx_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
     guint n = gst_buffer_n_memory (buffer);
 
     if (G_UNLIKELY (n > (gsize) (map_end - map))) {
-      mapped = map - sink->maps;
+      mapped = map - sink->maps.maps;
       /* Room for this buffer and one memory for each after it. */
-      ensure_bufs (sink, mapped + n + (count - i - 1), i);
-      map = sink->maps + mapped;
-      map_end = sink->maps + sink->bufs_alloc;
-      buf = sink->bufs + mapped;
+      gst_mctx_sink_maps_grow (&sink->maps, mapped + n + (count - i - 1),
+          datagrams, i);
+      map = sink->maps.maps + mapped;
+      map_end = sink->maps.maps + sink->maps.alloc;
+      buf = sink->maps.bufs + mapped;
     }
     datagrams[i].bufs = buf;
     datagrams[i].nbufs = n;
@@ -1514,7 +1636,7 @@ gst_mctx_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
       buf++;
     }
   }
-  mapped = map - sink->maps;
+  mapped = map - sink->maps.maps;
 
   if (sink->gathering) {
     /* Gathered single buffers came first. */
@@ -1534,7 +1656,7 @@ gst_mctx_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
 
 map_failed:
   {
-    unmap_bufs (sink, map - sink->maps);
+    unmap_bufs (sink, map - sink->maps.maps);
     atomic_fetch_add (&sink->packets_dropped, count);
     GST_ELEMENT_ERROR (sink, RESOURCE, READ, ("Could not read a buffer"),
         ("mapping buffer %u of a list of %u failed", i, count));

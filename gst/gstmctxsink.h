@@ -28,6 +28,34 @@ GST_ELEMENT_REGISTER_DECLARE (mctxsink);
 /* gstmctxsinkmetrics.c: messages, stats and the metrics file. */
 typedef struct _GstMctxSinkMetrics GstMctxSinkMetrics;
 
+/* Memories mapped for sending and the mctx_bufs that point into them, kept
+ * from one send to the next and grown on demand, so that sending allocates
+ * nothing (the streaming thread's, and the gathering's under its lock). */
+typedef struct
+{
+  GstMapInfo *maps;
+  mctx_buf *bufs;
+  gsize alloc;
+} GstMctxSinkMaps;
+
+/* Grows m to room for n (at least twice what it had) and points
+ * datagrams[0 .. ndatagrams), whose bufs lie back to back from bufs[0], at
+ * the new array. Mapped entries move by value, which is all a GstMapInfo
+ * needs: gst_memory_unmap() reads the copy's memory and flags, and nothing
+ * keeps its address. */
+void gst_mctx_sink_maps_grow (GstMctxSinkMaps * m, gsize n,
+    mctx_datagram * datagrams, gsize ndatagrams);
+
+static inline void
+gst_mctx_sink_maps_reserve (GstMctxSinkMaps * m, gsize n,
+    mctx_datagram * datagrams, gsize ndatagrams)
+{
+  if (G_UNLIKELY (n > m->alloc))
+    gst_mctx_sink_maps_grow (m, n, datagrams, ndatagrams);
+}
+
+void gst_mctx_sink_maps_clear (GstMctxSinkMaps * m);
+
 typedef struct
 {
   int sys_errno;                /* the kind; 0 for a failure without errno */
@@ -53,9 +81,13 @@ struct _GstMctxSink
   gint block;                   /* gboolean, read atomically by render */
   GSocket *socket;
   gboolean raw;                 /* complete IP datagrams (gstmctxsinkraw.c) */
+  gboolean gso;                 /* UDP GSO for batches (libmctx cfg->gso) */
   guint gather;                 /* single buffers per gathered batch; 1: off */
   GstClockTime gather_latency;  /* the longest a gathered buffer waits */
 
+  /* From the moment start() copied the settings until it returns: start-time
+   * settings are refused then as while started, so none changes unnoticed. */
+  gboolean starting;
   /* Between start() and stop(). pub changes under the object lock, so that
    * other threads (stats, live ttl/loop/qos-dscp) can use it under that lock;
    * the streaming thread uses it without the lock. */
@@ -73,13 +105,16 @@ struct _GstMctxSink
 
   /* Streaming thread only: mappings and gather arrays, grown on demand and
    * reused, so that a buffer or a list costs no allocation. */
-  GstMapInfo *maps;
-  mctx_buf *bufs;
-  gsize bufs_alloc;
+  GstMctxSinkMaps maps;
   mctx_datagram *datagrams;
   gsize datagrams_alloc;
 
   GstMctxSinkErrorKind error_kinds[GST_MCTX_SINK_ERROR_KINDS];
+  /* A local queue that keeps refusing (ENOBUFS) with block=true: monotonic
+   * microseconds since it began refusing (0: it is not), and of the last
+   * warning about it. gst_mctx_sink_send()'s callers only. */
+  gint64 enobufs_since_us;
+  gint64 enobufs_warned_us;
 
   /* Counters. The library counts what it sends; the element counts what it
    * gave up on. last_metrics keeps the library's counters after stop(). */
@@ -141,6 +176,13 @@ typedef struct
   gint buffer_size;
   gboolean have_socket;
   gboolean raw;
+  gboolean gso;
+  guint gather;
+  GstClockTime gather_latency;
+  /* gstmctxsinkmetrics.c's start-time settings (strings owned). */
+  const gchar *metrics_file;
+  const gchar *metrics_node_id;
+  const gchar *metrics_flags;
 } GstMctxSinkSettings;
 
 /* Whether a string setting is set (not NULL, not empty). */

@@ -46,9 +46,7 @@ struct _GstMctxSinkGather
   gint pending;                 /* atomic n - first, for the hint */
   GstBuffer **buffers;          /* max */
   mctx_datagram *datagrams;     /* max */
-  GstMapInfo *maps;             /* one per memory */
-  mctx_buf *bufs;
-  gsize maps_alloc;
+  GstMctxSinkMaps maps;         /* one per memory */
   gsize maps_used;
 };
 
@@ -59,7 +57,7 @@ release_done (GstMctxSinkGather * g)
   if (g->first < g->n)
     return;
   for (gsize i = 0; i < g->maps_used; i++)
-    gst_memory_unmap (g->maps[i].memory, &g->maps[i]);
+    gst_memory_unmap (g->maps.maps[i].memory, &g->maps.maps[i]);
   for (guint i = 0; i < g->n; i++)
     gst_buffer_unref (g->buffers[i]);
   g->first = g->n = 0;
@@ -129,9 +127,7 @@ gst_mctx_sink_gather_new (GstMctxSink * sink, guint max, GstClockTime latency)
   g->buffers = g_new (GstBuffer *, max);
   g->datagrams = g_new (mctx_datagram, max);
   /* One memory per buffer is the usual case; more grow the arrays once. */
-  g->maps_alloc = max;
-  g->maps = g_new (GstMapInfo, g->maps_alloc);
-  g->bufs = g_new (mctx_buf, g->maps_alloc);
+  gst_mctx_sink_maps_reserve (&g->maps, max, NULL, 0);
   g->flusher = g_thread_new ("mctxsink-gather", flusher_thread, g);
   GST_INFO_OBJECT (sink, "gathering up to %u buffers for at most %"
       GST_TIME_FORMAT, max, GST_TIME_ARGS (latency));
@@ -157,25 +153,8 @@ gst_mctx_sink_gather_free (GstMctxSinkGather * g)
   g_cond_clear (&g->cond);
   g_free (g->buffers);
   g_free (g->datagrams);
-  g_free (g->maps);
-  g_free (g->bufs);
+  gst_mctx_sink_maps_clear (&g->maps);
   g_free (g);
-}
-
-/* Called with the lock: room for `need` maps. The datagrams point into
- * bufs, so they are pointed again at the new array. */
-static void
-grow_maps (GstMctxSinkGather * g, gsize need)
-{
-  gsize at = 0;
-
-  g->maps_alloc = MAX (need, 2 * g->maps_alloc);
-  g->maps = g_renew (GstMapInfo, g->maps, g->maps_alloc);
-  g->bufs = g_renew (mctx_buf, g->bufs, g->maps_alloc);
-  for (guint i = 0; i < g->n; i++) {
-    g->datagrams[i].bufs = &g->bufs[at];
-    at += g->datagrams[i].nbufs;
-  }
 }
 
 GstFlowReturn
@@ -187,20 +166,22 @@ gst_mctx_sink_gather_add (GstMctxSinkGather * g, GstBuffer * buffer)
   guint i;
 
   g_mutex_lock (&g->lock);
-  if (G_UNLIKELY (g->maps_used + nmem > g->maps_alloc))
-    grow_maps (g, g->maps_used + nmem);
+  /* The batch's datagrams (the sent ones too: still mapped) point into the
+   * arrays, back to back from the start. */
+  gst_mctx_sink_maps_reserve (&g->maps, g->maps_used + nmem, g->datagrams,
+      g->n);
   at = g->maps_used;
   for (i = 0; i < nmem; i++) {
-    GstMapInfo *map = &g->maps[at + i];
+    GstMapInfo *map = &g->maps.maps[at + i];
 
     if (G_UNLIKELY (!gst_memory_map (gst_buffer_peek_memory (buffer, i), map,
                 GST_MAP_READ)))
       goto map_failed;
-    g->bufs[at + i].base = map->data;
-    g->bufs[at + i].len = map->size;
+    g->maps.bufs[at + i].base = map->data;
+    g->maps.bufs[at + i].len = map->size;
   }
   g->maps_used += nmem;
-  g->datagrams[g->n].bufs = &g->bufs[at];
+  g->datagrams[g->n].bufs = &g->maps.bufs[at];
   g->datagrams[g->n].nbufs = nmem;
   g->buffers[g->n] = gst_buffer_ref (buffer);
   g->n++;
@@ -220,7 +201,7 @@ gst_mctx_sink_gather_add (GstMctxSinkGather * g, GstBuffer * buffer)
 map_failed:
   {
     for (guint j = 0; j < i; j++)
-      gst_memory_unmap (g->maps[at + j].memory, &g->maps[at + j]);
+      gst_memory_unmap (g->maps.maps[at + j].memory, &g->maps.maps[at + j]);
     g_mutex_unlock (&g->lock);
     gst_mctx_sink_count_dropped (g->sink, 1);
     GST_ELEMENT_ERROR (g->sink, RESOURCE, READ, ("Could not read a buffer"),
