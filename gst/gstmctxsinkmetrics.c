@@ -489,23 +489,28 @@ gst_mctx_sink_get_stats (GstMctxSink * sink)
 /* The file                                                                 */
 /* ------------------------------------------------------------------------ */
 
+void
+gst_mctx_sink_metrics_copy_settings (GstMctxSink * sink,
+    GstMctxSinkSettings * settings)
+{
+  GstMctxSinkMetrics *m = sink->metrics;
+
+  settings->metrics_file = g_strdup (m->file);
+  settings->metrics_node_id = g_strdup (m->node_id);
+  settings->metrics_flags = g_strdup (m->flags);
+}
+
 #ifdef HAVE_MCTX_JSONL
 /* Labels of the run, as mctx-send's built-in flags for what the element
  * does: it does not pace (upstream and the clock do) and sends buffer lists
  * as batches. */
 static JsonObject *
-builtin_flags (GstMctxSink * sink, const GstMctxSinkSettings * s)
+builtin_flags (const GstMctxSinkSettings * s)
 {
   JsonObject *f = json_object_new ();
-  GParamSpec *raw = g_object_class_find_property (G_OBJECT_GET_CLASS (sink),
-      "raw");
-  gboolean is_raw = FALSE;
-
-  if (raw != NULL && raw->value_type == G_TYPE_BOOLEAN)
-    g_object_get (sink, "raw", &is_raw, NULL);
 
   json_object_set_string_member (f, "transport",
-      is_raw ? "raw-ip-multicast" : "udp-multicast");
+      s->raw ? "raw-ip-multicast" : "udp-multicast");
   json_object_set_string_member (f, "role", "sender");
   json_object_set_string_member (f, "multicast_group",
       gst_mctx_sink_is_set (s->group) ? s->group : "default");
@@ -516,9 +521,13 @@ builtin_flags (GstMctxSink * sink, const GstMctxSinkSettings * s)
       gst_mctx_sink_is_set (s->interface) ? s->interface : "default");
   json_object_set_string_member (f, "pacing", "none");
   json_object_set_boolean_member (f, "batch_send_enabled", TRUE);
+  /* Raw datagrams never go out as GSO sends. */
+  json_object_set_boolean_member (f, "gso_enabled", s->gso && !s->raw);
   json_object_set_boolean_member (f, "loopback_enabled", s->loop);
-  /* ttl -1 keeps the kernel default, which is 1 (see the ttl property). */
-  json_object_set_int_member (f, "ttl_or_hops", s->ttl < 0 ? 1 : s->ttl);
+  /* -1: left as it is (the kernel's default on the element's own socket,
+   * the caller's value on `socket`, each datagram's own in raw mode), which
+   * the element does not know when it writes the header. */
+  json_object_set_int_member (f, "ttl_or_hops", s->ttl);
   if (s->source_port > 0)
     json_object_set_int_member (f, "multicast_source_port", s->source_port);
   return f;
@@ -529,25 +538,24 @@ gboolean
 gst_mctx_sink_metrics_open (GstMctxSink * sink,
     const GstMctxSinkSettings * settings)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
   gchar *file, *node_id, *flags;
   gboolean ok = FALSE;
 #ifdef HAVE_MCTX_JSONL
+  GstMctxSinkMetrics *m = sink->metrics;
   JsonObject *builtin, *merged = NULL, *header = NULL;
   MctxJsonlWriter *writer = NULL;
   GError *error = NULL;
   gchar *node = NULL;
 #endif
 
-  GST_OBJECT_LOCK (sink);
-  file = g_strdup (m->file);
-  node_id = g_strstrip (g_strdup (m->node_id ? m->node_id : ""));
-  flags = g_strdup (m->flags);
-  GST_OBJECT_UNLOCK (sink);
+  file = g_strdup (settings->metrics_file);
+  node_id = g_strstrip (g_strdup (settings->metrics_node_id ?
+          settings->metrics_node_id : ""));
+  flags = g_strdup (settings->metrics_flags);
 
 #ifdef HAVE_MCTX_JSONL
   /* Checked also without a file: a setting is never silently ignored. */
-  builtin = builtin_flags (sink, settings);
+  builtin = builtin_flags (settings);
   merged = mctx_jsonl_flags_merge (builtin, flags, &error);
   json_object_unref (builtin);
   if (merged == NULL)
@@ -598,7 +606,6 @@ done:
     g_free (node);
   }
 #else
-  (void) settings;
   if (gst_mctx_sink_is_set (file) || gst_mctx_sink_is_set (flags)) {
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
         ("metrics-file and metrics-flags need mctx built with json-glib "

@@ -40,9 +40,15 @@ void gst_mctx_sink_metrics_set_property (GstMctxSink * sink, guint which,
 void gst_mctx_sink_metrics_get_property (GstMctxSink * sink, guint which,
     GValue * value);
 
-/* start(), before the publication is opened: checks metrics-flags and opens
- * (creates, locks, checks) metrics-file. On failure posts the
- * GST_ELEMENT_ERROR that says why and returns FALSE. */
+/* start(), with the object lock, as it copies every setting at once:
+ * duplicates metrics-file, metrics-node-id and metrics-flags into settings
+ * (clear_settings frees them). */
+void gst_mctx_sink_metrics_copy_settings (GstMctxSink * sink,
+    GstMctxSinkSettings * settings);
+
+/* start(), before the publication is opened: checks the settings'
+ * metrics-flags and opens (creates, locks, checks) their metrics-file. On
+ * failure posts the GST_ELEMENT_ERROR that says why and returns FALSE. */
 gboolean gst_mctx_sink_metrics_open (GstMctxSink * sink,
     const GstMctxSinkSettings * settings);
 

@@ -9,13 +9,23 @@
 
 #define MCTX_URI_PREFIX "mctx://"
 
-/* The properties a URI describes besides group, port and source-addr, in
- * the order get_uri writes them. set_uri resets them to their defaults, so
- * that a URI always says the whole configuration. */
+/* The properties a URI describes besides group, port and source-addr: the
+ * only keys its query takes, in the order get_uri writes them. set_uri
+ * resets them to their defaults, so that a URI always says the whole
+ * configuration, and get_uri writes each that is not at its default, so that
+ * every URI round-trips. Not here: raw (a raw sink sends no group or port),
+ * socket (an object), the metrics properties (reporting, not where or how
+ * datagrams go) and basesink's. */
 static const gchar *const query_properties[] = {
   "source-port", "interface", "ttl", "loop", "qos-dscp", "buffer-size",
-  "block", NULL
+  "block", "gso", "gather", "gather-latency", NULL
 };
+
+static gboolean
+is_query_property (const gchar * name)
+{
+  return g_strv_contains (query_properties, name);
+}
 
 static GstURIType
 gst_mctx_sink_uri_get_type (G_GNUC_UNUSED GType type)
@@ -206,11 +216,9 @@ parse_query (GObject * object, const gchar * query, ParsedUri * p,
     if (key == NULL || text == NULL)
       goto bad_escape;
 
-    pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), key);
-    if (pspec == NULL || !(pspec->flags & G_PARAM_WRITABLE)
-        || (pspec->flags & G_PARAM_CONSTRUCT_ONLY)
-        || G_TYPE_IS_OBJECT (pspec->value_type))
+    if (!is_query_property (key))
       goto unknown_property;
+    pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), key);
 
     g_value_init (value, pspec->value_type);
     if (G_VALUE_HOLDS_STRING (value))
@@ -235,10 +243,16 @@ bad_escape:
       "bad percent-encoding in the URI's query");
   goto done;
 unknown_property:
-  g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-      "'%s' in the URI's query is not a property mctxsink can take from "
-      "a URI", key);
-  goto done;
+  {
+    gchar *allowed = g_strjoinv (", ", (gchar **) query_properties);
+
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "'%s' in the URI's query is not a property mctxsink takes from a "
+        "URI (those are %s; group, port and source-addr are written before "
+        "the query)", key, allowed);
+    g_free (allowed);
+    goto done;
+  }
 bad_value:
   /* The GValue at n_query was initialised but not counted: clear it. */
   g_value_unset (&p->values[p->n_query]);
