@@ -47,7 +47,7 @@ GST_START_TEST (test_property_defaults_and_ranges)
   GObjectClass *klass = G_OBJECT_GET_CLASS (sink);
   gchar *group, *source, *itf;
   gint port, source_port, ttl, dscp, bufsize;
-  gboolean loop, block;
+  gboolean loop, block, gso;
   GSocket *socket;
   GParamSpec *p;
   GstStructure *stats;
@@ -58,8 +58,9 @@ GST_START_TEST (test_property_defaults_and_ranges)
   g_object_get (sink, "group", &group, "port", &port, "source-addr", &source,
       "source-port", &source_port, "interface", &itf, "ttl", &ttl, "loop",
       &loop, "qos-dscp", &dscp, "buffer-size", &bufsize, "block", &block,
-      "socket", &socket, "stats", &stats, NULL);
+      "socket", &socket, "stats", &stats, "gso", &gso, NULL);
   fail_unless (group == NULL);
+  fail_unless (gso == TRUE);
   fail_unless_equals_int (port, 5004);
   fail_unless (source == NULL);
   fail_unless_equals_int (source_port, 0);
@@ -219,6 +220,140 @@ check_uri_round_trip (const char *uri)
   gst_object_unref (sink);
 }
 
+/* Every key the query takes, with a value that is not its default, as
+ * get_uri writes it. */
+static const struct
+{
+  const char *key;
+  const char *value;
+} uri_keys[] = {
+  {"source-port", "7000"},
+  {"interface", "lo"},
+  {"ttl", "-1"},
+  {"loop", "false"},
+  {"qos-dscp", "46"},
+  {"buffer-size", "65536"},
+  {"block", "false"},
+  {"gso", "false"},
+  {"gather", "16"},
+  {"gather-latency", "2000000"},
+};
+
+static gchar *
+property_text (GstElement * sink, const char *name)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (sink),
+      name);
+  GValue value = G_VALUE_INIT;
+  gchar *text;
+
+  fail_unless (pspec != NULL, "no property %s", name);
+  g_value_init (&value, pspec->value_type);
+  g_object_get_property (G_OBJECT (sink), name, &value);
+  text = G_VALUE_HOLDS_STRING (&value) ? g_value_dup_string (&value)
+      : gst_value_serialize (&value);
+  g_value_unset (&value);
+  return text;
+}
+
+static gboolean
+property_is_default (GstElement * sink, const char *name)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (sink),
+      name);
+  GValue value = G_VALUE_INIT;
+  gboolean is_default;
+
+  g_value_init (&value, pspec->value_type);
+  g_object_get_property (G_OBJECT (sink), name, &value);
+  is_default = g_param_value_defaults (pspec, &value);
+  g_value_unset (&value);
+  return is_default;
+}
+
+/* Each key alone and all of them together: set_uri sets the property,
+ * get_uri gives the same URI back, and a URI without them sets every one
+ * back to its default. */
+GST_START_TEST (test_uri_every_key_round_trips)
+{
+  GString *all = g_string_new ("mctx://239.255.0.1:5004");
+  GstElement *sink;
+  GError *err = NULL;
+  gchar *uri, *back;
+
+  for (guint i = 0; i < G_N_ELEMENTS (uri_keys); i++) {
+    uri = g_strdup_printf ("mctx://239.255.0.1:5004?%s=%s", uri_keys[i].key,
+        uri_keys[i].value);
+    sink = new_sink ();
+    fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), uri, &err),
+        "%s: %s", uri, err ? err->message : "?");
+    back = property_text (sink, uri_keys[i].key);
+    fail_unless_equals_string (back, uri_keys[i].value);
+    g_free (back);
+    back = gst_uri_handler_get_uri (GST_URI_HANDLER (sink));
+    fail_unless_equals_string (back, uri);
+    g_free (back);
+    gst_object_unref (sink);
+    g_free (uri);
+    g_string_append_printf (all, "%c%s=%s", i == 0 ? '?' : '&',
+        uri_keys[i].key, uri_keys[i].value);
+  }
+
+  check_uri_round_trip (all->str);
+
+  sink = new_sink ();
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), all->str,
+          &err), "%s", err ? err->message : "?");
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+          "mctx://239.255.0.1:5004", &err), "%s", err ? err->message : "?");
+  for (guint i = 0; i < G_N_ELEMENTS (uri_keys); i++)
+    fail_unless (property_is_default (sink, uri_keys[i].key),
+        "%s was not reset by a URI without it", uri_keys[i].key);
+  gst_object_unref (sink);
+  g_string_free (all, TRUE);
+}
+
+GST_END_TEST;
+
+/* Any other key is refused, with an error that names it, and changes
+ * nothing: mctxsink's own properties that are not about where and how
+ * datagrams go, the ones the URI writes before the query, basesink's and
+ * GstObject's. */
+GST_START_TEST (test_uri_refuses_other_keys)
+{
+  const char *refused[] = {
+    "raw", "metrics-interval", "metrics-file", "metrics-node-id",
+    "metrics-flags", "group", "port", "source-addr", "socket", "stats",
+    "sync", "max-lateness", "enable-last-sample", "name", "parent", "nosuch",
+  };
+  GstElement *sink = new_sink ();
+  GError *err = NULL;
+  gchar *uri, *quoted;
+
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+          "mctx://239.255.0.1:5004?ttl=3", &err));
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {
+    uri = g_strdup_printf ("mctx://239.255.0.2:6000?%s=1", refused[i]);
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), uri, &err),
+        "accepted %s", uri);
+    fail_unless (g_error_matches (err, GST_URI_ERROR, GST_URI_ERROR_BAD_URI),
+        "%s: %s", uri, err ? err->message : "no error");
+    quoted = g_strdup_printf ("'%s'", refused[i]);
+    fail_unless (strstr (err->message, quoted) != NULL,
+        "the error for %s does not name it: %s", refused[i], err->message);
+    GST_INFO ("%s -> %s", uri, err->message);
+    g_free (quoted);
+    g_clear_error (&err);
+    g_free (uri);
+  }
+  uri = gst_uri_handler_get_uri (GST_URI_HANDLER (sink));
+  fail_unless_equals_string (uri, "mctx://239.255.0.1:5004?ttl=3");
+  g_free (uri);
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_uri)
 {
   GstElement *sink;
@@ -254,7 +389,7 @@ GST_START_TEST (test_uri)
   sink = new_sink ();
   fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
           "mctx://[fd00::1]@[ff3e::8000:1234]:6000?interface=7&ttl=9"
-          "&loop=0&qos-dscp=10&block=false&sync=false", &err));
+          "&loop=0&qos-dscp=10&block=false", &err));
   g_object_get (sink, "group", &s, "port", &port, "ttl", &ttl, "loop", &loop,
       "qos-dscp", &dscp, "block", &block, NULL);
   fail_unless_equals_string (s, "ff3e::8000:1234");
@@ -330,8 +465,9 @@ GST_START_TEST (test_running_changes)
   gint port;
   int fd, fds_before;
   const char *refused[] = { "group", "port", "source-addr", "source-port",
-    "interface", "buffer-size", "socket"
+    "interface", "buffer-size", "socket", "gso"
   };
+  gboolean gso;
 
   socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
       G_SOCKET_PROTOCOL_UDP, &err);
@@ -359,9 +495,10 @@ GST_START_TEST (test_running_changes)
     ASSERT_WARNING (g_object_set_property (G_OBJECT (sink), refused[i], &v));
     g_value_unset (&v);
   }
-  g_object_get (sink, "group", &s, "port", &port, NULL);
+  g_object_get (sink, "group", &s, "port", &port, "gso", &gso, NULL);
   fail_unless_equals_string (s, "239.255.0.1");
   fail_unless_equals_int (port, 5020);
+  fail_unless (gso);
   g_free (s);
   fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
           "mctx://239.255.0.2:5000", &err));
@@ -492,6 +629,8 @@ mctxsink_element_suite (void)
   tcase_add_test (tc, test_bad_settings_name_the_value);
   tcase_add_test (tc, test_good_settings_start);
   tcase_add_test (tc, test_uri);
+  tcase_add_test (tc, test_uri_every_key_round_trips);
+  tcase_add_test (tc, test_uri_refuses_other_keys);
   tcase_add_test (tc, test_running_changes);
   tcase_add_test (tc, test_socket_mismatch);
   tcase_add_test (tc, test_state_cycles_leak_no_fd);

@@ -164,6 +164,59 @@ GST_START_TEST (test_stopping_with_pending_buffers_counts_them)
 
 GST_END_TEST;
 
+/* sync=true: a gathered buffer does not sit while the sink waits on the
+ * clock for the next one, also when ts-offset (not the buffer's timestamp)
+ * makes that wait long. Buffer 0 has no timestamp, so it is rendered (and
+ * gathered) at once; buffer 1 has PTS 0, due 30 s later by ts-offset.
+ * Buffer 0 must arrive while the sink waits for buffer 1, well before the
+ * 1 s latency budget would have sent it. */
+GST_START_TEST (test_a_clock_wait_sends_what_waits)
+{
+  int fd = mst_udp4_receiver (GROUP, 5765, "lo");
+  GError *err = NULL;
+  GstElement *pipeline, *src, *sink;
+  GstBuffer *untimed = numbered (0), *timed = numbered (1);
+  char buf[64];
+  ssize_t n;
+
+  pipeline = gst_parse_launch ("appsrc name=src format=time ! mctxsink "
+      "name=sink group=" GROUP " port=5765 interface=lo gather=64 "
+      "gather-latency=1000000000 sync=true ts-offset=30000000000", &err);
+  fail_unless (pipeline != NULL, "%s", err ? err->message : "?");
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+          untimed), GST_FLOW_OK);
+  /* Buffer 0 prerolled, so the pipeline is PLAYING: it is being rendered. */
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          5 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  GST_BUFFER_PTS (timed) = 0;
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src), timed),
+      GST_FLOW_OK);
+
+  n = mcast_recv_within (fd, buf, sizeof buf, 0, NULL, 0, NULL, 600);
+  fail_unless (n > 0, "the gathered buffer sat while the sink waited on the "
+      "clock");
+  fail_unless (n == (ssize_t) strlen ("gathered datagram 00000")
+      && memcmp (buf, "gathered datagram 00000", n) == 0);
+  /* Buffer 1 is still waiting for its time. */
+  fail_unless (mcast_recv_within (fd, buf, sizeof buf, 0, NULL, 0, NULL,
+          100) < 0);
+
+  /* A state change interrupts the clock wait. */
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  close (fd);
+}
+
+GST_END_TEST;
+
 /* The properties: 1 is off, the range is 1..64, and both are refused
  * while running. */
 GST_START_TEST (test_properties)
@@ -198,6 +251,7 @@ mctxsink_gather_suite (void)
   tcase_add_test (tc, test_a_stall_sends_after_the_latency_budget);
   tcase_add_test (tc, test_a_list_after_gathered_buffers_keeps_order);
   tcase_add_test (tc, test_stopping_with_pending_buffers_counts_them);
+  tcase_add_test (tc, test_a_clock_wait_sends_what_waits);
   return s;
 }
 

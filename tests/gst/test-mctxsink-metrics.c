@@ -512,6 +512,7 @@ GST_START_TEST (test_jsonl_file_validates)
   fail_unless_equals_string (json_object_get_string_member (flags, "pacing"),
       "none");
   fail_unless (json_object_get_boolean_member (flags, "loopback_enabled"));
+  fail_unless (json_object_get_boolean_member (flags, "gso_enabled"));
   /* The user's flag is there; the built-in ttl_or_hops won. */
   fail_unless_equals_string (json_object_get_string_member (flags,
           "experiment"), "metrics-test");
@@ -591,6 +592,46 @@ GST_START_TEST (test_jsonl_node_id_property)
   header = parse_object (lines[0]);
   fail_unless_equals_string (json_object_get_string_member (header,
           "node_id"), "lab-node-7");
+  json_object_unref (header);
+  g_strfreev (lines);
+  remove_tree (dir);
+  g_free (props);
+  g_free (path);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* The header says what the element was told: gso=false, and ttl=-1 as -1
+ * (left as it is), not a TTL the element does not know. */
+GST_START_TEST (test_jsonl_flags_gso_and_ttl_left_as_is)
+{
+  gchar *dir = temp_dir ();
+  gchar *path = g_build_filename (dir, "network.jsonl", NULL);
+  gchar *props = g_strdup_printf ("group=" GROUP " port=5799 interface=lo "
+      "ttl=-1 gso=false metrics-file=%s", path);
+  MstSender tx;
+  gchar **lines;
+  guint n;
+  JsonObject *header, *flags;
+
+  mst_sender_start (&tx, props);
+  mst_sender_push (&tx, numbered_buffer (0, 100));
+  mst_sender_finish (&tx);
+  mst_sender_free (&tx);
+
+  lines = read_lines (path, &n);
+  fail_unless (n >= 2);
+  header = parse_object (lines[0]);
+  fail_unless (mctx_jsonl_header_validate (header, NULL));
+  flags = json_object_get_object_member (header, "flags");
+  fail_unless_equals_int (json_object_get_int_member (flags, "ttl_or_hops"),
+      -1);
+  fail_unless (json_object_has_member (flags, "gso_enabled"));
+  fail_if (json_object_get_boolean_member (flags, "gso_enabled"));
+  fail_unless (json_object_get_boolean_member (flags, "batch_send_enabled"));
+  fail_unless_equals_string (json_object_get_string_member (flags,
+          "transport"), "udp-multicast");
   json_object_unref (header);
   g_strfreev (lines);
   remove_tree (dir);
@@ -732,6 +773,7 @@ mctxsink_metrics_suite (void)
   tcase_add_test (messages, test_stats_fields);
   tcase_add_test (file, test_jsonl_file_validates);
   tcase_add_test (file, test_jsonl_node_id_property);
+  tcase_add_test (file, test_jsonl_flags_gso_and_ttl_left_as_is);
   tcase_add_test (file, test_bad_metrics_flags_refused);
   tcase_add_test (file, test_incompatible_or_locked_file_refused);
   return s;
