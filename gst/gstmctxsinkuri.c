@@ -323,7 +323,7 @@ gst_mctx_sink_uri_set_uri (GstURIHandler * handler, const gchar * uri,
   gboolean started;
 
   GST_OBJECT_LOCK (sink);
-  started = sink->started;
+  started = sink->started || sink->starting;
   GST_OBJECT_UNLOCK (sink);
   if (started)
     goto running;
