@@ -122,8 +122,8 @@
  * all a destination that is not multicast: nothing else is ever sent) is
  * dropped, counted in packets-dropped and send-errors, and warned about
  * like any send error; the stream goes on. A buffer of several memories is
- * gathered into one datagram (copied once into a buffer kept for the
- * purpose); a #GstBufferList is sent datagram by datagram. When a raw
+ * sent from its mappings without a copy; a #GstBufferList is sent datagram
+ * by datagram. When a raw
  * socket is full, block=true retries after the same short backoff as for
  * ENOBUFS (raw sockets have no descriptor to wait on); block=false drops.
  * stats counts the raw publications' datagrams.
