@@ -198,7 +198,7 @@ detach(mctx_context *ctx, size_t i)
   mctx_publication *pub = ctx->pubs[i];
   mctx_publication_metrics m;
   pthread_mutex_lock(&ctx->lock);
-  mctx__metrics_read(&pub->metrics, &m);
+  mctx__metrics_read_counters(&pub->metrics, &m);
   ctx->retired.send_calls += m.send_calls;
   ctx->retired.packets_sent += m.packets_sent;
   ctx->retired.bytes_sent += m.bytes_sent;
@@ -297,7 +297,7 @@ mctx__context_totals(const mctx_context *ctx, mctx_context_metrics *out)
   out->would_block = c->retired.would_block;
   for (size_t i = 0; i < c->count; i++) {
     mctx_publication_metrics m;
-    mctx__metrics_read(&c->pubs[i]->metrics, &m);
+    mctx__metrics_read_counters(&c->pubs[i]->metrics, &m);
     out->send_calls += m.send_calls;
     out->packets_sent += m.packets_sent;
     out->bytes_sent += m.bytes_sent;

@@ -92,6 +92,11 @@ void mctx__metrics_record(mctx_metrics_cell *cell, uint64_t calls,
 void mctx__metrics_read(const mctx_metrics_cell *cell,
                         mctx_publication_metrics *out);
 
+/* The same without the clocks (timestamps 0): for sums over many cells,
+ * such as the context's totals under its mutex. */
+void mctx__metrics_read_counters(const mctx_metrics_cell *cell,
+                                 mctx_publication_metrics *out);
+
 /* ---- publication internals used by context.c and metrics.c ---------------- */
 
 /* Set by context.c when it adopts / releases a publication. */

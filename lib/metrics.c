@@ -78,7 +78,8 @@ load_relaxed(const _Atomic uint64_t *counter)
 }
 
 void
-mctx__metrics_read(const mctx_metrics_cell *cell, mctx_publication_metrics *out)
+mctx__metrics_read_counters(const mctx_metrics_cell *cell,
+                            mctx_publication_metrics *out)
 {
   _Atomic uint64_t *seqp = (_Atomic uint64_t *) &cell->seq;
   uint64_t before, after;
@@ -100,10 +101,15 @@ mctx__metrics_read(const mctx_metrics_cell *cell, mctx_publication_metrics *out)
     atomic_thread_fence(memory_order_acquire);
     after = atomic_load_explicit(seqp, memory_order_relaxed);
   } while (before != after);
-
-  m.captured_at = mctx_unix_time_secs();
-  m.captured_mono_ns = mctx_monotonic_ns();
   *out = m;
+}
+
+void
+mctx__metrics_read(const mctx_metrics_cell *cell, mctx_publication_metrics *out)
+{
+  mctx__metrics_read_counters(cell, out);
+  out->captured_at = mctx_unix_time_secs();
+  out->captured_mono_ns = mctx_monotonic_ns();
 }
 
 /* ---- clocks ---------------------------------------------------------------- */
