@@ -305,7 +305,16 @@ MCTX_API int mctx_publication_open(const mctx_publication_config *cfg,
 /* Same on a caller-provided UDP socket: checks its family and bound address
  * or port against the config (mctx-core section 4), then applies the same
  * options. On success the publication owns fd; on failure the caller still
- * does. IPV6_V6ONLY is left as the caller set it. */
+ * does. IPV6_V6ONLY is left as the caller set it.
+ * Every check that needs no change to the socket (config, interfaces, the
+ * IPv6 rules, family, bound address and port, a scoped group's interface)
+ * runs first: when one fails, the socket is untouched. Past them the socket
+ * is set up in mctx-core's order, and a failure there (a refused option, a
+ * bind or connect the kernel refuses) leaves what was done before it: the
+ * socket may be bound (when it was unbound and the config asks for a
+ * source) and may carry the multicast interface, loopback, TTL, DSCP,
+ * SO_SNDBUF and IP_RECVERR options (connect comes last, so a failed connect
+ * leaves all of them). O_NONBLOCK is put back as it was. */
 MCTX_API int mctx_publication_open_with_socket(
     const mctx_publication_config *cfg, int fd, mctx_publication **out,
     mctx_error *err);

@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * First a plan is computed from the config (interface resolution, the IPv6
- * rules of the semantics' section 3, bind address, destination scope); then
+ * rules of the semantics' section 3, bind address, destination scope) and,
+ * for a caller's socket, its bound address is checked against it; then
  * it is applied to the socket in mctx-core's order: non-blocking,
  * IPV6_V6ONLY (new IPv6 sockets only), bind, multicast interface, loopback,
  * TTL / hops, our extras (DSCP, SO_SNDBUF, IP_RECVERR), connect. The group is
@@ -244,6 +245,23 @@ plan_socket(const mctx_publication_config *cfg, socket_plan *plan,
                     "group is not set");
 }
 
+/* mctx-core raises this just before connect; it needs no socket, so a
+ * caller's socket is checked for it before anything on it changes. */
+static int
+check_scope(const mctx_publication_config *cfg, const socket_plan *plan,
+            mctx_error *err)
+{
+  char text[MCTX_IP_STRLEN];
+  if (!plan->scoped_without_interface)
+    return MCTX_OK;
+  return mctx__fail(err, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE, 0,
+                    "group %s is %s-local: set an interface (or a source "
+                    "address whose interface is used)",
+                    ip_text(&cfg->group, text),
+                    mctx_ipv6_multicast_scope(&cfg->group) == 1
+                        ? "interface" : "link");
+}
+
 /* ---- applying --------------------------------------------------------------- */
 
 static int
@@ -427,16 +445,10 @@ configure_and_connect(int fd, const mctx_publication_config *cfg,
     rc = mctx__socket_set_ttl(fd, plan->family, cfg->ttl, err);
   if (rc == MCTX_OK)
     rc = set_extras(fd, cfg, plan->family, err);
+  if (rc == MCTX_OK)
+    rc = check_scope(cfg, plan, err);
   if (rc != MCTX_OK)
     return rc;
-
-  if (plan->scoped_without_interface)
-    return mctx__fail(err, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE, 0,
-                      "group %s is %s-local: set an interface (or a source "
-                      "address whose interface is used)",
-                      ip_text(&cfg->group, text),
-                      mctx_ipv6_multicast_scope(&cfg->group) == 1
-                          ? "interface" : "link");
 
   struct sockaddr_storage ss;
   unsigned len = mctx__sockaddr_from_endpoint(&plan->destination, &ss);
@@ -457,8 +469,9 @@ fill_setup(int fd, const socket_plan *plan, mctx__socket_setup *out)
   out->fd = fd;
   out->destination = plan->destination;
   out->interface_index = plan->interface_index;
-  /* Cached now so the send path never asks; a failure here only means the
-   * first report asks again. */
+  /* Cached now and never written again, so sending threads read it without
+   * a lock. On a connected socket it does not fail; if it did, reports
+   * carry no local address and mctx_publication_local asks each time. */
   out->has_local = mctx__socket_local(fd, &out->local, NULL) == MCTX_OK;
 }
 
@@ -557,18 +570,31 @@ mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
   if (fd < 0)
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
                       "socket %d is not a valid descriptor", fd);
+  /* Everything that only reads comes first, so a refused config leaves the
+   * caller's socket as it was. */
   int rc = check_existing(fd, cfg, &is_bound, &bound, err);
   if (rc == MCTX_OK)
-    rc = set_non_blocking(fd, err);
-  if (rc == MCTX_OK)
     rc = plan_socket(cfg, &plan, err);
-  if (rc == MCTX_OK && plan.bind)
-    rc = is_bound ? check_bound(&bound, &plan.bind_to, err)
-                  : bind_endpoint(fd, &plan.bind_to, err);
+  if (rc == MCTX_OK && plan.bind && is_bound)
+    rc = check_bound(&bound, &plan.bind_to, err);
   if (rc == MCTX_OK)
-    rc = configure_and_connect(fd, cfg, &plan, err);
+    rc = check_scope(cfg, &plan, err);
   if (rc != MCTX_OK)
     return rc;
+
+  /* From here on the socket changes. A failure puts O_NONBLOCK back; a
+   * bind, the options set and a failed connect cannot be undone. */
+  int flags = fcntl(fd, F_GETFL);
+  rc = set_non_blocking(fd, err);
+  if (rc == MCTX_OK && plan.bind && !is_bound)
+    rc = bind_endpoint(fd, &plan.bind_to, err);
+  if (rc == MCTX_OK)
+    rc = configure_and_connect(fd, cfg, &plan, err);
+  if (rc != MCTX_OK) {
+    if (flags >= 0 && !(flags & O_NONBLOCK))
+      (void) fcntl(fd, F_SETFL, flags);
+    return rc;
+  }
   fill_setup(fd, &plan, out);
   return MCTX_OK;
 }
