@@ -113,14 +113,20 @@ struct mctx_publication {
   mctx_publication_config config;  /* copy; live setters keep it current */
   mctx_endpoint destination;       /* connected peer, IPv6 scope id used */
   uint32_t interface_index;        /* IPV6_MULTICAST_IF / ip_mreqn, 0 none */
-  bool has_local;                  /* local holds the cached getsockname */
+  bool has_local;                  /* local holds getsockname from open;
+                                      both read-only after open, because
+                                      threads may send concurrently */
   mctx_endpoint local;
   mctx_metrics_cell metrics;
+  char send_prefix[8 + MCTX_ENDPOINT_STRLEN]; /* "send to <destination>",
+                                                 from mctx__send_prepare */
+  size_t send_prefix_len;
 
   /* UDP GSO state of the batch path (send_posix.c, docs/gso.md). Zero at
-   * open means "not probed yet"; the first batch probes once. Atomic
-   * because two threads may send on one publication (relaxed: each value
-   * stands alone, a stale read only costs one refused call). */
+   * open means "not probed yet"; the first batch probes once; config.gso
+   * false starts it at MCTX__GSO_OFF. Atomic because two threads may send
+   * on one publication (relaxed: each value stands alone, a stale read
+   * only costs one refused call). */
   _Atomic int gso_state;             /* an mctx__gso_state */
   _Atomic unsigned gso_max_segment;  /* largest datagram sent as a GSO
                                         segment: path MTU less headers,
@@ -128,6 +134,10 @@ struct mctx_publication {
   _Atomic unsigned gso_refusals;     /* GSO calls refused and resent */
   _Atomic uint64_t gso_calls;        /* GSO calls that went out (for tests) */
 };
+
+/* Prepares what the send path's error messages need (send_posix.c); called
+ * once at open, after the destination is known. */
+void mctx__send_prepare(mctx_publication *pub);
 
 /* What the batch path knows about UDP GSO on a publication. */
 typedef enum mctx__gso_state {

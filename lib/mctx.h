@@ -344,7 +344,8 @@ MCTX_API void mctx_publication_destination(const mctx_publication *pub,
 /* The interface index used for IPV6_MULTICAST_IF / ip_mreqn, 0 if none. */
 MCTX_API uint32_t mctx_publication_interface_index(const mctx_publication *pub);
 
-/* The socket's local address (getsockname, cached after the first success). */
+/* The socket's local address (getsockname at open, cached; asked again on
+ * each call only if that failed, which it does not on a connected socket). */
 MCTX_API int mctx_publication_local(mctx_publication *pub, mctx_endpoint *out,
                                     mctx_error *err);
 
@@ -364,7 +365,15 @@ MCTX_API int mctx_publication_set_dscp(mctx_publication *pub, int dscp,
 /* One non-blocking send of one datagram. MCTX_E_WOULD_BLOCK when the socket
  * buffer is full (nothing is queued: wait for writability on the fd and call
  * again); MCTX_E_SEND_FAILED with sys_errno for everything else. report may
- * be NULL. */
+ * be NULL.
+ * The failures a busy sender meets at packet rate are cheap: for
+ * MCTX_E_WOULD_BLOCK, and for MCTX_E_SEND_FAILED with sys_errno ENOBUFS (a
+ * full local queue, with report_local_drops), err's message is copied from
+ * a text prepared at open ("send to 239.1.2.3:5000 would block: the socket
+ * buffer is full", "... failed: No buffer space available"), nothing is
+ * formatted. Other failures are formatted when they happen ("send to
+ * 239.1.2.3:5000 failed: Network is unreachable"). The same holds for
+ * sendv and send_batch. */
 MCTX_API int mctx_publication_send(mctx_publication *pub, const void *data,
                                    size_t len, mctx_send_report *report,
                                    mctx_error *err);
@@ -397,9 +406,12 @@ typedef struct mctx_datagram {
  * lost, and GSO is not tried again on this publication for that size and
  * larger (after a few refusals, or a refusal that does not depend on the
  * size, not at all). A GSO call is all or nothing: when it would block or
- * fails, *sent counts the datagrams before that run. Nothing is copied (the
- * buffers are handed to the kernel as iovecs) and nothing allocated. Metrics
- * count every datagram. Details: docs/gso.md. */
+ * fails, *sent counts the datagrams before that run. Exception: a shaping
+ * qdisc (tbf) that splits a GSO packet drops the segments that do not fit
+ * and reports success; config.gso = false keeps the batch on sendmmsg,
+ * where each drop comes back as ENOBUFS (docs/gso.md, "Shaping qdiscs").
+ * Nothing is copied (the buffers are handed to the kernel as iovecs) and
+ * nothing allocated. Metrics count every datagram. Details: docs/gso.md. */
 MCTX_API int mctx_publication_send_batch(mctx_publication *pub,
                                          const mctx_datagram *datagrams,
                                          size_t count, size_t *sent,

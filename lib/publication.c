@@ -44,7 +44,10 @@ open_common(const mctx_publication_config *cfg, int fd,
   pub->has_local = setup.has_local;
   pub->local = setup.local;
   mctx__metrics_cell_init(&pub->metrics);
-  atomic_init(&pub->gso_state, MCTX__GSO_UNPROBED); /* first batch probes */
+  mctx__send_prepare(pub);
+  /* With the switch on, the first batch probes; off, the batch path never
+   * builds a GSO call (docs/gso.md, "Shaping qdiscs"). */
+  atomic_init(&pub->gso_state, cfg->gso ? MCTX__GSO_UNPROBED : MCTX__GSO_OFF);
   atomic_init(&pub->gso_max_segment, 0);
   atomic_init(&pub->gso_refusals, 0);
   atomic_init(&pub->gso_calls, 0);
@@ -138,6 +141,9 @@ mctx_publication_interface_index(const mctx_publication *pub)
   return pub != NULL ? pub->interface_index : 0;
 }
 
+/* The address cached at open is never written again, so threads sending on
+ * the publication can read it without a lock. If getsockname failed at open
+ * (it does not on a connected socket), each call asks again. */
 int
 mctx_publication_local(mctx_publication *pub, mctx_endpoint *out,
                        mctx_error *err)
@@ -145,12 +151,8 @@ mctx_publication_local(mctx_publication *pub, mctx_endpoint *out,
   if (pub == NULL || out == NULL)
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
                       "publication and out must not be NULL");
-  if (!pub->has_local) {
-    int rc = mctx__socket_local(pub->fd, &pub->local, err);
-    if (rc != MCTX_OK)
-      return rc;
-    pub->has_local = true;
-  }
+  if (!pub->has_local)
+    return mctx__socket_local(pub->fd, out, err);
   *out = pub->local;
   return mctx__ok(err);
 }

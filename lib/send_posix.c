@@ -4,7 +4,8 @@
  *
  * The socket is connected and non-blocking, so a send is one system call
  * with no address and no flags. Nothing here allocates, locks or looks up
- * anything per datagram; error messages are formatted only on failure.
+ * anything per datagram; error messages are formatted only on a real
+ * failure (would-block and ENOBUFS copy a text prepared at open).
  * Batches send runs of equal-size datagrams with UDP GSO where the kernel
  * has it (docs/gso.md), everything else with sendmmsg.
  */
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -44,18 +46,59 @@ is_would_block(int e)
   return e == EAGAIN || e == EWOULDBLOCK;
 }
 
+/* The failures a busy sender meets at packet rate, would-block and ENOBUFS
+ * (a full local queue), come as often as packets, and a caller like the
+ * element passes an mctx_error on every send. Their messages are put
+ * together from a prefix naming the destination, formatted once at open
+ * (mctx__send_prepare), and a fixed suffix: two copies, no printf, no
+ * strerror. The text is the same as a formatted one would be. */
+static const char WOULD_BLOCK_SUFFIX[] =
+    " would block: the socket buffer is full";
+static const char NO_BUFFERS_SUFFIX[] = " failed: No buffer space available";
+_Static_assert(sizeof(((mctx_publication *) 0)->send_prefix) +
+                       sizeof WOULD_BLOCK_SUFFIX <= MCTX_ERROR_MESSAGE_MAX &&
+                   sizeof(((mctx_publication *) 0)->send_prefix) +
+                           sizeof NO_BUFFERS_SUFFIX <= MCTX_ERROR_MESSAGE_MAX,
+               "prefix and suffix must fit mctx_error.message");
+
+void
+mctx__send_prepare(mctx_publication *pub)
+{
+  char dest[MCTX_ENDPOINT_STRLEN];
+  mctx_endpoint_format(&pub->destination, dest, sizeof dest);
+  int n = snprintf(pub->send_prefix, sizeof pub->send_prefix, "send to %s",
+                   dest);
+  pub->send_prefix_len = n < 0 ? 0
+                         : (size_t) n < sizeof pub->send_prefix
+                             ? (size_t) n
+                             : sizeof pub->send_prefix - 1;
+}
+
+static int
+expected_failure(const mctx_publication *pub, mctx_error *err, int code,
+                 int e, const char *suffix, size_t suffix_size)
+{
+  err->code = code;
+  err->sys_errno = e;
+  memcpy(err->message, pub->send_prefix, pub->send_prefix_len);
+  memcpy(err->message + pub->send_prefix_len, suffix, suffix_size);
+  return code;
+}
+
 static int
 send_failure(mctx_publication *pub, int e, mctx_error *err)
 {
-  /* A caller that drops on would-block asks for no text: format none. */
+  int code = is_would_block(e) ? MCTX_E_WOULD_BLOCK : MCTX_E_SEND_FAILED;
   if (err == NULL)
-    return is_would_block(e) ? MCTX_E_WOULD_BLOCK : MCTX_E_SEND_FAILED;
+    return code;
+  if (code == MCTX_E_WOULD_BLOCK)
+    return expected_failure(pub, err, code, e, WOULD_BLOCK_SUFFIX,
+                            sizeof WOULD_BLOCK_SUFFIX);
+  if (e == ENOBUFS)
+    return expected_failure(pub, err, code, e, NO_BUFFERS_SUFFIX,
+                            sizeof NO_BUFFERS_SUFFIX);
   char dest[MCTX_ENDPOINT_STRLEN];
   mctx_endpoint_format(&pub->destination, dest, sizeof dest);
-  if (is_would_block(e))
-    return mctx__fail(err, MCTX_E_WOULD_BLOCK, e,
-                      "send to %s would block: the socket buffer is full",
-                      dest);
   return mctx__fail(err, MCTX_E_SEND_FAILED, e, "send to %s failed: %s", dest,
                     strerror(e));
 }
@@ -69,14 +112,12 @@ record_one(mctx_publication *pub, ssize_t n, int e)
     mctx__metrics_record(&pub->metrics, 1, 0, 0, 1, is_would_block(e) ? 1 : 0);
 }
 
+/* Reads only what open computed: several threads may send at once. */
 static void
-fill_report(mctx_publication *pub, size_t n, mctx_send_report *report)
+fill_report(const mctx_publication *pub, size_t n, mctx_send_report *report)
 {
   report->publication_id = pub->id;
   report->destination = pub->destination;
-  /* Cached at open; asked once more only if that lookup had failed. */
-  if (!pub->has_local)
-    pub->has_local = mctx__socket_local(pub->fd, &pub->local, NULL) == MCTX_OK;
   if (pub->has_local)
     report->local = pub->local;
   else
