@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -280,4 +281,62 @@ double
 mst_now_ms (void)
 {
   return g_get_monotonic_time () / 1000.0;
+}
+
+const char *
+mst_veth_link_or_skip (const char *name, const char *tx_if,
+    const char *source6, const char *rx_if, const char *receiver6)
+{
+  const char *peer;
+
+  testnet_private_netns_or_skip ();
+  if (system ("command -v tc >/dev/null 2>&1") != 0)
+    testnet_skip ("the `tc` command (iproute2) is not installed");
+
+  peer = testnet_peer_create (name);
+  testnet_veth (tx_if, peer, rx_if);
+  testnet_sh_ok ("ip addr add %s/64 dev %s nodad", source6, tx_if);
+  testnet_sh_ok ("ip -n %s addr add %s/64 dev %s nodad", peer, receiver6,
+      rx_if);
+  return peer;
+}
+
+int
+mst_ssm_receiver (const char *ns, const char *rx_if, const char *group,
+    const char *source, uint16_t port)
+{
+  uint32_t ifindex = testnet_ifindex_in (ns, rx_if);
+  int rcvbuf = 4 << 20;
+  int fd;
+
+  fail_unless (ifindex > 0);
+  fd = mcast_receiver (ns, group, port, ifindex, NULL, source);
+  setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+  return fd;
+}
+
+GstBuffer *
+mst_numbered_buffer (int i, gsize size)
+{
+  guint8 *data = g_malloc (size);
+
+  memset (data, 'a' + i % 26, size);
+  g_snprintf ((gchar *) data, size, "%06d", i);
+  return gst_buffer_new_wrapped (data, size);
+}
+
+void
+mst_check_numbered (GPtrArray * got, int count, gsize size)
+{
+  fail_unless_equals_int (got->len, count);
+  for (int i = 0; i < count; i++) {
+    gsize len;
+    const char *data = g_bytes_get_data (g_ptr_array_index (got, i), &len);
+    char head[8];
+
+    g_snprintf (head, sizeof head, "%06d", i);
+    fail_unless_equals_int (len, size);
+    fail_unless (memcmp (data, head, 6) == 0, "datagram %d is %.6s", i,
+        data);
+  }
 }

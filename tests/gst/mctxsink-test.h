@@ -69,4 +69,23 @@ GstBuffer *mst_buffer_of_strings (const char *first, ...) G_GNUC_NULL_TERMINATED
 /* Monotonic milliseconds. */
 double mst_now_ms (void);
 
+/* For the veth tests (call before gst_check_init): a private namespace, a
+ * peer namespace "name" and a veth pair tx_if (here, with source6) to rx_if
+ * (there, with receiver6), IPv6 addresses without DAD. Skips (exit 77, with
+ * the reason) without root or without `tc`. Returns the peer's name. */
+const char *mst_veth_link_or_skip (const char *name, const char *tx_if,
+    const char *source6, const char *rx_if, const char *receiver6);
+
+/* A socket in namespace ns joined for (source, group) on rx_if there, with a
+ * large receive buffer. */
+int mst_ssm_receiver (const char *ns, const char *rx_if, const char *group,
+    const char *source, uint16_t port);
+
+/* A buffer of size bytes that starts with its number i ("%06d"). */
+GstBuffer *mst_numbered_buffer (int i, gsize size);
+
+/* got (from mst_collector_finish) is exactly count datagrams of size bytes,
+ * numbered 0..count-1 in order. */
+void mst_check_numbered (GPtrArray * got, int count, gsize size);
+
 #endif

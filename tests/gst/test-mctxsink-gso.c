@@ -28,40 +28,7 @@ static const char *peer;
 static int
 receiver (uint16_t port)
 {
-  uint32_t ifindex = testnet_ifindex_in (peer, RX_IF);
-  int rcvbuf = 4 << 20;
-  int fd;
-
-  fail_unless (ifindex > 0);
-  fd = mcast_receiver (peer, GROUP6, port, ifindex, NULL, SOURCE6);
-  setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
-  return fd;
-}
-
-static GstBuffer *
-numbered_buffer (int i)
-{
-  guint8 *data = g_malloc (SIZE);
-
-  memset (data, 'a' + i % 26, SIZE);
-  g_snprintf ((gchar *) data, SIZE, "%06d", i);
-  return gst_buffer_new_wrapped (data, SIZE);
-}
-
-static void
-check_all_in_order (GPtrArray * got, int count)
-{
-  fail_unless_equals_int (got->len, count);
-  for (int i = 0; i < count; i++) {
-    gsize len;
-    const char *data = g_bytes_get_data (g_ptr_array_index (got, i), &len);
-    char head[8];
-
-    g_snprintf (head, sizeof head, "%06d", i);
-    fail_unless_equals_int (len, SIZE);
-    fail_unless (memcmp (data, head, 6) == 0, "datagram %d is %.6s", i,
-        data);
-  }
+  return mst_ssm_receiver (peer, RX_IF, GROUP6, SOURCE6, port);
 }
 
 /* 1 Mbit/s with a burst of about one datagram: a 40-datagram GSO packet
@@ -94,14 +61,14 @@ GST_START_TEST (test_lists_without_gso_lose_nothing)
     GstBufferList *list = gst_buffer_list_new_sized (per_list);
 
     for (int i = 0; i < per_list; i++)
-      gst_buffer_list_add (list, numbered_buffer (l * per_list + i));
+      gst_buffer_list_add (list, mst_numbered_buffer (l * per_list + i, SIZE));
     mst_sender_push_list (&tx, list);
   }
   /* About 1 s of traffic at 1 Mbit/s; bounded by 30 s. */
   mst_sender_finish (&tx);
 
   got = mst_collector_finish (collector, count, 5000);
-  check_all_in_order (got, count);
+  mst_check_numbered (got, count, SIZE);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
   /* The link pushed back: the test went through the resend path. */
@@ -132,11 +99,11 @@ GST_START_TEST (test_gather_without_gso_loses_nothing)
       " interface=" TX_IF " block=true gso=false gather=40 "
       "gather-latency=1000000000");
   for (int i = 0; i < count; i++)
-    mst_sender_push (&tx, numbered_buffer (i));
+    mst_sender_push (&tx, mst_numbered_buffer (i, SIZE));
   mst_sender_finish (&tx);
 
   got = mst_collector_finish (collector, count, 5000);
-  check_all_in_order (got, count);
+  mst_check_numbered (got, count, SIZE);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
 
@@ -167,7 +134,7 @@ GST_START_TEST (test_a_queue_that_refuses_everything_is_warned_about)
   mst_sender_start (&tx, "group=" GROUP6 " port=5813 source-addr=" SOURCE6
       " interface=" TX_IF " block=true");
   for (int i = 0; i < count; i++)
-    mst_sender_push (&tx, numbered_buffer (i));
+    mst_sender_push (&tx, mst_numbered_buffer (i, SIZE));
 
   /* After a second of refusals; bounded by 10 s. */
   bus = gst_element_get_bus (tx.pipeline);
@@ -189,7 +156,7 @@ GST_START_TEST (test_a_queue_that_refuses_everything_is_warned_about)
   testnet_sh_ok ("tc qdisc del dev " TX_IF " root");
   mst_sender_finish (&tx);
   got = mst_collector_finish (collector, count, 3000);
-  check_all_in_order (got, count);
+  mst_check_numbered (got, count, SIZE);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
 
@@ -217,15 +184,7 @@ mctxsink_gso_suite (void)
 int
 main (int argc, char **argv)
 {
-  testnet_private_netns_or_skip ();
-  if (system ("command -v tc >/dev/null 2>&1") != 0)
-    testnet_skip ("the `tc` command (iproute2) is not installed");
-
-  peer = testnet_peer_create ("gst-gso");
-  testnet_veth (TX_IF, peer, RX_IF);
-  testnet_sh_ok ("ip addr add " SOURCE6 "/64 dev " TX_IF " nodad");
-  testnet_sh_ok ("ip -n %s addr add " RECEIVER6 "/64 dev " RX_IF " nodad",
-      peer);
+  peer = mst_veth_link_or_skip ("gst-gso", TX_IF, SOURCE6, RX_IF, RECEIVER6);
 
   gst_check_init (&argc, &argv);
   return gst_check_run_suite (mctxsink_gso_suite (), "mctxsink-gso",

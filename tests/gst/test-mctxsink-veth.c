@@ -28,14 +28,7 @@ static const char *peer;
 static int
 ssm_receiver (const char *group, const char *source, uint16_t port)
 {
-  uint32_t ifindex = testnet_ifindex_in (peer, RX_IF);
-  int rcvbuf = 4 << 20;
-  int fd;
-
-  fail_unless (ifindex > 0);
-  fd = mcast_receiver (peer, group, port, ifindex, NULL, source);
-  setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
-  return fd;
+  return mst_ssm_receiver (peer, RX_IF, group, source, port);
 }
 
 GST_START_TEST (test_ipv6_ssm_over_veth)
@@ -89,16 +82,6 @@ slow_link (gboolean on)
     testnet_sh ("tc qdisc del dev " TX_IF " root");
 }
 
-static GstBuffer *
-numbered_buffer (int i, gsize size)
-{
-  guint8 *data = g_malloc (size);
-
-  memset (data, 'a' + i % 26, size);
-  g_snprintf ((gchar *) data, size, "%06d", i);
-  return gst_buffer_new_wrapped (data, size);
-}
-
 /* Polls a stat until it reaches at least `value` (bounded). */
 static void
 wait_stat_at_least (GstElement * sink, const char *field, guint64 value)
@@ -107,22 +90,6 @@ wait_stat_at_least (GstElement * sink, const char *field, guint64 value)
     g_usleep (10 * 1000);
   fail_unless (mst_stat (sink, field) >= value, "%s stayed below %"
       G_GUINT64_FORMAT, field, value);
-}
-
-static void
-check_all_in_order (GPtrArray * got, int count, gsize size)
-{
-  fail_unless_equals_int (got->len, count);
-  for (int i = 0; i < count; i++) {
-    gsize len;
-    const char *data = g_bytes_get_data (g_ptr_array_index (got, i), &len);
-    char head[8];
-
-    g_snprintf (head, sizeof head, "%06d", i);
-    fail_unless_equals_int (len, size);
-    fail_unless (memcmp (data, head, 6) == 0, "datagram %d is %.6s", i,
-        data);
-  }
 }
 
 /* block=true through a slow link, paused and played again on the way:
@@ -143,7 +110,7 @@ GST_START_TEST (test_slow_link_block_loses_nothing_across_pause)
   mst_sender_start (&tx, "group=" GROUP6 " port=5802 source-addr=" SOURCE6
       " interface=" TX_IF " block=true");
   for (int i = 0; i < count; i++)
-    mst_sender_push (&tx, numbered_buffer (i, size));
+    mst_sender_push (&tx, mst_numbered_buffer (i, size));
 
   wait_stat_at_least (tx.sink, "packets-sent", 8);
   /* The link pushed back (the qdisc is full): the sink is waiting now. */
@@ -168,7 +135,7 @@ GST_START_TEST (test_slow_link_block_loses_nothing_across_pause)
   mst_sender_finish (&tx);
 
   got = mst_collector_finish (collector, count, 3000);
-  check_all_in_order (got, count, size);
+  mst_check_numbered (got, count, size);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
   fail_unless (mst_stat (tx.sink, "send-errors") > 0);
@@ -216,7 +183,7 @@ GST_START_TEST (test_slow_link_null_interrupts_blocked_send)
       GST_PAD_PROBE_TYPE_BUFFER_LIST, count_buffers, &rendered, NULL);
   gst_object_unref (pad);
   for (int i = 0; i < count; i++)
-    mst_sender_push (&tx, numbered_buffer (i, 1000));
+    mst_sender_push (&tx, mst_numbered_buffer (i, 1000));
 
   wait_stat_at_least (tx.sink, "packets-sent", 3);
   wait_stat_at_least (tx.sink, "send-errors", 1);
@@ -262,7 +229,7 @@ GST_START_TEST (test_slow_link_no_block_counts_drops)
   mst_sender_start (&tx, "group=" GROUP6 " port=5804 source-addr=" SOURCE6
       " interface=" TX_IF " block=false");
   for (int i = 0; i < count; i++)
-    mst_sender_push (&tx, numbered_buffer (i, size));
+    mst_sender_push (&tx, mst_numbered_buffer (i, size));
   mst_sender_finish (&tx);
 
   sent = mst_stat (tx.sink, "packets-sent");
@@ -302,15 +269,7 @@ mctxsink_veth_suite (void)
 int
 main (int argc, char **argv)
 {
-  testnet_private_netns_or_skip ();
-  if (system ("command -v tc >/dev/null 2>&1") != 0)
-    testnet_skip ("the `tc` command (iproute2) is not installed");
-
-  peer = testnet_peer_create ("gst-rx");
-  testnet_veth (TX_IF, peer, RX_IF);
-  testnet_sh_ok ("ip addr add " SOURCE6 "/64 dev " TX_IF " nodad");
-  testnet_sh_ok ("ip -n %s addr add " RECEIVER6 "/64 dev " RX_IF " nodad",
-      peer);
+  peer = mst_veth_link_or_skip ("gst-rx", TX_IF, SOURCE6, RX_IF, RECEIVER6);
 
   gst_check_init (&argc, &argv);
   return gst_check_run_suite (mctxsink_veth_suite (), "mctxsink-veth",
