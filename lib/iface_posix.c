@@ -46,9 +46,11 @@ entry_has_address (const struct ifaddrs *ifa, const mctx_ip *addr)
   return false;
 }
 
-int
-mctx__iface_index_of_addr (const mctx_ip *addr, uint32_t *index,
-                           mctx_error *err)
+/* what says whose address it is ("source address", "interface address"),
+ * so that a caller holding both can tell which one was wrong. */
+static int
+index_of_addr (const mctx_ip *addr, const char *what, uint32_t *index,
+               mctx_error *err)
 {
   if (addr == NULL || index == NULL)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
@@ -58,13 +60,13 @@ mctx__iface_index_of_addr (const mctx_ip *addr, uint32_t *index,
   mctx_ip_format (addr, addr_text, sizeof addr_text);
   if (addr->family != MCTX_FAMILY_IPV4 && addr->family != MCTX_FAMILY_IPV6)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                       "interface address is %s", addr_text);
+                       "%s is %s", what, addr_text);
 
   struct ifaddrs *list;
   if (getifaddrs (&list) != 0)
     return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, errno,
-                       "cannot list interfaces to find %s: %s", addr_text,
-                       strerror (errno));
+                       "cannot list interfaces to find %s %s: %s", what,
+                       addr_text, strerror (errno));
 
   int rc = MCTX_OK;
   uint32_t found = 0;
@@ -77,8 +79,8 @@ mctx__iface_index_of_addr (const mctx_ip *addr, uint32_t *index,
     uint32_t idx = if_nametoindex (name);
     if (idx == 0) {
       rc = mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, errno,
-                       "address %s is on interface %s, which has no index",
-                       addr_text, name);
+                       "%s %s is on interface %s, which has no index",
+                       what, addr_text, name);
       break;
     }
     if (found == 0) {
@@ -86,8 +88,8 @@ mctx__iface_index_of_addr (const mctx_ip *addr, uint32_t *index,
       memcpy (found_name, name, sizeof found_name);
     } else if (idx != found) {
       rc = mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, 0,
-                       "address %s is ambiguous: on %s and %s", addr_text,
-                       found_name, name);
+                       "%s %s is ambiguous: on %s and %s", what,
+                       addr_text, found_name, name);
       break;
     }
   }
@@ -97,10 +99,19 @@ mctx__iface_index_of_addr (const mctx_ip *addr, uint32_t *index,
     return rc;
   if (found == 0)
     return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, 0,
-                       "address %s is not assigned to any interface",
+                       "%s %s is not assigned to any interface", what,
                        addr_text);
   *index = found;
   return mctx__ok (err);
+}
+
+/* Its callers (the IPv6 source, the raw bind address) look up a source;
+ * mctx__iface_resolve looks up an interface given as an address. */
+int
+mctx__iface_index_of_addr (const mctx_ip *addr, uint32_t *index,
+                           mctx_error *err)
+{
+  return index_of_addr (addr, "source address", index, err);
 }
 
 int
@@ -126,7 +137,7 @@ mctx__iface_resolve (const mctx_interface *itf, uint32_t *index,
     *index = 0;
     return mctx__ok (err);
   case MCTX_INTERFACE_ADDRESS:
-    return mctx__iface_index_of_addr (&itf->address, index, err);
+    return index_of_addr (&itf->address, "interface address", index, err);
   case MCTX_INTERFACE_INDEX: {
     int rc = mctx__iface_index_exists (itf->index, err);
     if (rc == MCTX_OK)

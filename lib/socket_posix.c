@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@ typedef struct socket_plan {
   mctx_family family;
   bool bind;                    /* bind to bind_to */
   mctx_endpoint bind_to;
+  const char *bind_role;        /* whose address bind_to is, for messages */
   bool v4_if_by_address;        /* IP_MULTICAST_IF with struct in_addr */
   uint32_t interface_index;     /* ip_mreqn / IPV6_MULTICAST_IF, 0 none */
   mctx_endpoint destination;
@@ -110,6 +112,7 @@ plan_ipv4(const mctx_publication_config *cfg, socket_plan *plan,
   if (cfg->source_addr.family != MCTX_FAMILY_UNSPEC || cfg->has_source_port) {
     plan->bind = true;
     plan->bind_to.ip.family = MCTX_FAMILY_IPV4;
+    plan->bind_role = "source address";
     if (cfg->source_addr.family != MCTX_FAMILY_UNSPEC)
       plan->bind_to.ip = cfg->source_addr;
     plan->bind_to.port = cfg->has_source_port ? cfg->source_port : 0;
@@ -204,6 +207,8 @@ plan_ipv6(const mctx_publication_config *cfg, socket_plan *plan,
   if (bind_ip != NULL || cfg->has_source_port) {
     plan->bind = true;
     plan->bind_to.ip.family = MCTX_FAMILY_IPV6;
+    plan->bind_role = source != NULL || itf_addr == NULL
+                          ? "source address" : "interface address";
     if (bind_ip != NULL) {
       plan->bind_to.ip = *bind_ip;
       plan->bind_to.ip.scope_id = 0;
@@ -292,14 +297,51 @@ set_non_blocking(int fd, mctx_error *err)
   return MCTX_OK;
 }
 
+/* EADDRNOTAVAIL from bind: the address is not on this host (on that link,
+ * for a link-local one), or, for IPv6, it is there but still tentative. */
 static int
-bind_endpoint(int fd, const mctx_endpoint *ep, mctx_error *err)
+bind_address_not_available(const socket_plan *plan, mctx_error *err)
 {
+  const mctx_ip *ip = &plan->bind_to.ip;
+  char text[MCTX_IP_STRLEN], where[48], name[IF_NAMESIZE];
+  uint32_t index;
+  if (mctx__iface_index_of_addr(ip, &index, NULL) != MCTX_OK) {
+    if (ip->scope_id != 0) {
+      mctx_ip unscoped = *ip;
+      unscoped.scope_id = 0;
+      if (if_indextoname(ip->scope_id, name) != NULL)
+        snprintf(where, sizeof where, "%s", name);
+      else
+        snprintf(where, sizeof where, "index %u", (unsigned) ip->scope_id);
+      return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, EADDRNOTAVAIL,
+                        "%s %s is not an address of interface %s (bind: %s)",
+                        plan->bind_role, ip_text(&unscoped, text), where,
+                        strerror(EADDRNOTAVAIL));
+    }
+    return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, EADDRNOTAVAIL,
+                      "%s %s is not an address of this host (bind: %s)",
+                      plan->bind_role, ip_text(ip, text),
+                      strerror(EADDRNOTAVAIL));
+  }
+  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, EADDRNOTAVAIL,
+                    "%s %s cannot be used yet (bind: %s): duplicate address "
+                    "detection has not finished (is interface %s up?) or "
+                    "found the address in use", plan->bind_role,
+                    ip_text(ip, text), strerror(EADDRNOTAVAIL),
+                    index_text(index, where, sizeof where));
+}
+
+static int
+bind_endpoint(int fd, const socket_plan *plan, mctx_error *err)
+{
+  const mctx_endpoint *ep = &plan->bind_to;
   struct sockaddr_storage ss;
   unsigned len = mctx__sockaddr_from_endpoint(ep, &ss);
   if (bind(fd, (struct sockaddr *) &ss, len) == 0)
     return MCTX_OK;
   int e = errno;
+  if (e == EADDRNOTAVAIL && !mctx_ip_is_unspecified(&ep->ip))
+    return bind_address_not_available(plan, err);
   char text[MCTX_ENDPOINT_STRLEN];
   return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, e, "bind to %s failed: %s",
                     mctx_endpoint_format(ep, text, sizeof text), strerror(e));
@@ -342,9 +384,16 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
   if (plan->v4_if_by_address) {
     struct in_addr addr;
     memcpy(&addr, cfg->interface.address.bytes, 4);
-    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &addr, sizeof addr) != 0)
+    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &addr, sizeof addr) != 0) {
+      int e = errno;
+      if (e == EADDRNOTAVAIL)
+        return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, e,
+                          "interface address %s is not an address of this "
+                          "host (IP_MULTICAST_IF: %s)",
+                          ip_text(&cfg->interface.address, text), strerror(e));
       return option_failed(err, "IP_MULTICAST_IF",
                            ip_text(&cfg->interface.address, text));
+    }
   } else if (plan->interface_index != 0) {
     struct ip_mreqn mreqn;
     memset(&mreqn, 0, sizeof mreqn);
@@ -432,6 +481,43 @@ set_extras(int fd, const mctx_publication_config *cfg, mctx_family family,
   return MCTX_OK;
 }
 
+/* What ENETUNREACH from connect means for a multicast group: the routing
+ * table has no route for it out of the interface chosen (or at all, when
+ * none is). IPv6 multicast on lo is the case users meet: Linux adds the
+ * ff00::/8 route of every other interface when it comes up, not lo's. */
+static void
+explain_unreachable(int fd, const socket_plan *plan, char *buf, size_t size)
+{
+  char where[48], name[IF_NAMESIZE];
+  if (plan->interface_index == 0) {
+    if (plan->v4_if_by_address)
+      snprintf(buf, size, "no route for the group out of the interface "
+               "address");
+    else
+      snprintf(buf, size, "no route for the group and no interface is set: "
+               "set one, or add a route for the group");
+    return;
+  }
+  index_text(plan->interface_index, where, sizeof where);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  bool have_flags = false;
+  if (if_indextoname(plan->interface_index, name) != NULL) {
+    memcpy(ifr.ifr_name, name, sizeof name);
+    have_flags = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+  }
+  if (have_flags && !(ifr.ifr_flags & IFF_UP))
+    snprintf(buf, size, "no route for the group out of interface %s, which "
+             "is down", where);
+  else if (have_flags && (ifr.ifr_flags & IFF_LOOPBACK) &&
+           plan->family == MCTX_FAMILY_IPV6)
+    snprintf(buf, size, "no route for the group out of interface %s; for "
+             "IPv6 multicast on lo add one: ip -6 route add local ff00::/8 "
+             "dev %s table local", where, name);
+  else
+    snprintf(buf, size, "no route for the group out of interface %s", where);
+}
+
 /* Everything after bind, in mctx-core's order, then connect. */
 static int
 configure_and_connect(int fd, const mctx_publication_config *cfg,
@@ -454,11 +540,15 @@ configure_and_connect(int fd, const mctx_publication_config *cfg,
   unsigned len = mctx__sockaddr_from_endpoint(&plan->destination, &ss);
   if (connect(fd, (struct sockaddr *) &ss, len) != 0) {
     int e = errno;
+    char why[224] = "";
+    if (e == ENETUNREACH)
+      explain_unreachable(fd, plan, why, sizeof why);
     return mctx__fail(err, MCTX_E_SOCKET_CONNECT_FAILED, e,
-                      "connect to %s failed: %s",
+                      "connect to %s failed: %s%s%s%s",
                       mctx_endpoint_format(&plan->destination, text,
                                            sizeof text),
-                      strerror(e));
+                      strerror(e), why[0] ? " (" : "", why,
+                      why[0] ? ")" : "");
   }
   return MCTX_OK;
 }
@@ -497,7 +587,7 @@ mctx__socket_open(const mctx_publication_config *cfg, mctx__socket_setup *out,
   if (rc == MCTX_OK && v6)
     rc = set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", err);
   if (rc == MCTX_OK && plan.bind)
-    rc = bind_endpoint(fd, &plan.bind_to, err);
+    rc = bind_endpoint(fd, &plan, err);
   if (rc == MCTX_OK)
     rc = configure_and_connect(fd, cfg, &plan, err);
   if (rc != MCTX_OK) {
@@ -587,7 +677,7 @@ mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
   int flags = fcntl(fd, F_GETFL);
   rc = set_non_blocking(fd, err);
   if (rc == MCTX_OK && plan.bind && !is_bound)
-    rc = bind_endpoint(fd, &plan.bind_to, err);
+    rc = bind_endpoint(fd, &plan, err);
   if (rc == MCTX_OK)
     rc = configure_and_connect(fd, cfg, &plan, err);
   if (rc != MCTX_OK) {

@@ -75,15 +75,15 @@ test_address_to_index (uint32_t lo, uint32_t va0, uint32_t va1, uint32_t vb0)
   TESTNET_CHECK (index_of ("10.77.1.1") == va0, "alias label on va0");
 
   expect_index_error ("10.9.9.9", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "address 10.9.9.9 is not assigned to any interface");
+      "source address 10.9.9.9 is not assigned to any interface");
   expect_index_error ("fd00:99::1", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "address fd00:99::1 is not assigned to any interface");
+      "source address fd00:99::1 is not assigned to any interface");
   /* 127.0.0.2 is routed to lo but not assigned: exact match only. */
   expect_index_error ("127.0.0.2", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "127.0.0.2 is not assigned");
+      "source address 127.0.0.2 is not assigned");
 
   expect_index_error ("10.77.0.1", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "address 10.77.0.1 is ambiguous: on va");
+      "source address 10.77.0.1 is ambiguous: on va");
   mctx_ip dup = ip_of ("10.77.0.1");
   uint32_t index;
   mctx_error err;
@@ -94,14 +94,14 @@ test_address_to_index (uint32_t lo, uint32_t va0, uint32_t va1, uint32_t vb0)
   /* A link-local address on two links: ambiguous without a scope, and the
    * scope picks the link. */
   expect_index_error ("fe80::77", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "address fe80::77 is ambiguous");
+      "source address fe80::77 is ambiguous");
   TESTNET_CHECK (index_of ("fe80::77%va0") == va0, "fe80::77%%va0");
   TESTNET_CHECK (index_of ("fe80::77%va1") == va1, "fe80::77%%va1");
   char text[64];
   snprintf (text, sizeof text, "fe80::77%%%u", (unsigned) va1);
   TESTNET_CHECK (index_of (text) == va1, "numeric scope");
   char want[96];
-  snprintf (want, sizeof want, "address fe80::77%%%u is not assigned", (unsigned) vb0);
+  snprintf (want, sizeof want, "source address fe80::77%%%u is not assigned", (unsigned) vb0);
   expect_index_error ("fe80::77%vb0", MCTX_E_INTERFACE_DISCOVERY_FAILED, want);
 }
 
@@ -143,7 +143,13 @@ test_index_and_name (uint32_t lo, uint32_t va0)
   TESTNET_CHECK (index == va0, "va0 by address");
   EXPECT_OK (mctx_interface_parse ("10.9.9.9", &itf, &err), &err);
   EXPECT_ERROR (mctx__iface_resolve (&itf, &index, &err), &err,
-      MCTX_E_INTERFACE_DISCOVERY_FAILED, "10.9.9.9 is not assigned");
+      MCTX_E_INTERFACE_DISCOVERY_FAILED,
+      "interface address 10.9.9.9 is not assigned to any interface");
+  /* The message says whose address it is: here the interface's. */
+  EXPECT_OK (mctx_interface_parse ("10.77.0.1", &itf, &err), &err);
+  EXPECT_ERROR (mctx__iface_resolve (&itf, &index, &err), &err,
+      MCTX_E_INTERFACE_DISCOVERY_FAILED,
+      "interface address 10.77.0.1 is ambiguous: on va");
 
   /* A name filled by hand without NUL is refused before any lookup. */
   itf.kind = MCTX_INTERFACE_NAME;
