@@ -6,7 +6,6 @@
  */
 #include "gstmctxsink.h"
 
-#include <errno.h>
 #include <string.h>
 
 static const gchar *
@@ -50,18 +49,37 @@ gst_mctx_sink_post_parse_error (GstMctxSink * sink, const gchar * property,
   post (sink, FALSE, text, rc, err);
 }
 
+/* libmctx begins a message with whose address it could not use ("source
+ * address fd99::1 is not assigned to any interface", "interface address
+ * 10.99.99.99 is not an address of this host ..."), so the property at
+ * fault is named even when both are set. NULL for other messages. */
+static gchar *
+address_not_usable_text (const GstMctxSinkSettings * s,
+    const mctx_error * err)
+{
+  if (g_str_has_prefix (err->message, "source address "))
+    return g_strdup_printf ("source-addr '%s' is not usable: %s",
+        or_unset (s->source_addr), err->message);
+  if (g_str_has_prefix (err->message, "interface address "))
+    return g_strdup_printf ("interface '%s' is not usable: %s",
+        or_unset (s->interface), err->message);
+  return NULL;
+}
+
 static gchar *
 bind_failed_text (const GstMctxSinkSettings * s, const mctx_error * err)
 {
   const gchar *why = g_strerror (err->sys_errno);
+  gchar *text = address_not_usable_text (s, err);
 
+  if (text)
+    return text;
   if (s->source_addr && *s->source_addr && s->source_port > 0)
     return g_strdup_printf ("Cannot send from source-addr '%s' source-port "
         "%d: %s", s->source_addr, s->source_port, why);
   if (s->source_addr && *s->source_addr)
-    return g_strdup_printf ("Cannot send from source-addr '%s': %s%s",
-        s->source_addr, why, err->sys_errno == EADDRNOTAVAIL ?
-        " (it is not an address of this host)" : "");
+    return g_strdup_printf ("Cannot send from source-addr '%s': %s",
+        s->source_addr, why);
   if (s->source_port > 0)
     return g_strdup_printf ("Cannot send from source-port %d: %s",
         s->source_port, why);
@@ -121,18 +139,11 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
             or_unset (s->source_addr), err->message);
       break;
     case MCTX_E_INTERFACE_DISCOVERY_FAILED:
-      /* libmctx names the address it could not place on an interface:
-       * either the interface given as an address or the source. */
-      if (!(s->interface && *s->interface))
-        text = g_strdup_printf ("source-addr '%s' is not usable: %s",
-            or_unset (s->source_addr), err->message);
-      else if (!(s->source_addr && *s->source_addr))
-        text = g_strdup_printf ("interface '%s' is not usable: %s",
-            s->interface, err->message);
-      else
+      text = address_not_usable_text (s, err);
+      if (text == NULL)
         text = g_strdup_printf ("Cannot find the interface (interface '%s', "
-            "source-addr '%s'): %s", s->interface, s->source_addr,
-            err->message);
+            "source-addr '%s'): %s", or_unset (s->interface),
+            or_unset (s->source_addr), err->message);
       break;
     case MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH:
       text = g_strdup_printf ("source-addr '%s' is not on interface '%s'",
@@ -156,11 +167,9 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
       break;
     case MCTX_E_SOCKET_OPTION_FAILED:
       system = TRUE;
-      if (err->sys_errno == EADDRNOTAVAIL && s->interface && *s->interface) {
-        text = g_strdup_printf ("interface '%s' is not an address of this "
-            "host: %s", s->interface, err->message);
+      text = address_not_usable_text (s, err);
+      if (text)
         break;
-      }
       text = g_strdup_printf ("Cannot set up the socket for group '%s' "
           "(interface '%s', ttl %d, qos-dscp %d, buffer-size %d): %s",
           s->group, or_unset (s->interface), s->ttl, s->qos_dscp,
@@ -168,9 +177,11 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
       break;
     case MCTX_E_SOCKET_CONNECT_FAILED:
       system = TRUE;
+      /* libmctx's message says what a refusal means (which route is
+       * missing, and how to add the one for IPv6 multicast on lo). */
       text = g_strdup_printf ("Cannot send to group '%s' port %d "
           "(interface '%s'): %s", s->group, s->port, or_unset (s->interface),
-          g_strerror (err->sys_errno));
+          err->message);
       break;
     case MCTX_E_SOCKET_CREATE_FAILED:
       system = TRUE;

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -125,45 +126,79 @@ GST_START_TEST (test_property_defaults_and_ranges)
 
 GST_END_TEST;
 
-/* Each bad configuration: the error names the value (and the property). */
+/* Each bad configuration: the error names the value (and the property),
+ * word for word as docs/mctxsink.md's "Errors at start" table quotes it. */
 GST_START_TEST (test_bad_settings_name_the_value)
 {
   static const struct
   {
     const char *props;
     const char *expect[3];
+    const char *text;
   } cases[] = {
-    {"", {"group", NULL}},
-    {"group=notanaddress", {"group", "'notanaddress'", NULL}},
-    {"group=10.1.2.3", {"group '10.1.2.3' is not a multicast address", NULL}},
+    {"", {"group", NULL}, "No group set: set the 'group' property to an IPv4 "
+          "or IPv6 multicast address"},
+    {"group=notanaddress", {"group", "'notanaddress'", NULL},
+        "group 'notanaddress' is not an IP address"},
+    {"group=10.1.2.3", {"group '10.1.2.3' is not a multicast address", NULL},
+        "group '10.1.2.3' is not a multicast address"},
     {"group=239.255.0.1 interface=nosuch0",
-        {"interface 'nosuch0' does not exist", NULL}},
+          {"interface 'nosuch0' does not exist", NULL},
+        "interface 'nosuch0' does not exist"},
     {"group=239.255.0.1 interface=averyveryverylongname0",
-        {"interface", "'averyveryverylongname0'", NULL}},
+          {"interface", "'averyveryverylongname0'", NULL},
+        "interface 'averyveryverylongname0' is not an interface name, local "
+          "address or index: interface name 'averyveryverylongname0' is too "
+          "long (at most 15 bytes)"},
     {"group=239.255.0.1 interface=224.0.0.1", {"interface", "'224.0.0.1'",
-            NULL}},
+            NULL}, "interface '224.0.0.1' is not a unicast address"},
     {"group=239.255.0.1 interface=::1", {"interface '::1'", "239.255.0.1",
-            NULL}},
+            NULL}, "interface '::1' and group '239.255.0.1' are not of the "
+          "same address family"},
     {"group=239.255.0.1 interface=10.99.99.99", {"interface",
-            "10.99.99.99", NULL}},
+            "10.99.99.99", NULL}, "interface '10.99.99.99' is not usable: "
+          "interface address 10.99.99.99 is not an address of this host "
+          "(IP_MULTICAST_IF: Cannot assign requested address)"},
     {"group=239.255.0.1 interface=9999", {"interface '9999' does not exist",
-            NULL}},
+            NULL}, "interface '9999' does not exist"},
     {"group=239.255.0.1 source-addr=nonsense", {"source-addr",
-            "'nonsense'", NULL}},
+            "'nonsense'", NULL}, "source-addr 'nonsense' is not an IP address"},
     {"group=239.255.0.1 source-addr=239.255.0.2", {"source-addr",
-            "'239.255.0.2'", NULL}},
+            "'239.255.0.2'", NULL}, "source-addr '239.255.0.2' is not a "
+          "unicast address: datagrams cannot come from it"},
     {"group=239.255.0.1 source-addr=0.0.0.0", {"source-addr", "'0.0.0.0'",
-            NULL}},
+            NULL}, "source-addr '0.0.0.0' is not a unicast address: "
+          "datagrams cannot come from it"},
     {"group=239.255.0.1 source-addr=::1", {"source-addr '::1'",
-            "239.255.0.1", NULL}},
+            "239.255.0.1", NULL}, "source-addr '::1' and group "
+          "'239.255.0.1' are not of the same address family"},
     {"group=239.255.0.1 source-addr=10.99.99.99", {"source-addr",
-            "'10.99.99.99'", NULL}},
+            "'10.99.99.99'", NULL}, "source-addr '10.99.99.99' is not "
+          "usable: source address 10.99.99.99 is not an address of this host "
+          "(bind: Cannot assign requested address)"},
     {"group=ff3e::8000:1 source-addr=fd99::1", {"source-addr", "fd99::1",
-            NULL}},
-    {"group=ff3e::8000:1 interface=0", {"interface '0'", NULL}},
-    {"group=ff32::8000:1", {"group 'ff32::8000:1'", "interface", NULL}},
+            NULL}, "source-addr 'fd99::1' is not usable: source address "
+          "fd99::1 is not assigned to any interface"},
+    /* With an interface too, the source is still the value blamed. */
+    {"group=ff3e::1 interface=lo source-addr=fd99::1", {"source-addr",
+            "fd99::1", NULL}, "source-addr 'fd99::1' is not usable: source "
+          "address fd99::1 is not assigned to any interface"},
+    {"group=ff3e::1 interface=fd99::2 source-addr=::1", {"interface",
+            "fd99::2", NULL}, "interface 'fd99::2' is not usable: interface "
+          "address fd99::2 is not assigned to any interface"},
+    {"group=ff3e::8000:1 interface=0", {"interface '0'", NULL},
+        "interface '0' is not a valid interface index"},
+    {"group=ff32::8000:1", {"group 'ff32::8000:1'", "interface", NULL},
+        "group 'ff32::8000:1' is interface- or link-local: set the interface "
+          "property (or a link-local source-addr with its zone, like "
+          "fe80::1%eth0)"},
     {"group=ff12::1 interface=lo source-addr=fe80::1%lo", {"source-addr",
-            NULL}},
+            NULL}, "source-addr 'fe80::1%lo' is not usable: source address "
+          "fe80::1 is not an address of interface lo (bind: Cannot assign "
+          "requested address)"},
+    {"group=239.255.0.1 metrics-flags=[1,2]", {"metrics-flags", NULL},
+        "metrics-flags is not usable: flags must be a JSON object, not an "
+          "array: [1,2]"},
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -174,9 +209,100 @@ GST_START_TEST (test_bad_settings_name_the_value)
       fail_unless (strstr (text, cases[i].expect[j]) != NULL,
           "error for '%s' is \"%s\", without \"%s\"", cases[i].props, text,
           cases[i].expect[j]);
+    fail_unless_equals_string (text, cases[i].text);
     GST_INFO ("%s -> %s", cases[i].props, text);
     g_free (text);
   }
+}
+
+GST_END_TEST;
+
+/* The rows of the table that need a setup: a source port in use, an IPv6
+ * source on another interface, no route for the group, a metrics-file of
+ * another run or held by another writer. */
+GST_START_TEST (test_bad_settings_needing_a_setup)
+{
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in sin;
+  socklen_t len = sizeof sin;
+  gchar *props, *text, *want;
+
+  /* A port this process holds on 127.0.0.1. */
+  memset (&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  fail_unless (fd >= 0 && bind (fd, (struct sockaddr *) &sin, sizeof sin) == 0);
+  fail_unless (getsockname (fd, (struct sockaddr *) &sin, &len) == 0);
+  props = g_strdup_printf ("group=239.255.0.1 interface=lo "
+      "source-addr=127.0.0.1 source-port=%u", ntohs (sin.sin_port));
+  want = g_strdup_printf ("Cannot send from source-addr '127.0.0.1' "
+      "source-port %u: Address already in use", ntohs (sin.sin_port));
+  text = mst_start_error (props);
+  fail_unless_equals_string (text, want);
+  g_free (text);
+  g_free (want);
+  g_free (props);
+  close (fd);
+
+  {
+    gchar *dir = g_dir_make_tmp ("mctxsink-element-XXXXXX", NULL);
+    gchar *path = g_build_filename (dir, "network.jsonl", NULL);
+    GstElement *holder = new_sink ();
+
+    fail_unless (dir != NULL);
+    props = g_strdup_printf ("group=239.255.0.1 port=5610 interface=lo "
+        "metrics-file=%s metrics-node-id=sender-0001", path);
+    mst_set_props (holder, props);
+    fail_unless (gst_element_set_state (holder, GST_STATE_PAUSED) !=
+        GST_STATE_CHANGE_FAILURE);
+    text = mst_start_error (props);
+    want = g_strdup_printf ("Cannot write metrics-file '%s': '%s' is locked "
+        "by another writer (only one may append at a time)", path, path);
+    fail_unless_equals_string (text, want);
+    g_free (text);
+    g_free (want);
+    g_free (props);
+    gst_element_set_state (holder, GST_STATE_NULL);
+    gst_object_unref (holder);
+
+    props = g_strdup_printf ("group=239.255.0.1 port=5610 interface=lo "
+        "metrics-file=%s metrics-node-id=other", path);
+    text = mst_start_error (props);
+    want = g_strdup_printf ("Cannot write metrics-file '%s': '%s' line 1: the "
+        "existing header does not match: \"node_id\" is \"sender-0001\" in "
+        "the file but \"other\" was asked for", path, path);
+    fail_unless_equals_string (text, want);
+    g_free (text);
+    g_free (want);
+    g_free (props);
+    fail_unless (g_unlink (path) == 0 && g_rmdir (dir) == 0);
+    g_free (path);
+    g_free (dir);
+  }
+
+  /* Interfaces and routes are changed only in the private namespace. */
+  if (geteuid () != 0)
+    return;
+
+  testnet_sh_ok ("ip link add errel0 type veth peer name errel1");
+  text = mst_start_error ("group=ff3e::1 interface=errel0 source-addr=::1");
+  fail_unless_equals_string (text,
+      "source-addr '::1' is not on interface 'errel0'");
+  g_free (text);
+  testnet_sh_ok ("ip link del errel0");
+
+  testnet_sh_ok ("ip -6 route del local ff00::/8 dev lo table local");
+  text = mst_start_error ("group=ff31::8000:1234 port=5600 interface=lo");
+  testnet_sh_ok ("ip -6 route add local ff00::/8 dev lo table local");
+  want = g_strdup_printf ("Cannot send to group 'ff31::8000:1234' port 5600 "
+      "(interface 'lo'): connect to [ff31::8000:1234%%%u]:5600 failed: "
+      "Network is unreachable (no route for the group out of interface "
+      "%u (lo); for IPv6 multicast on lo add one: ip -6 route add local "
+      "ff00::/8 dev lo table local)", testnet_ifindex ("lo"),
+      testnet_ifindex ("lo"));
+  fail_unless_equals_string (text, want);
+  g_free (text);
+  g_free (want);
 }
 
 GST_END_TEST;
@@ -569,6 +695,10 @@ GST_START_TEST (test_socket_mismatch)
   fail_unless (strstr (err->message, "socket") != NULL, "%s", err->message);
   fail_unless (strstr (err->message, "127.0.0.2") != NULL, "%s",
       err->message);
+  fail_unless_equals_string (err->message, "The socket property does not "
+      "fit the settings (group '239.255.0.1', source-addr '127.0.0.2', "
+      "source-port 0): socket is bound to address 127.0.0.1, expected "
+      "127.0.0.2");
   g_clear_error (&err);
   gst_message_unref (msg);
   gst_element_set_state (sink, GST_STATE_NULL);
@@ -627,6 +757,7 @@ mctxsink_element_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_property_defaults_and_ranges);
   tcase_add_test (tc, test_bad_settings_name_the_value);
+  tcase_add_test (tc, test_bad_settings_needing_a_setup);
   tcase_add_test (tc, test_good_settings_start);
   tcase_add_test (tc, test_uri);
   tcase_add_test (tc, test_uri_every_key_round_trips);
