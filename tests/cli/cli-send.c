@@ -142,6 +142,16 @@ ipv6_interface_local (void)
   close (fd);
 }
 
+/* A refused setting: exit 1, nothing on stdout, stderr exactly text. */
+static void
+expect_error (const char *what, const char *text)
+{
+  TESTNET_CHECK (res.exit_status == 1 && res.out[0] == '\0'
+      && strcmp (res.err, text) == 0,
+      "%s: exit %d, stderr \"%s\", want \"%s\"", what, res.exit_status,
+      res.err, text);
+}
+
 static void
 errors_from_the_library (void)
 {
@@ -159,6 +169,35 @@ errors_from_the_library (void)
   TESTNET_CHECK (res.exit_status == 1 && cli_contains (res.err, "fd00:77::99")
       && res.out[0] == '\0',
       "non-local IPv6 source: exit %d, stderr: %s", res.exit_status, res.err);
+  expect_error ("non-local IPv6 source", "mctx-send: source address "
+      "fd00:77::99 is not assigned to any interface\n");
+
+  /* What the walkthrough of a new user met, said plainly. */
+  const char *ipv4_source[] = { "239.77.1.6", "47008", "x", "--source",
+    "10.9.9.9", NULL };
+  cli_run (program, ipv4_source, &res);
+  expect_error ("non-local IPv4 source", "mctx-send: source address 10.9.9.9 "
+      "is not an address of this host (bind: Cannot assign requested "
+      "address)\n");
+  const char *ipv4_interface[] = { "239.77.1.6", "47008", "x", "--interface",
+    "10.99.99.99", NULL };
+  cli_run (program, ipv4_interface, &res);
+  expect_error ("non-local IPv4 interface", "mctx-send: interface address "
+      "10.99.99.99 is not an address of this host (IP_MULTICAST_IF: Cannot "
+      "assign requested address)\n");
+
+  testnet_sh_ok ("ip -6 route del local ff00::/8 dev lo table local");
+  const char *no_route[] = { "ff31::8000:1234", "5000", "hi", "--source", "::1",
+    "--interface", "::1", NULL };
+  cli_run (program, no_route, &res);
+  testnet_sh_ok ("ip -6 route add local ff00::/8 dev lo table local");
+  char want[256];
+  snprintf (want, sizeof want, "mctx-send: connect to [ff31::8000:1234%%%u]:"
+      "5000 failed: Network is unreachable (no route for the group out of "
+      "interface %u (lo); for IPv6 multicast on lo add one: ip -6 route add "
+      "local ff00::/8 dev lo table local)\n", (unsigned) testnet_ifindex ("lo"),
+      (unsigned) testnet_ifindex ("lo"));
+  expect_error ("IPv6 on lo without its route", want);
 }
 
 int
