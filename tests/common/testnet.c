@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "testnet.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -115,9 +117,36 @@ remove_peers (void)
   peer_count = 0;
 }
 
+/* A test killed by its timeout never runs its exit handlers, so its peer
+ * namespaces stay behind: remove every "mctxt-<pid>-..." whose process is
+ * gone. */
+static void
+remove_orphaned_peers (void)
+{
+  DIR *dir = opendir ("/run/netns");
+  if (dir == NULL)
+    return;
+  for (struct dirent *e; (e = readdir (dir)) != NULL;) {
+    int pid;
+    if (sscanf (e->d_name, "mctxt-%d-", &pid) != 1 || pid <= 0)
+      continue;
+    if (kill (pid, 0) == 0 || errno != ESRCH)
+      continue;
+    char cmd[320];
+    snprintf (cmd, sizeof cmd, "ip netns del %.255s >/dev/null 2>&1",
+        e->d_name);
+    if (system (cmd) != 0) {
+      /* another test removed it first */
+    }
+  }
+  closedir (dir);
+}
+
 const char *
 testnet_peer_create (const char *name)
 {
+  if (peer_count == 0)
+    remove_orphaned_peers ();
   TESTNET_CHECK (peer_count < MAX_PEERS, "too many peer namespaces");
   char *slot = peer_names[peer_count];
   snprintf (slot, sizeof peer_names[0], "mctxt-%d-%s", (int) getpid (), name);

@@ -42,7 +42,9 @@ int testnet_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void testnet_sh_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Creates the named peer namespace "mctxt-<pid>-<name>" (lo up), removed at
- * exit. Returns its full name (static storage per name slot, up to 8). */
+ * exit. Returns its full name (static storage per name slot, up to 8). The
+ * first call also removes peer namespaces left by test processes that are
+ * gone (killed by a timeout, which skips exit handlers). */
 const char *testnet_peer_create(const char *name);
 
 /* Creates a veth pair: `local_if` stays in the current namespace, `peer_if`
