@@ -135,3 +135,21 @@ cli_count_lines (const char *text, const char *line)
   }
   return count;
 }
+
+void
+cli_run_ok (const char *what, const char *program, const char *const *args,
+            cli_result *res)
+{
+  cli_run (program, args, res);
+  TESTNET_CHECK (res->exit_status == 0, "%s: exit %d, stderr: %s", what,
+      res->exit_status, res->err);
+}
+
+void
+cli_expect_lines (const char *what, const cli_result *res, const char *line,
+                  int count)
+{
+  int got = cli_count_lines (res->out, line);
+  TESTNET_CHECK (got == count, "%s: want %d lines \"%s\", got %d in:\n%s",
+      what, count, line, got, res->out);
+}

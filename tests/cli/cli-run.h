@@ -27,4 +27,12 @@ bool cli_contains (const char *haystack, const char *needle);
 /* Number of lines of text equal to line. */
 int cli_count_lines (const char *text, const char *line);
 
+/* cli_run, then fails the test (naming `what`) unless the exit status is 0. */
+void cli_run_ok (const char *what, const char *program,
+                 const char *const *args, cli_result *res);
+
+/* Fails the test unless res's stdout has exactly count lines equal to line. */
+void cli_expect_lines (const char *what, const cli_result *res,
+                       const char *line, int count);
+
 #endif

@@ -17,21 +17,18 @@
 static const char *program;
 static cli_result res;
 
+/* A successful run says nothing on stderr. */
 static void
 run_ok (const char *what, const char *const *args)
 {
-  cli_run (program, args, &res);
-  TESTNET_CHECK (res.exit_status == 0, "%s: exit %d, stderr: %s", what,
-      res.exit_status, res.err);
+  cli_run_ok (what, program, args, &res);
   TESTNET_CHECK (res.err[0] == '\0', "%s: unexpected stderr: %s", what, res.err);
 }
 
 static void
 expect_lines (const char *what, const char *line, int count)
 {
-  int got = cli_count_lines (res.out, line);
-  TESTNET_CHECK (got == count, "%s: want %d lines \"%s\", got %d in:\n%s", what, count,
-      line, got, res.out);
+  cli_expect_lines (what, &res, line, count);
 }
 
 /* A receiver joined on lo; IPv6 ones are IPv6-only. */
