@@ -40,4 +40,15 @@ expect_ok_at (const char *file, int line, int rc, const mctx_error *err)
         mctx_code_name (rc), mctx_code_name (err->code), err->message);
 }
 
+/* Parses an address the test knows is valid; fails the test otherwise. */
+static inline mctx_ip
+ip_of (const char *text)
+{
+  mctx_ip ip;
+  mctx_error err;
+  TESTNET_CHECK (mctx_ip_parse (text, &ip, &err) == MCTX_OK, "parse %s: %s",
+      text, err.message);
+  return ip;
+}
+
 #endif

@@ -13,16 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static mctx_ip
-ip_of (const char *text)
-{
-  mctx_ip ip;
-  mctx_error err;
-  int rc = mctx_ip_parse (text, &ip, &err);
-  TESTNET_CHECK (rc == MCTX_OK, "parse %s: %s", text, err.message);
-  return ip;
-}
-
 /* Parses, formats and compares with the expected text. */
 static void
 check_ip_round_trip (const char *text, mctx_family family, uint32_t scope,

@@ -14,16 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static mctx_ip
-ip_of (const char *text)
-{
-  mctx_ip ip;
-  mctx_error err;
-  TESTNET_CHECK (mctx_ip_parse (text, &ip, &err) == MCTX_OK, "%s: %s", text,
-      err.message);
-  return ip;
-}
-
 static uint32_t
 index_of (const char *addr_text)
 {

@@ -10,16 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static mctx_ip
-ip_of (const char *text)
-{
-  mctx_ip ip;
-  mctx_error err;
-  TESTNET_CHECK (mctx_ip_parse (text, &ip, &err) == MCTX_OK, "%s: %s", text,
-      err.message);
-  return ip;
-}
-
 static mctx_publication_config
 config_for (const char *group, uint16_t port)
 {
