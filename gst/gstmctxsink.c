@@ -296,16 +296,11 @@
  */
 
 #include "gstmctxsink.h"
-#include "gstmctxsinkraw.h"
-#include "gstmctxsinkmetrics.h"
+#include "gstmctxsender.h"
+#include "gstmctxsinkdebug.h"
 #include "gstmctxsinkgather.h"
+#include "gstmctxsinkmetrics.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-
-GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_debug);
 #define GST_CAT_DEFAULT gst_mctx_sink_debug
 
 #define DEFAULT_GROUP           NULL
@@ -326,12 +321,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_debug);
 /* A GSO call carries at most 64 datagrams (docs/gso.md). */
 #define GATHER_MAX              64
 
-/* ttl=-1: leave the socket's TTL as it is (set live: back to the kernel's
- * default). */
-#define TTL_FROM_PROPERTY(ttl) ((ttl) < 0 ? MCTX_TTL_UNCHANGED : (uint32_t) (ttl))
-
-#define BACKOFF_MIN (1 * GST_MSECOND)
-#define BACKOFF_MAX (20 * GST_MSECOND)
+/* Set while playing: the streaming thread applies them at the next buffer
+ * (gst_mctx_sender_stage). */
+#define LIVE (G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING | \
+    G_PARAM_STATIC_STRINGS)
+/* They shape the socket, which is open from READY on: refused from start()
+ * until stop(). */
+#define AT_START (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY | \
+    G_PARAM_STATIC_STRINGS)
 
 enum
 {
@@ -348,7 +345,7 @@ enum
   PROP_BLOCK,
   PROP_SOCKET,
   PROP_RAW,
-  PROP_STATS,
+  PROP_SEND_STATS,
   PROP_GATHER,
   PROP_GATHER_LATENCY,
   PROP_GSO,
@@ -399,88 +396,181 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
   gobject_class->get_property = gst_mctx_sink_get_property;
   gobject_class->finalize = gst_mctx_sink_finalize;
 
+  /**
+   * GstMctxSink:group:
+   *
+   * The IPv4 or IPv6 multicast group to send to. May be set after the
+   * element started (gst-check's GstHarness sets up a playing element) and
+   * changed while playing: the next buffer goes to the new group.
+   */
   g_object_class_install_property (gobject_class, PROP_GROUP,
       g_param_spec_string ("group", "Group",
-          "IPv4 or IPv6 multicast group to send to", DEFAULT_GROUP,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "IPv4 or IPv6 multicast group to send to", DEFAULT_GROUP, LIVE));
+  /**
+   * GstMctxSink:port:
+   *
+   * The destination UDP port, 1..65535 (a value outside is refused by
+   * name, not replaced by the default).
+   */
   g_object_class_install_property (gobject_class, PROP_PORT,
-      g_param_spec_int ("port", "Port", "Destination UDP port", 1, 65535,
-          DEFAULT_PORT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+      g_param_spec_int ("port", "Port", "Destination UDP port (1..65535)",
+          G_MININT, G_MAXINT, DEFAULT_PORT, LIVE));
+  /**
+   * GstMctxSink:source-addr:
+   *
+   * The exact local address the datagrams come from (the S of an SSM
+   * channel); it must be an address of this host. Unset: the kernel
+   * chooses.
+   */
   g_object_class_install_property (gobject_class, PROP_SOURCE_ADDR,
       g_param_spec_string ("source-addr", "Source address",
           "Exact local address to send from (the S of SSM); NULL lets the "
-          "kernel choose", DEFAULT_SOURCE_ADDR,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "kernel choose", DEFAULT_SOURCE_ADDR, LIVE));
+  /**
+   * GstMctxSink:source-port:
+   *
+   * A fixed local UDP port, 0..65535; 0 lets the kernel pick one.
+   */
   g_object_class_install_property (gobject_class, PROP_SOURCE_PORT,
       g_param_spec_int ("source-port", "Source port",
-          "Local UDP port to send from; 0 lets the kernel pick one", 0, 65535,
-          DEFAULT_SOURCE_PORT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "Local UDP port to send from (0..65535); 0 lets the kernel pick one",
+          G_MININT, G_MAXINT, DEFAULT_SOURCE_PORT, LIVE));
+  /**
+   * GstMctxSink:interface:
+   *
+   * The outgoing interface (IP_MULTICAST_IF / IPV6_MULTICAST_IF): a name,
+   * a local address or an index. Unset: the routing table decides.
+   */
   g_object_class_install_property (gobject_class, PROP_INTERFACE,
       g_param_spec_string ("interface", "Interface",
           "Outgoing interface: a name, a local address or an index; NULL "
-          "lets the routing table decide", DEFAULT_INTERFACE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "lets the routing table decide", DEFAULT_INTERFACE, LIVE));
+  /**
+   * GstMctxSink:ttl:
+   *
+   * The multicast TTL / hop limit, -1..255. -1 leaves it as it is: the
+   * kernel's default on a new socket, the caller's value on #GstMctxSink:socket,
+   * each datagram's own in raw mode.
+   */
   g_object_class_install_property (gobject_class, PROP_TTL,
       g_param_spec_int ("ttl", "TTL",
-          "Multicast TTL / hop limit; -1 leaves it as it is (the kernel's "
-          "default on a new socket, the caller's value on 'socket', each "
-          "datagram's own in raw mode)", -1, 255,
-          DEFAULT_TTL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "Multicast TTL / hop limit (-1..255); -1 leaves it as it is (the "
+          "kernel's default on a new socket, the caller's value on 'socket', "
+          "each datagram's own in raw mode)", G_MININT, G_MAXINT,
+          DEFAULT_TTL, LIVE));
+  /**
+   * GstMctxSink:loop:
+   *
+   * Whether receivers on this host get a copy (IP_MULTICAST_LOOP /
+   * IPV6_MULTICAST_LOOP).
+   */
   g_object_class_install_property (gobject_class, PROP_LOOP,
       g_param_spec_boolean ("loop", "Loop",
-          "Deliver a copy to receivers on this host", DEFAULT_LOOP,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "Deliver a copy to receivers on this host", DEFAULT_LOOP, LIVE));
+  /**
+   * GstMctxSink:qos-dscp:
+   *
+   * The DiffServ code point, -1..63; -1 leaves it as it is.
+   */
   g_object_class_install_property (gobject_class, PROP_QOS_DSCP,
       g_param_spec_int ("qos-dscp", "QoS DSCP",
-          "DiffServ code point; -1 leaves it as it is", -1, 63,
-          DEFAULT_QOS_DSCP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "DiffServ code point (-1..63); -1 leaves it as it is", G_MININT,
+          G_MAXINT, DEFAULT_QOS_DSCP, LIVE));
+  /**
+   * GstMctxSink:buffer-size:
+   *
+   * The kernel send buffer (SO_SNDBUF) in bytes; 0 keeps the system's
+   * default. Negative values are refused.
+   */
   g_object_class_install_property (gobject_class, PROP_BUFFER_SIZE,
       g_param_spec_int ("buffer-size", "Buffer size",
-          "Kernel send buffer size (SO_SNDBUF) in bytes; 0 keeps the system "
-          "default", 0, G_MAXINT, DEFAULT_BUFFER_SIZE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "Kernel send buffer size (SO_SNDBUF) in bytes (0..2147483647); 0 "
+          "keeps the system default", G_MININT, G_MAXINT, DEFAULT_BUFFER_SIZE,
+          AT_START));
+  /**
+   * GstMctxSink:block:
+   *
+   * When the socket cannot take a datagram: wait until it can (TRUE,
+   * nothing is lost) or drop it and count it in packets-dropped (FALSE).
+   * Read for every buffer.
+   */
   g_object_class_install_property (gobject_class, PROP_BLOCK,
       g_param_spec_boolean ("block", "Block",
           "When the socket is full, wait until it can send (true) or drop "
-          "the datagram and count it (false)", DEFAULT_BLOCK,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "the datagram and count it (false)", DEFAULT_BLOCK, LIVE));
+  /**
+   * GstMctxSink:socket:
+   *
+   * A UDP #GSocket to send with instead of a new one, checked like any
+   * caller socket. The element uses a duplicate of its descriptor; the
+   * caller keeps (and closes) the #GSocket.
+   */
   g_object_class_install_property (gobject_class, PROP_SOCKET,
       g_param_spec_object ("socket", "Socket",
           "UDP socket to send with (a duplicate of its descriptor is used); "
-          "NULL opens a new one", G_TYPE_SOCKET,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (gobject_class, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics",
+          "NULL opens a new one", G_TYPE_SOCKET, AT_START));
+  /**
+   * GstMctxSink:send-stats:
+   *
+   * A #GstStructure named `mctx-stats` with the fields of the
+   * `mctx-metrics` message, counters since the element last started (kept
+   * after it stops; a live change keeps counting). GstBaseSink's own
+   * #GstBaseSink:stats is left as GStreamer defines it.
+   */
+  g_object_class_install_property (gobject_class, PROP_SEND_STATS,
+      g_param_spec_boxed ("send-stats", "Send statistics",
           "Counters since the last start and the other fields of the "
           "mctx-metrics message: packets-sent, bytes-sent, send-calls, "
           "send-errors, would-block, packets-dropped, interval, "
           "packets-per-sec, bytes-per-sec, running-time, group, port, source, "
           "final",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMctxSink:raw:
+   *
+   * Every buffer is one complete IPv4 or IPv6 multicast datagram, sent as
+   * given (needs CAP_NET_RAW; group and port are not used).
+   */
   g_object_class_install_property (gobject_class, PROP_RAW,
       g_param_spec_boolean ("raw", "Raw",
           "Every buffer is one complete IPv4 or IPv6 multicast datagram, sent "
           "as given (needs CAP_NET_RAW; group and port are not used)",
-          DEFAULT_RAW, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          DEFAULT_RAW, AT_START));
+  /**
+   * GstMctxSink:gather:
+   *
+   * Up to this many single buffers go out together as one batch (one
+   * system call with UDP GSO); 1 sends every buffer as it arrives.
+   */
   g_object_class_install_property (gobject_class, PROP_GATHER,
       g_param_spec_uint ("gather", "Gather",
           "Single buffers sent together in one batch (UDP GSO) at most; they "
           "wait until that many arrived, gather-latency passed, a buffer "
           "list, EOS or (sync=true) a timestamped buffer comes, or the "
-          "element stops. 1 sends every buffer at once", 1, GATHER_MAX, DEFAULT_GATHER,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "element stops. 1 sends every buffer at once", 1, GATHER_MAX,
+          DEFAULT_GATHER, AT_START));
+  /**
+   * GstMctxSink:gather-latency:
+   *
+   * With gather > 1: the longest (ns) a buffer waits for the ones after it.
+   */
   g_object_class_install_property (gobject_class, PROP_GATHER_LATENCY,
       g_param_spec_uint64 ("gather-latency", "Gather latency",
           "With gather > 1: the longest (ns) a buffer waits for the ones "
-          "after it", 0, GST_SECOND, DEFAULT_GATHER_LATENCY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "after it", 0, GST_SECOND, DEFAULT_GATHER_LATENCY, AT_START));
+  /**
+   * GstMctxSink:gso:
+   *
+   * Send a batch's runs of equal-sized datagrams as UDP GSO sends; FALSE
+   * sends each as its own packet, for an egress whose shaping qdisc drops
+   * GSO segments silently.
+   */
   g_object_class_install_property (gobject_class, PROP_GSO,
       g_param_spec_boolean ("gso", "GSO",
           "Send runs of equal-sized datagrams of a batch as UDP GSO sends "
           "where the kernel has it; false sends each as its own packet, so "
           "that a shaping qdisc (tbf) that drops one reports it (ENOBUFS) "
-          "instead of losing GSO segments silently", DEFAULT_GSO,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "instead of losing GSO segments silently", DEFAULT_GSO, AT_START));
   gst_mctx_sink_metrics_install_properties (gobject_class, PROP_METRICS_FIRST);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -503,26 +593,27 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
 static void
 gst_mctx_sink_init (GstMctxSink * sink)
 {
-  sink->group = g_strdup (DEFAULT_GROUP);
-  sink->port = DEFAULT_PORT;
-  sink->source_addr = g_strdup (DEFAULT_SOURCE_ADDR);
-  sink->source_port = DEFAULT_SOURCE_PORT;
-  sink->interface = g_strdup (DEFAULT_INTERFACE);
-  sink->ttl = DEFAULT_TTL;
-  sink->loop = DEFAULT_LOOP;
-  sink->qos_dscp = DEFAULT_QOS_DSCP;
-  sink->buffer_size = DEFAULT_BUFFER_SIZE;
-  sink->block = DEFAULT_BLOCK;
-  sink->socket = DEFAULT_SOCKET;
-  sink->raw = DEFAULT_RAW;
-  sink->gso = DEFAULT_GSO;
-  sink->gather = DEFAULT_GATHER;
-  sink->gather_latency = DEFAULT_GATHER_LATENCY;
+  GstMctxSinkSettings *s = &sink->settings;
 
-  sink->poll = gst_poll_new (TRUE);
-  gst_poll_fd_init (&sink->pollfd);
-  atomic_init (&sink->packets_dropped, 0);
-  sink->metrics = gst_mctx_sink_metrics_new ();
+  s->group = g_strdup (DEFAULT_GROUP);
+  s->port = DEFAULT_PORT;
+  s->source_addr = g_strdup (DEFAULT_SOURCE_ADDR);
+  s->source_port = DEFAULT_SOURCE_PORT;
+  s->interface = g_strdup (DEFAULT_INTERFACE);
+  s->ttl = DEFAULT_TTL;
+  s->loop = DEFAULT_LOOP;
+  s->qos_dscp = DEFAULT_QOS_DSCP;
+  s->buffer_size = DEFAULT_BUFFER_SIZE;
+  s->socket = DEFAULT_SOCKET;
+  s->raw = DEFAULT_RAW;
+  s->gso = DEFAULT_GSO;
+  s->gather = DEFAULT_GATHER;
+  s->gather_latency = DEFAULT_GATHER_LATENCY;
+
+  sink->sender = gst_mctx_sender_new (GST_BASE_SINK (sink), &sink->settings);
+  gst_mctx_sender_set_block (sink->sender, DEFAULT_BLOCK);
+  sink->metrics = gst_mctx_sink_metrics_new (GST_BASE_SINK (sink),
+      sink->sender);
 }
 
 static void
@@ -530,15 +621,9 @@ gst_mctx_sink_finalize (GObject * object)
 {
   GstMctxSink *sink = GST_MCTX_SINK (object);
 
-  g_free (sink->group);
-  g_free (sink->source_addr);
-  g_free (sink->interface);
-  g_clear_object (&sink->socket);
-  if (sink->poll)
-    gst_poll_free (sink->poll);
-  gst_mctx_sink_maps_clear (&sink->maps);
-  g_free (sink->datagrams);
   gst_mctx_sink_metrics_free (sink->metrics);
+  gst_mctx_sender_free (sink->sender);
+  gst_mctx_sink_settings_clear (&sink->settings);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -547,91 +632,50 @@ gst_mctx_sink_finalize (GObject * object)
 /* Properties                                                               */
 /* ------------------------------------------------------------------------ */
 
-/* Called with the object lock. Settings that shape the socket cannot change
- * under a running publication, nor while start() uses the copy it took;
- * say so instead of ignoring the new value. */
+/* The one guard of every property, from its flags: called with the object
+ * lock. A property flagged GST_PARAM_MUTABLE_PLAYING changes at any time
+ * (the live ones are staged for the streaming thread); one flagged
+ * GST_PARAM_MUTABLE_READY shapes the socket, which start() opens as the
+ * element goes to READY, so it changes only while the element is not
+ * running; say so instead of ignoring the new value. */
 static gboolean
-refuse_while_started (GstMctxSink * sink, GParamSpec * pspec)
+is_mutable_now (GstMctxSink * sink, GParamSpec * pspec)
 {
-  if (!sink->started && !sink->starting)
-    return FALSE;
+  if (!sink->running || (pspec->flags & GST_PARAM_MUTABLE_PLAYING))
+    return TRUE;
   GST_WARNING_OBJECT (sink, "refusing to change '%s' while running",
       pspec->name);
   g_warning ("%s: cannot change the '%s' property while the element is "
       "running; set it in the NULL state, before the element starts",
       GST_OBJECT_NAME (sink), pspec->name);
-  return TRUE;
+  return FALSE;
 }
 
-typedef enum
+/* While running, a number out of its range is refused at once, with the
+ * text that names it (g_free); stopped, it is kept for start() to refuse.
+ * Called with the object lock. */
+static gchar *
+refuse_out_of_range (GstMctxSink * sink, GParamSpec * pspec,
+    const GValue * value)
 {
-  LIVE_NONE,
-  LIVE_TTL,
-  LIVE_LOOP,
-  LIVE_DSCP,
-} LiveChange;
+  gint64 number;
 
-/* Applies ttl, loop or qos-dscp to a running publication. Called with the
- * object lock; returns the libmctx result. */
-static int
-apply_live_change (GstMctxSink * sink, LiveChange change, mctx_error * err)
-{
-  if (sink->raw_pub != NULL && change != LIVE_NONE) {
-    err->code = MCTX_E_RAW_UNSUPPORTED;
-    g_strlcpy (err->message, "raw publications take ttl and loop when they "
-        "open; the new value applies at the next start", sizeof err->message);
-    return MCTX_E_RAW_UNSUPPORTED;
-  }
-  if (sink->pub == NULL)
-    return MCTX_OK;
-
-  switch (change) {
-    case LIVE_TTL:
-      return mctx_publication_set_ttl (sink->pub, TTL_FROM_PROPERTY (sink->ttl),
-          err);
-    case LIVE_LOOP:
-      return mctx_publication_set_loopback (sink->pub, sink->loop, err);
-    case LIVE_DSCP:
-      return mctx_publication_set_dscp (sink->pub, sink->qos_dscp, err);
-    case LIVE_NONE:
-      break;
-  }
-  return MCTX_OK;
+  if (!sink->running)
+    return NULL;
+  if (G_VALUE_HOLDS_INT (value))
+    number = g_value_get_int (value);
+  else if (G_VALUE_HOLDS_UINT64 (value))
+    number = (gint64) MIN (g_value_get_uint64 (value), (guint64) G_MAXINT64);
+  else
+    return NULL;
+  return gst_mctx_sink_settings_range_refusal (pspec->name, number);
 }
 
 static void
-post_live_change_warning (GstMctxSink * sink, const gchar * property, int rc,
-    const mctx_error * err)
+replace_string (gchar ** s, const GValue * value)
 {
-  GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,
-      ("Could not apply %s to the running stream: %s", property,
-          err->message), ("%s (errno %d)", mctx_code_name (rc),
-          err->sys_errno));
-}
-
-/* Called with the object lock, as start() makes its publication the
- * element's: ttl, loop and qos-dscp apply live, so a change made while
- * start() was opening it with the copied values was taken, not refused;
- * it applies now. Returns the first failure and names its property. */
-static int
-apply_late_changes (GstMctxSink * sink, const GstMctxSinkSettings * s,
-    const gchar ** property, mctx_error * err)
-{
-  int rc = MCTX_OK;
-
-  if (sink->ttl != s->ttl) {
-    *property = "ttl";
-    rc = apply_live_change (sink, LIVE_TTL, err);
-  }
-  if (rc == MCTX_OK && sink->loop != s->loop) {
-    *property = "loop";
-    rc = apply_live_change (sink, LIVE_LOOP, err);
-  }
-  if (rc == MCTX_OK && sink->qos_dscp != s->qos_dscp) {
-    *property = "qos-dscp";
-    rc = apply_live_change (sink, LIVE_DSCP, err);
-  }
-  return rc;
+  g_free (*s);
+  *s = g_value_dup_string (value);
 }
 
 static void
@@ -639,105 +683,98 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstMctxSink *sink = GST_MCTX_SINK (object);
-  LiveChange live = LIVE_NONE;
-  mctx_error err = { 0 };
-  int rc;
+  GstMctxSinkSettings *s = &sink->settings;
+  gboolean live = FALSE;
+  gchar *refusal;
 
   GST_OBJECT_LOCK (sink);
+  if (!is_mutable_now (sink, pspec))
+    goto done;
+  refusal = refuse_out_of_range (sink, pspec, value);
+  if (refusal)
+    goto out_of_range;
+
   switch (prop_id) {
     case PROP_GROUP:
-      if (refuse_while_started (sink, pspec))
-        break;
-      g_free (sink->group);
-      sink->group = g_value_dup_string (value);
+      replace_string (&s->group, value);
+      live = TRUE;
       break;
     case PROP_PORT:
-      if (refuse_while_started (sink, pspec))
-        break;
-      sink->port = g_value_get_int (value);
+      s->port = g_value_get_int (value);
+      live = TRUE;
       break;
     case PROP_SOURCE_ADDR:
-      if (refuse_while_started (sink, pspec))
-        break;
-      g_free (sink->source_addr);
-      sink->source_addr = g_value_dup_string (value);
+      replace_string (&s->source_addr, value);
+      live = TRUE;
       break;
     case PROP_SOURCE_PORT:
-      if (refuse_while_started (sink, pspec))
-        break;
-      sink->source_port = g_value_get_int (value);
+      s->source_port = g_value_get_int (value);
+      live = TRUE;
       break;
     case PROP_INTERFACE:
-      if (refuse_while_started (sink, pspec))
-        break;
-      g_free (sink->interface);
-      sink->interface = g_value_dup_string (value);
+      replace_string (&s->interface, value);
+      live = TRUE;
+      break;
+    case PROP_TTL:
+      s->ttl = g_value_get_int (value);
+      live = TRUE;
+      break;
+    case PROP_LOOP:
+      s->loop = g_value_get_boolean (value);
+      live = TRUE;
+      break;
+    case PROP_QOS_DSCP:
+      s->qos_dscp = g_value_get_int (value);
+      live = TRUE;
       break;
     case PROP_BUFFER_SIZE:
-      if (refuse_while_started (sink, pspec))
-        break;
-      sink->buffer_size = g_value_get_int (value);
+      s->buffer_size = g_value_get_int (value);
+      break;
+    case PROP_BLOCK:
+      gst_mctx_sender_set_block (sink->sender, g_value_get_boolean (value));
       break;
     case PROP_SOCKET:
-      if (refuse_while_started (sink, pspec))
-        break;
-      g_clear_object (&sink->socket);
-      sink->socket = g_value_dup_object (value);
+      g_clear_object (&s->socket);
+      s->socket = g_value_dup_object (value);
+      s->have_socket = s->socket != NULL;
       break;
     case PROP_RAW:
-      if (refuse_while_started (sink, pspec))
-        break;
-      sink->raw = g_value_get_boolean (value);
+      s->raw = g_value_get_boolean (value);
       break;
     case PROP_GSO:
-      if (refuse_while_started (sink, pspec))
-        break;
-      sink->gso = g_value_get_boolean (value);
+      s->gso = g_value_get_boolean (value);
       break;
     case PROP_GATHER:
-      if (refuse_while_started (sink, pspec))
-        break;
-      sink->gather = g_value_get_uint (value);
+      s->gather = g_value_get_uint (value);
       break;
     case PROP_GATHER_LATENCY:
-      if (refuse_while_started (sink, pspec))
-        break;
-      sink->gather_latency = g_value_get_uint64 (value);
+      s->gather_latency = g_value_get_uint64 (value);
       break;
+    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_INTERVAL:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FILE:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_NODE_ID:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FLAGS:
-      if (refuse_while_started (sink, pspec))
-        break;
-      /* fall through */
-    case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_INTERVAL:
-      gst_mctx_sink_metrics_set_property (sink, prop_id - PROP_METRICS_FIRST,
-          value, pspec);
-      break;
-    case PROP_TTL:
-      sink->ttl = g_value_get_int (value);
-      live = LIVE_TTL;
-      break;
-    case PROP_LOOP:
-      sink->loop = g_value_get_boolean (value);
-      live = LIVE_LOOP;
-      break;
-    case PROP_QOS_DSCP:
-      sink->qos_dscp = g_value_get_int (value);
-      live = LIVE_DSCP;
-      break;
-    case PROP_BLOCK:
-      g_atomic_int_set (&sink->block, g_value_get_boolean (value));
+      gst_mctx_sink_metrics_set_property (sink->metrics,
+          prop_id - PROP_METRICS_FIRST, value, pspec);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  rc = apply_live_change (sink, live, &err);
+  if (live && sink->running)
+    gst_mctx_sender_stage (sink->sender);
+done:
   GST_OBJECT_UNLOCK (sink);
+  return;
 
-  if (rc != MCTX_OK)
-    post_live_change_warning (sink, pspec->name, rc, &err);
+out_of_range:
+  {
+    GST_OBJECT_UNLOCK (sink);
+    GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,
+        ("Could not change %s while running: %s; the stream goes on "
+            "unchanged", pspec->name, refusal), (NULL));
+    g_free (refusal);
+  }
 }
 
 static void
@@ -745,65 +782,67 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
     GParamSpec * pspec)
 {
   GstMctxSink *sink = GST_MCTX_SINK (object);
+  const GstMctxSinkSettings *s = &sink->settings;
 
-  if (prop_id == PROP_STATS) {
-    g_value_take_boxed (value, gst_mctx_sink_get_stats (sink));
+  if (prop_id == PROP_SEND_STATS) {
+    g_value_take_boxed (value,
+        gst_mctx_sink_metrics_get_send_stats (sink->metrics));
     return;
   }
 
   GST_OBJECT_LOCK (sink);
   switch (prop_id) {
     case PROP_GROUP:
-      g_value_set_string (value, sink->group);
+      g_value_set_string (value, s->group);
       break;
     case PROP_PORT:
-      g_value_set_int (value, sink->port);
+      g_value_set_int (value, s->port);
       break;
     case PROP_SOURCE_ADDR:
-      g_value_set_string (value, sink->source_addr);
+      g_value_set_string (value, s->source_addr);
       break;
     case PROP_SOURCE_PORT:
-      g_value_set_int (value, sink->source_port);
+      g_value_set_int (value, s->source_port);
       break;
     case PROP_INTERFACE:
-      g_value_set_string (value, sink->interface);
+      g_value_set_string (value, s->interface);
       break;
     case PROP_TTL:
-      g_value_set_int (value, sink->ttl);
+      g_value_set_int (value, s->ttl);
       break;
     case PROP_LOOP:
-      g_value_set_boolean (value, sink->loop);
+      g_value_set_boolean (value, s->loop);
       break;
     case PROP_QOS_DSCP:
-      g_value_set_int (value, sink->qos_dscp);
+      g_value_set_int (value, s->qos_dscp);
       break;
     case PROP_BUFFER_SIZE:
-      g_value_set_int (value, sink->buffer_size);
+      g_value_set_int (value, s->buffer_size);
       break;
     case PROP_BLOCK:
-      g_value_set_boolean (value, g_atomic_int_get (&sink->block));
+      g_value_set_boolean (value, gst_mctx_sender_get_block (sink->sender));
       break;
     case PROP_SOCKET:
-      g_value_set_object (value, sink->socket);
+      g_value_set_object (value, s->socket);
       break;
     case PROP_RAW:
-      g_value_set_boolean (value, sink->raw);
+      g_value_set_boolean (value, s->raw);
       break;
     case PROP_GSO:
-      g_value_set_boolean (value, sink->gso);
+      g_value_set_boolean (value, s->gso);
       break;
     case PROP_GATHER:
-      g_value_set_uint (value, sink->gather);
+      g_value_set_uint (value, s->gather);
       break;
     case PROP_GATHER_LATENCY:
-      g_value_set_uint64 (value, sink->gather_latency);
+      g_value_set_uint64 (value, s->gather_latency);
       break;
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_INTERVAL:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FILE:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_NODE_ID:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FLAGS:
-      gst_mctx_sink_metrics_get_property (sink, prop_id - PROP_METRICS_FIRST,
-          value);
+      gst_mctx_sink_metrics_get_property (sink->metrics,
+          prop_id - PROP_METRICS_FIRST, value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -812,320 +851,67 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (sink);
 }
 
-/* The stats structure and the metrics messages: gstmctxsinkmetrics.c. */
-void
-gst_mctx_sink_snapshot (GstMctxSink * sink, mctx_publication_metrics * out)
-{
-  GST_OBJECT_LOCK (sink);
-  if (sink->pub)
-    mctx_publication_metrics_snapshot (sink->pub, out);
-  else if (sink->raw_pub)
-    gst_mctx_sink_raw_metrics (sink->raw_pub, out);
-  else
-    *out = sink->last_metrics;
-  GST_OBJECT_UNLOCK (sink);
-}
-
 /* ------------------------------------------------------------------------ */
 /* start / stop                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* Copies every setting start() uses (strings duplicated) in one section
- * under the object lock, which also marks the element as starting: from
- * then on set_property refuses the start-time settings, so none changes
- * between this copy and the publication it opens. */
-static void
-take_settings (GstMctxSink * sink, GstMctxSinkSettings * s, GSocket ** socket)
-{
-  GST_OBJECT_LOCK (sink);
-  sink->starting = TRUE;
-  s->group = g_strdup (sink->group);
-  s->port = sink->port;
-  s->source_addr = g_strdup (sink->source_addr);
-  s->source_port = sink->source_port;
-  s->interface = g_strdup (sink->interface);
-  s->ttl = sink->ttl;
-  s->loop = sink->loop;
-  s->qos_dscp = sink->qos_dscp;
-  s->buffer_size = sink->buffer_size;
-  s->have_socket = sink->socket != NULL;
-  s->raw = sink->raw;
-  s->gso = sink->gso;
-  s->gather = sink->gather;
-  s->gather_latency = sink->gather_latency;
-  gst_mctx_sink_metrics_copy_settings (sink, s);
-  *socket = sink->socket ? g_object_ref (sink->socket) : NULL;
-  GST_OBJECT_UNLOCK (sink);
-}
-
-static void
-clear_settings (GstMctxSinkSettings * s)
-{
-  g_free ((gchar *) s->group);
-  g_free ((gchar *) s->source_addr);
-  g_free ((gchar *) s->interface);
-  g_free ((gchar *) s->metrics_file);
-  g_free ((gchar *) s->metrics_node_id);
-  g_free ((gchar *) s->metrics_flags);
-}
-
-gboolean
-gst_mctx_sink_is_set (const gchar * s)
-{
-  return s != NULL && *s != '\0';
-}
-
-gboolean
-gst_mctx_sink_parse_egress (GstMctxSink * sink, const GstMctxSinkSettings * s,
-    mctx_ip * source, mctx_interface * iface)
-{
-  mctx_error err = { 0 };
-  int rc;
-
-  if (gst_mctx_sink_is_set (s->source_addr)) {
-    rc = mctx_ip_parse (s->source_addr, source, &err);
-    if (rc != MCTX_OK)
-      goto bad_source_addr;
-  }
-  if (gst_mctx_sink_is_set (s->interface)) {
-    rc = mctx_interface_parse (s->interface, iface, &err);
-    if (rc != MCTX_OK)
-      goto bad_interface;
-  }
-  return TRUE;
-
-bad_source_addr:
-  {
-    gst_mctx_sink_post_parse_error (sink, "source-addr", s->source_addr, rc,
-        &err);
-    return FALSE;
-  }
-bad_interface:
-  {
-    gst_mctx_sink_post_parse_error (sink, "interface", s->interface, rc,
-        &err);
-    return FALSE;
-  }
-}
-
-/* Builds the libmctx config from the settings. On failure the error is
- * posted and FALSE returned. */
-static gboolean
-build_config (GstMctxSink * sink, const GstMctxSinkSettings * s,
-    mctx_publication_config * cfg)
-{
-  mctx_error err = { 0 };
-  int rc;
-
-  mctx_config_init (cfg);
-
-  if (!gst_mctx_sink_is_set (s->group))
-    goto no_group;
-  rc = mctx_ip_parse (s->group, &cfg->group, &err);
-  if (rc != MCTX_OK)
-    goto bad_group;
-  cfg->dst_port = (uint16_t) s->port;
-
-  if (!gst_mctx_sink_parse_egress (sink, s, &cfg->source_addr,
-          &cfg->interface))
-    return FALSE;
-  if (s->source_port > 0) {
-    cfg->has_source_port = true;
-    cfg->source_port = (uint16_t) s->source_port;
-  }
-
-  cfg->ttl = TTL_FROM_PROPERTY (s->ttl);
-  cfg->loopback = s->loop;
-  cfg->dscp = s->qos_dscp;
-  cfg->send_buffer_size = s->buffer_size;
-  cfg->report_local_drops = true;
-  cfg->gso = s->gso;
-  return TRUE;
-
-no_group:
-  {
-    GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
-        ("No group set: set the 'group' property to an IPv4 or IPv6 "
-            "multicast address"), (NULL));
-    return FALSE;
-  }
-bad_group:
-  {
-    gst_mctx_sink_post_parse_error (sink, "group", s->group, rc, &err);
-    return FALSE;
-  }
-}
-
-/* Opens the publication on a duplicate of the caller's socket, which stays
- * the caller's. */
-static int
-open_with_caller_socket (const mctx_publication_config * cfg, GSocket * socket,
-    mctx_publication ** pub, mctx_error * err)
-{
-  int fd = fcntl (g_socket_get_fd (socket), F_DUPFD_CLOEXEC, 0);
-  int rc;
-
-  if (fd < 0) {
-    err->code = MCTX_E_SOCKET_CREATE_FAILED;
-    err->sys_errno = errno;
-    g_snprintf (err->message, sizeof err->message,
-        "could not duplicate the socket's descriptor: %s", g_strerror (errno));
-    return MCTX_E_SOCKET_CREATE_FAILED;
-  }
-  rc = mctx_publication_open_with_socket (cfg, fd, pub, err);
-  if (rc != MCTX_OK)
-    close (fd);
-  return rc;
-}
-
-static void
-log_publication (GstMctxSink * sink)
-{
-  mctx_endpoint local;
-  char local_text[MCTX_ENDPOINT_STRLEN] = "unknown";
-
-  if (mctx_publication_local (sink->pub, &local, NULL) == MCTX_OK)
-    mctx_endpoint_format (&local, local_text, sizeof local_text);
-  GST_INFO_OBJECT (sink, "sending to %s from %s, interface index %u",
-      sink->destination, local_text,
-      mctx_publication_interface_index (sink->pub));
-}
-
+/* The settings are copied in one section under the object lock, which also
+ * marks the element as running: from then on the start-time settings are
+ * refused, so none changes between this copy and the publication it opens;
+ * a live one set meanwhile is staged and applied at the first buffer. */
 static gboolean
 gst_mctx_sink_start (GstBaseSink * bsink)
 {
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
   GstMctxSinkSettings settings = { 0 };
-  GSocket *socket = NULL;
-  mctx_publication_config cfg;
-  mctx_publication *pub = NULL;
-  GstMctxSinkRaw *raw = NULL;
-  mctx_endpoint destination;
-  mctx_error err = { 0 };
-  const gchar *late_change = NULL;
-  int rc;
-
-  take_settings (sink, &settings, &socket);
-
-  if (!gst_mctx_sink_metrics_open (sink, &settings))
-    goto failed;
-
-  if (settings.raw) {
-    raw = gst_mctx_sink_raw_open (sink, &settings, sink->destination,
-        sizeof sink->destination);
-    if (raw == NULL)
-      goto failed;
-    goto opened;
-  }
-
-  if (!build_config (sink, &settings, &cfg))
-    goto failed;
-
-  rc = mctx_config_validate (&cfg, &err);
-  if (rc != MCTX_OK)
-    goto refused;
-
-  if (socket)
-    rc = open_with_caller_socket (&cfg, socket, &pub, &err);
-  else
-    rc = mctx_publication_open (&cfg, &pub, &err);
-  if (rc != MCTX_OK)
-    goto refused;
-
-  mctx_publication_destination (pub, &destination);
-  mctx_endpoint_format (&destination, sink->destination,
-      sizeof sink->destination);
-
-opened:
-  /* A flush-start without its flush-stop must not leave waits failing. */
-  gst_poll_set_flushing (sink->poll, FALSE);
-  if (pub) {
-    sink->pollfd.fd = mctx_publication_fd (pub);
-    gst_poll_add_fd (sink->poll, &sink->pollfd);
-    gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, TRUE);
-  }
-  sink->backoff = BACKOFF_MIN;
-  memset (sink->error_kinds, 0, sizeof sink->error_kinds);
-  sink->enobufs_since_us = sink->enobufs_warned_us = 0;
-  atomic_store (&sink->packets_dropped, 0);
 
   GST_OBJECT_LOCK (sink);
-  memset (&sink->last_metrics, 0, sizeof sink->last_metrics);
-  sink->pub = pub;
-  sink->raw_pub = raw;
-  sink->started = TRUE;
-  sink->starting = FALSE;
-  rc = apply_late_changes (sink, &settings, &late_change, &err);
+  sink->running = TRUE;
+  gst_mctx_sink_settings_copy (&settings, &sink->settings);
+  gst_mctx_sink_metrics_copy_settings (sink->metrics, &settings);
   GST_OBJECT_UNLOCK (sink);
-  if (rc != MCTX_OK)
-    post_live_change_warning (sink, late_change, rc, &err);
+
+  if (!gst_mctx_sink_settings_check_ranges (&settings, GST_ELEMENT (sink)))
+    goto failed;
+  if (!gst_mctx_sink_metrics_open (sink->metrics, &settings))
+    goto failed;
+  if (!gst_mctx_sender_start (sink->sender, &settings))
+    goto failed;
 
   if (settings.gather > 1)
-    sink->gathering = gst_mctx_sink_gather_new (sink, settings.gather,
-        settings.gather_latency);
-  gst_mctx_sink_metrics_begin (sink, &settings);
-  if (pub)
-    log_publication (sink);
-  clear_settings (&settings);
-  g_clear_object (&socket);
+    sink->gathering = gst_mctx_sink_gather_new (sink->sender,
+        GST_ELEMENT (sink), settings.gather, settings.gather_latency);
+  gst_mctx_sink_metrics_begin (sink->metrics);
+  gst_mctx_sink_settings_clear (&settings);
   return TRUE;
 
-refused:
-  {
-    gst_mctx_sink_post_config_error (sink, &settings, rc, &err);
-    goto failed;
-  }
 failed:
   {
     GST_OBJECT_LOCK (sink);
-    sink->starting = FALSE;
+    sink->running = FALSE;
     GST_OBJECT_UNLOCK (sink);
-    gst_mctx_sink_metrics_abort (sink);
-    clear_settings (&settings);
-    g_clear_object (&socket);
+    gst_mctx_sink_metrics_abort (sink->metrics);
+    gst_mctx_sink_settings_clear (&settings);
     return FALSE;
   }
 }
-
-static void report_pending_errors (GstMctxSink * sink);
 
 static gboolean
 gst_mctx_sink_stop (GstBaseSink * bsink)
 {
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
-  mctx_publication *pub;
-  GstMctxSinkRaw *raw;
 
   /* Gathered buffers go out (or are counted) before the final counts. */
   gst_mctx_sink_gather_free (sink->gathering);
   sink->gathering = NULL;
 
   /* The final metrics message, while the publication still counts. */
-  gst_mctx_sink_metrics_end (sink);
+  gst_mctx_sink_metrics_end (sink->metrics);
+  gst_mctx_sender_stop (sink->sender);
 
   GST_OBJECT_LOCK (sink);
-  pub = sink->pub;
-  raw = sink->raw_pub;
-  sink->pub = NULL;
-  sink->raw_pub = NULL;
-  sink->started = FALSE;
-  if (pub)
-    mctx_publication_metrics_snapshot (pub, &sink->last_metrics);
-  else if (raw)
-    gst_mctx_sink_raw_metrics (raw, &sink->last_metrics);
+  sink->running = FALSE;
   GST_OBJECT_UNLOCK (sink);
-
-  if (pub == NULL && raw == NULL)
-    return TRUE;
-
-  report_pending_errors (sink);
-  if (pub) {
-    gst_poll_remove_fd (sink->poll, &sink->pollfd);
-    gst_poll_fd_init (&sink->pollfd);
-  }
-  mctx_publication_close (pub);
-  gst_mctx_sink_raw_close (raw);
-  GST_INFO_OBJECT (sink, "stopped sending to %s", sink->destination);
   return TRUE;
 }
 
@@ -1135,7 +921,7 @@ gst_mctx_sink_unlock (GstBaseSink * bsink)
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
 
   GST_LOG_OBJECT (sink, "interrupting any wait");
-  gst_poll_set_flushing (sink->poll, TRUE);
+  gst_mctx_sender_unlock (sink->sender);
   return TRUE;
 }
 
@@ -1145,334 +931,13 @@ gst_mctx_sink_unlock_stop (GstBaseSink * bsink)
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
 
   GST_LOG_OBJECT (sink, "waits allowed again");
-  gst_poll_set_flushing (sink->poll, FALSE);
+  gst_mctx_sender_unlock_stop (sink->sender);
   return TRUE;
 }
 
 /* ------------------------------------------------------------------------ */
-/* Send errors                                                              */
+/* Streaming                                                                */
 /* ------------------------------------------------------------------------ */
-
-static void
-post_error_warning (GstMctxSink * sink, GstMctxSinkErrorKind * kind)
-{
-  /* IP_RECVERR queued each failure on the socket's error queue too: it is
-   * emptied here, once per warning (at most once a second per error), not
-   * once per datagram; wait_socket() empties it before every wait too. The
-   * kernel bounds the queue by the receive buffer in between. */
-  if (sink->pub)
-    mctx_publication_drain_errors (sink->pub);
-  GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
-      ("%" G_GUINT64_FORMAT " datagram(s) to %s failed: %s", kind->pending,
-          sink->destination, kind->sys_errno ? g_strerror (kind->sys_errno) :
-          mctx_strerror (kind->code)),
-      ("errno %d; the datagrams were dropped and counted in "
-          "packets-dropped; at most one warning a second per error",
-          kind->sys_errno));
-  kind->pending = 0;
-}
-
-/* Counts one failed send and warns about it, at most once a second per
- * errno (the warning says how many happened since the previous one). */
-static void
-note_send_error (GstMctxSink * sink, int sys_errno, int code)
-{
-  GstMctxSinkErrorKind *kind = NULL, *oldest = &sink->error_kinds[0];
-  gint64 now;
-
-  for (guint i = 0; i < GST_MCTX_SINK_ERROR_KINDS; i++) {
-    GstMctxSinkErrorKind *k = &sink->error_kinds[i];
-    /* Without an errno (a raw datagram refused by the checks), the code
-     * is the kind. */
-    if (k->sys_errno == sys_errno && k->last_warning_us != 0
-        && (sys_errno != 0 || k->code == code)) {
-      kind = k;
-      break;
-    }
-    if (k->last_warning_us < oldest->last_warning_us)
-      oldest = k;
-  }
-  if (kind == NULL) {
-    kind = oldest;
-    if (kind->pending > 0)
-      post_error_warning (sink, kind);
-    memset (kind, 0, sizeof *kind);
-    kind->sys_errno = sys_errno;
-  }
-
-  kind->pending++;
-  kind->code = code;
-  now = g_get_monotonic_time ();
-  if (kind->last_warning_us == 0
-      || now - kind->last_warning_us >= G_USEC_PER_SEC) {
-    post_error_warning (sink, kind);
-    kind->last_warning_us = now;
-  }
-}
-
-/* block=true, and the local queue refused a datagram with ENOBUFS: it is
- * sent again later, but a queue that has refused everything for more than a
- * second (a link down, or shaped to a standstill) is worth a warning, at
- * most one a second. Any datagram that goes out ends it (see
- * gst_mctx_sink_send()). */
-static void
-note_enobufs (GstMctxSink * sink)
-{
-  gint64 now = g_get_monotonic_time ();
-  gint64 since = sink->enobufs_since_us;
-
-  if (since == 0) {
-    sink->enobufs_since_us = now;
-    return;
-  }
-  if (now - since <= G_USEC_PER_SEC
-      || now - sink->enobufs_warned_us < G_USEC_PER_SEC)
-    return;
-  sink->enobufs_warned_us = now;
-  GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
-      ("The local queue to %s has refused every datagram for %.1f s (%s); "
-          "still resending (block=true)", sink->destination,
-          (now - since) / (gdouble) G_USEC_PER_SEC, g_strerror (ENOBUFS)),
-      ("ENOBUFS from the qdisc of the outgoing interface: a link that is "
-          "down or shaped to a standstill, or a queue limit below one "
-          "datagram; block=false would drop and count instead"));
-}
-
-/* At stop: errors counted since the last warning are still said. */
-static void
-report_pending_errors (GstMctxSink * sink)
-{
-  for (guint i = 0; i < GST_MCTX_SINK_ERROR_KINDS; i++) {
-    if (sink->error_kinds[i].pending > 0)
-      post_error_warning (sink, &sink->error_kinds[i]);
-  }
-}
-
-/* ------------------------------------------------------------------------ */
-/* Sending                                                                  */
-/* ------------------------------------------------------------------------ */
-
-typedef enum
-{
-  WAIT_DONE,                    /* writable, or the backoff passed */
-  WAIT_INTERRUPTED,             /* unlock(): a state change or a flush */
-  WAIT_FAILED,
-} WaitResult;
-
-/* Waits until the socket is writable (backoff NONE) or the backoff time has
- * passed, whichever is asked; unlock() interrupts either at once. The error
- * queue is drained first: a pending error makes poll() return at once. */
-static WaitResult
-wait_socket (GstMctxSink * sink, GstClockTime backoff)
-{
-  gboolean for_write = !GST_CLOCK_TIME_IS_VALID (backoff);
-  gint res;
-
-  if (sink->pub) {
-    mctx_publication_drain_errors (sink->pub);
-    gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, for_write);
-  }
-  do {
-    res = gst_poll_wait (sink->poll, backoff);
-  } while (res < 0 && (errno == EINTR || errno == EAGAIN));
-
-  if (res >= 0)
-    return WAIT_DONE;
-  if (errno == EBUSY)
-    return WAIT_INTERRUPTED;
-  GST_ERROR_OBJECT (sink, "waiting on the socket failed: %s",
-      g_strerror (errno));
-  return WAIT_FAILED;
-}
-
-void
-gst_mctx_sink_count_dropped (GstMctxSink * sink, guint64 n)
-{
-  atomic_fetch_add (&sink->packets_dropped, n);
-}
-
-/* Whether a datagram refused with rc and err is worth sending again after a
- * wait (block=true): the socket is full or the local queue is (ENOBUFS). */
-static gboolean
-is_full (int rc, const mctx_error * err)
-{
-  return rc == MCTX_E_WOULD_BLOCK
-      || ((rc == MCTX_E_SEND_FAILED || rc == MCTX_E_RAW_SEND_FAILED)
-      && err->sys_errno == ENOBUFS);
-}
-
-/* One try from datagrams[0]: *sent of count went out. */
-static inline int
-send_some (GstMctxSink * sink, const mctx_datagram * datagrams, gsize count,
-    size_t * sent, mctx_error * err)
-{
-  int rc;
-
-  if (sink->raw_pub) {
-    rc = gst_mctx_sink_raw_send (sink->raw_pub, datagrams, err);
-  } else if (count == 1) {
-    rc = mctx_publication_sendv (sink->pub, datagrams->bufs,
-        datagrams->nbufs, NULL, err);
-  } else {
-    return mctx_publication_send_batch (sink->pub, datagrams, count, sent,
-        err);
-  }
-  *sent = rc == MCTX_OK ? 1 : 0;
-  return rc;
-}
-
-/* The rest of gst_mctx_sink_send() once a try did not send everything:
- * next datagrams are out, rc and err say why the try stopped (MCTX_OK when a
- * raw publication sent one of several). */
-static GstFlowReturn
-send_rest (GstMctxSink * sink, const mctx_datagram * datagrams, gsize count,
-    GstMctxSinkSendMode mode, gsize * done, gsize next, int rc,
-    mctx_error * err)
-{
-  gboolean block = g_atomic_int_get (&sink->block);
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  for (;;) {
-    WaitResult waited = WAIT_DONE;
-    size_t sent = 0;
-
-    if (rc == MCTX_OK) {
-      /* nothing to handle */
-    } else if (block && mode == GST_MCTX_SINK_SEND_NO_WAIT
-        && is_full (rc, err)) {
-      GST_LOG_OBJECT (sink, "socket full, %" G_GSIZE_FORMAT " datagram(s) "
-          "left for later", count - next);
-      if (rc != MCTX_E_WOULD_BLOCK)
-        note_enobufs (sink);
-      break;
-    } else if (rc == MCTX_E_WOULD_BLOCK && block && sink->pub
-        && mode == GST_MCTX_SINK_SEND_WAIT) {
-      GST_LOG_OBJECT (sink, "socket full, waiting until writable");
-      waited = wait_socket (sink, GST_CLOCK_TIME_NONE);
-    } else if (block && mode == GST_MCTX_SINK_SEND_WAIT && is_full (rc, err)) {
-      /* Raw sockets have no descriptor to wait on: they back off too. */
-      GST_LOG_OBJECT (sink, "%s, retrying in %" GST_TIME_FORMAT,
-          rc == MCTX_E_WOULD_BLOCK ? "raw socket full" :
-          "local queue full (ENOBUFS)", GST_TIME_ARGS (sink->backoff));
-      if (rc != MCTX_E_WOULD_BLOCK)
-        note_enobufs (sink);
-      waited = wait_socket (sink, sink->backoff);
-      sink->backoff = MIN (sink->backoff * 2, BACKOFF_MAX);
-    } else if (rc == MCTX_E_WOULD_BLOCK) {
-      GST_LOG_OBJECT (sink, "socket full, dropping a datagram");
-      atomic_fetch_add (&sink->packets_dropped, 1);
-      next++;
-    } else {
-      GST_DEBUG_OBJECT (sink, "send failed: %s", err->message);
-      atomic_fetch_add (&sink->packets_dropped, 1);
-      note_send_error (sink, err->sys_errno, rc);
-      next++;
-    }
-
-    if (waited == WAIT_INTERRUPTED) {
-      GST_DEBUG_OBJECT (sink, "wait interrupted, waiting for preroll");
-      ret = gst_base_sink_wait_preroll (GST_BASE_SINK (sink));
-      if (ret != GST_FLOW_OK)
-        break;
-    } else if (waited == WAIT_FAILED) {
-      GST_ELEMENT_ERROR (sink, RESOURCE, WRITE,
-          ("Could not wait until the socket to %s can send",
-              sink->destination), ("%s", g_strerror (errno)));
-      ret = GST_FLOW_ERROR;
-      break;
-    }
-
-    if (next >= count)
-      break;
-    rc = send_some (sink, &datagrams[next], count - next, &sent, err);
-    next += sent;
-    if (sent > 0) {
-      sink->backoff = BACKOFF_MIN;
-      sink->enobufs_since_us = 0;
-    }
-  }
-
-  /* Given up on: counted, so that sent + dropped stays what was rendered. */
-  if (ret != GST_FLOW_OK) {
-    atomic_fetch_add (&sink->packets_dropped, count - next);
-    next = count;
-  }
-  if (done)
-    *done = next;
-  return ret;
-}
-
-/* The first try is all that most calls make; everything else, waits and
- * errors, is in send_rest(). A datagram that waited across a pause is sent
- * when the pipeline plays again (WAIT mode). */
-GstFlowReturn
-gst_mctx_sink_send (GstMctxSink * sink, const mctx_datagram * datagrams,
-    gsize count, GstMctxSinkSendMode mode, gsize * done)
-{
-  /* libmctx fills it in whenever a call fails; it is read only then. */
-  mctx_error err;
-  size_t sent = 0;
-  int rc;
-
-  if (G_UNLIKELY (count == 0)) {
-    if (done)
-      *done = 0;
-    return GST_FLOW_OK;
-  }
-  rc = send_some (sink, datagrams, count, &sent, &err);
-  if (G_LIKELY (rc == MCTX_OK && sent == count)) {
-    sink->backoff = BACKOFF_MIN;
-    sink->enobufs_since_us = 0;
-    if (done)
-      *done = count;
-    return GST_FLOW_OK;
-  }
-  if (sent > 0) {
-    sink->backoff = BACKOFF_MIN;
-    sink->enobufs_since_us = 0;
-  }
-  return send_rest (sink, datagrams, count, mode, done, sent, rc, &err);
-}
-
-void
-gst_mctx_sink_maps_grow (GstMctxSinkMaps * m, gsize n,
-    mctx_datagram * datagrams, gsize ndatagrams)
-{
-  gsize at = 0;
-
-  m->alloc = MAX (n, 2 * m->alloc);
-  m->maps = g_renew (GstMapInfo, m->maps, m->alloc);
-  m->bufs = g_renew (mctx_buf, m->bufs, m->alloc);
-  for (gsize i = 0; i < ndatagrams; i++) {
-    datagrams[i].bufs = &m->bufs[at];
-    at += datagrams[i].nbufs;
-  }
-}
-
-void
-gst_mctx_sink_maps_clear (GstMctxSinkMaps * m)
-{
-  g_clear_pointer (&m->maps, g_free);
-  g_clear_pointer (&m->bufs, g_free);
-  m->alloc = 0;
-}
-
-static void
-ensure_datagrams (GstMctxSink * sink, gsize n)
-{
-  if (G_LIKELY (n <= sink->datagrams_alloc))
-    return;
-  sink->datagrams_alloc = MAX (n, 2 * sink->datagrams_alloc);
-  sink->datagrams = g_renew (mctx_datagram, sink->datagrams,
-      sink->datagrams_alloc);
-}
-
-static void
-unmap_bufs (GstMctxSink * sink, gsize n)
-{
-  for (GstMapInfo * map = sink->maps.maps, *end = map + n; map < end; map++)
-    gst_memory_unmap (map->memory, map);
-}
 
 /* Serialized with render: at EOS, the gathered buffers go out and the send
  * errors not yet reported are, so the application sees them before it
@@ -1485,9 +950,9 @@ gst_mctx_sink_event (GstBaseSink * bsink, GstEvent * event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     if (sink->gathering)
       gst_mctx_sink_gather_flush (sink->gathering);
-    report_pending_errors (sink);
+    gst_mctx_sender_report_errors (sink->sender);
   }
-  gst_mctx_sink_metrics_event (sink, event);
+  gst_mctx_sink_metrics_event (sink->metrics, event);
   return GST_BASE_SINK_CLASS (parent_class)->event (bsink, event);
 }
 
@@ -1526,140 +991,28 @@ static GstFlowReturn
 gst_mctx_sink_render (GstBaseSink * bsink, GstBuffer * buffer)
 {
   GstMctxSink *sink = (GstMctxSink *) bsink;
-  guint n, mapped;
-  mctx_datagram datagram;
-  GstFlowReturn ret;
 
   if (sink->gathering)
     return gst_mctx_sink_gather_add (sink->gathering, buffer);
-
-  n = gst_buffer_n_memory (buffer);
-  if (G_LIKELY (n == 1)) {
-    GstMapInfo map;
-    mctx_buf buf;
-
-    if (G_UNLIKELY (!gst_memory_map (gst_buffer_peek_memory (buffer, 0), &map,
-                GST_MAP_READ))) {
-      mapped = 0;
-      goto map_failed;
-    }
-    buf.base = map.data;
-    buf.len = map.size;
-    datagram.bufs = &buf;
-    datagram.nbufs = 1;
-    ret = gst_mctx_sink_send (sink, &datagram, 1, GST_MCTX_SINK_SEND_WAIT,
-        NULL);
-    gst_memory_unmap (map.memory, &map);
-    return ret;
-  }
-
-  gst_mctx_sink_maps_reserve (&sink->maps, n, NULL, 0);
-  for (mapped = 0; mapped < n; mapped++) {
-    GstMapInfo *map = &sink->maps.maps[mapped];
-
-    if (!gst_memory_map (gst_buffer_peek_memory (buffer, mapped), map,
-            GST_MAP_READ))
-      goto map_failed;
-    sink->maps.bufs[mapped].base = map->data;
-    sink->maps.bufs[mapped].len = map->size;
-  }
-  datagram.bufs = sink->maps.bufs;
-  datagram.nbufs = n;
-  ret = gst_mctx_sink_send (sink, &datagram, 1, GST_MCTX_SINK_SEND_WAIT, NULL);
-  unmap_bufs (sink, n);
-  return ret;
-
-map_failed:
-  {
-    unmap_bufs (sink, mapped);
-    atomic_fetch_add (&sink->packets_dropped, 1);
-    GST_ELEMENT_ERROR (sink, RESOURCE, READ, ("Could not read a buffer"),
-        ("mapping memory %u of %u failed", mapped, n));
-    return GST_FLOW_ERROR;
-  }
+  return gst_mctx_sender_render (sink->sender, buffer, NULL);
 }
 
-/* One pass maps every memory and builds the datagrams; the arrays are sized
- * for one memory per buffer and grow (rarely, then kept) for more. map and
- * buf run along sink->maps.maps and sink->maps.bufs. */
 static GstFlowReturn
 gst_mctx_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
 {
   GstMctxSink *sink = (GstMctxSink *) bsink;
-  guint count = gst_buffer_list_length (list);
-  GstMapInfo *map, *map_end;
-  mctx_buf *buf;
-  mctx_datagram *datagrams;
-  gsize mapped;
   GstFlowReturn ret;
-  guint i;
 
-  ensure_datagrams (sink, count);
-  gst_mctx_sink_maps_reserve (&sink->maps, count, NULL, 0);
-  map = sink->maps.maps;
-  map_end = map + sink->maps.alloc;
-  buf = sink->maps.bufs;
-  datagrams = sink->datagrams;
+  if (sink->gathering == NULL)
+    return gst_mctx_sender_render (sink->sender, NULL, list);
 
-  for (i = 0; i < count; i++) {
-    GstBuffer *buffer = gst_buffer_list_get (list, i);
-    guint n = gst_buffer_n_memory (buffer);
-
-    if (G_UNLIKELY (n > (gsize) (map_end - map))) {
-      mapped = map - sink->maps.maps;
-      /* Room for this buffer and one memory for each after it. */
-      gst_mctx_sink_maps_grow (&sink->maps, mapped + n + (count - i - 1),
-          datagrams, i);
-      map = sink->maps.maps + mapped;
-      map_end = sink->maps.maps + sink->maps.alloc;
-      buf = sink->maps.bufs + mapped;
-    }
-    datagrams[i].bufs = buf;
-    datagrams[i].nbufs = n;
-    if (G_LIKELY (n == 1)) {
-      if (G_UNLIKELY (!gst_memory_map (gst_buffer_peek_memory (buffer, 0),
-                  map, GST_MAP_READ)))
-        goto map_failed;
-      buf->base = map->data;
-      buf->len = map->size;
-      map++;
-      buf++;
-      continue;
-    }
-    for (guint k = 0; k < n; k++) {
-      if (G_UNLIKELY (!gst_memory_map (gst_buffer_peek_memory (buffer, k),
-                  map, GST_MAP_READ)))
-        goto map_failed;
-      buf->base = map->data;
-      buf->len = map->size;
-      map++;
-      buf++;
-    }
-  }
-  mapped = map - sink->maps.maps;
-
-  if (sink->gathering) {
-    /* Gathered single buffers came first. */
-    ret = gst_mctx_sink_gather_lock_flushed (sink->gathering);
-    if (ret == GST_FLOW_OK)
-      ret = gst_mctx_sink_send (sink, datagrams, count,
-          GST_MCTX_SINK_SEND_WAIT, NULL);
-    else
-      atomic_fetch_add (&sink->packets_dropped, count);
-    gst_mctx_sink_gather_unlock (sink->gathering);
-  } else {
-    ret = gst_mctx_sink_send (sink, datagrams, count, GST_MCTX_SINK_SEND_WAIT,
-        NULL);
-  }
-  unmap_bufs (sink, mapped);
+  /* Gathered single buffers came first. */
+  ret = gst_mctx_sink_gather_lock_flushed (sink->gathering);
+  if (ret == GST_FLOW_OK)
+    ret = gst_mctx_sender_render (sink->sender, NULL, list);
+  else
+    gst_mctx_sender_count_dropped (sink->sender,
+        gst_buffer_list_length (list));
+  gst_mctx_sink_gather_unlock (sink->gathering);
   return ret;
-
-map_failed:
-  {
-    unmap_bufs (sink, map - sink->maps.maps);
-    atomic_fetch_add (&sink->packets_dropped, count);
-    GST_ELEMENT_ERROR (sink, RESOURCE, READ, ("Could not read a buffer"),
-        ("mapping buffer %u of a list of %u failed", i, count));
-    return GST_FLOW_ERROR;
-  }
 }

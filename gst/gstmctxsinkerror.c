@@ -4,7 +4,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "gstmctxsink.h"
+#include "gstmctxsinkerror.h"
 
 #include <string.h>
 

@@ -109,7 +109,7 @@ main (int argc, char **argv)
   gst_app_src_end_of_stream (GST_APP_SRC (src));
   status = run_bus (pipeline);
 
-  g_object_get (sink, "stats", &stats, NULL);
+  g_object_get (sink, "send-stats", &stats, NULL);
   if (stats) {
     gchar *text = gst_structure_to_string (stats);
     g_print ("appsrc-send: %d buffers to %s:%d via %s: %s\n", COUNT, group,

@@ -219,7 +219,7 @@ mst_stat (GstElement * sink, const char *field)
   GstStructure *stats = NULL;
   guint64 v = 0;
 
-  g_object_get (sink, "stats", &stats, NULL);
+  g_object_get (sink, "send-stats", &stats, NULL);
   fail_unless (stats != NULL);
   fail_unless (gst_structure_get_uint64 (stats, field, &v), "no stat %s",
       field);
