@@ -52,7 +52,7 @@ void mst_sender_push_list (MstSender * s, GstBufferList * list);
 void mst_sender_finish (MstSender * s);
 void mst_sender_free (MstSender * s);
 
-/* Gets the guint64 field of mctxsink's stats. */
+/* Gets the guint64 field of mctxsink's send-stats. */
 guint64 mst_stat (GstElement * sink, const char *field);
 
 /* Starts a lone mctxsink configured by props (gst_util_set_object_arg
@@ -87,5 +87,8 @@ GstBuffer *mst_numbered_buffer (int i, gsize size);
 /* got (from mst_collector_finish) is exactly count datagrams of size bytes,
  * numbered 0..count-1 in order. */
 void mst_check_numbered (GPtrArray * got, int count, gsize size);
+/* The same, numbered first..first+count-1. */
+void mst_check_numbered_from (GPtrArray * got, int first, int count,
+    gsize size);
 
 #endif
