@@ -1,6 +1,10 @@
 /* mctxsink: one multicast UDP datagram per buffer, through libmctx.
  *
  * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * GObject and GstBaseSink glue: properties, start/stop, the basesink
+ * virtual methods. Everything on the way to the socket is the sender's
+ * (gstmctxsender.c); docs/architecture.md draws the files of gst/.
  */
 
 /**
@@ -9,42 +13,27 @@
  * @see_also: udpsink, multiudpsink, udpsrc
  *
  * mctxsink sends every buffer it receives as one UDP datagram to an IPv4 or
- * IPv6 multicast group, from exactly the source and through exactly the
- * interface it is told. A #GstBufferList goes out in as few system calls as
- * the kernel allows: runs of datagrams of one size as UDP GSO sends (one
- * sendmsg each, see `gso`), the rest together through sendmmsg. A buffer
- * made of several memories is sent without copying it.
- * All socket work is done by libmctx: the element validates and resolves its
- * settings through it, opens one connected, non-blocking socket when it
- * starts, and closes it when it stops.
+ * IPv6 multicast group, from exactly the source (#GstMctxSink:source-addr)
+ * and through exactly the interface (#GstMctxSink:interface) it is told. A
+ * #GstBufferList goes out in as few system calls as the kernel allows (UDP
+ * GSO, sendmmsg); a buffer of several memories is sent without a copy. A
+ * bad setting is an error that names the property and the value, never a
+ * silent default; the group is never joined. With #GstMctxSink:raw every
+ * buffer is a complete IP datagram, sent as given (an AMT gateway's
+ * re-emission of (S,G) traffic).
  *
- * ## How it differs from udpsink
+ * The destination (group, port, source-addr, source-port, interface) and
+ * ttl, loop and qos-dscp may change while playing: the next buffer goes out
+ * the new way, nothing is lost or sent twice, and a refused value is a
+ * warning while the stream goes on unchanged. The element may start
+ * without a group (GstHarness idiom); a buffer with none is an error.
  *
- * - **A real outgoing interface.** `interface` (a name such as `eth0`, a local
- *   address or an interface index) sets IP_MULTICAST_IF / IPV6_MULTICAST_IF on
- *   the sending socket. udpsink's `multicast-iface` only names the interface
- *   used to join a group, and the datagrams follow the routing table.
- * - **Errors instead of silence.** A bad setting (a group that is not a
- *   multicast address, an interface that does not exist, a source that is not
- *   an address of this host, a caller socket bound elsewhere…) makes the
- *   element fail to start with an error that names the property and the value.
- *   Nothing falls back to a default. While streaming, send errors are counted
- *   and reported as warnings (at most one a second per kind of error, saying
- *   how many happened). The socket has IP_RECVERR / IPV6_RECVERR set, so
- *   datagrams that the local queue (a qdisc) drops come back as ENOBUFS
- *   instead of vanishing.
- * - **No join on the sending side.** udpsink joins the group it sends to
- *   (`auto-multicast`); mctxsink never does: a sender has no business being a
- *   member.
- * - **Source and interface are kept apart.** `source-addr` is the exact source
- *   address of the datagrams (the S of a source-specific (S,G) channel);
- *   `interface` is the link they leave by. Either may be set without the
- *   other; for IPv6 libmctx checks that they agree.
+ * The full reference (every property, every error text, raw mode, the
+ * differences from udpsink) is docs/mctxsink.md.
  *
  * ## Examples
  *
- * IPv4, a test video as RTP/JPEG to a group on the loopback interface (never
- * leaves the machine):
+ * A test video as RTP/JPEG to a group on the loopback interface:
  * |[
  * gst-launch-1.0 videotestsrc ! jpegenc ! rtpjpegpay ! \
  *     mctxsink group=239.255.12.42 port=5004 interface=lo
@@ -55,244 +44,49 @@
  *     caps="application/x-rtp,media=video,encoding-name=JPEG,clock-rate=90000,payload=26" ! \
  *     rtpjpegdepay ! jpegdec ! autovideosink
  * ]|
- *
- * IPv6 source-specific multicast: the receivers join (fd00::1, ff3e::8000:1234),
- * so the datagrams must come from exactly fd00::1, out of eth0:
+ * IPv6 source-specific multicast, from exactly fd00::1 out of eth0:
  * |[
  * gst-launch-1.0 audiotestsrc ! audioconvert ! rtpL16pay ! \
  *     mctxsink group=ff3e::8000:1234 port=5004 source-addr=fd00::1 interface=eth0
  * ]|
- *
- * IPv6 link-local scope (ff32::/16 needs an interface, and a link-local
- * source; the scope of `source-addr` names the interface too):
+ * MPEG-TS, packetized first so that no buffer exceeds a datagram:
  * |[
- * gst-launch-1.0 videotestsrc ! jpegenc ! rtpjpegpay ! \
- *     mctxsink group=ff32::8000:1 port=5004 source-addr=fe80::1%eth0
+ * gst-launch-1.0 videotestsrc ! x264enc ! mpegtsmux ! rtpmp2tpay ! \
+ *     mctxsink group=239.255.12.43 port=5004 interface=lo
  * ]|
- *
- * The same settings as a URI (`gst-launch-1.0 ... ! mctxsink` can be replaced
- * by any element that accepts `mctx://` URIs, or used with
- * gst_element_make_from_uri()):
- * |[
- * mctx://[fd00::1]@[ff3e::8000:1234]:5004?interface=eth0&ttl=8
- * ]|
- * `mctx://[source@]group:port?property=value&...`: IPv6 addresses in
- * brackets, a zone written `%25` (`[fe80::1%25eth0]`). The query takes
- * source-port, interface, ttl, loop, qos-dscp, buffer-size, block, gso,
- * gather and gather-latency, and nothing else (any other key, raw, the
- * metrics properties and basesink's included, is refused with a
- * #GST_URI_ERROR that names it). Setting a URI resets source-addr and all
- * of these to their defaults first, so that the URI says the whole
- * configuration; get_uri writes every one that is not at its default, so a
- * URI read back sets the same.
- *
- * ## Raw mode
- *
- * With `raw=true` every buffer is one complete IPv4 or IPv6 datagram (IP
- * header, transport header, payload) to a multicast group, and it leaves as
- * given, its source address included, also when that source is not an
- * address of this host. This is what an AMT gateway (RFC 7450) needs to put
- * tunnelled (S,G) traffic on its LAN so that SSM receivers accept it. It
- * needs CAP_NET_RAW (root, or `setcap cap_net_raw+ep`); without it the
- * element fails to start with a #GST_RESOURCE_ERROR_NOT_AUTHORIZED error
- * saying "raw mode needs CAP_NET_RAW".
- *
- * `interface` (name, address or index) and/or `source-addr` (a local
- * address, never written into the datagrams: it only selects the egress)
- * choose the link; one of them is required. `group` and `port` are not used;
- * `source-port`, `qos-dscp`, `buffer-size` and `socket` do not apply and are
- * refused at start when set. `ttl` overrides each datagram's TTL / hop limit
- * (the IPv4 header checksum is recomputed) unless it is -1, so set ttl=-1 to
- * keep them as given: the default, 1, applies here too. `loop` applies
- * (except to IPv6 datagrams with a foreign source, which are injected on the
- * link and never loop back). ttl and loop are taken at start in raw mode.
- *
- * The family of the datagrams is that of `source-addr` or of an interface
- * given as an address; with an interface given by name or index the element
- * opens an IPv4 and an IPv6 raw publication at start (so a missing privilege
- * shows there) and sends each datagram by its IP version (an interface
- * without an IPv4 address, or without IPv6, gets only the other one, with a
- * warning). IPv4 datagrams go out through an IP_HDRINCL socket; IPv6 ones
- * with a local source through a raw IPv6 socket (the kernel writes the base
- * header, the flow label is lost), with a foreign source byte for byte over
- * AF_PACKET (Ethernet links only). See docs/raw.md.
- *
- * A datagram that fails libmctx's checks (not version 4 or 6, lengths that
- * do not match the buffer, a family the element does not send, and above
- * all a destination that is not multicast: nothing else is ever sent) is
- * dropped, counted in packets-dropped and send-errors, and warned about
- * like any send error; the stream goes on. A buffer of several memories is
- * sent from its mappings without a copy; a #GstBufferList is sent datagram
- * by datagram. When a raw
- * socket is full, block=true retries after the same short backoff as for
- * ENOBUFS (raw sockets have no descriptor to wait on); block=false drops.
- * stats counts the raw publications' datagrams.
- *
- * Re-emitting captured multicast datagrams on a LAN (the
- * `examples/gst/raw-replay` program reads a pcap file and pushes each IP
- * datagram into `appsrc ! mctxsink raw=true`):
- * |[
- * raw-replay capture.pcap interface=eth1 ttl=-1
- * ]|
- * and from an application, whose appsrc pushes one datagram per buffer:
+ * Complete IP datagrams (needs CAP_NET_RAW):
  * |[
  * appsrc name=tunnel format=time ! mctxsink raw=true interface=eth1 ttl=-1
  * ]|
+ * The same settings as a URI: `mctx://[fd00::1]@[ff3e::8000:1234]:5004?interface=eth0&ttl=8`.
  *
- * ## Properties
+ * ## Messages
  *
- * - `group`: the IPv4 or IPv6 multicast group. Required.
- * - `port` (1..65535, default 5004): the destination UDP port.
- * - `source-addr`: the exact local address to send from; it must be an
- *   address of this host. Unset: the kernel chooses.
- * - `source-port` (0..65535, default 0): a fixed source port; 0 lets the
- *   kernel pick one.
- * - `interface`: the outgoing interface, as a name (`eth0`), a local address
- *   or an index. Unset: the routing table decides.
- * - `ttl` (-1..255, default 1): the multicast TTL / hop limit. -1 leaves it
- *   as it is: the kernel's default (1 on Linux) on a socket the element
- *   opens, the caller's own value on a `socket` given to it, each
- *   datagram's own in raw mode.
- * - `loop` (default true): whether local receivers get a copy
- *   (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP).
- * - `qos-dscp` (-1..63, default -1): the DiffServ code point; -1 leaves it.
- * - `buffer-size` (default 0): SO_SNDBUF in bytes; 0 keeps the system default.
- * - `block` (default true): when the socket cannot take a datagram, wait until
- *   it can (nothing is lost; a slow link slows the pipeline down). false drops
- *   the datagram and counts it in packets-dropped.
- * - `socket`: a #GSocket to send with instead of a new one. It is checked like
- *   libmctx checks any caller socket (family, bound address and port against
- *   the settings). The element uses a duplicate of its descriptor, which it
- *   closes when it stops; the caller keeps (and closes) the #GSocket. Since a
- *   duplicate shares the socket, the caller's socket ends up non-blocking and
- *   connected to the group.
- * - `raw` (default false): every buffer is a complete IPv4 or IPv6 multicast
- *   datagram, sent as given (see "Raw mode" above). Needs CAP_NET_RAW.
- * - `gso` (default true): send a batch's runs of equal-sized datagrams
- *   (buffer lists, gathered buffers) as UDP GSO sends where the kernel has
- *   it: one system call and one trip through the stack per run, split into
- *   the same datagrams further down. Set it to false when the egress has a
- *   shaping qdisc: tbf with a burst smaller than a batch splits a GSO packet
- *   itself and drops the segments that do not fit without telling the
- *   sender, so they are lost even with block=true. Without GSO each
- *   datagram is its own packet, every drop comes back as ENOBUFS and
- *   block=true sends it again. No effect in raw mode.
- * - `gather` (1..64, default 1): send up to this many single buffers
- *   together, as one batch (one system call with UDP GSO), instead of one
- *   system call each. 1 (the default) sends every buffer as it arrives.
- *   A buffer then waits until the batch is full, its first buffer has waited
- *   `gather-latency`, a buffer list or EOS arrives, a buffer with a
- *   timestamp arrives while `sync` is true (basesink may wait on the clock
- *   for it, so what waits goes out first), or the element stops (what the
- *   socket cannot take at that moment is dropped and counted). For streams
- *   that push single buffers faster than one system call each can send
- *   (MPEG-TS over UDP at high rates, with sync=false or buffers without
- *   timestamps: with sync=true and timestamps every buffer is sent before
- *   the next one's clock wait, so nothing is gathered); a stream slower than
- *   the batch fills gains nothing and each datagram is delayed by up to
- *   `gather-latency`.
- * - `gather-latency` (guint64 nanoseconds, 0..1 s, default 1 ms): the
- *   longest a gathered buffer waits for the ones after it.
- * - `metrics-interval` (guint64 nanoseconds, default 1 second): post an
- *   `mctx-metrics` element message this often (see "Metrics" below); 0 posts
- *   only the final one. Applies at once, also while running.
- * - `metrics-file`: append every metrics message as a Heimdall JSONL row
- *   (`heimdall-jsonl-v1`, artifact `mctx-network`) to this file. Unset: none.
- * - `metrics-node-id`: the `node_id` of the file's header. Unset: the name of
- *   the file's parent directory, else the file's stem, else `unknown`.
- * - `metrics-flags`: a JSON object of extra header flags, merged with the
- *   element's own (which win on a conflict).
- * - `stats` (read-only): a #GstStructure named `mctx-stats` with the same
- *   fields as the `mctx-metrics` message, counters since the element last
- *   started (kept after it stops). Every buffer the element renders ends up
- *   in exactly one of packets-sent and packets-dropped. Its `interval` and
- *   rates run from the previous message to the moment stats is read; after
- *   stop they are the final message's; `final` is whether this stream's
- *   final message is out.
+ * Every #GstMctxSink:metrics-interval while PAUSED or PLAYING, and once
+ * more at the end of each stream (EOS, or stop without EOS; `final` is
+ * %TRUE then), the element posts an element message named `mctx-metrics`,
+ * from a thread of its own; #GstMctxSink:send-stats has the same fields:
  *
- * group, port, source-addr, source-port, interface, buffer-size, socket, raw,
- * gso, gather, gather-latency, metrics-file, metrics-node-id and
- * metrics-flags take effect when the element starts (NULL to READY: the socket is open
- * from READY on); changing them
- * while it is not in the NULL state is refused with a warning. ttl, loop,
- * qos-dscp and metrics-interval apply at once, also while running; block is
- * read for every buffer.
- *
- * ## Metrics
- *
- * While the element is PAUSED or PLAYING (or on its way there: a sink still
- * waiting for its first buffer reports too), it posts an element message
- * named `mctx-metrics` every #GstMctxSink:metrics-interval, also when no
- * buffer arrives (a stalled stream reports zero rates). The messages come from
- * a thread of the element's own, not from the streaming thread, and cost the
- * send path nothing: the counters are libmctx's lock-free snapshots and one
- * atomic. The structure contains these fields:
- *
- * * #guint64 `packets-sent`: datagrams sent since the element started.
- * * #guint64 `bytes-sent`: their bytes (UDP payload; in raw mode the whole IP
- *   datagram).
+ * * #guint64 `packets-sent`, `bytes-sent`: datagrams sent since the element
+ *   started, and their bytes (UDP payload; in raw mode the IP datagram).
  * * #guint64 `send-calls`: datagrams tried (sent + failed attempts).
- * * #guint64 `send-errors`: failed attempts, would-blocks and ENOBUFS that
- *   were retried included.
+ * * #guint64 `send-errors`: failed attempts, would-blocks and resent
+ *   ENOBUFS included.
  * * #guint64 `would-block`: attempts that found the socket buffer full.
- * * #guint64 `packets-dropped`: buffers the element gave up on (send errors,
- *   a full socket with `block=false`, a buffer it could not read).
- * * #guint64 `interval`: nanoseconds since the previous message (the first
- *   one: since the element started), on the monotonic clock.
- * * #gdouble `packets-per-sec`: packets-sent over that interval.
- * * #gdouble `bytes-per-sec`: bytes-sent over that interval.
- * * #GstClockTime `running-time`: the running time of the last buffer
- *   rendered (from basesink's last-sample, so %GST_CLOCK_TIME_NONE when
- *   #GstBaseSink:enable-last-sample is off, when no buffer had a timestamp,
- *   or before the first buffer).
- * * #gchararray `group`: the group sent to.
- * * #gint `port`: the destination port.
- * * #gchararray `source`: the effective source address, the one the kernel
- *   chose when `source-addr` is not set (in raw mode `group` and `source`
- *   are empty and `port` is 0: each datagram carries its own).
- * * #gboolean `final`: %TRUE on the last message of a stream.
+ * * #guint64 `packets-dropped`: buffers the element gave up on. Every
+ *   rendered buffer is in exactly one of packets-sent and packets-dropped.
+ * * #guint64 `interval`: nanoseconds since the previous message.
+ * * #gdouble `packets-per-sec`, `bytes-per-sec`: over that interval.
+ * * #GstClockTime `running-time`: of the last buffer rendered, or
+ *   %GST_CLOCK_TIME_NONE.
+ * * #gchararray `group`, #gint `port`, #gchararray `source`: where the
+ *   datagrams go now, and the effective source (empty and 0 in raw mode).
+ * * #gboolean `final`: the last message of a stream.
  *
- * Every stream gets exactly one final message: at EOS (posted before the EOS
- * message reaches the bus, with every buffer counted), or, when the element
- * stops (READY to NULL) without an EOS first, at stop. After the final message
- * no other is posted until a new stream begins (a STREAM_START or FLUSH_STOP
- * event), so a final message at EOS is not followed by another at stop.
- *
- * With `metrics-file` set, each message is also appended to that file as one
- * row of a Heimdall `heimdall-jsonl-v1` file (producer `mctx/mctxsink`, the
- * fields of mctx-send's rows plus `packets_dropped_total`, `_delta` and
- * `_per_sec`), see docs/metrics.md. The file is opened, locked and checked at
- * start: a metrics-flags that is not a JSON object, or a file that belongs to
- * another run (another header), or that another writer holds, fails the start
- * with an error that says why.
- *
- * |[
- * gst-launch-1.0 -m audiotestsrc num-buffers=100 ! audioconvert ! rtpL16pay ! \
- *     mctxsink group=239.255.12.44 port=5006 interface=lo \
- *     metrics-interval=500000000
- * ]|
- * prints a `mctx-metrics` message every half second and a final one before
- * the EOS. examples/gst/metrics-watch.c is an application that reads them.
- *
- * ## Full socket, send errors
- *
- * When the socket buffer is full, with `block=true` the streaming thread waits
- * until the socket is writable, in a wait that a state change or a flush
- * interrupts at once. After a pause, the datagram that was waiting is sent
- * when the pipeline plays again, so pausing loses nothing. A datagram refused
- * with ENOBUFS (the local queue of a slow link is full) is sent again after a
- * short backoff (1 ms doubling up to 20 ms) that is interrupted the same way.
- * When the queue has refused every datagram for more than a second (a link
- * that is down or shaped to a standstill), a #GST_MESSAGE_WARNING says so,
- * again at most once a second while it lasts; the element keeps resending.
- * With `block=false` both are dropped and counted.
- *
- * Other send errors (ENETUNREACH, EPERM from a firewall, EMSGSIZE for a buffer
- * larger than the path allows, ...) lose that datagram: it is counted in
- * packets-dropped and send-errors, a #GST_MESSAGE_WARNING saying how many
- * datagrams failed with that error is posted at most once a second per error
- * (failures not reported yet are reported at EOS and when the element stops),
- * and the stream goes on.
+ * Send errors are warnings, at most one a second per error, saying how
+ * many datagrams failed; "Message too long" names the buffer's size and
+ * the limit. A full socket waits (#GstMctxSink:block) in a wait that a
+ * flush or state change interrupts at once.
  */
 
 #include "gstmctxsink.h"
