@@ -309,6 +309,33 @@ GST_START_TEST (test_stats_and_send_stats)
 
 GST_END_TEST;
 
+/* A buffer larger than a datagram: the warning names its size and the
+ * limit, and says what to do. */
+GST_START_TEST (test_message_too_long_says_what_to_do)
+{
+  GstHarness *h = gst_harness_new ("mctxsink");
+  GstBus *bus = watch (h);
+  gchar *text;
+
+  g_object_set (h->element, "group", GROUP_A, "port", 5405, "interface", "lo",
+      NULL);
+  gst_harness_set_src_caps_str (h, "application/x-test");
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_allocate (NULL,
+              70000, NULL)), GST_FLOW_OK);
+  text = pop_text (bus, GST_MESSAGE_WARNING);
+  fail_unless_equals_string (text, "1 datagram(s) to " GROUP_A ":5405 "
+      "failed: Message too long: the last was 70000 bytes, and at most 65507 "
+      "fit in one datagram; packetize the stream upstream (a payloader such "
+      "as rtpmp2tpay, or an RTP payloader's mtu property)");
+  g_free (text);
+  fail_unless_equals_uint64 (mst_stat (h->element, "packets-dropped"), 1);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Mutability is data: every writable property of mctxsink's own says when
  * it may change, which gst-inspect-1.0 shows. */
 GST_START_TEST (test_every_property_says_when_it_may_change)
@@ -346,6 +373,7 @@ mctxsink_live_suite (void)
   tcase_add_test (tc, test_refused_live_value);
   tcase_add_test (tc, test_out_of_range_refused_at_start);
   tcase_add_test (tc, test_stats_and_send_stats);
+  tcase_add_test (tc, test_message_too_long_says_what_to_do);
   tcase_add_test (tc, test_every_property_says_when_it_may_change);
   return s;
 }
