@@ -279,6 +279,16 @@ mst_buffer_of_strings (const char *first, ...)
   return buffer;
 }
 
+int
+mst_main_private_netns (int *argc, char ***argv, Suite * (*make_suite) (void),
+    const char *name, const char *file)
+{
+  if (geteuid () == 0)
+    testnet_private_netns_or_skip ();
+  gst_check_init (argc, argv);
+  return gst_check_run_suite (make_suite (), name, file);
+}
+
 double
 mst_now_ms (void)
 {

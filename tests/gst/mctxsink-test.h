@@ -66,6 +66,12 @@ void mst_set_props (GstElement * e, const char *props);
 /* A buffer whose memories are the given strings (NULL-terminated list). */
 GstBuffer *mst_buffer_of_strings (const char *first, ...) G_GNUC_NULL_TERMINATED;
 
+/* A test's main: as root in a private network namespace, else in the
+ * current one (sending through lo only); runs the suite that make_suite
+ * returns (gst_check_run_suite) and gives the exit status. */
+int mst_main_private_netns (int *argc, char ***argv,
+    Suite * (*make_suite) (void), const char *name, const char *file);
+
 /* Monotonic milliseconds. */
 double mst_now_ms (void);
 

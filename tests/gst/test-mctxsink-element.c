@@ -787,9 +787,6 @@ mctxsink_element_suite (void)
 int
 main (int argc, char **argv)
 {
-  if (geteuid () == 0)
-    testnet_private_netns_or_skip ();
-  gst_check_init (&argc, &argv);
-  return gst_check_run_suite (mctxsink_element_suite (), "mctxsink-element",
-      __FILE__);
+  return mst_main_private_netns (&argc, &argv, mctxsink_element_suite,
+      "mctxsink-element", __FILE__);
 }

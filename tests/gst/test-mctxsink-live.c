@@ -64,6 +64,25 @@ pop_text (GstBus * bus, GstMessageType type)
   return text;
 }
 
+/* The harness idiom, sending to group:port on lo. */
+static GstHarness *
+harness_to (const char *group, guint port)
+{
+  GstHarness *h = gst_harness_new ("mctxsink");
+
+  g_object_set (h->element, "group", group, "port", port, "interface", "lo",
+      NULL);
+  gst_harness_set_src_caps_str (h, "application/x-test");
+  return h;
+}
+
+static void
+unwatch (GstHarness * h, GstBus * bus)
+{
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+}
+
 static void
 push_numbered (GstHarness * h, int first, int count)
 {
@@ -113,8 +132,7 @@ GST_START_TEST (test_buffer_without_group)
   g_free (text);
   fail_unless_equals_uint64 (mst_stat (h->element, "packets-dropped"), 1);
   fail_unless_equals_uint64 (mst_stat (h->element, "packets-sent"), 0);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
+  unwatch (h, bus);
   gst_harness_teardown (h);
 }
 
@@ -134,10 +152,7 @@ GST_START_TEST (test_live_group_change)
   GstHarness *h;
   GPtrArray *got;
 
-  h = gst_harness_new ("mctxsink");
-  g_object_set (h->element, "group", GROUP_A, "port", 5402, "interface", "lo",
-      NULL);
-  gst_harness_set_src_caps_str (h, "application/x-test");
+  h = harness_to (GROUP_A, 5402);
   push_numbered (h, 0, 200);
 
   g_object_set (h->element, "group", GROUP_B, NULL);
@@ -180,11 +195,8 @@ GST_START_TEST (test_refused_live_value)
   gchar *text, *group;
   gint port;
 
-  h = gst_harness_new ("mctxsink");
+  h = harness_to (GROUP_A, 5403);
   bus = watch (h);
-  g_object_set (h->element, "group", GROUP_A, "port", 5403, "interface", "lo",
-      NULL);
-  gst_harness_set_src_caps_str (h, "application/x-test");
   push_numbered (h, 0, 10);
 
   /* Not multicast: libmctx refuses it as the next buffer comes. */
@@ -217,8 +229,7 @@ GST_START_TEST (test_refused_live_value)
   g_ptr_array_unref (got);
   fail_if (gst_bus_have_pending (bus) && (text = pop_text (bus,
               GST_MESSAGE_ERROR)) != NULL, "error: %s", text);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
+  unwatch (h, bus);
   gst_harness_teardown (h);
   close (fd);
 }
@@ -283,13 +294,10 @@ GST_END_TEST;
 /* stats is GstBaseSink's structure; ours is send-stats. */
 GST_START_TEST (test_stats_and_send_stats)
 {
-  GstHarness *h = gst_harness_new ("mctxsink");
+  GstHarness *h = harness_to (GROUP_A, 5404);
   GstStructure *stats = NULL;
   guint64 rendered = 0, sent = 0;
 
-  g_object_set (h->element, "group", GROUP_A, "port", 5404, "interface", "lo",
-      NULL);
-  gst_harness_set_src_caps_str (h, "application/x-test");
   push_numbered (h, 0, 3);
 
   g_object_get (h->element, "stats", &stats, NULL);
@@ -313,13 +321,10 @@ GST_END_TEST;
  * limit, and says what to do. */
 GST_START_TEST (test_message_too_long_says_what_to_do)
 {
-  GstHarness *h = gst_harness_new ("mctxsink");
+  GstHarness *h = harness_to (GROUP_A, 5405);
   GstBus *bus = watch (h);
   gchar *text;
 
-  g_object_set (h->element, "group", GROUP_A, "port", 5405, "interface", "lo",
-      NULL);
-  gst_harness_set_src_caps_str (h, "application/x-test");
   fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_allocate (NULL,
               70000, NULL)), GST_FLOW_OK);
   text = pop_text (bus, GST_MESSAGE_WARNING);
@@ -329,8 +334,7 @@ GST_START_TEST (test_message_too_long_says_what_to_do)
       "as rtpmp2tpay, or an RTP payloader's mtu property)");
   g_free (text);
   fail_unless_equals_uint64 (mst_stat (h->element, "packets-dropped"), 1);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
+  unwatch (h, bus);
   gst_harness_teardown (h);
 }
 
@@ -381,9 +385,6 @@ mctxsink_live_suite (void)
 int
 main (int argc, char **argv)
 {
-  if (geteuid () == 0)
-    testnet_private_netns_or_skip ();
-  gst_check_init (&argc, &argv);
-  return gst_check_run_suite (mctxsink_live_suite (), "mctxsink-live",
-      __FILE__);
+  return mst_main_private_netns (&argc, &argv, mctxsink_live_suite,
+      "mctxsink-live", __FILE__);
 }
