@@ -402,9 +402,10 @@ gst_mctx_sender_start (GstMctxSender * s, const GstMctxSinkSettings * settings)
   memset (&s->retired, 0, sizeof s->retired);
   s->group_text[0] = s->source_text[0] = '\0';
   s->port = 0;
-  g_atomic_int_set (&s->staged, FALSE);
   GST_OBJECT_UNLOCK (s->owner);
   g_strlcpy (s->destination, "(no group set)", sizeof s->destination);
+  /* A live setting changed since start() copied them stays staged: the
+   * first send compares it with current and applies it. */
   gst_mctx_sink_settings_copy (&s->current, settings);
   s->backoff = BACKOFF_MIN;
   memset (s->error_kinds, 0, sizeof s->error_kinds);
