@@ -884,6 +884,25 @@ is_full (int rc, const mctx_error * err)
       && err->sys_errno == ENOBUFS);
 }
 
+/* block=true, WAIT mode: the local queue refused a datagram (ENOBUFS), or
+ * a raw socket is full (raw sockets have no descriptor to wait on). Waits
+ * the backoff, 1 ms doubling up to 20 ms, which unlock() interrupts; the
+ * caller then sends again. Any datagram that goes out resets it. */
+static WaitResult
+back_off (GstMctxSender * s, int rc)
+{
+  WaitResult waited;
+
+  GST_LOG_OBJECT (s->owner, "%s, retrying in %" GST_TIME_FORMAT,
+      rc == MCTX_E_WOULD_BLOCK ? "raw socket full" :
+      "local queue full (ENOBUFS)", GST_TIME_ARGS (s->backoff));
+  if (rc != MCTX_E_WOULD_BLOCK)
+    note_enobufs (s);
+  waited = wait_socket (s, s->backoff);
+  s->backoff = MIN (s->backoff * 2, BACKOFF_MAX);
+  return waited;
+}
+
 /* One try from datagrams[0]: *sent of count went out. */
 static inline int
 send_some (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
@@ -931,14 +950,7 @@ send_rest (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
       GST_LOG_OBJECT (s->owner, "socket full, waiting until writable");
       waited = wait_socket (s, GST_CLOCK_TIME_NONE);
     } else if (block && mode == GST_MCTX_SENDER_WAIT && is_full (rc, err)) {
-      /* Raw sockets have no descriptor to wait on: they back off too. */
-      GST_LOG_OBJECT (s->owner, "%s, retrying in %" GST_TIME_FORMAT,
-          rc == MCTX_E_WOULD_BLOCK ? "raw socket full" :
-          "local queue full (ENOBUFS)", GST_TIME_ARGS (s->backoff));
-      if (rc != MCTX_E_WOULD_BLOCK)
-        note_enobufs (s);
-      waited = wait_socket (s, s->backoff);
-      s->backoff = MIN (s->backoff * 2, BACKOFF_MAX);
+      waited = back_off (s, rc);
     } else if (rc == MCTX_E_WOULD_BLOCK) {
       GST_LOG_OBJECT (s->owner, "socket full, dropping a datagram");
       atomic_fetch_add (&s->packets_dropped, 1);
