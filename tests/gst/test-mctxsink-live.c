@@ -182,6 +182,41 @@ GST_START_TEST (test_live_group_change)
 
 GST_END_TEST;
 
+/* Gathering: a gathered batch goes whole to the destination in force when
+ * it is sent. */
+GST_START_TEST (test_live_group_change_gathered)
+{
+  int fd_a = group_receiver (GROUP_A, 5406);
+  int fd_b = group_receiver (GROUP_B, 5406);
+  MstCollector *ca = mst_collector_start (fd_a);
+  MstCollector *cb = mst_collector_start (fd_b);
+  GstElement *sink = gst_element_factory_make ("mctxsink", NULL);
+  GstHarness *h;
+  GPtrArray *got;
+
+  /* A batch leaves when full (4), never by the latency budget here. */
+  g_object_set (sink, "gather", 4, "gather-latency", GST_SECOND, "group",
+      GROUP_A, "port", 5406, "interface", "lo", NULL);
+  h = gst_harness_new_with_element (sink, "sink", NULL);
+  gst_harness_set_src_caps_str (h, "application/x-test");
+  push_numbered (h, 0, 8);
+  g_object_set (h->element, "group", GROUP_B, NULL);
+  push_numbered (h, 8, 8);
+
+  got = mst_collector_finish (ca, 8, 2000);
+  mst_check_numbered (got, 8, SIZE);
+  g_ptr_array_unref (got);
+  got = mst_collector_finish (cb, 8, 2000);
+  mst_check_numbered_from (got, 8, 8, SIZE);
+  g_ptr_array_unref (got);
+  fail_unless_equals_uint64 (mst_stat (h->element, "packets-sent"), 16);
+  gst_harness_teardown (h);
+  close (fd_a);
+  close (fd_b);
+}
+
+GST_END_TEST;
+
 /* A value refused while playing: a warning naming the property and value,
  * and the stream goes on where it went, the property reading what is in
  * use. */
@@ -374,6 +409,7 @@ mctxsink_live_suite (void)
   tcase_add_test (tc, test_harness_idiom);
   tcase_add_test (tc, test_buffer_without_group);
   tcase_add_test (tc, test_live_group_change);
+  tcase_add_test (tc, test_live_group_change_gathered);
   tcase_add_test (tc, test_refused_live_value);
   tcase_add_test (tc, test_out_of_range_refused_at_start);
   tcase_add_test (tc, test_stats_and_send_stats);
