@@ -138,20 +138,49 @@ GST_START_TEST (test_buffer_without_group)
 
 GST_END_TEST;
 
+/* A receiver on each group, on one port. */
+typedef struct
+{
+  int fd_a, fd_b;
+  MstCollector *a, *b;
+} TwoGroups;
+
+static void
+two_groups_open (TwoGroups * g, uint16_t port)
+{
+  g->fd_a = group_receiver (GROUP_A, port);
+  g->fd_b = group_receiver (GROUP_B, port);
+  g->a = mst_collector_start (g->fd_a);
+  g->b = mst_collector_start (g->fd_b);
+}
+
+/* Group A got datagrams 0..on_a-1, group B the on_b after them, each in
+ * order and nothing else. */
+static void
+two_groups_check (TwoGroups * g, int on_a, int on_b)
+{
+  GPtrArray *got = mst_collector_finish (g->a, on_a, 2000);
+
+  mst_check_numbered (got, on_a, SIZE);
+  g_ptr_array_unref (got);
+  got = mst_collector_finish (g->b, on_b, 2000);
+  mst_check_numbered_from (got, on_a, on_b, SIZE);
+  g_ptr_array_unref (got);
+  close (g->fd_a);
+  close (g->fd_b);
+}
+
 /* A channel change: 200 datagrams to one group, then a buffer list and 100
  * single buffers to the other; each datagram reaches exactly one group, in
  * order, and the counters run on across the change. */
 GST_START_TEST (test_live_group_change)
 {
-  int fd_a = group_receiver (GROUP_A, 5402);
-  int fd_b = group_receiver (GROUP_B, 5402);
-  MstCollector *ca = mst_collector_start (fd_a);
-  MstCollector *cb = mst_collector_start (fd_b);
   GstBufferList *list = gst_buffer_list_new ();
   GstStructure *stats = NULL;
   GstHarness *h;
-  GPtrArray *got;
+  TwoGroups g;
 
+  two_groups_open (&g, 5402);
   h = harness_to (GROUP_A, 5402);
   push_numbered (h, 0, 200);
 
@@ -160,13 +189,7 @@ GST_START_TEST (test_live_group_change)
     gst_buffer_list_add (list, mst_numbered_buffer (i, SIZE));
   fail_unless_equals_int (gst_pad_push_list (h->srcpad, list), GST_FLOW_OK);
   push_numbered (h, 300, 100);
-
-  got = mst_collector_finish (ca, 200, 2000);
-  mst_check_numbered (got, 200, SIZE);
-  g_ptr_array_unref (got);
-  got = mst_collector_finish (cb, 200, 2000);
-  mst_check_numbered_from (got, 200, 200, SIZE);
-  g_ptr_array_unref (got);
+  two_groups_check (&g, 200, 200);
 
   fail_unless_equals_uint64 (mst_stat (h->element, "packets-sent"), 400);
   fail_unless_equals_uint64 (mst_stat (h->element, "bytes-sent"), 400 * SIZE);
@@ -176,8 +199,6 @@ GST_START_TEST (test_live_group_change)
       GROUP_B);
   gst_structure_free (stats);
   gst_harness_teardown (h);
-  close (fd_a);
-  close (fd_b);
 }
 
 GST_END_TEST;
@@ -186,14 +207,11 @@ GST_END_TEST;
  * it is sent. */
 GST_START_TEST (test_live_group_change_gathered)
 {
-  int fd_a = group_receiver (GROUP_A, 5406);
-  int fd_b = group_receiver (GROUP_B, 5406);
-  MstCollector *ca = mst_collector_start (fd_a);
-  MstCollector *cb = mst_collector_start (fd_b);
   GstElement *sink = gst_element_factory_make ("mctxsink", NULL);
   GstHarness *h;
-  GPtrArray *got;
+  TwoGroups g;
 
+  two_groups_open (&g, 5406);
   /* A batch leaves when full (4), never by the latency budget here. */
   g_object_set (sink, "gather", 4, "gather-latency", GST_SECOND, "group",
       GROUP_A, "port", 5406, "interface", "lo", NULL);
@@ -202,17 +220,9 @@ GST_START_TEST (test_live_group_change_gathered)
   push_numbered (h, 0, 8);
   g_object_set (h->element, "group", GROUP_B, NULL);
   push_numbered (h, 8, 8);
-
-  got = mst_collector_finish (ca, 8, 2000);
-  mst_check_numbered (got, 8, SIZE);
-  g_ptr_array_unref (got);
-  got = mst_collector_finish (cb, 8, 2000);
-  mst_check_numbered_from (got, 8, 8, SIZE);
-  g_ptr_array_unref (got);
+  two_groups_check (&g, 8, 8);
   fail_unless_equals_uint64 (mst_stat (h->element, "packets-sent"), 16);
   gst_harness_teardown (h);
-  close (fd_a);
-  close (fd_b);
 }
 
 GST_END_TEST;
