@@ -578,6 +578,7 @@ apply_live_change (GstMctxSink * sink, LiveChange change, mctx_error * err)
 {
   if (sink->raw_pub != NULL && change != LIVE_NONE) {
     err->code = MCTX_E_RAW_UNSUPPORTED;
+    err->subject = MCTX_SUBJECT_NONE;
     g_strlcpy (err->message, "raw publications take ttl and loop when they "
         "open; the new value applies at the next start", sizeof err->message);
     return MCTX_E_RAW_UNSUPPORTED;
@@ -814,7 +815,7 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
 
 /* The stats structure and the metrics messages: gstmctxsinkmetrics.c. */
 void
-gst_mctx_sink_snapshot (GstMctxSink * sink, mctx_publication_metrics * out)
+gst_mctx_sink_snapshot (GstMctxSink * sink, mctx_metrics * out)
 {
   GST_OBJECT_LOCK (sink);
   if (sink->pub)
@@ -917,7 +918,7 @@ build_config (GstMctxSink * sink, const GstMctxSinkSettings * s,
   mctx_error err = { 0 };
   int rc;
 
-  mctx_config_init (cfg);
+  mctx_publication_config_init (cfg);
 
   if (!gst_mctx_sink_is_set (s->group))
     goto no_group;
@@ -967,6 +968,7 @@ open_with_caller_socket (const mctx_publication_config * cfg, GSocket * socket,
 
   if (fd < 0) {
     err->code = MCTX_E_SOCKET_CREATE_FAILED;
+    err->subject = MCTX_SUBJECT_SOCKET;
     err->sys_errno = errno;
     g_snprintf (err->message, sizeof err->message,
         "could not duplicate the socket's descriptor: %s", g_strerror (errno));
@@ -984,11 +986,11 @@ log_publication (GstMctxSink * sink)
   mctx_endpoint local;
   char local_text[MCTX_ENDPOINT_STRLEN] = "unknown";
 
-  if (mctx_publication_local (sink->pub, &local, NULL) == MCTX_OK)
+  if (mctx_publication_get_local (sink->pub, &local, NULL) == MCTX_OK)
     mctx_endpoint_format (&local, local_text, sizeof local_text);
   GST_INFO_OBJECT (sink, "sending to %s from %s, interface index %u",
       sink->destination, local_text,
-      mctx_publication_interface_index (sink->pub));
+      mctx_publication_get_interface_index (sink->pub));
 }
 
 static gboolean
@@ -1021,7 +1023,7 @@ gst_mctx_sink_start (GstBaseSink * bsink)
   if (!build_config (sink, &settings, &cfg))
     goto failed;
 
-  rc = mctx_config_validate (&cfg, &err);
+  rc = mctx_publication_config_validate (&cfg, &err);
   if (rc != MCTX_OK)
     goto refused;
 
@@ -1032,7 +1034,7 @@ gst_mctx_sink_start (GstBaseSink * bsink)
   if (rc != MCTX_OK)
     goto refused;
 
-  mctx_publication_destination (pub, &destination);
+  mctx_publication_get_destination (pub, &destination);
   mctx_endpoint_format (&destination, sink->destination,
       sizeof sink->destination);
 
@@ -1040,7 +1042,7 @@ opened:
   /* A flush-start without its flush-stop must not leave waits failing. */
   gst_poll_set_flushing (sink->poll, FALSE);
   if (pub) {
-    sink->pollfd.fd = mctx_publication_fd (pub);
+    sink->pollfd.fd = mctx_publication_get_fd (pub);
     gst_poll_add_fd (sink->poll, &sink->pollfd);
     gst_poll_fd_ctl_write (sink->poll, &sink->pollfd, TRUE);
   }
@@ -1291,14 +1293,12 @@ gst_mctx_sink_count_dropped (GstMctxSink * sink, guint64 n)
   atomic_fetch_add (&sink->packets_dropped, n);
 }
 
-/* Whether a datagram refused with rc and err is worth sending again after a
- * wait (block=true): the socket is full or the local queue is (ENOBUFS). */
+/* Whether a datagram refused with rc is worth sending again after a wait
+ * (block=true): the socket is full or the local queue is (ENOBUFS). */
 static gboolean
-is_full (int rc, const mctx_error * err)
+is_full (int rc)
 {
-  return rc == MCTX_E_WOULD_BLOCK
-      || ((rc == MCTX_E_SEND_FAILED || rc == MCTX_E_RAW_SEND_FAILED)
-      && err->sys_errno == ENOBUFS);
+  return mctx_error_is_transient (rc);
 }
 
 /* One try from datagrams[0]: *sent of count went out. */
@@ -1339,22 +1339,22 @@ send_rest (GstMctxSink * sink, const mctx_datagram * datagrams, gsize count,
     if (rc == MCTX_OK) {
       /* nothing to handle */
     } else if (block && mode == GST_MCTX_SINK_SEND_NO_WAIT
-        && is_full (rc, err)) {
+        && is_full (rc)) {
       GST_LOG_OBJECT (sink, "socket full, %" G_GSIZE_FORMAT " datagram(s) "
           "left for later", count - next);
-      if (rc != MCTX_E_WOULD_BLOCK)
+      if (rc == MCTX_E_QUEUE_FULL)
         note_enobufs (sink);
       break;
     } else if (rc == MCTX_E_WOULD_BLOCK && block && sink->pub
         && mode == GST_MCTX_SINK_SEND_WAIT) {
       GST_LOG_OBJECT (sink, "socket full, waiting until writable");
       waited = wait_socket (sink, GST_CLOCK_TIME_NONE);
-    } else if (block && mode == GST_MCTX_SINK_SEND_WAIT && is_full (rc, err)) {
+    } else if (block && mode == GST_MCTX_SINK_SEND_WAIT && is_full (rc)) {
       /* Raw sockets have no descriptor to wait on: they back off too. */
       GST_LOG_OBJECT (sink, "%s, retrying in %" GST_TIME_FORMAT,
           rc == MCTX_E_WOULD_BLOCK ? "raw socket full" :
           "local queue full (ENOBUFS)", GST_TIME_ARGS (sink->backoff));
-      if (rc != MCTX_E_WOULD_BLOCK)
+      if (rc == MCTX_E_QUEUE_FULL)
         note_enobufs (sink);
       waited = wait_socket (sink, sink->backoff);
       sink->backoff = MIN (sink->backoff * 2, BACKOFF_MAX);

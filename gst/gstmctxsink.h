@@ -119,7 +119,7 @@ struct _GstMctxSink
   /* Counters. The library counts what it sends; the element counts what it
    * gave up on. last_metrics keeps the library's counters after stop(). */
   _Atomic guint64 packets_dropped;
-  mctx_publication_metrics last_metrics;
+  mctx_metrics last_metrics;
 
   GstMctxSinkMetrics *metrics;
 };
@@ -151,7 +151,7 @@ void gst_mctx_sink_count_dropped (GstMctxSink * sink, guint64 n);
 
 /* The publication's counters (UDP or raw); after stop(), those it had when
  * it stopped. Any thread; takes the object lock. */
-void gst_mctx_sink_snapshot (GstMctxSink * sink, mctx_publication_metrics * out);
+void gst_mctx_sink_snapshot (GstMctxSink * sink, mctx_metrics * out);
 
 /* gstmctxsinkmetrics.c: the `stats` structure (the fields of the
  * mctx-metrics message, see the element's documentation). Any thread. */

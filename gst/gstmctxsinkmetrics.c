@@ -46,7 +46,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_metrics_debug);
 /* One sample: counters now, and the differences since the previous one. */
 typedef struct
 {
-  mctx_publication_metrics counters;
+  mctx_metrics counters;
   guint64 dropped;
   guint64 taken_ns;             /* monotonic */
   gdouble taken_at;             /* wall clock, Unix seconds */
@@ -654,7 +654,7 @@ gst_mctx_sink_metrics_begin (GstMctxSink * sink,
   if (settings->raw) {
     group = source = "";
     port = 0;
-  } else if (sink->pub != NULL && mctx_publication_announce_tuple (sink->pub,
+  } else if (sink->pub != NULL && mctx_publication_get_announce_tuple (sink->pub,
           &source_ip, &group_ip, &tuple_port, NULL) == MCTX_OK) {
     group = mctx_ip_format (&group_ip, group_text, sizeof group_text);
     source = mctx_ip_format (&source_ip, source_text, sizeof source_text);

@@ -95,7 +95,7 @@ batch_free (batch *b)
 typedef struct gso_counters {
   uint64_t calls;
   unsigned refusals;
-  mctx_publication_metrics metrics;
+  mctx_metrics metrics;
 } gso_counters;
 
 static gso_counters
@@ -127,7 +127,7 @@ send_all (mctx_publication *pub, const batch *b)
       break;
     }
     CHECK_RC (rc, err, MCTX_E_WOULD_BLOCK);
-    struct pollfd p = { .fd = mctx_publication_fd (pub), .events = POLLOUT };
+    struct pollfd p = { .fd = mctx_publication_get_fd (pub), .events = POLLOUT };
     poll (&p, 1, PUB_WAIT_MS);
   }
 }

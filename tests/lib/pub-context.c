@@ -91,12 +91,12 @@ test_caller_sockets (int rx)
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
   CHECK_OK (rc, err);
   mctx_endpoint local;
-  rc = mctx_publication_local (pub, &local, &err);
+  rc = mctx_publication_get_local (pub, &local, &err);
   CHECK_OK (rc, err);
   CHECK (strcmp (ip_str (&local.ip, text), "127.0.0.1") == 0 &&
       local.port == port, "local %s:%u, was 127.0.0.1:%u", text, local.port,
       (unsigned) port);
-  CHECK (mctx_publication_fd (pub) == fd, "the publication uses the fd");
+  CHECK (mctx_publication_get_fd (pub) == fd, "the publication uses the fd");
   CHECK (fcntl (fd, F_GETFL) & O_NONBLOCK, "made non-blocking");
   send_text (pub, "caller socket", NULL);
   received r;
@@ -113,7 +113,7 @@ test_caller_sockets (int rx)
   cfg.source_port = port;
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
   CHECK_OK (rc, err);
-  rc = mctx_publication_local (pub, &local, &err);
+  rc = mctx_publication_get_local (pub, &local, &err);
   CHECK (rc == MCTX_OK && local.port == port, "local port unchanged");
   mctx_publication_close (pub);
 
@@ -123,7 +123,7 @@ test_caller_sockets (int rx)
   cfg_source (&cfg, "127.0.0.1");
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
   CHECK_OK (rc, err);
-  rc = mctx_publication_local (pub, &local, &err);
+  rc = mctx_publication_get_local (pub, &local, &err);
   CHECK (rc == MCTX_OK && strcmp (ip_str (&local.ip, text), "127.0.0.1") == 0,
       "bound to %s", text);
   send_text (pub, "unbound caller socket", NULL);
@@ -215,7 +215,7 @@ test_into_parts (int rx)
   mctx_publication_config parts_cfg;
   mctx_publication_id id = 99;
   mctx_publication_into_parts (pub, &fd, &parts_cfg, &id);
-  CHECK (fd >= 0 && id == 0 && mctx_config_equal (&cfg, &parts_cfg),
+  CHECK (fd >= 0 && id == 0 && mctx_publication_config_equal (&cfg, &parts_cfg),
       "parts: fd %d id %llu", fd, (unsigned long long) id);
   /* Still configured and connected: a plain send(2) reaches the group. */
   CHECK (send (fd, "from parts", 10, 0) == 10, "send on the fd: %s",
@@ -267,7 +267,7 @@ test_context (int rx)
 
   CHECK (mctx_context_contains (ctx, 1) && mctx_context_contains (ctx, 2) &&
       !mctx_context_contains (ctx, 3), "contains");
-  CHECK (mctx_publication_id_of (mctx_context_get (ctx, 2)) == 2, "get");
+  CHECK (mctx_publication_get_id (mctx_context_get (ctx, 2)) == 2, "get");
   CHECK (mctx_context_get (ctx, 5) == NULL, "get unknown");
   CHECK (mctx_context_at (ctx, 0) != NULL && mctx_context_at (ctx, 2) == NULL,
       "at");
@@ -290,7 +290,7 @@ test_context (int rx)
   add_ok (ctx, &a, 3);
   add_ok (ctx, &c, 4);
 
-  mctx_context_metrics m;
+  mctx_metrics m;
   mctx_context_metrics_snapshot (ctx, &m);
   CHECK (m.publications_added == 4 && m.publications_removed == 1 &&
       m.active_publications == 3, "counts %llu %llu %llu",
@@ -308,14 +308,14 @@ test_context (int rx)
   CHECK (sent == 3, "sent to %zu", sent);
   for (size_t i = 0; i < 3; i++) {
     CHECK (reports[i].publication_id ==
-        mctx_publication_id_of (mctx_context_at (ctx, i)), "report %zu", i);
+        mctx_publication_get_id (mctx_context_at (ctx, i)), "report %zu", i);
     expect_datagram (rx, "all", NULL);
   }
 
   /* Stops at the first error: break the second publication's socket. */
   mctx_publication *second = mctx_context_at (ctx, 1);
-  mctx_publication_id second_id = mctx_publication_id_of (second);
-  CHECK (shutdown (mctx_publication_fd (second), SHUT_WR) == 0, "shutdown");
+  mctx_publication_id second_id = mctx_publication_get_id (second);
+  CHECK (shutdown (mctx_publication_get_fd (second), SHUT_WR) == 0, "shutdown");
   rc = mctx_context_send_all (ctx, "stop", 4, reports, 8, &sent, &err);
   CHECK_RC (rc, err, MCTX_E_SEND_FAILED);
   CHECK (err.sys_errno == EPIPE, "errno %d", err.sys_errno);
@@ -326,7 +326,7 @@ test_context (int rx)
   /* Take the broken one out; the context forgets it, the caller closes it. */
   mctx_publication *taken = NULL;
   CHECK (mctx_context_take (ctx, second_id, &taken) == MCTX_OK && taken, "take");
-  CHECK (mctx_publication_id_of (taken) == second_id, "keeps its id");
+  CHECK (mctx_publication_get_id (taken) == second_id, "keeps its id");
   CHECK (!mctx_context_contains (ctx, second_id) && mctx_context_count (ctx) == 2,
       "gone from the context");
   mctx_publication *again = taken;
@@ -335,7 +335,7 @@ test_context (int rx)
   mctx_publication_close (mctx_context_get (ctx, 999)); /* NULL: fine */
 
   /* Take a working one: it keeps sending on its own. */
-  mctx_publication_id first_id = mctx_publication_id_of (mctx_context_at (ctx, 0));
+  mctx_publication_id first_id = mctx_publication_get_id (mctx_context_at (ctx, 0));
   mctx_publication *kept;
   CHECK (mctx_context_take (ctx, first_id, &kept) == MCTX_OK, "take");
   send_text (kept, "taken", NULL);

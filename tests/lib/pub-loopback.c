@@ -27,7 +27,7 @@ test_ttl_unchanged_keeps_caller_ttl (void)
   cfg_interface (&cfg, "127.0.0.1");
   cfg.ttl = MCTX_TTL_UNCHANGED;
   mctx_error err;
-  CHECK_OK (mctx_config_validate (&cfg, &err), err);
+  CHECK_OK (mctx_publication_config_validate (&cfg, &err), err);
   mctx_publication *pub;
   int rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
   CHECK_OK (rc, err);
@@ -53,8 +53,8 @@ test_ipv4_asm_on_loopback (void)
   mctx_error err;
   int rc = mctx_publication_open (&cfg, &pub, &err);
   CHECK_OK (rc, err);
-  CHECK (mctx_publication_id_of (pub) == 0, "a lone publication has id 0");
-  CHECK (mctx_publication_interface_index (pub) == 0,
+  CHECK (mctx_publication_get_id (pub) == 0, "a lone publication has id 0");
+  CHECK (mctx_publication_get_interface_index (pub) == 0,
       "IPv4 by address sets no index");
 
   mctx_send_report report;
@@ -75,7 +75,7 @@ test_ipv4_asm_on_loopback (void)
 
   mctx_ip source, group;
   uint16_t tuple_port;
-  rc = mctx_publication_announce_tuple (pub, &source, &group, &tuple_port, &err);
+  rc = mctx_publication_get_announce_tuple (pub, &source, &group, &tuple_port, &err);
   CHECK_OK (rc, err);
   CHECK (strcmp (ip_str (&source, a), "127.0.0.1") == 0 &&
       strcmp (ip_str (&group, b), "239.255.12.34") == 0 && tuple_port == port,
@@ -118,7 +118,7 @@ test_ipv4_asm_on_loopback (void)
   CHECK (strstr (err.message, "239.255.12.34:46101") != NULL, "message: %s",
       err.message);
 
-  mctx_publication_metrics m;
+  mctx_metrics m;
   mctx_publication_metrics_snapshot (pub, &m);
   CHECK (m.send_calls == 4 && m.packets_sent == 3 && m.send_errors == 1 &&
       m.would_block == 0 && m.bytes_sent == 8 + 5 + 11,
@@ -150,10 +150,10 @@ test_ipv6_ff31_from_loopback (void)
   mctx_error err;
   int rc = mctx_publication_open (&cfg, &pub, &err);
   CHECK_OK (rc, err);
-  CHECK (mctx_publication_interface_index (pub) == lo, "index %u, lo is %u",
-      mctx_publication_interface_index (pub), lo);
+  CHECK (mctx_publication_get_interface_index (pub) == lo, "index %u, lo is %u",
+      mctx_publication_get_interface_index (pub), lo);
   mctx_endpoint dest;
-  mctx_publication_destination (pub, &dest);
+  mctx_publication_get_destination (pub, &dest);
   CHECK (dest.ip.scope_id == lo, "ff31 keeps the scope id (%u)", dest.ip.scope_id);
 
   mctx_send_report report;
@@ -173,7 +173,7 @@ test_ipv6_ff31_from_loopback (void)
   rc = mctx_publication_open (&cfg, &pub, &err);
   CHECK_OK (rc, err);
   mctx_endpoint local;
-  rc = mctx_publication_local (pub, &local, &err);
+  rc = mctx_publication_get_local (pub, &local, &err);
   CHECK_OK (rc, err);
   CHECK (strcmp (ip_str (&local.ip, a), "::1") == 0, "auto-bound to %s", a);
   send_text (pub, "auto-bound", NULL);
@@ -199,9 +199,9 @@ test_ipv6_ff31_from_loopback (void)
   cfg_source (&cfg, "::1");
   rc = mctx_publication_open (&cfg, &pub, &err);
   CHECK_OK (rc, err);
-  mctx_publication_destination (pub, &dest);
+  mctx_publication_get_destination (pub, &dest);
   CHECK (dest.ip.scope_id == 0, "ff3e scope id %u", dest.ip.scope_id);
-  CHECK (mctx_publication_interface_index (pub) == lo, "source ::1 selects lo");
+  CHECK (mctx_publication_get_interface_index (pub) == lo, "source ::1 selects lo");
   send_text (pub, "global scope", &report);
   CHECK (report.destination.ip.scope_id == 0, "report scope id");
   expect_datagram (rx, "global scope", &r);
@@ -398,7 +398,7 @@ test_batch_arrives_intact_and_in_order (void)
   mctx_error err;
   int rc = mctx_publication_open (&cfg, &pub, &err);
   CHECK_OK (rc, err);
-  CHECK (mctx_publication_interface_index (pub) == testnet_ifindex ("lo"),
+  CHECK (mctx_publication_get_interface_index (pub) == testnet_ifindex ("lo"),
       "IPv4 by name uses ip_mreqn with lo's index");
 
   static char heads[COUNT][16];
@@ -435,7 +435,7 @@ test_batch_arrives_intact_and_in_order (void)
       CHECK (r.data[k] == 'x', "body byte %zu of %d", k, i);
   }
 
-  mctx_publication_metrics m;
+  mctx_metrics m;
   mctx_publication_metrics_snapshot (pub, &m);
   CHECK (m.send_calls == COUNT && m.packets_sent == COUNT &&
       m.bytes_sent == total && m.send_errors == 0, "batch metrics");

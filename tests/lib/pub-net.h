@@ -57,7 +57,7 @@ static inline void
 cfg_init (mctx_publication_config *cfg, const char *group, uint16_t port)
 {
   mctx_error err;
-  int rc = mctx_config_init_group (cfg, group, port, &err);
+  int rc = mctx_publication_config_init_group (cfg, group, port, &err);
   CHECK (rc == MCTX_OK, "group %s: %s", group, err.message);
 }
 

@@ -136,7 +136,7 @@ test_success (void)
   int flags = fcntl (fd, F_GETFL);
   CHECK (flags >= 0 && (flags & O_NONBLOCK), "publication socket blocking");
   mctx_endpoint local;
-  rc = mctx_publication_local (pub, &local, &err);
+  rc = mctx_publication_get_local (pub, &local, &err);
   CHECK_OK (rc, err);
   CHECK (local.port != 0, "connected socket has a local port");
   mctx_publication_close (pub);

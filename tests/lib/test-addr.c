@@ -375,12 +375,11 @@ test_codes (void)
     MCTX_E_SOCKET_CREATE_FAILED, MCTX_E_SOCKET_OPTION_FAILED,
     MCTX_E_SOCKET_BIND_FAILED, MCTX_E_SOCKET_CONNECT_FAILED,
     MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_E_SEND_FAILED, MCTX_E_WOULD_BLOCK,
+    MCTX_E_QUEUE_FULL,
     MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH,
     MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH, MCTX_E_RAW_INTERFACE_REQUIRED,
     MCTX_E_INVALID_RAW_BIND_ADDRESS, MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH,
-    MCTX_E_RAW_PERMISSION_DENIED, MCTX_E_RAW_SOCKET_CREATE_FAILED,
-    MCTX_E_RAW_SOCKET_BIND_FAILED, MCTX_E_RAW_SEND_FAILED,
-    MCTX_E_INVALID_RAW_DATAGRAM, MCTX_E_INVALID_RAW_MULTICAST_DESTINATION,
+    MCTX_E_RAW_PERMISSION_DENIED, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_E_INVALID_RAW_MULTICAST_DESTINATION,
     MCTX_E_RAW_UNSUPPORTED_LINK_TYPE, MCTX_E_RAW_UNSUPPORTED,
   };
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
@@ -406,14 +405,32 @@ test_codes (void)
   char big[400];
   memset (big, 'v', sizeof big - 1);
   big[sizeof big - 1] = '\0';
-  TESTNET_CHECK (mctx__fail (&err, MCTX_E_SEND_FAILED, 105, "value %s", big) ==
-                 MCTX_E_SEND_FAILED, "returns code");
-  TESTNET_CHECK (err.code == MCTX_E_SEND_FAILED && err.sys_errno == 105, "fields");
+  TESTNET_CHECK (mctx__fail (&err, MCTX_E_SEND_FAILED, MCTX_SUBJECT_SOCKET, 105,
+                     "value %s", big) == MCTX_E_SEND_FAILED, "returns code");
+  TESTNET_CHECK (err.code == MCTX_E_SEND_FAILED && err.sys_errno == 105
+                 && err.subject == MCTX_SUBJECT_SOCKET, "fields");
   TESTNET_CHECK (strlen (err.message) == MCTX_ERROR_MESSAGE_MAX - 1, "truncated");
-  TESTNET_CHECK (mctx__fail (NULL, MCTX_E_NO_MEMORY, 0, "x") == MCTX_E_NO_MEMORY,
+  TESTNET_CHECK (mctx__fail (NULL, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, 0, "x")
+                 == MCTX_E_NO_MEMORY,
       "NULL err");
   TESTNET_CHECK (mctx__ok (&err) == MCTX_OK && err.code == 0 && err.sys_errno == 0
-                 && err.message[0] == '\0', "ok resets");
+                 && err.subject == MCTX_SUBJECT_NONE && err.message[0] == '\0',
+      "ok resets");
+
+  /* Transient codes: the retry classes, and nothing else. */
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    TESTNET_CHECK (mctx_error_is_transient (all[i]) ==
+                   (all[i] == MCTX_E_WOULD_BLOCK || all[i] == MCTX_E_QUEUE_FULL),
+        "%s transient", mctx_code_name (all[i]));
+
+  /* Subjects have names; unknown ones too. */
+  for (int s = MCTX_SUBJECT_NONE; s <= MCTX_SUBJECT_ARGUMENT; s++)
+    TESTNET_CHECK (strncmp (mctx_subject_name ((mctx_subject) s),
+                       "MCTX_SUBJECT_", 13) == 0
+                   && strcmp (mctx_subject_name ((mctx_subject) s),
+                       "MCTX_SUBJECT_UNKNOWN") != 0, "subject %d named", s);
+  TESTNET_CHECK (strcmp (mctx_subject_name ((mctx_subject) 999),
+                     "MCTX_SUBJECT_UNKNOWN") == 0, "unknown subject");
 }
 
 int

@@ -99,10 +99,10 @@ static void
 test_index_and_name (uint32_t lo, uint32_t va0)
 {
   mctx_error err;
-  EXPECT_OK (mctx__iface_index_exists (lo, &err), &err);
-  EXPECT_ERROR (mctx__iface_index_exists (99, &err), &err,
+  EXPECT_OK (mctx__iface_index_exists (lo, MCTX_SUBJECT_INTERFACE, &err), &err);
+  EXPECT_ERROR (mctx__iface_index_exists (99, MCTX_SUBJECT_INTERFACE, &err), &err,
       MCTX_E_INTERFACE_NOT_FOUND, "interface index 99 does not exist");
-  EXPECT_ERROR (mctx__iface_index_exists (0, &err), &err,
+  EXPECT_ERROR (mctx__iface_index_exists (0, MCTX_SUBJECT_SOURCE_ADDRESS, &err), &err,
       MCTX_E_INTERFACE_NOT_FOUND, "interface index 0 does not exist");
 
   mctx_interface itf;

@@ -15,7 +15,7 @@ config_for (const char *group, uint16_t port)
 {
   mctx_publication_config cfg;
   mctx_error err;
-  int rc = mctx_config_init_group (&cfg, group, port, &err);
+  int rc = mctx_publication_config_init_group (&cfg, group, port, &err);
   TESTNET_CHECK (rc == MCTX_OK, "init_group %s: %s", group, err.message);
   return cfg;
 }
@@ -35,17 +35,17 @@ expect_valid (const mctx_publication_config *cfg, const char *what)
 {
   mctx_error err;
   memset (&err, 0x5a, sizeof err);
-  int rc = mctx_config_validate (cfg, &err);
+  int rc = mctx_publication_config_validate (cfg, &err);
   TESTNET_CHECK (rc == MCTX_OK, "%s: %s %s", what, mctx_code_name (rc), err.message);
   EXPECT_OK (rc, &err);
-  TESTNET_CHECK (mctx_config_validate (cfg, NULL) == MCTX_OK, "%s without err", what);
+  TESTNET_CHECK (mctx_publication_config_validate (cfg, NULL) == MCTX_OK, "%s without err", what);
 }
 
 #define EXPECT_INVALID(cfg, code, needle) \
   do { \
     mctx_error err_; \
-    EXPECT_ERROR (mctx_config_validate ((cfg), &err_), &err_, (code), (needle)); \
-    TESTNET_CHECK (mctx_config_validate ((cfg), NULL) == (code), "without err"); \
+    EXPECT_ERROR (mctx_publication_config_validate ((cfg), &err_), &err_, (code), (needle)); \
+    TESTNET_CHECK (mctx_publication_config_validate ((cfg), NULL) == (code), "without err"); \
   } while (0)
 
 static void
@@ -53,7 +53,7 @@ test_defaults (void)
 {
   mctx_publication_config cfg;
   memset (&cfg, 0x77, sizeof cfg);
-  mctx_config_init (&cfg);
+  mctx_publication_config_init (&cfg);
   TESTNET_CHECK (cfg.group.family == MCTX_FAMILY_UNSPEC, "no group");
   TESTNET_CHECK (cfg.dst_port == 0, "port 0");
   TESTNET_CHECK (cfg.source_addr.family == MCTX_FAMILY_UNSPEC, "no source");
@@ -75,9 +75,9 @@ test_defaults (void)
   expect_valid (&g, "239.1.2.3:5000");
 
   mctx_error err;
-  EXPECT_ERROR (mctx_config_init_group (&g, "239.1.2", 5000, &err), &err,
+  EXPECT_ERROR (mctx_publication_config_init_group (&g, "239.1.2", 5000, &err), &err,
       MCTX_E_INVALID_ARGUMENT, "'239.1.2'");
-  EXPECT_ERROR (mctx_config_init_group (NULL, "239.1.2.3", 5000, &err), &err,
+  EXPECT_ERROR (mctx_publication_config_init_group (NULL, "239.1.2.3", 5000, &err), &err,
       MCTX_E_INVALID_ARGUMENT, "");
 }
 
@@ -193,7 +193,7 @@ test_every_error (void)
       cfg.interface = interface_of (c->interface);
     EXPECT_INVALID (&cfg, c->code, c->needle);
   }
-  mctx_config_init (&cfg);
+  mctx_publication_config_init (&cfg);
   cfg.dst_port = 5000;
   EXPECT_INVALID (&cfg, MCTX_E_INVALID_MULTICAST_GROUP, "not set");
 
@@ -302,7 +302,7 @@ test_set_bind (void)
   mctx_endpoint ep;
   mctx_error err;
   EXPECT_OK (mctx_endpoint_parse ("[fe80::1234%7]:5001", &ep, &err), &err);
-  mctx_config_set_bind (&cfg, &ep);
+  mctx_publication_config_set_bind (&cfg, &ep);
   mctx_ip want = ip_of ("fe80::1234");
   TESTNET_CHECK (mctx_ip_equal (&cfg.source_addr, &want), "source without scope");
   TESTNET_CHECK (cfg.has_source_port && cfg.source_port == 5001, "port 5001");
@@ -314,7 +314,7 @@ test_set_bind (void)
   cfg = config_for ("239.1.2.3", 5000);
   cfg.interface = interface_of ("127.0.0.1");
   EXPECT_OK (mctx_endpoint_parse ("127.0.0.1:6000", &ep, &err), &err);
-  mctx_config_set_bind (&cfg, &ep);
+  mctx_publication_config_set_bind (&cfg, &ep);
   want = ip_of ("127.0.0.1");
   TESTNET_CHECK (mctx_ip_equal (&cfg.source_addr, &want) && cfg.source_port == 6000,
       "IPv4 bind");
@@ -324,19 +324,19 @@ test_set_bind (void)
   /* Port 0 sets a source port of 0, which validation refuses (as
    * mctx-core's with_bind_addr does). */
   EXPECT_OK (mctx_endpoint_parse ("127.0.0.1:0", &ep, &err), &err);
-  mctx_config_set_bind (&cfg, &ep);
+  mctx_publication_config_set_bind (&cfg, &ep);
   TESTNET_CHECK (cfg.has_source_port && cfg.source_port == 0, "port 0 kept");
   EXPECT_INVALID (&cfg, MCTX_E_INVALID_SOURCE_PORT, "source port 0");
 
   /* A later explicit interface wins again (last writer). */
   cfg = config_for ("ff3e::1", 5000);
   EXPECT_OK (mctx_endpoint_parse ("[fe80::1%9]:7000", &ep, &err), &err);
-  mctx_config_set_bind (&cfg, &ep);
+  mctx_publication_config_set_bind (&cfg, &ep);
   cfg.interface = interface_of ("11");
   TESTNET_CHECK (cfg.interface.index == 11, "last writer wins");
 
-  mctx_config_set_bind (NULL, &ep);
-  mctx_config_set_bind (&cfg, NULL);
+  mctx_publication_config_set_bind (NULL, &ep);
+  mctx_publication_config_set_bind (&cfg, NULL);
 }
 
 static void
@@ -344,57 +344,57 @@ test_equal (void)
 {
   mctx_publication_config a = config_for ("239.1.2.3", 5000);
   mctx_publication_config b = config_for ("239.1.2.3", 5000);
-  TESTNET_CHECK (mctx_config_equal (&a, &b), "same");
+  TESTNET_CHECK (mctx_publication_config_equal (&a, &b), "same");
 
   /* An unused source port does not count. */
   b.source_port = 1234;
-  TESTNET_CHECK (mctx_config_equal (&a, &b), "unused source port");
+  TESTNET_CHECK (mctx_publication_config_equal (&a, &b), "unused source port");
   b.has_source_port = true;
-  TESTNET_CHECK (!mctx_config_equal (&a, &b), "source port set");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &b), "source port set");
   a.has_source_port = true;
   a.source_port = 1234;
-  TESTNET_CHECK (mctx_config_equal (&a, &b), "same source port");
+  TESTNET_CHECK (mctx_publication_config_equal (&a, &b), "same source port");
 
   /* Only the selected interface field counts. */
   a.interface = interface_of ("eth0");
   b.interface = interface_of ("eth0");
   b.interface.index = 99;
   b.interface.address = ip_of ("10.0.0.1");
-  TESTNET_CHECK (mctx_config_equal (&a, &b), "interface by name");
+  TESTNET_CHECK (mctx_publication_config_equal (&a, &b), "interface by name");
   b.interface = interface_of ("eth1");
-  TESTNET_CHECK (!mctx_config_equal (&a, &b), "other name");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &b), "other name");
   b.interface = interface_of ("3");
-  TESTNET_CHECK (!mctx_config_equal (&a, &b), "other kind");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &b), "other kind");
   a.interface = interface_of ("3");
-  TESTNET_CHECK (mctx_config_equal (&a, &b), "same index");
+  TESTNET_CHECK (mctx_publication_config_equal (&a, &b), "same index");
 
   /* Every other field distinguishes. */
   mctx_publication_config c;
   c = a; c.group = ip_of ("239.1.2.4");
-  TESTNET_CHECK (!mctx_config_equal (&a, &c), "group");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &c), "group");
   c = a; c.dst_port = 5001;
-  TESTNET_CHECK (!mctx_config_equal (&a, &c), "dst_port");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &c), "dst_port");
   c = a; c.source_addr = ip_of ("10.0.0.1");
-  TESTNET_CHECK (!mctx_config_equal (&a, &c), "source_addr");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &c), "source_addr");
   c = a; c.source_port = 1235;
-  TESTNET_CHECK (!mctx_config_equal (&a, &c), "source_port");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &c), "source_port");
   c = a; c.ttl = 2;
-  TESTNET_CHECK (!mctx_config_equal (&a, &c), "ttl");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &c), "ttl");
   c = a; c.loopback = false;
-  TESTNET_CHECK (!mctx_config_equal (&a, &c), "loopback");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &c), "loopback");
   c = a; c.dscp = 46;
-  TESTNET_CHECK (!mctx_config_equal (&a, &c), "dscp");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &c), "dscp");
   c = a; c.send_buffer_size = 65536;
-  TESTNET_CHECK (!mctx_config_equal (&a, &c), "send_buffer_size");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &c), "send_buffer_size");
   c = a; c.report_local_drops = false;
-  TESTNET_CHECK (!mctx_config_equal (&a, &c), "report_local_drops");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, &c), "report_local_drops");
   c = a; c.interface = interface_of ("fe80::1%7");
   mctx_publication_config d = c;
   d.interface.address.scope_id = 8;
-  TESTNET_CHECK (!mctx_config_equal (&c, &d), "interface address scope");
+  TESTNET_CHECK (!mctx_publication_config_equal (&c, &d), "interface address scope");
 
-  TESTNET_CHECK (mctx_config_equal (NULL, NULL), "NULL, NULL");
-  TESTNET_CHECK (!mctx_config_equal (&a, NULL), "a, NULL");
+  TESTNET_CHECK (mctx_publication_config_equal (NULL, NULL), "NULL, NULL");
+  TESTNET_CHECK (!mctx_publication_config_equal (&a, NULL), "a, NULL");
 }
 
 int

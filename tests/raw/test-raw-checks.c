@@ -255,9 +255,9 @@ config_cases (void)
           MCTX_E_INTERFACE_DISCOVERY_FAILED, "192.0.2.55", "non-local bind");
   TESTNET_CHECK (pub == NULL, "no publication on failure");
 
-  expect (mctx_raw_send (NULL, "x", 1, NULL, &err), &err,
+  expect (mctx_raw_publication_send (NULL, "x", 1, NULL, &err), &err,
           MCTX_E_INVALID_ARGUMENT, NULL, "send without publication");
-  mctx_publication_metrics m;
+  mctx_metrics m;
   mctx_raw_publication_metrics_snapshot (NULL, &m);
   TESTNET_CHECK (m.send_calls == 0, "NULL snapshot is zero");
   TESTNET_CHECK (mctx_raw_publication_get_config (NULL) == NULL, "NULL config");

@@ -36,7 +36,7 @@ refuse (mctx_raw_publication *pub, const uint8_t *d, size_t len, int code,
   mctx_error err;
   mctx_raw_send_report report;
   memset (&report, 0x5a, sizeof report);
-  int rc = mctx_raw_send (pub, d, len, &report, &err);
+  int rc = mctx_raw_publication_send (pub, d, len, &report, &err);
   TESTNET_CHECK (rc == code, "%s: got %s (%s), expected %s", label,
                  mctx_code_name (rc), err.message, mctx_code_name (code));
   TESTNET_CHECK (strstr (err.message, text) != NULL,
@@ -48,7 +48,7 @@ refuse (mctx_raw_publication *pub, const uint8_t *d, size_t len, int code,
 static void
 expect_errors (const mctx_raw_publication *pub, uint64_t errors)
 {
-  mctx_publication_metrics m;
+  mctx_metrics m;
   mctx_raw_publication_metrics_snapshot (pub, &m);
   TESTNET_CHECK (m.send_calls == errors && m.send_errors == errors
                      && m.packets_sent == 0 && m.bytes_sent == 0
@@ -133,9 +133,9 @@ main (void)
 
   /* The capture does see what is sent. */
   mctx_error err;
-  TESTNET_CHECK (mctx_raw_send (v4, good4, n4, NULL, &err) == MCTX_OK, "%s",
+  TESTNET_CHECK (mctx_raw_publication_send (v4, good4, n4, NULL, &err) == MCTX_OK, "%s",
                  err.message);
-  TESTNET_CHECK (mctx_raw_send (v6, good6, n6, NULL, &err) == MCTX_OK, "%s",
+  TESTNET_CHECK (mctx_raw_publication_send (v6, good6, n6, NULL, &err) == MCTX_OK, "%s",
                  err.message);
   n = rawtest_capture_find (cap, MARKER, got, sizeof got, 3000);
   TESTNET_CHECK (n > 0, "the valid datagram was not captured");

@@ -1,4 +1,4 @@
-/* mctx_raw_sendv: a datagram given in several buffers, its header cut
+/* mctx_raw_publication_sendv: a datagram given in several buffers, its header cut
  * across them, leaves exactly as the same datagram in one buffer would
  * (captured on the far end of a veth, byte for byte): IPv4 as given and
  * with a TTL override (header with options too), IPv6 on the link layer
@@ -37,7 +37,7 @@ sendv_ok (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
 {
   mctx_raw_send_report report;
   mctx_error err;
-  int rc = mctx_raw_sendv (pub, bufs, nbufs, &report, &err);
+  int rc = mctx_raw_publication_sendv (pub, bufs, nbufs, &report, &err);
   TESTNET_CHECK (rc == MCTX_OK, "%s: %s (%s)", label, err.message,
                  mctx_code_name (rc));
   TESTNET_CHECK (report.path == path, "%s: path %d, expected %d", label,
@@ -61,7 +61,7 @@ static void
 expect_metrics (mctx_raw_publication *pub, uint64_t calls, uint64_t sent,
                 uint64_t bytes, uint64_t errors, const char *label)
 {
-  mctx_publication_metrics m;
+  mctx_metrics m;
   mctx_raw_publication_metrics_snapshot (pub, &m);
   TESTNET_CHECK (m.send_calls == calls && m.packets_sent == sent
                      && m.bytes_sent == bytes && m.send_errors == errors,
@@ -288,7 +288,7 @@ expect_refused (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
                 int code, const char *text, const char *label)
 {
   mctx_error err;
-  int rc = mctx_raw_sendv (pub, bufs, nbufs, NULL, &err);
+  int rc = mctx_raw_publication_sendv (pub, bufs, nbufs, NULL, &err);
   TESTNET_CHECK (rc == code, "%s: got %s (%s), expected %s", label,
                  mctx_code_name (rc), err.message, mctx_code_name (code));
   TESTNET_CHECK (strstr (err.message, text) != NULL,
