@@ -59,7 +59,8 @@ test_caller_sockets (int rx)
   int fd = socket (AF_INET6, SOCK_DGRAM, 0);
   lo_config (&cfg);
   int rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, GROUP);
+  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
+      MCTX_SUBJECT_SOCKET);
   CHECK (pub == NULL && fd_open (fd), "the caller still owns the socket");
   close (fd);
 
@@ -68,22 +69,18 @@ test_caller_sockets (int rx)
   lo_config (&cfg);
   cfg_source (&cfg, "127.0.0.2");
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH, "127.0.0.1");
-  CHECK (strstr (err.message, "127.0.0.2") != NULL, "names expected: %s",
-      err.message);
+  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH,
+      MCTX_SUBJECT_SOCKET);
   CHECK (fd_open (fd), "the caller still owns the socket");
 
   /* Same socket, right address, wrong port. */
   uint16_t port = port_of (fd);
-  char want[8], have[8];
-  snprintf (want, sizeof want, "%u", (unsigned) (port + 1));
-  snprintf (have, sizeof have, "%u", (unsigned) port);
   lo_config (&cfg);
   cfg.has_source_port = true;
   cfg.source_port = (uint16_t) (port + 1);
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, want);
-  CHECK (strstr (err.message, have) != NULL, "names actual: %s", err.message);
+  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH,
+      MCTX_SUBJECT_SOCKET);
 
   /* Matching address only: accepted, not re-bound. */
   lo_config (&cfg);
@@ -187,9 +184,7 @@ test_caller_sockets_ipv6 (void)
   CHECK (bind (fd, (struct sockaddr *) &sin6, sizeof sin6) == 0, "bind ::1");
   cfg_interface (&cfg, "fd00:20::1");
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_SOCKET_BIND_FAILED, "fd00:20::1");
-  CHECK (strstr (err.message, "[::1]") != NULL, "names the bound one: %s",
-      err.message);
+  CHECK_ERR (rc, err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_SOCKET);
   CHECK (fd_open (fd), "still the caller's");
   cfg_interface (&cfg, "::1");
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
@@ -255,7 +250,7 @@ test_context (int rx)
   add_ok (ctx, &b, 2);
   mctx_publication_id id = 77;
   int rc = mctx_context_add (ctx, &a, &id, &err);
-  CHECK_ERR (rc, err, MCTX_E_DUPLICATE_PUBLICATION, GROUP);
+  CHECK_ERR (rc, err, MCTX_E_DUPLICATE_PUBLICATION, MCTX_SUBJECT_PUBLICATION);
   CHECK (id == 0 && mctx_context_count (ctx) == 2, "refused");
 
   /* A failing add takes no id. */
@@ -281,7 +276,7 @@ test_context (int rx)
   CHECK_OK (rc, err);
   expect_datagram (rx, "one", NULL);
   rc = mctx_context_send (ctx, 42, "x", 1, NULL, &err);
-  CHECK_ERR (rc, err, MCTX_E_PUBLICATION_NOT_FOUND, "42");
+  CHECK_ERR (rc, err, MCTX_E_PUBLICATION_NOT_FOUND, MCTX_SUBJECT_PUBLICATION);
 
   /* Remove 1; the next id is 3, never 1 again. */
   CHECK (mctx_context_remove (ctx, 1) == MCTX_OK, "remove");

@@ -35,12 +35,14 @@
 
 #define CHECK_OK(rc, err) CHECK_RC (rc, err, MCTX_OK)
 
-/* rc is code and the message names `needle`. */
-#define CHECK_ERR(rc, err, want, needle)                                     \
+/* rc is code and the error's subject is `about` (test-messages.c pins the
+ * words). */
+#define CHECK_ERR(rc, err, want, about)                                      \
   do {                                                                       \
     CHECK_RC (rc, err, want);                                                \
-    CHECK (strstr ((err).message, (needle)) != NULL,                         \
-        "message \"%s\" does not name \"%s\"", (err).message, (needle));     \
+    CHECK ((err).subject == (about), "subject %s, want %s: %s",              \
+        mctx_subject_name ((err).subject), mctx_subject_name (about),        \
+        (err).message);                                                      \
   } while (0)
 
 static inline mctx_ip

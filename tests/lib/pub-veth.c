@@ -113,7 +113,7 @@ test_ssm_ipv6 (void)
   expect_datagram (from_1, "hops 33", &r);
   CHECK (r.ttl == 33, "hop limit seen %d", r.ttl);
   rc = mctx_publication_set_ttl (pub, 256, &err);
-  CHECK_ERR (rc, err, MCTX_E_SOCKET_OPTION_FAILED, "IPV6_MULTICAST_HOPS 256");
+  CHECK_ERR (rc, err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_TTL);
   mctx_publication_close (pub);
 
   cfg_source (&cfg, "fd00:46::2");
@@ -170,21 +170,22 @@ test_ssm_ipv6 (void)
   cfg_source (&cfg, "fd00:46::1");
   cfg_interface (&cfg, "lo");
   rc = mctx_publication_open (&cfg, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, "fd00:46::1");
-  CHECK (strstr (err.message, "s6a") != NULL && strstr (err.message, "lo") != NULL,
-      "names both interfaces: %s", err.message);
+  CHECK_ERR (rc, err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH,
+      MCTX_SUBJECT_SOURCE_ADDRESS);
   cfg_init (&cfg, "ff32::8000:4602", port_ll);
   rc = mctx_ip_parse ("fe80::46:1%s6a", &cfg.source_addr, &err);
   CHECK_OK (rc, err);
   cfg_interface (&cfg, "lo");
   rc = mctx_publication_open (&cfg, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, "fe80::46:1");
+  CHECK_ERR (rc, err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH,
+      MCTX_SUBJECT_SOURCE_ADDRESS);
 
   /* Not local. */
   cfg_init (&cfg, "ff3e::8000:4601", port);
   cfg_source (&cfg, "fd00:46::77");
   rc = mctx_publication_open (&cfg, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_INTERFACE_DISCOVERY_FAILED, "fd00:46::77");
+  CHECK_ERR (rc, err, MCTX_E_INTERFACE_DISCOVERY_FAILED,
+      MCTX_SUBJECT_SOURCE_ADDRESS);
 }
 
 /* Two links, one receiver behind each: only the chosen one hears. */
