@@ -1,4 +1,4 @@
-/* mctx-raw-send: the raw demo of mctx-core (section 8.2), on libmctx.
+/* mctx-raw-send: mctx-core's raw demo (same arguments and behaviour), on libmctx.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *

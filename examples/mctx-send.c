@@ -1,4 +1,4 @@
-/* mctx-send: the demo sender of mctx-core (section 8.1), on libmctx.
+/* mctx-send: mctx-core's demo sender (same arguments and behaviour), on libmctx.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
