@@ -4,6 +4,7 @@
  */
 #include "mctx-private.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -177,6 +178,25 @@ mctx__fail_text (mctx_error *err, int code, mctx_subject subject,
   memcpy (err->message, text, size);
   err->message[sizeof err->message - 1] = '\0';
   return code;
+}
+
+/* The failures a busy sender meets at packet rate have their own codes and
+ * fixed texts: a caller may pass an mctx_error on every send. */
+static const char WOULD_BLOCK_TEXT[] =
+    "send would block: the socket buffer is full";
+static const char QUEUE_FULL_TEXT[] =
+    "send failed: the local queue is full (No buffer space available)";
+
+int
+mctx__send_transient (mctx_error *err, int e)
+{
+  if (e == EAGAIN || e == EWOULDBLOCK)
+    return mctx__fail_text (err, MCTX_E_WOULD_BLOCK, MCTX_SUBJECT_SOCKET, e,
+                            WOULD_BLOCK_TEXT, sizeof WOULD_BLOCK_TEXT);
+  if (e == ENOBUFS)
+    return mctx__fail_text (err, MCTX_E_QUEUE_FULL, MCTX_SUBJECT_SOCKET, e,
+                            QUEUE_FULL_TEXT, sizeof QUEUE_FULL_TEXT);
+  return MCTX_OK;
 }
 
 int

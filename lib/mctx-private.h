@@ -29,6 +29,12 @@ int mctx__fail(mctx_error *err, int code, mctx_subject subject, int sys_errno,
 int mctx__fail_text(mctx_error *err, int code, mctx_subject subject,
                     int sys_errno, const char *text, size_t size);
 
+/* The transient failure errno e of a send stands for: MCTX_E_WOULD_BLOCK
+ * (EAGAIN) or MCTX_E_QUEUE_FULL (ENOBUFS), err filled with a fixed text;
+ * MCTX_OK when e is no transient failure. Formats nothing: it comes at
+ * packet rate. */
+int mctx__send_transient(mctx_error *err, int e);
+
 /* Resets err to MCTX_OK (when not NULL); returns MCTX_OK. */
 int mctx__ok(mctx_error *err);
 
@@ -105,7 +111,8 @@ void mctx__metrics_record(mctx_metrics_cell *cell, uint64_t calls,
                           uint64_t packets, uint64_t bytes, uint64_t errors,
                           uint64_t would_block);
 
-/* Coherent read of the five counters (timestamps filled too). */
+/* Coherent read of the five counters (timestamps filled too): an object's
+ * snapshot. A NULL cell (no object) gives zeros; a NULL out does nothing. */
 void mctx__metrics_read(const mctx_metrics_cell *cell,
                         mctx_metrics *out);
 

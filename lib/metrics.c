@@ -108,6 +108,12 @@ mctx__metrics_read_counters(const mctx_metrics_cell *cell,
 void
 mctx__metrics_read(const mctx_metrics_cell *cell, mctx_metrics *out)
 {
+  if (out == NULL)
+    return;
+  if (cell == NULL) {
+    memset(out, 0, sizeof *out);
+    return;
+  }
   mctx__metrics_read_counters(cell, out);
   out->captured_at = mctx_unix_time_secs();
   out->captured_mono_ns = mctx_monotonic_ns();

@@ -229,11 +229,5 @@ void
 mctx_publication_metrics_snapshot(const mctx_publication *pub,
                                   mctx_metrics *out)
 {
-  if (out == NULL)
-    return;
-  if (pub == NULL) {
-    memset(out, 0, sizeof *out);
-    return;
-  }
-  mctx__metrics_read(&pub->metrics, out);
+  mctx__metrics_read(pub != NULL ? &pub->metrics : NULL, out);
 }

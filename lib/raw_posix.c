@@ -446,13 +446,7 @@ void
 mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
                                        mctx_metrics *out)
 {
-  if (out == NULL)
-    return;
-  if (pub == NULL) {
-    memset (out, 0, sizeof *out);
-    return;
-  }
-  mctx__metrics_read (&pub->metrics, out);
+  mctx__metrics_read (pub != NULL ? &pub->metrics : NULL, out);
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -485,22 +479,13 @@ check_family (const mctx_raw_publication *pub,
                      family_name (info->family), family_name (pub->family));
 }
 
-/* The transient failures come at packet rate: fixed texts, no formatting. */
-static const char RAW_WOULD_BLOCK_TEXT[] =
-    "raw send would block: the socket buffer is full";
-static const char RAW_QUEUE_FULL_TEXT[] =
-    "raw send failed: the local queue is full (No buffer space available)";
-
 static int
 send_error (const mctx_raw_publication *pub, const mctx_raw_datagram_info *info,
             size_t len, int e, mctx_error *err)
 {
-  if (e == EAGAIN || e == EWOULDBLOCK)
-    return mctx__fail_text (err, MCTX_E_WOULD_BLOCK, MCTX_SUBJECT_SOCKET, e,
-                            RAW_WOULD_BLOCK_TEXT, sizeof RAW_WOULD_BLOCK_TEXT);
-  if (e == ENOBUFS)
-    return mctx__fail_text (err, MCTX_E_QUEUE_FULL, MCTX_SUBJECT_SOCKET, e,
-                            RAW_QUEUE_FULL_TEXT, sizeof RAW_QUEUE_FULL_TEXT);
+  int transient = mctx__send_transient (err, e);
+  if (transient != MCTX_OK)
+    return transient;
   if (err == NULL)
     return MCTX_E_SEND_FAILED;
   char dst[MCTX_IP_STRLEN];

@@ -46,23 +46,12 @@ is_would_block(int e)
   return e == EAGAIN || e == EWOULDBLOCK;
 }
 
-/* The failures a busy sender meets at packet rate, would-block and a full
- * local queue, have their own codes and fixed texts: a caller may pass an
- * mctx_error on every send, and nothing is formatted for them. */
-static const char WOULD_BLOCK_TEXT[] =
-    "send would block: the socket buffer is full";
-static const char QUEUE_FULL_TEXT[] =
-    "send failed: the local queue is full (No buffer space available)";
-
 static int
 send_failure(const mctx_publication *pub, int e, mctx_error *err)
 {
-  if (is_would_block(e))
-    return mctx__fail_text(err, MCTX_E_WOULD_BLOCK, MCTX_SUBJECT_SOCKET, e,
-                           WOULD_BLOCK_TEXT, sizeof WOULD_BLOCK_TEXT);
-  if (e == ENOBUFS)
-    return mctx__fail_text(err, MCTX_E_QUEUE_FULL, MCTX_SUBJECT_SOCKET, e,
-                           QUEUE_FULL_TEXT, sizeof QUEUE_FULL_TEXT);
+  int transient = mctx__send_transient(err, e);
+  if (transient != MCTX_OK)
+    return transient;
   if (err == NULL)
     return MCTX_E_SEND_FAILED;
   char dest[MCTX_ENDPOINT_STRLEN];

@@ -7,7 +7,10 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "expect-error.h"
+#include "mctx-private.h"
 #include "testnet.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -408,11 +411,33 @@ test_open_messages (void)
       sizeof open_cases / sizeof open_cases[0]);
 }
 
+/* The send path's transient failures (UDP and raw alike): fixed texts. */
+static void
+test_transient_texts (void)
+{
+  mctx_error err;
+  EXPECT_ERROR (mctx__send_transient (&err, EAGAIN), &err, MCTX_E_WOULD_BLOCK,
+      MCTX_SUBJECT_SOCKET);
+  TESTNET_CHECK (strcmp (err.message,
+          "send would block: the socket buffer is full") == 0, "\"%s\"",
+      err.message);
+  EXPECT_ERROR (mctx__send_transient (&err, ENOBUFS), &err, MCTX_E_QUEUE_FULL,
+      MCTX_SUBJECT_SOCKET);
+  TESTNET_CHECK (strcmp (err.message, "send failed: the local queue is full "
+          "(No buffer space available)") == 0, "\"%s\"", err.message);
+  TESTNET_CHECK (mctx__send_transient (&err, EMSGSIZE) == MCTX_OK,
+      "EMSGSIZE is not transient");
+  TESTNET_CHECK (mctx__send_transient (NULL, ENOBUFS) == MCTX_E_QUEUE_FULL,
+      "without err");
+  printf ("ok transient send failures\n");
+}
+
 int
 main (void)
 {
   test_table ();
   test_long_values_are_cut ();
+  test_transient_texts ();
   if (geteuid () != 0) {
     printf ("skip mctx_publication_open messages: they need root for a "
         "private network namespace\n");
