@@ -219,10 +219,9 @@ mctx_interface_name_to_index (const char *name, uint32_t *index,
   int rc = mctx__interface_name_check (name, strlen (name) + 1, err);
   if (rc != MCTX_OK)
     return rc;
-  uint32_t idx = if_nametoindex (name);
-  if (idx == 0)
-    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE,
-                       errno, "interface '%s' does not exist", name);
-  *index = idx;
-  return mctx__ok (err);
+  mctx_interface itf;
+  memset (&itf, 0, sizeof itf);
+  itf.kind = MCTX_INTERFACE_NAME;
+  memcpy (itf.name, name, strlen (name) + 1);
+  return mctx__iface_resolve (&itf, index, err);
 }
