@@ -21,7 +21,8 @@ static void
 post (GstMctxSink * sink, gboolean system, gchar * text, int rc,
     const mctx_error * err)
 {
-  gchar *debug = g_strdup_printf ("%s: %s (errno %d%s%s)", mctx_code_name (rc),
+  gchar *debug = g_strdup_printf ("%s (%s): %s (errno %d%s%s)",
+      mctx_code_name (rc), mctx_subject_name (err->subject),
       err->message[0] ? err->message : mctx_strerror (rc), err->sys_errno,
       err->sys_errno ? ": " : "",
       err->sys_errno ? g_strerror (err->sys_errno) : "");
@@ -66,6 +67,28 @@ address_not_usable_text (const GstMctxSinkSettings * s,
     case MCTX_SUBJECT_INTERFACE:
       return g_strdup_printf ("interface '%s' is not usable: %s",
           or_unset (s->interface), err->message);
+    default:
+      return NULL;
+  }
+}
+
+/* A socket option the system refused: the property that asked for it. NULL
+ * when the option is none of the properties'. */
+static gchar *
+setting_refused_text (const GstMctxSinkSettings * s, const mctx_error * err)
+{
+  switch (err->subject) {
+    case MCTX_SUBJECT_TTL:
+      return g_strdup_printf ("Cannot set ttl %d: %s", s->ttl, err->message);
+    case MCTX_SUBJECT_LOOPBACK:
+      return g_strdup_printf ("Cannot set loop %s: %s",
+          s->loop ? "true" : "false", err->message);
+    case MCTX_SUBJECT_DSCP:
+      return g_strdup_printf ("Cannot set qos-dscp %d: %s", s->qos_dscp,
+          err->message);
+    case MCTX_SUBJECT_SEND_BUFFER_SIZE:
+      return g_strdup_printf ("Cannot set buffer-size %d: %s",
+          s->buffer_size, err->message);
     default:
       return NULL;
   }
@@ -177,6 +200,9 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
     case MCTX_E_SOCKET_OPTION_FAILED:
       system = TRUE;
       text = address_not_usable_text (s, err);
+      if (text)
+        break;
+      text = setting_refused_text (s, err);
       if (text)
         break;
       text = g_strdup_printf ("Cannot set up the socket for group '%s' "
