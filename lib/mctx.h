@@ -5,9 +5,10 @@
  * One header, opaque handles, no global state. Every function that can fail
  * returns an int: MCTX_OK (0) or a negative mctx_code. Functions that can fail
  * for a reason worth explaining also take an optional `mctx_error *` that, when
- * not NULL, receives the code, the errno of the failing system call (if any)
- * and a message naming the offending value, e.g.
- * "group 10.1.2.3 is not a multicast address".
+ * not NULL, receives the code, its subject (the setting it is about), the
+ * errno of the failing system call (if any) and a message naming the
+ * offending value, e.g. "group 10.1.2.3 is not a multicast address".
+ * Programs branch on the code and the subject; the message is for people.
  *
  * The semantics follow the Rust crate mctx-core (see docs/design-decisions.md
  * for where and why we differ).
