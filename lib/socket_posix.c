@@ -139,9 +139,8 @@ plan_ipv4(const mctx_publication_config *cfg, socket_plan *plan,
 }
 
 /* mctx-core's IPv6 interface rules, step by step. An interface name or
- * index is the
- * explicit index E; one that does not exist is an error, not the default
- * route. */
+ * index is the explicit index E; one that does not exist is an error, not
+ * the default route. */
 static int
 plan_ipv6(const mctx_publication_config *cfg, socket_plan *plan,
           mctx_error *err)
