@@ -1,4 +1,4 @@
-/* mctx-raw-send: the raw demo of mctx-core (section 8.2), on libmctx.
+/* mctx-raw-send: mctx-core's raw demo (same arguments and behaviour), on libmctx.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
@@ -235,7 +235,7 @@ send_one (mctx_raw_publication *pub, const uint8_t *datagram, size_t len,
   int rc = MCTX_E_WOULD_BLOCK;
   for (int tries = 0; rc == MCTX_E_WOULD_BLOCK && tries < WOULD_BLOCK_RETRIES;
        tries++) {
-    rc = mctx_raw_send (pub, datagram, len, report, err);
+    rc = mctx_raw_publication_send (pub, datagram, len, report, err);
     if (rc == MCTX_E_WOULD_BLOCK)
       cli_sleep_ms (1);
   }

@@ -1,4 +1,4 @@
-/* mctx-send: the demo sender of mctx-core (section 8.1), on libmctx.
+/* mctx-send: mctx-core's demo sender (same arguments and behaviour), on libmctx.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
@@ -259,7 +259,7 @@ static int
 build_config (const cli_options *o, mctx_publication_config *cfg)
 {
   mctx_error err;
-  int rc = mctx_config_init_group (cfg, o->group, o->port, &err);
+  int rc = mctx_publication_config_init_group (cfg, o->group, o->port, &err);
   if (rc != MCTX_OK)
     return usage_error ("group: %s", err.message[0] ? err.message : mctx_strerror (rc));
 
@@ -297,7 +297,7 @@ build_config (const cli_options *o, mctx_publication_config *cfg)
   /* Applied after the interface, as mctx-core's with_bind_addr: a scoped IPv6
    * bind address selects the interface. */
   if (o->bind)
-    mctx_config_set_bind (cfg, &bind);
+    mctx_publication_config_set_bind (cfg, &bind);
   if (o->has_ttl)
     cfg->ttl = o->ttl;
   if (o->no_loopback)
@@ -320,7 +320,7 @@ send_one (mctx_context *ctx, mctx_publication_id id, const cli_options *o,
       return rc;
     }
     struct pollfd pfd = {
-      .fd = mctx_publication_fd (mctx_context_get (ctx, id)),
+      .fd = mctx_publication_get_fd (mctx_context_get (ctx, id)),
       .events = POLLOUT
     };
     int step_ms = 100;

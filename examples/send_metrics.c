@@ -1,5 +1,5 @@
 /* Metrics for the mctx-send demo: the MCTX_METRICS_* environment variables
- * with mctx-core's semantics (mctx-core-semantics.md section 6.5).
+ * as mctx-core's demo sender reads them (same variables and meaning).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
@@ -23,7 +23,7 @@
 
 struct send_metrics {
   const mctx_context *ctx;
-  mctx_context_sampler sampler;
+  mctx_sampler sampler;
   uint64_t period_ns;      /* 0: only the summary at exit */
   uint64_t deadline_ns;    /* monotonic */
   MctxJsonlWriter *writer; /* NULL: summaries go to stdout */
@@ -193,15 +193,17 @@ send_metrics_from_env(const send_metrics_info *info, mctx_context *ctx,
   m->writer = writer;
   /* The baseline: the first row's deltas count from here, so the add that
    * just happened shows in publications_added_total only. */
-  mctx_context_sampler_init(&m->sampler);
-  mctx_context_sampler_sample(&m->sampler, ctx, NULL, NULL);
+  mctx_metrics baseline;
+  mctx_sampler_init(&m->sampler);
+  mctx_context_metrics_snapshot(ctx, &baseline);
+  mctx_sampler_sample(&m->sampler, &baseline, NULL);
   m->deadline_ns = mctx_monotonic_ns() + period_ns;
   *out = m;
   return 0;
 }
 
 static void
-print_summary(const mctx_context_metrics *now, const mctx_metrics_delta *d)
+print_summary(const mctx_metrics *now, const mctx_metrics_delta *d)
 {
   double secs = d->interval_secs;
 
@@ -243,10 +245,11 @@ print_summary(const mctx_context_metrics *now, const mctx_metrics_delta *d)
 static int
 emit(send_metrics *m)
 {
-  mctx_context_metrics now;
+  mctx_metrics now;
   mctx_metrics_delta delta;
 
-  if (!mctx_context_sampler_sample(&m->sampler, m->ctx, &now, &delta))
+  mctx_context_metrics_snapshot(m->ctx, &now);
+  if (!mctx_sampler_sample(&m->sampler, &now, &delta))
     memset(&delta, 0, sizeof delta);
   if (m->writer == NULL) {
     print_summary(&now, &delta);

@@ -1,5 +1,5 @@
 /* Metrics for the mctx-send demo, driven by the MCTX_METRICS_* environment
- * variables with mctx-core's semantics (mctx-core-semantics.md section 6.5).
+ * variables as mctx-core's demo sender reads them (same variables and meaning).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */

@@ -71,7 +71,7 @@ struct _GstMctxSender
   gsize max_datagram;
   /* Counters of the publications closed since start (replaced live, or at
    * stop), and where the datagrams go now; object lock. */
-  mctx_publication_metrics retired;
+  mctx_metrics retired;
   gchar group_text[MCTX_IP_STRLEN];
   gchar source_text[MCTX_IP_STRLEN];
   gint port;
@@ -252,6 +252,7 @@ open_with_caller_socket (const mctx_publication_config * cfg, GSocket * socket,
 
   if (fd < 0) {
     err->code = MCTX_E_SOCKET_CREATE_FAILED;
+    err->subject = MCTX_SUBJECT_SOCKET;
     err->sys_errno = errno;
     g_snprintf (err->message, sizeof err->message,
         "could not duplicate the socket's descriptor: %s", g_strerror (errno));
@@ -273,7 +274,7 @@ open_udp (const GstMctxSinkSettings * s, mctx_publication ** pub,
   mctx_publication_config cfg;
   int rc;
 
-  mctx_config_init (&cfg);
+  mctx_publication_config_init (&cfg);
   *bad = "group";
   rc = mctx_ip_parse (s->group, &cfg.group, err);
   if (rc != MCTX_OK)
@@ -294,7 +295,7 @@ open_udp (const GstMctxSinkSettings * s, mctx_publication ** pub,
   cfg.report_local_drops = true;
   cfg.gso = s->gso;
 
-  rc = mctx_config_validate (&cfg, err);
+  rc = mctx_publication_config_validate (&cfg, err);
   if (rc != MCTX_OK)
     return rc;
   if (s->socket)
@@ -312,7 +313,7 @@ take_publication (GstMctxSender * s, mctx_publication * pub)
   uint16_t port;
 
   if (s->pub) {
-    mctx_publication_metrics old;
+    mctx_metrics old;
 
     mctx_publication_metrics_snapshot (s->pub, &old);
     s->retired.send_calls += old.send_calls;
@@ -324,12 +325,12 @@ take_publication (GstMctxSender * s, mctx_publication * pub)
     s->retired.captured_mono_ns = old.captured_mono_ns;
   }
   s->pub = pub;
-  mctx_publication_destination (pub, &destination);
+  mctx_publication_get_destination (pub, &destination);
   mctx_endpoint_format (&destination, s->destination, sizeof s->destination);
   s->max_datagram = destination.ip.family == MCTX_FAMILY_IPV6 ? UDP6_MAX :
       UDP4_MAX;
   /* The effective source: the one the kernel chose when none was set. */
-  if (mctx_publication_announce_tuple (pub, &source_ip, &group_ip, &port,
+  if (mctx_publication_get_announce_tuple (pub, &source_ip, &group_ip, &port,
           NULL) == MCTX_OK) {
     mctx_ip_format (&group_ip, s->group_text, sizeof s->group_text);
     mctx_ip_format (&source_ip, s->source_text, sizeof s->source_text);
@@ -345,7 +346,7 @@ poll_publication (GstMctxSender * s, mctx_publication * old)
     gst_poll_remove_fd (s->poll, &s->pollfd);
   gst_poll_fd_init (&s->pollfd);
   if (s->pub) {
-    s->pollfd.fd = mctx_publication_fd (s->pub);
+    s->pollfd.fd = mctx_publication_get_fd (s->pub);
     gst_poll_add_fd (s->poll, &s->pollfd);
     gst_poll_fd_ctl_write (s->poll, &s->pollfd, TRUE);
   }
@@ -357,10 +358,11 @@ log_publication (GstMctxSender * s)
   mctx_endpoint local;
   char local_text[MCTX_ENDPOINT_STRLEN] = "unknown";
 
-  if (mctx_publication_local (s->pub, &local, NULL) == MCTX_OK)
+  if (mctx_publication_get_local (s->pub, &local, NULL) == MCTX_OK)
     mctx_endpoint_format (&local, local_text, sizeof local_text);
   GST_INFO_OBJECT (s->owner, "sending to %s from %s, interface index %u",
-      s->destination, local_text, mctx_publication_interface_index (s->pub));
+      s->destination, local_text,
+      mctx_publication_get_interface_index (s->pub));
 }
 
 static gboolean
@@ -451,7 +453,7 @@ gst_mctx_sender_stop (GstMctxSender * s)
 {
   mctx_publication *pub;
   GstMctxSinkRaw *raw;
-  mctx_publication_metrics last;
+  mctx_metrics last;
 
   gst_mctx_sender_report_errors (s);
 
@@ -513,7 +515,7 @@ gst_mctx_sender_count_dropped (GstMctxSender * s, guint64 n)
 void
 gst_mctx_sender_snapshot (GstMctxSender * s, GstMctxSenderCounters * out)
 {
-  mctx_publication_metrics now = { 0 };
+  mctx_metrics now = { 0 };
 
   GST_OBJECT_LOCK (s->owner);
   if (s->pub)
@@ -874,16 +876,6 @@ wait_socket (GstMctxSender * s, GstClockTime backoff)
   return WAIT_FAILED;
 }
 
-/* Whether a datagram refused with rc and err is worth sending again after a
- * wait (block=true): the socket is full or the local queue is (ENOBUFS). */
-static gboolean
-is_full (int rc, const mctx_error * err)
-{
-  return rc == MCTX_E_WOULD_BLOCK
-      || ((rc == MCTX_E_SEND_FAILED || rc == MCTX_E_RAW_SEND_FAILED)
-      && err->sys_errno == ENOBUFS);
-}
-
 /* block=true, WAIT mode: the local queue refused a datagram (ENOBUFS), or
  * a raw socket is full (raw sockets have no descriptor to wait on). Waits
  * the backoff, 1 ms doubling up to 20 ms, which unlock() interrupts; the
@@ -896,7 +888,7 @@ back_off (GstMctxSender * s, int rc)
   GST_LOG_OBJECT (s->owner, "%s, retrying in %" GST_TIME_FORMAT,
       rc == MCTX_E_WOULD_BLOCK ? "raw socket full" :
       "local queue full (ENOBUFS)", GST_TIME_ARGS (s->backoff));
-  if (rc != MCTX_E_WOULD_BLOCK)
+  if (rc == MCTX_E_QUEUE_FULL)
     note_enobufs (s);
   waited = wait_socket (s, s->backoff);
   s->backoff = MIN (s->backoff * 2, BACKOFF_MAX);
@@ -939,17 +931,19 @@ send_rest (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
 
     if (rc == MCTX_OK) {
       /* nothing to handle */
-    } else if (block && mode == GST_MCTX_SENDER_NO_WAIT && is_full (rc, err)) {
+    } else if (block && mode == GST_MCTX_SENDER_NO_WAIT
+        && mctx_error_is_transient (rc)) {
       GST_LOG_OBJECT (s->owner, "socket full, %" G_GSIZE_FORMAT
           " datagram(s) left for later", count - next);
-      if (rc != MCTX_E_WOULD_BLOCK)
+      if (rc == MCTX_E_QUEUE_FULL)
         note_enobufs (s);
       break;
     } else if (rc == MCTX_E_WOULD_BLOCK && block && s->pub
         && mode == GST_MCTX_SENDER_WAIT) {
       GST_LOG_OBJECT (s->owner, "socket full, waiting until writable");
       waited = wait_socket (s, GST_CLOCK_TIME_NONE);
-    } else if (block && mode == GST_MCTX_SENDER_WAIT && is_full (rc, err)) {
+    } else if (block && mode == GST_MCTX_SENDER_WAIT
+        && mctx_error_is_transient (rc)) {
       waited = back_off (s, rc);
     } else if (rc == MCTX_E_WOULD_BLOCK) {
       GST_LOG_OBJECT (s->owner, "socket full, dropping a datagram");

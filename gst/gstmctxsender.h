@@ -82,7 +82,7 @@ typedef enum
  * group). */
 typedef struct
 {
-  mctx_publication_metrics counters;
+  mctx_metrics counters;
   guint64 dropped;
   gchar group[MCTX_IP_STRLEN];
   gint port;

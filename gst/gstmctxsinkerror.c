@@ -1,11 +1,14 @@
 /* mctxsink: the errors of start(), each naming the property and value at
- * fault. libmctx's message (which names the value it saw) goes into the
- * debug part, and into the text where it explains more than we can.
+ * fault. The code says what went wrong and the error's subject which
+ * setting it is about; the message is never parsed. libmctx's message
+ * (which names the value it saw) goes into the debug part, and into the
+ * text where it explains more than we can.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "gstmctxsinkerror.h"
 
+#include <errno.h>
 #include <string.h>
 
 static const gchar *
@@ -18,7 +21,8 @@ static void
 post (GstMctxSink * sink, gboolean system, gchar * text, int rc,
     const mctx_error * err)
 {
-  gchar *debug = g_strdup_printf ("%s: %s (errno %d%s%s)", mctx_code_name (rc),
+  gchar *debug = g_strdup_printf ("%s (%s): %s (errno %d%s%s)",
+      mctx_code_name (rc), mctx_subject_name (err->subject),
       err->message[0] ? err->message : mctx_strerror (rc), err->sys_errno,
       err->sys_errno ? ": " : "",
       err->sys_errno ? g_strerror (err->sys_errno) : "");
@@ -49,31 +53,59 @@ gst_mctx_sink_post_parse_error (GstMctxSink * sink, const gchar * property,
   post (sink, FALSE, text, rc, err);
 }
 
-/* libmctx begins a message with whose address it could not use ("source
- * address fd99::1 is not assigned to any interface", "interface address
- * 10.99.99.99 is not an address of this host ..."), so the property at
- * fault is named even when both are set. NULL for other messages. */
+/* An address libmctx could not use: err->subject says whose it was (the
+ * source or the interface), so the property at fault is named even when
+ * both are set. NULL for other subjects. */
 static gchar *
 address_not_usable_text (const GstMctxSinkSettings * s,
     const mctx_error * err)
 {
-  if (g_str_has_prefix (err->message, "source address "))
-    return g_strdup_printf ("source-addr '%s' is not usable: %s",
-        or_unset (s->source_addr), err->message);
-  if (g_str_has_prefix (err->message, "interface address "))
-    return g_strdup_printf ("interface '%s' is not usable: %s",
-        or_unset (s->interface), err->message);
-  return NULL;
+  switch (err->subject) {
+    case MCTX_SUBJECT_SOURCE_ADDRESS:
+      return g_strdup_printf ("source-addr '%s' is not usable: %s",
+          or_unset (s->source_addr), err->message);
+    case MCTX_SUBJECT_INTERFACE:
+      return g_strdup_printf ("interface '%s' is not usable: %s",
+          or_unset (s->interface), err->message);
+    default:
+      return NULL;
+  }
+}
+
+/* A socket option the system refused: the property that asked for it. NULL
+ * when the option is none of the properties'. */
+static gchar *
+setting_refused_text (const GstMctxSinkSettings * s, const mctx_error * err)
+{
+  switch (err->subject) {
+    case MCTX_SUBJECT_TTL:
+      return g_strdup_printf ("Cannot set ttl %d: %s", s->ttl, err->message);
+    case MCTX_SUBJECT_LOOPBACK:
+      return g_strdup_printf ("Cannot set loop %s: %s",
+          s->loop ? "true" : "false", err->message);
+    case MCTX_SUBJECT_DSCP:
+      return g_strdup_printf ("Cannot set qos-dscp %d: %s", s->qos_dscp,
+          err->message);
+    case MCTX_SUBJECT_SEND_BUFFER_SIZE:
+      return g_strdup_printf ("Cannot set buffer-size %d: %s",
+          s->buffer_size, err->message);
+    default:
+      return NULL;
+  }
 }
 
 static gchar *
 bind_failed_text (const GstMctxSinkSettings * s, const mctx_error * err)
 {
   const gchar *why = g_strerror (err->sys_errno);
-  gchar *text = address_not_usable_text (s, err);
 
-  if (text)
-    return text;
+  /* The address itself is not there (or not yet): blame its property. A
+   * bind refused for another reason (the port in use) is about the pair. */
+  if (err->sys_errno == EADDRNOTAVAIL) {
+    gchar *text = address_not_usable_text (s, err);
+    if (text)
+      return text;
+  }
   if (s->source_addr && *s->source_addr && s->source_port > 0)
     return g_strdup_printf ("Cannot send from source-addr '%s' source-port "
         "%d: %s", s->source_addr, s->source_port, why);
@@ -131,9 +163,9 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
           "%s", s->interface, err->message);
       break;
     case MCTX_E_INTERFACE_NOT_FOUND:
-      if (s->interface && *s->interface)
+      if (err->subject == MCTX_SUBJECT_INTERFACE)
         text = g_strdup_printf ("interface '%s' does not exist",
-            s->interface);
+            or_unset (s->interface));
       else
         text = g_strdup_printf ("source-addr '%s': %s",
             or_unset (s->source_addr), err->message);
@@ -168,6 +200,9 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
     case MCTX_E_SOCKET_OPTION_FAILED:
       system = TRUE;
       text = address_not_usable_text (s, err);
+      if (text)
+        break;
+      text = setting_refused_text (s, err);
       if (text)
         break;
       text = g_strdup_printf ("Cannot set up the socket for group '%s' "

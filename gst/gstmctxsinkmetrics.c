@@ -49,7 +49,7 @@ typedef struct _MctxJsonlWriter MctxJsonlWriter;
 /* One sample: counters now, and the differences since the previous one. */
 typedef struct
 {
-  mctx_publication_metrics counters;
+  mctx_metrics counters;
   guint64 dropped;
   guint64 taken_ns;             /* monotonic */
   gdouble taken_at;             /* wall clock, Unix seconds */

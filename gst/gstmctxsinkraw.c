@@ -240,14 +240,14 @@ gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
     pub = raw->pub4;
   else
     pub = raw->pub4 ? raw->pub4 : raw->pub6;
-  return mctx_raw_sendv (pub, d->bufs, d->nbufs, NULL, err);
+  return mctx_raw_publication_sendv (pub, d->bufs, d->nbufs, NULL, err);
 }
 
 void
 gst_mctx_sink_raw_metrics (const GstMctxSinkRaw * raw,
-    mctx_publication_metrics * out)
+    mctx_metrics * out)
 {
-  mctx_publication_metrics m4 = { 0 }, m6 = { 0 };
+  mctx_metrics m4 = { 0 }, m6 = { 0 };
 
   if (raw->pub4)
     mctx_raw_publication_metrics_snapshot (raw->pub4, &m4);

@@ -35,7 +35,7 @@ int gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
 /* The counters of the publications added up. Any thread, with raw kept
  * alive by the caller (the sender's lock). */
 void gst_mctx_sink_raw_metrics (const GstMctxSinkRaw * raw,
-    mctx_publication_metrics * out);
+    mctx_metrics * out);
 
 G_END_DECLS
 

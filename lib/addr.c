@@ -3,12 +3,14 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * Nothing here touches the network; the only system lookup is the name of an
- * IPv6 scope ("fe80::1%eth0"), which goes through iface_posix.c.
+ * IPv6 scope ("fe80::1%eth0"), with if_nametoindex. Interface discovery
+ * (iface_posix.c) builds on this file, never the other way round.
  */
 #include "mctx-private.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,22 +64,22 @@ int
 mctx__interface_name_check (const char *name, size_t size, mctx_error *err)
 {
   if (name == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_NAME, 0,
+    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_NAME, MCTX_SUBJECT_INTERFACE, 0,
                        "interface name is missing");
   size_t limit = size < MCTX_INTERFACE_NAME_MAX ? size : MCTX_INTERFACE_NAME_MAX;
   size_t len = strnlen (name, limit);
   if (len == 0)
-    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_NAME, 0,
+    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_NAME, MCTX_SUBJECT_INTERFACE, 0,
                        "interface name is empty");
   if (len == limit)
-    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_NAME, 0,
+    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_NAME, MCTX_SUBJECT_INTERFACE, 0,
                        "interface name '%.*s' is too long (at most %d bytes)",
                        (int) strnlen (name, size), name,
                        MCTX_INTERFACE_NAME_MAX - 1);
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char) name[i];
     if (isspace (c) || c == '/' || c == ':' || !isprint (c))
-      return mctx__fail (err, MCTX_E_INVALID_INTERFACE_NAME, 0,
+      return mctx__fail (err, MCTX_E_INVALID_INTERFACE_NAME, MCTX_SUBJECT_INTERFACE, 0,
                          "interface name '%s' contains a character not "
                          "allowed in interface names", name);
   }
@@ -91,24 +93,28 @@ parse_scope (const char *text, const char *scope, uint32_t *scope_id,
              mctx_error *err)
 {
   if (*scope == '\0')
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                       "'%s' has an empty scope after '%%'", text);
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "'" MCTX__VALUE_FMT "' has an empty scope after '%%'",
+                       MCTX__VALUE (text));
   if (is_all_digits (scope)) {
     if (!parse_decimal (scope, strlen (scope), UINT32_MAX, scope_id))
-      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                         "scope '%s' of '%s' is not a valid interface index",
-                         scope, text);
+      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                         "scope '" MCTX__VALUE_FMT "' of '" MCTX__VALUE_FMT
+                         "' is not a valid interface index",
+                         MCTX__VALUE (scope), MCTX__VALUE (text));
     return MCTX_OK;
   }
-  int rc = mctx_interface_name_to_index (scope, scope_id, NULL);
-  if (rc == MCTX_E_INTERFACE_NOT_FOUND)
-    return mctx__fail (err, rc, 0,
-                       "interface '%s' (the scope of '%s') does not exist",
-                       scope, text);
+  int rc = mctx__interface_name_check (scope, strlen (scope) + 1, NULL);
+  if (rc == MCTX_OK && (*scope_id = if_nametoindex (scope)) == 0)
+    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE,
+                       0,
+                       "interface '%s' (the scope of '" MCTX__VALUE_FMT
+                       "') does not exist", scope, MCTX__VALUE (text));
   if (rc != MCTX_OK)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                       "scope '%s' of '%s' is not a valid interface name",
-                       scope, text);
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "scope '" MCTX__VALUE_FMT "' of '" MCTX__VALUE_FMT
+                       "' is not a valid interface name",
+                       MCTX__VALUE (scope), MCTX__VALUE (text));
   return MCTX_OK;
 }
 
@@ -116,15 +122,16 @@ int
 mctx_ip_parse (const char *text, mctx_ip *out, mctx_error *err)
 {
   if (text == NULL || out == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no address text or result given");
 
   const char *percent = strchr (text, '%');
   size_t addr_len = percent ? (size_t) (percent - text) : strlen (text);
   char addr_text[ADDRESS_TEXT_MAX];
   if (addr_len >= sizeof addr_text)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                       "'%s' is not an IPv4 or IPv6 address", text);
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "'" MCTX__VALUE_FMT "' is not an IPv4 or IPv6 address",
+                       MCTX__VALUE (text));
   memcpy (addr_text, text, addr_len);
   addr_text[addr_len] = '\0';
 
@@ -132,9 +139,9 @@ mctx_ip_parse (const char *text, mctx_ip *out, mctx_error *err)
   memset (&ip, 0, sizeof ip);
   if (inet_pton (AF_INET, addr_text, ip.bytes) == 1) {
     if (percent != NULL)
-      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                         "'%s': a scope is only allowed on IPv6 addresses",
-                         text);
+      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                         "'" MCTX__VALUE_FMT "': a scope is only allowed on "
+                         "IPv6 addresses", MCTX__VALUE (text));
     ip.family = MCTX_FAMILY_IPV4;
   } else if (inet_pton (AF_INET6, addr_text, ip.bytes) == 1) {
     ip.family = MCTX_FAMILY_IPV6;
@@ -144,8 +151,9 @@ mctx_ip_parse (const char *text, mctx_ip *out, mctx_error *err)
         return rc;
     }
   } else {
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                       "'%s' is not an IPv4 or IPv6 address", text);
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "'" MCTX__VALUE_FMT "' is not an IPv4 or IPv6 address",
+                       MCTX__VALUE (text));
   }
 
   *out = ip;
@@ -158,9 +166,10 @@ parse_port (const char *text, const char *port_text, uint16_t *port,
 {
   uint32_t value;
   if (!parse_decimal (port_text, strlen (port_text), 65535, &value))
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                       "port '%s' of '%s' is not a number in 0..65535",
-                       port_text, text);
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "port '" MCTX__VALUE_FMT "' of '" MCTX__VALUE_FMT
+                       "' is not a number in 0..65535",
+                       MCTX__VALUE (port_text), MCTX__VALUE (text));
   *port = (uint16_t) value;
   return MCTX_OK;
 }
@@ -169,7 +178,7 @@ int
 mctx_endpoint_parse (const char *text, mctx_endpoint *out, mctx_error *err)
 {
   if (text == NULL || out == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no endpoint text or result given");
 
   char host[ADDRESS_TEXT_MAX];
@@ -179,28 +188,32 @@ mctx_endpoint_parse (const char *text, mctx_endpoint *out, mctx_error *err)
   if (bracketed) {
     const char *close = strchr (text, ']');
     if (close == NULL || close[1] != ':')
-      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                         "'%s' is not an endpoint like [ff3e::1]:5000", text);
+      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                         "'" MCTX__VALUE_FMT "' is not an endpoint like "
+                         "[ff3e::1]:5000", MCTX__VALUE (text));
     size_t len = (size_t) (close - text - 1);
     if (len >= sizeof host)
-      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                         "'%s' is not an endpoint like [ff3e::1]:5000", text);
+      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                         "'" MCTX__VALUE_FMT "' is not an endpoint like "
+                         "[ff3e::1]:5000", MCTX__VALUE (text));
     memcpy (host, text + 1, len);
     host[len] = '\0';
     port_text = close + 2;
   } else {
     const char *colon = strrchr (text, ':');
     if (colon == NULL)
-      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                         "'%s' has no port (expected ADDRESS:PORT)", text);
+      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                         "'" MCTX__VALUE_FMT "' has no port (expected "
+                         "ADDRESS:PORT)", MCTX__VALUE (text));
     size_t len = (size_t) (colon - text);
     if (memchr (text, ':', len) != NULL)
-      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                         "'%s': an IPv6 endpoint needs brackets, "
-                         "like [ff3e::1]:5000", text);
+      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                         "'" MCTX__VALUE_FMT "': an IPv6 endpoint needs "
+                         "brackets, like [ff3e::1]:5000", MCTX__VALUE (text));
     if (len >= sizeof host)
-      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                         "'%s' is not an endpoint like 239.1.2.3:5000", text);
+      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                         "'" MCTX__VALUE_FMT "' is not an endpoint like "
+                         "239.1.2.3:5000", MCTX__VALUE (text));
     memcpy (host, text, len);
     host[len] = '\0';
     port_text = colon + 1;
@@ -212,8 +225,9 @@ mctx_endpoint_parse (const char *text, mctx_endpoint *out, mctx_error *err)
   if (rc != MCTX_OK)
     return rc;
   if (bracketed && ep.ip.family != MCTX_FAMILY_IPV6)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                       "'%s': brackets are only for IPv6 addresses", text);
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "'" MCTX__VALUE_FMT "': brackets are only for IPv6 "
+                       "addresses", MCTX__VALUE (text));
   rc = parse_port (text, port_text, &ep.port, err);
   if (rc != MCTX_OK)
     return rc;
@@ -342,7 +356,7 @@ int
 mctx_interface_parse (const char *text, mctx_interface *out, mctx_error *err)
 {
   if (text == NULL || out == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no interface text or result given");
 
   mctx_interface itf;
@@ -352,8 +366,9 @@ mctx_interface_parse (const char *text, mctx_interface *out, mctx_error *err)
     /* "0" parses as index 0 so that validation reports it, as it would for
      * a hand-built config. */
     if (!parse_decimal (text, strlen (text), UINT32_MAX, &itf.index))
-      return mctx__fail (err, MCTX_E_INVALID_IPV6_INTERFACE_INDEX, 0,
-                         "interface index %s is out of range", text);
+      return mctx__fail (err, MCTX_E_INVALID_IPV6_INTERFACE_INDEX, MCTX_SUBJECT_INTERFACE, 0,
+                         "interface index " MCTX__VALUE_FMT " is out of range",
+                         MCTX__VALUE (text));
     itf.kind = MCTX_INTERFACE_INDEX;
   } else {
     /* Interface names never contain ':' or '%', so such text must be an
@@ -405,21 +420,4 @@ mctx_interface_format (const mctx_interface *itf, char *buf, size_t size)
     break;
   }
   return buf;
-}
-
-int
-mctx_interface_name_to_index (const char *name, uint32_t *index,
-                              mctx_error *err)
-{
-  if (name == NULL || index == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
-                       "no interface name or result given");
-  int rc = mctx__interface_name_check (name, strlen (name) + 1, err);
-  if (rc != MCTX_OK)
-    return rc;
-  mctx_interface itf;
-  memset (&itf, 0, sizeof itf);
-  itf.kind = MCTX_INTERFACE_NAME;
-  memcpy (itf.name, name, strlen (name) + 1);
-  return mctx__iface_resolve (&itf, index, err);
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 void
-mctx_config_init (mctx_publication_config *cfg)
+mctx_publication_config_init (mctx_publication_config *cfg)
 {
   if (cfg == NULL)
     return;
@@ -30,12 +30,12 @@ mctx_config_init (mctx_publication_config *cfg)
 }
 
 int
-mctx_config_init_group (mctx_publication_config *cfg, const char *group,
+mctx_publication_config_init_group (mctx_publication_config *cfg, const char *group,
                         uint16_t dst_port, mctx_error *err)
 {
   if (cfg == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0, "no config given");
-  mctx_config_init (cfg);
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0, "no config given");
+  mctx_publication_config_init (cfg);
   int rc = mctx_ip_parse (group, &cfg->group, err);
   if (rc != MCTX_OK)
     return rc;
@@ -44,7 +44,7 @@ mctx_config_init_group (mctx_publication_config *cfg, const char *group,
 }
 
 void
-mctx_config_set_bind (mctx_publication_config *cfg, const mctx_endpoint *ep)
+mctx_publication_config_set_bind (mctx_publication_config *cfg, const mctx_endpoint *ep)
 {
   if (cfg == NULL || ep == NULL)
     return;
@@ -79,17 +79,17 @@ validate_source (const mctx_publication_config *cfg, const char *group_text,
   char text[MCTX_IP_STRLEN];
   mctx_ip_format (src, text, sizeof text);
   if (src->family != MCTX_FAMILY_IPV4 && src->family != MCTX_FAMILY_IPV6)
-    return mctx__fail (err, MCTX_E_INVALID_SOURCE_ADDRESS, 0,
+    return mctx__fail (err, MCTX_E_INVALID_SOURCE_ADDRESS, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "source address has an unknown family (%d)",
                        (int) src->family);
   if (mctx_ip_is_multicast (src))
-    return mctx__fail (err, MCTX_E_INVALID_SOURCE_ADDRESS, 0,
+    return mctx__fail (err, MCTX_E_INVALID_SOURCE_ADDRESS, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "source address %s is multicast", text);
   if (mctx_ip_is_unspecified (src))
-    return mctx__fail (err, MCTX_E_INVALID_SOURCE_ADDRESS, 0,
+    return mctx__fail (err, MCTX_E_INVALID_SOURCE_ADDRESS, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "source address %s is unspecified", text);
   if (src->family != cfg->group.family)
-    return mctx__fail (err, MCTX_E_SOURCE_ADDRESS_FAMILY_MISMATCH, 0,
+    return mctx__fail (err, MCTX_E_SOURCE_ADDRESS_FAMILY_MISMATCH, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "source address %s is %s but group %s is %s", text,
                        family_name (src->family), group_text,
                        family_name (cfg->group.family));
@@ -104,20 +104,20 @@ validate_interface_address (const mctx_publication_config *cfg,
   char text[MCTX_IP_STRLEN];
   mctx_ip_format (addr, text, sizeof text);
   if (addr->family != MCTX_FAMILY_IPV4 && addr->family != MCTX_FAMILY_IPV6)
-    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_ADDRESS, 0,
+    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_ADDRESS, MCTX_SUBJECT_INTERFACE, 0,
                        "interface address is %s", text);
   /* A foreign-family address cannot be multicast "for this group", so its
    * family is what is wrong with it. */
   if (addr->family != cfg->group.family)
-    return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, 0,
+    return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, MCTX_SUBJECT_INTERFACE, 0,
                        "interface address %s is %s but group %s is %s", text,
                        family_name (addr->family), group_text,
                        family_name (cfg->group.family));
   if (mctx_ip_is_multicast (addr))
-    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_ADDRESS, 0,
+    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_ADDRESS, MCTX_SUBJECT_INTERFACE, 0,
                        "interface address %s is multicast", text);
   if (mctx_ip_is_unspecified (addr))
-    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_ADDRESS, 0,
+    return mctx__fail (err, MCTX_E_INVALID_INTERFACE_ADDRESS, MCTX_SUBJECT_INTERFACE, 0,
                        "interface address %s is unspecified", text);
   return MCTX_OK;
 }
@@ -136,13 +136,13 @@ validate_interface (const mctx_publication_config *cfg, const char *group_text,
     /* Unlike mctx-core (IPv6 only), an index is fine for IPv4 groups too:
      * IPv4 selects it with ip_mreqn. */
     if (itf->index == 0)
-      return mctx__fail (err, MCTX_E_INVALID_IPV6_INTERFACE_INDEX, 0,
+      return mctx__fail (err, MCTX_E_INVALID_IPV6_INTERFACE_INDEX, MCTX_SUBJECT_INTERFACE, 0,
                          "interface index 0 is not valid (must be > 0)");
     return MCTX_OK;
   case MCTX_INTERFACE_NAME:
     return mctx__interface_name_check (itf->name, sizeof itf->name, err);
   default:
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_INTERFACE, 0,
                        "interface kind %d is not valid", (int) itf->kind);
   }
 }
@@ -154,41 +154,41 @@ validate_options (const mctx_publication_config *cfg, mctx_error *err)
 {
   if (cfg->group.family == MCTX_FAMILY_IPV4 && cfg->ttl > 255 &&
       cfg->ttl != MCTX_TTL_UNCHANGED)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_TTL, 0,
                        "ttl %u is not valid for IPv4 (0..255)",
                        (unsigned) cfg->ttl);
   if (cfg->dscp < -1 || cfg->dscp > 63)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_DSCP, 0,
                        "dscp %d is not valid (0..63, or -1 to leave it)",
                        cfg->dscp);
   if (cfg->send_buffer_size < 0)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_SEND_BUFFER_SIZE, 0,
                        "send buffer size %d is not valid (0 leaves it as is)",
                        cfg->send_buffer_size);
   return MCTX_OK;
 }
 
 int
-mctx_config_validate (const mctx_publication_config *cfg, mctx_error *err)
+mctx_publication_config_validate (const mctx_publication_config *cfg, mctx_error *err)
 {
   if (cfg == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0, "no config given");
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0, "no config given");
 
   if (cfg->dst_port == 0)
-    return mctx__fail (err, MCTX_E_INVALID_DESTINATION_PORT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_DESTINATION_PORT, MCTX_SUBJECT_DESTINATION_PORT, 0,
                        "destination port 0 is not valid (1..65535)");
 
   char group_text[MCTX_IP_STRLEN];
   mctx_ip_format (&cfg->group, group_text, sizeof group_text);
   if (cfg->group.family == MCTX_FAMILY_UNSPEC)
-    return mctx__fail (err, MCTX_E_INVALID_MULTICAST_GROUP, 0,
+    return mctx__fail (err, MCTX_E_INVALID_MULTICAST_GROUP, MCTX_SUBJECT_GROUP, 0,
                        "group is not set (unspecified)");
   if (!mctx_ip_is_multicast (&cfg->group))
-    return mctx__fail (err, MCTX_E_INVALID_MULTICAST_GROUP, 0,
+    return mctx__fail (err, MCTX_E_INVALID_MULTICAST_GROUP, MCTX_SUBJECT_GROUP, 0,
                        "group %s is not a multicast address", group_text);
 
   if (cfg->has_source_port && cfg->source_port == 0)
-    return mctx__fail (err, MCTX_E_INVALID_SOURCE_PORT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_SOURCE_PORT, MCTX_SUBJECT_SOURCE_PORT, 0,
                        "source port 0 is not valid (1..65535)");
 
   int rc = validate_source (cfg, group_text, err);
@@ -221,7 +221,7 @@ interface_equal (const mctx_interface *a, const mctx_interface *b)
 }
 
 bool
-mctx_config_equal (const mctx_publication_config *a,
+mctx_publication_config_equal (const mctx_publication_config *a,
                    const mctx_publication_config *b)
 {
   if (a == NULL || b == NULL)

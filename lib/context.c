@@ -78,7 +78,7 @@ static bool
 is_duplicate(const mctx_context *ctx, const mctx_publication_config *cfg)
 {
   for (size_t i = 0; i < ctx->count; i++)
-    if (mctx_config_equal(&ctx->pubs[i]->config, cfg))
+    if (mctx_publication_config_equal(&ctx->pubs[i]->config, cfg))
       return true;
   return false;
 }
@@ -99,7 +99,7 @@ reserve_one(mctx_context *ctx, mctx_error *err)
   }
   pthread_mutex_unlock(&ctx->lock);
   if (pubs == NULL)
-    return mctx__fail(err, MCTX_E_NO_MEMORY,
+    return mctx__fail(err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE,
                       0, "no memory for %zu publications", capacity);
   return MCTX_OK;
 }
@@ -111,12 +111,12 @@ add_common(mctx_context *ctx, const mctx_publication_config *cfg, int fd,
   if (id != NULL)
     *id = 0;
   if (ctx == NULL || cfg == NULL)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "context and config must not be NULL");
   if (is_duplicate(ctx, cfg)) {
     char group[MCTX_ENDPOINT_STRLEN];
     mctx_endpoint ep = { cfg->group, cfg->dst_port };
-    return mctx__fail(err, MCTX_E_DUPLICATE_PUBLICATION, 0,
+    return mctx__fail(err, MCTX_E_DUPLICATE_PUBLICATION, MCTX_SUBJECT_PUBLICATION, 0,
                       "a publication to %s with the same settings exists",
                       mctx_endpoint_format(&ep, group, sizeof group));
   }
@@ -156,7 +156,7 @@ mctx_context_add_with_socket(mctx_context *ctx,
   if (fd < 0) {
     if (id != NULL)
       *id = 0;
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "socket %d is not a valid descriptor", fd);
   }
   return add_common(ctx, cfg, fd, id, err);
@@ -196,7 +196,7 @@ static mctx_publication *
 detach(mctx_context *ctx, size_t i)
 {
   mctx_publication *pub = ctx->pubs[i];
-  mctx_publication_metrics m;
+  mctx_metrics m;
   pthread_mutex_lock(&ctx->lock);
   mctx__metrics_read_counters(&pub->metrics, &m);
   ctx->retired.send_calls += m.send_calls;
@@ -242,7 +242,7 @@ mctx_context_remove(mctx_context *ctx, mctx_publication_id id)
 static int
 not_found(mctx_publication_id id, mctx_error *err)
 {
-  return mctx__fail(err, MCTX_E_PUBLICATION_NOT_FOUND, 0,
+  return mctx__fail(err, MCTX_E_PUBLICATION_NOT_FOUND, MCTX_SUBJECT_PUBLICATION, 0,
                     "no publication with id %llu", (unsigned long long) id);
 }
 
@@ -251,7 +251,7 @@ mctx_context_send(mctx_context *ctx, mctx_publication_id id, const void *data,
                   size_t len, mctx_send_report *report, mctx_error *err)
 {
   if (ctx == NULL)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "context must not be NULL");
   mctx_publication *pub = mctx_context_get(ctx, id);
   if (pub == NULL)
@@ -267,7 +267,7 @@ mctx_context_send_all(mctx_context *ctx, const void *data, size_t len,
   if (sent != NULL)
     *sent = 0;
   if (ctx == NULL)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "context must not be NULL");
   for (size_t i = 0; i < ctx->count; i++) {
     mctx_send_report *report =
@@ -282,27 +282,34 @@ mctx_context_send_all(mctx_context *ctx, const void *data, size_t len,
 }
 
 void
-mctx__context_totals(const mctx_context *ctx, mctx_context_metrics *out)
+mctx_context_metrics_snapshot(const mctx_context *ctx, mctx_metrics *out)
 {
-  /* The context is never a const object; only this read path is const. */
-  mctx_context *c = (mctx_context *) (uintptr_t) ctx;
-  pthread_mutex_lock(&c->lock);
-  out->publications_added = c->added;
-  out->publications_removed = c->removed;
-  out->active_publications = c->count;
-  out->send_calls = c->retired.send_calls;
-  out->packets_sent = c->retired.packets_sent;
-  out->bytes_sent = c->retired.bytes_sent;
-  out->send_errors = c->retired.send_errors;
-  out->would_block = c->retired.would_block;
-  for (size_t i = 0; i < c->count; i++) {
-    mctx_publication_metrics m;
-    mctx__metrics_read_counters(&c->pubs[i]->metrics, &m);
-    out->send_calls += m.send_calls;
-    out->packets_sent += m.packets_sent;
-    out->bytes_sent += m.bytes_sent;
-    out->send_errors += m.send_errors;
-    out->would_block += m.would_block;
+  if (out == NULL)
+    return;
+  memset(out, 0, sizeof *out);
+  if (ctx != NULL) {
+    /* The context is never a const object; only this read path is const. */
+    mctx_context *c = (mctx_context *) (uintptr_t) ctx;
+    pthread_mutex_lock(&c->lock);
+    out->publications_added = c->added;
+    out->publications_removed = c->removed;
+    out->active_publications = c->count;
+    out->send_calls = c->retired.send_calls;
+    out->packets_sent = c->retired.packets_sent;
+    out->bytes_sent = c->retired.bytes_sent;
+    out->send_errors = c->retired.send_errors;
+    out->would_block = c->retired.would_block;
+    for (size_t i = 0; i < c->count; i++) {
+      mctx_metrics m;
+      mctx__metrics_read_counters(&c->pubs[i]->metrics, &m);
+      out->send_calls += m.send_calls;
+      out->packets_sent += m.packets_sent;
+      out->bytes_sent += m.bytes_sent;
+      out->send_errors += m.send_errors;
+      out->would_block += m.would_block;
+    }
+    pthread_mutex_unlock(&c->lock);
   }
-  pthread_mutex_unlock(&c->lock);
+  out->captured_at = mctx_unix_time_secs();
+  out->captured_mono_ns = mctx_monotonic_ns();
 }

@@ -4,6 +4,7 @@
  */
 #include "mctx-private.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,7 @@ static const code_info codes[] = {
   CODE (MCTX_E_SOCKET_LOCAL_ADDR_FAILED, "socket local address lookup failed"),
   CODE (MCTX_E_SEND_FAILED, "send failed"),
   CODE (MCTX_E_WOULD_BLOCK, "send would block"),
+  CODE (MCTX_E_QUEUE_FULL, "local queue full"),
   CODE (MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
         "existing socket family does not match the group"),
   CODE (MCTX_E_EXISTING_SOCKET_PORT_MISMATCH,
@@ -57,9 +59,6 @@ static const code_info codes[] = {
         "raw bind address family mismatch"),
   CODE (MCTX_E_RAW_PERMISSION_DENIED,
         "raw sockets need CAP_NET_RAW"),
-  CODE (MCTX_E_RAW_SOCKET_CREATE_FAILED, "raw socket creation failed"),
-  CODE (MCTX_E_RAW_SOCKET_BIND_FAILED, "raw socket bind failed"),
-  CODE (MCTX_E_RAW_SEND_FAILED, "raw send failed"),
   CODE (MCTX_E_INVALID_RAW_DATAGRAM, "invalid raw IP datagram"),
   CODE (MCTX_E_INVALID_RAW_MULTICAST_DESTINATION,
         "raw datagram destination is not multicast"),
@@ -92,12 +91,69 @@ mctx_code_name (int code)
   return info ? info->name : "MCTX_E_UNKNOWN";
 }
 
+static const char *const subject_names[] = {
+  "MCTX_SUBJECT_NONE",
+  "MCTX_SUBJECT_GROUP",
+  "MCTX_SUBJECT_DESTINATION_PORT",
+  "MCTX_SUBJECT_SOURCE_ADDRESS",
+  "MCTX_SUBJECT_SOURCE_PORT",
+  "MCTX_SUBJECT_INTERFACE",
+  "MCTX_SUBJECT_TTL",
+  "MCTX_SUBJECT_LOOPBACK",
+  "MCTX_SUBJECT_DSCP",
+  "MCTX_SUBJECT_SEND_BUFFER_SIZE",
+  "MCTX_SUBJECT_FAMILY",
+  "MCTX_SUBJECT_SOCKET",
+  "MCTX_SUBJECT_DATAGRAM",
+  "MCTX_SUBJECT_PUBLICATION",
+  "MCTX_SUBJECT_ARGUMENT",
+};
+
+_Static_assert(sizeof subject_names / sizeof subject_names[0] ==
+                   MCTX_SUBJECT_ARGUMENT + 1,
+               "every mctx_subject has a name");
+
+const char *
+mctx_subject_name (mctx_subject subject)
+{
+  if ((unsigned) subject >= sizeof subject_names / sizeof subject_names[0])
+    return "MCTX_SUBJECT_UNKNOWN";
+  return subject_names[subject];
+}
+
+bool
+mctx_error_is_transient (int code)
+{
+  return code == MCTX_E_WOULD_BLOCK || code == MCTX_E_QUEUE_FULL;
+}
+
+static bool
+value_too_long (const char *text)
+{
+  return strnlen (text, MCTX_ERROR_VALUE_MAX + 1) > MCTX_ERROR_VALUE_MAX;
+}
+
 int
-mctx__fail (mctx_error *err, int code, int sys_errno, const char *fmt, ...)
+mctx__value_len (const char *text)
+{
+  return value_too_long (text) ? MCTX_ERROR_VALUE_MAX - 3
+                               : (int) strlen (text);
+}
+
+const char *
+mctx__value_more (const char *text)
+{
+  return value_too_long (text) ? "..." : "";
+}
+
+int
+mctx__fail (mctx_error *err, int code, mctx_subject subject, int sys_errno,
+            const char *fmt, ...)
 {
   if (err == NULL)
     return code;
   err->code = code;
+  err->subject = subject;
   err->sys_errno = sys_errno;
   va_list ap;
   va_start (ap, fmt);
@@ -109,10 +165,46 @@ mctx__fail (mctx_error *err, int code, int sys_errno, const char *fmt, ...)
 }
 
 int
+mctx__fail_text (mctx_error *err, int code, mctx_subject subject,
+                 int sys_errno, const char *text, size_t size)
+{
+  if (err == NULL)
+    return code;
+  err->code = code;
+  err->subject = subject;
+  err->sys_errno = sys_errno;
+  if (size > sizeof err->message)
+    size = sizeof err->message;
+  memcpy (err->message, text, size);
+  err->message[sizeof err->message - 1] = '\0';
+  return code;
+}
+
+/* The failures a busy sender meets at packet rate have their own codes and
+ * fixed texts: a caller may pass an mctx_error on every send. */
+static const char WOULD_BLOCK_TEXT[] =
+    "send would block: the socket buffer is full";
+static const char QUEUE_FULL_TEXT[] =
+    "send failed: the local queue is full (No buffer space available)";
+
+int
+mctx__send_transient (mctx_error *err, int e)
+{
+  if (e == EAGAIN || e == EWOULDBLOCK)
+    return mctx__fail_text (err, MCTX_E_WOULD_BLOCK, MCTX_SUBJECT_SOCKET, e,
+                            WOULD_BLOCK_TEXT, sizeof WOULD_BLOCK_TEXT);
+  if (e == ENOBUFS)
+    return mctx__fail_text (err, MCTX_E_QUEUE_FULL, MCTX_SUBJECT_SOCKET, e,
+                            QUEUE_FULL_TEXT, sizeof QUEUE_FULL_TEXT);
+  return MCTX_OK;
+}
+
+int
 mctx__ok (mctx_error *err)
 {
   if (err != NULL) {
     err->code = MCTX_OK;
+    err->subject = MCTX_SUBJECT_NONE;
     err->sys_errno = 0;
     err->message[0] = '\0';
   }

@@ -46,25 +46,26 @@ entry_has_address (const struct ifaddrs *ifa, const mctx_ip *addr)
   return false;
 }
 
-/* what says whose address it is ("source address", "interface address"),
- * so that a caller holding both can tell which one was wrong. */
+/* what says whose address it is ("source address", "interface address")
+ * and subject the same for mctx_error, so that a caller holding both can
+ * tell which one was wrong. */
 static int
-index_of_addr (const mctx_ip *addr, const char *what, uint32_t *index,
-               mctx_error *err)
+index_of_addr (const mctx_ip *addr, const char *what, mctx_subject subject,
+               uint32_t *index, mctx_error *err)
 {
   if (addr == NULL || index == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no address or result given");
 
   char addr_text[MCTX_IP_STRLEN];
   mctx_ip_format (addr, addr_text, sizeof addr_text);
   if (addr->family != MCTX_FAMILY_IPV4 && addr->family != MCTX_FAMILY_IPV6)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "%s is %s", what, addr_text);
 
   struct ifaddrs *list;
   if (getifaddrs (&list) != 0)
-    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, errno,
+    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, subject, errno,
                        "cannot list interfaces to find %s %s: %s", what,
                        addr_text, strerror (errno));
 
@@ -78,7 +79,7 @@ index_of_addr (const mctx_ip *addr, const char *what, uint32_t *index,
     device_name_of (ifa->ifa_name, name);
     uint32_t idx = if_nametoindex (name);
     if (idx == 0) {
-      rc = mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, errno,
+      rc = mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, subject, errno,
                        "%s %s is on interface %s, which has no index",
                        what, addr_text, name);
       break;
@@ -87,7 +88,7 @@ index_of_addr (const mctx_ip *addr, const char *what, uint32_t *index,
       found = idx;
       memcpy (found_name, name, sizeof found_name);
     } else if (idx != found) {
-      rc = mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, 0,
+      rc = mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, subject, 0,
                        "%s %s is ambiguous: on %s and %s", what,
                        addr_text, found_name, name);
       break;
@@ -98,7 +99,7 @@ index_of_addr (const mctx_ip *addr, const char *what, uint32_t *index,
   if (rc != MCTX_OK)
     return rc;
   if (found == 0)
-    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, 0,
+    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, subject, 0,
                        "%s %s is not assigned to any interface", what,
                        addr_text);
   *index = found;
@@ -111,15 +112,18 @@ int
 mctx__iface_index_of_addr (const mctx_ip *addr, uint32_t *index,
                            mctx_error *err)
 {
-  return index_of_addr (addr, "source address", index, err);
+  return index_of_addr (addr, "source address", MCTX_SUBJECT_SOURCE_ADDRESS,
+                        index, err);
 }
 
 int
-mctx__iface_index_exists (uint32_t index, mctx_error *err)
+mctx__iface_index_exists (uint32_t index, mctx_subject subject,
+                          mctx_error *err)
 {
   char name[IF_NAMESIZE];
   if (index == 0 || if_indextoname (index, name) == NULL)
-    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, index ? errno : 0,
+    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, subject,
+                       index ? errno : 0,
                        "interface index %u does not exist", (unsigned) index);
   return mctx__ok (err);
 }
@@ -129,7 +133,7 @@ mctx__iface_resolve (const mctx_interface *itf, uint32_t *index,
                      mctx_error *err)
 {
   if (itf == NULL || index == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no interface or result given");
 
   switch (itf->kind) {
@@ -137,9 +141,11 @@ mctx__iface_resolve (const mctx_interface *itf, uint32_t *index,
     *index = 0;
     return mctx__ok (err);
   case MCTX_INTERFACE_ADDRESS:
-    return index_of_addr (&itf->address, "interface address", index, err);
+    return index_of_addr (&itf->address, "interface address",
+                          MCTX_SUBJECT_INTERFACE, index, err);
   case MCTX_INTERFACE_INDEX: {
-    int rc = mctx__iface_index_exists (itf->index, err);
+    int rc = mctx__iface_index_exists (itf->index, MCTX_SUBJECT_INTERFACE,
+                                       err);
     if (rc == MCTX_OK)
       *index = itf->index;
     return rc;
@@ -150,13 +156,13 @@ mctx__iface_resolve (const mctx_interface *itf, uint32_t *index,
       return rc;
     uint32_t idx = if_nametoindex (itf->name);
     if (idx == 0)
-      return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, errno,
+      return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE, errno,
                          "interface '%s' does not exist", itf->name);
     *index = idx;
     return mctx__ok (err);
   }
   default:
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "interface kind %d is not valid", (int) itf->kind);
   }
 }
@@ -165,16 +171,16 @@ int
 mctx__iface_first_ipv4 (uint32_t index, mctx_ip *out, mctx_error *err)
 {
   if (out == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0, "no result given");
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0, "no result given");
 
   char name[IF_NAMESIZE];
   if (index == 0 || if_indextoname (index, name) == NULL)
-    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, index ? errno : 0,
+    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE, index ? errno : 0,
                        "interface index %u does not exist", (unsigned) index);
 
   struct ifaddrs *list;
   if (getifaddrs (&list) != 0)
-    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, errno,
+    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, MCTX_SUBJECT_INTERFACE, errno,
                        "cannot list the addresses of interface %s: %s", name,
                        strerror (errno));
 
@@ -197,8 +203,25 @@ mctx__iface_first_ipv4 (uint32_t index, mctx_ip *out, mctx_error *err)
   freeifaddrs (list);
 
   if (!found)
-    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, 0,
+    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, MCTX_SUBJECT_INTERFACE, 0,
                        "interface %s (index %u) has no IPv4 address", name,
                        (unsigned) index);
   return mctx__ok (err);
+}
+
+int
+mctx_interface_name_to_index (const char *name, uint32_t *index,
+                              mctx_error *err)
+{
+  if (name == NULL || index == NULL)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "no interface name or result given");
+  int rc = mctx__interface_name_check (name, strlen (name) + 1, err);
+  if (rc != MCTX_OK)
+    return rc;
+  mctx_interface itf;
+  memset (&itf, 0, sizeof itf);
+  itf.kind = MCTX_INTERFACE_NAME;
+  memcpy (itf.name, name, strlen (name) + 1);
+  return mctx__iface_resolve (&itf, index, err);
 }

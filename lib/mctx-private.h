@@ -19,12 +19,33 @@
 /* ---- errors (error.c) ---------------------------------------------------- */
 
 /* Fills err (when not NULL) and returns code, so callers can write
- * `return mctx__fail(err, MCTX_E_..., 0, "group %s is ...", text);`. */
-int mctx__fail(mctx_error *err, int code, int sys_errno, const char *fmt, ...)
-    MCTX_PRINTF(4, 5);
+ * `return mctx__fail(err, MCTX_E_..., MCTX_SUBJECT_GROUP, 0, "group %s is
+ * ...", text);`. */
+int mctx__fail(mctx_error *err, int code, mctx_subject subject, int sys_errno,
+               const char *fmt, ...) MCTX_PRINTF(5, 6);
+
+/* The same with a fixed text of size bytes (NUL included): no formatting,
+ * for the failures a busy sender meets at packet rate. */
+int mctx__fail_text(mctx_error *err, int code, mctx_subject subject,
+                    int sys_errno, const char *text, size_t size);
+
+/* The transient failure errno e of a send stands for: MCTX_E_WOULD_BLOCK
+ * (EAGAIN) or MCTX_E_QUEUE_FULL (ENOBUFS), err filled with a fixed text;
+ * MCTX_OK when e is no transient failure. Formats nothing: it comes at
+ * packet rate. */
+int mctx__send_transient(mctx_error *err, int e);
 
 /* Resets err to MCTX_OK (when not NULL); returns MCTX_OK. */
 int mctx__ok(mctx_error *err);
+
+/* A caller's text as a message repeats it: whole when it is at most
+ * MCTX_ERROR_VALUE_MAX bytes, otherwise its start and "...". Use as
+ * mctx__fail(..., "'" MCTX__VALUE_FMT "' is ...", MCTX__VALUE(text)). */
+#define MCTX__VALUE_FMT "%.*s%s"
+#define MCTX__VALUE(text) \
+  mctx__value_len(text), (text), mctx__value_more(text)
+int mctx__value_len(const char *text);
+const char *mctx__value_more(const char *text);
 
 /* ---- addresses (addr.c) -------------------------------------------------- */
 
@@ -42,8 +63,10 @@ int mctx__interface_name_check(const char *name, size_t size, mctx_error *err);
 int mctx__iface_index_of_addr(const mctx_ip *addr, uint32_t *index,
                               mctx_error *err);
 
-/* Checks that an interface index exists. MCTX_E_INTERFACE_NOT_FOUND if not. */
-int mctx__iface_index_exists(uint32_t index, mctx_error *err);
+/* Checks that an interface index exists. MCTX_E_INTERFACE_NOT_FOUND with
+ * subject (whose index it is) if not. */
+int mctx__iface_index_exists(uint32_t index, mctx_subject subject,
+                             mctx_error *err);
 
 /* Resolves any selector to an index: ADDRESS via mctx__iface_index_of_addr,
  * INDEX checked for existence, NAME via if_nametoindex. NONE gives 0. */
@@ -88,20 +111,20 @@ void mctx__metrics_record(mctx_metrics_cell *cell, uint64_t calls,
                           uint64_t packets, uint64_t bytes, uint64_t errors,
                           uint64_t would_block);
 
-/* Coherent read of the five counters (timestamps filled too). */
+/* Coherent read of the five counters (timestamps filled too): an object's
+ * snapshot. A NULL cell (no object) gives zeros; a NULL out does nothing. */
 void mctx__metrics_read(const mctx_metrics_cell *cell,
-                        mctx_publication_metrics *out);
+                        mctx_metrics *out);
 
 /* The same without the clocks (timestamps 0): for sums over many cells,
  * such as the context's totals under its mutex. */
 void mctx__metrics_read_counters(const mctx_metrics_cell *cell,
-                                 mctx_publication_metrics *out);
+                                 mctx_metrics *out);
 
-/* ---- publication internals used by context.c and metrics.c ---------------- */
+/* ---- publication internals used by context.c --------------------------- */
 
 /* Set by context.c when it adopts / releases a publication. */
 void mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id);
-const mctx_metrics_cell *mctx__publication_metrics(const mctx_publication *pub);
 
 /* The publication object (publication.c owns its life cycle; send_posix.c
  * reads it on the send path without a call per field). Everything the send
@@ -118,9 +141,6 @@ struct mctx_publication {
                                       threads may send concurrently */
   mctx_endpoint local;
   mctx_metrics_cell metrics;
-  char send_prefix[8 + MCTX_ENDPOINT_STRLEN]; /* "send to <destination>",
-                                                 from mctx__send_prepare */
-  size_t send_prefix_len;
 
   /* UDP GSO state of the batch path (send_posix.c, docs/gso.md). Zero at
    * open means "not probed yet"; the first batch probes once; config.gso
@@ -134,10 +154,6 @@ struct mctx_publication {
   _Atomic unsigned gso_refusals;     /* GSO calls refused and resent */
   _Atomic uint64_t gso_calls;        /* GSO calls that went out (for tests) */
 };
-
-/* Prepares what the send path's error messages need (send_posix.c); called
- * once at open, after the destination is known. */
-void mctx__send_prepare(mctx_publication *pub);
 
 /* What the batch path knows about UDP GSO on a publication. */
 typedef enum mctx__gso_state {
@@ -158,11 +174,13 @@ typedef struct mctx__socket_setup {
 } mctx__socket_setup;
 
 /* Creates and sets up a socket for a validated config in mctx-core's order
- * (semantics sections 2.4 and 3). On failure nothing stays open. */
+ * (its socket options and IPv6 interface rules). On failure nothing stays
+ * open. */
 int mctx__socket_open(const mctx_publication_config *cfg,
                       mctx__socket_setup *out, mctx_error *err);
 
-/* Checks a caller's socket against a validated config (section 4) and sets
+/* Checks a caller's socket against a validated config (as mctx-core checks
+ * an existing socket) and sets
  * it up the same way, IPV6_V6ONLY untouched, bound only when unbound. Never
  * closes fd. */
 int mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
@@ -192,12 +210,5 @@ unsigned mctx__sockaddr_from_endpoint(const mctx_endpoint *ep,
                                       struct sockaddr_storage *ss);
 int mctx__endpoint_from_sockaddr(const struct sockaddr *sa,
                                  mctx_endpoint *out);
-
-/* ---- context internals used by metrics.c --------------------------------- */
-
-/* Fills the counters of *out (added, removed, active and the send totals,
- * removed publications included) under the context's mutex; leaves the
- * timestamps to the caller. */
-void mctx__context_totals(const mctx_context *ctx, mctx_context_metrics *out);
 
 #endif /* MCTX_PRIVATE_H */

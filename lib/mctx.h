@@ -5,12 +5,18 @@
  * One header, opaque handles, no global state. Every function that can fail
  * returns an int: MCTX_OK (0) or a negative mctx_code. Functions that can fail
  * for a reason worth explaining also take an optional `mctx_error *` that, when
- * not NULL, receives the code, the errno of the failing system call (if any)
- * and a message naming the offending value, e.g.
- * "group 10.1.2.3 is not a multicast address".
+ * not NULL, receives the code, its subject (the setting it is about), the
+ * errno of the failing system call (if any) and a message naming the
+ * offending value, e.g. "group 10.1.2.3 is not a multicast address".
+ * Programs branch on the code and the subject; the message is for people.
  *
  * The semantics follow the Rust crate mctx-core (see docs/design-decisions.md
  * for where and why we differ).
+ *
+ * Conventions: getters are mctx_<object>_get_<what>; a function that only
+ * reads an object takes it const; a public struct that will grow ends in
+ * reserved fields, which its _init function zeroes: always call it (or zero
+ * the struct) before setting fields.
  */
 #ifndef MCTX_H
 #define MCTX_H
@@ -36,7 +42,7 @@ extern "C" {
 #endif
 
 #define MCTX_VERSION_MAJOR 0
-#define MCTX_VERSION_MINOR 1
+#define MCTX_VERSION_MINOR 2
 #define MCTX_VERSION_PATCH 0
 
 /* ------------------------------------------------------------------------ */
@@ -52,7 +58,8 @@ typedef enum mctx_code {
   MCTX_E_INVALID_ARGUMENT = -1,     /* NULL pointer, unparsable string, ... */
   MCTX_E_NO_MEMORY = -2,
 
-  /* Publication config validation (mctx_config_validate), in this order */
+  /* Publication config validation (mctx_publication_config_validate), in
+   * this order */
   MCTX_E_INVALID_DESTINATION_PORT = -10,
   MCTX_E_INVALID_MULTICAST_GROUP = -11,
   MCTX_E_INVALID_SOURCE_PORT = -12,
@@ -73,49 +80,92 @@ typedef enum mctx_code {
   MCTX_E_DUPLICATE_PUBLICATION = -30,
   MCTX_E_PUBLICATION_NOT_FOUND = -31,
 
-  /* Operating system (mctx_error.sys_errno holds errno) */
+  /* Operating system (mctx_error.sys_errno holds errno). UDP and raw
+   * publications share them. */
   MCTX_E_SOCKET_CREATE_FAILED = -40,
   MCTX_E_SOCKET_OPTION_FAILED = -41,
   MCTX_E_SOCKET_BIND_FAILED = -42,
   MCTX_E_SOCKET_CONNECT_FAILED = -43,
   MCTX_E_SOCKET_LOCAL_ADDR_FAILED = -44,
   MCTX_E_SEND_FAILED = -45,
-  MCTX_E_WOULD_BLOCK = -46,  /* the socket buffer is full; nothing was queued */
+  MCTX_E_WOULD_BLOCK = -46,  /* transient: the socket buffer is full; nothing
+                                was queued. Wait for writability, resend. */
+  MCTX_E_QUEUE_FULL = -47,   /* transient: the local queue (a qdisc) refused
+                                the datagram (ENOBUFS); nothing was sent.
+                                Resend later or drop. */
 
   /* Caller-provided sockets */
   MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH = -50,
   MCTX_E_EXISTING_SOCKET_PORT_MISMATCH = -51,
   MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH = -52,
 
-  /* Raw IP datagrams */
+  /* Raw IP datagrams (their socket, bind and send failures use the codes
+   * above) */
   MCTX_E_RAW_INTERFACE_REQUIRED = -60,
   MCTX_E_INVALID_RAW_BIND_ADDRESS = -61,
   MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH = -62,
   MCTX_E_RAW_PERMISSION_DENIED = -63,       /* ours: CAP_NET_RAW missing */
-  MCTX_E_RAW_SOCKET_CREATE_FAILED = -64,
-  MCTX_E_RAW_SOCKET_BIND_FAILED = -65,
-  MCTX_E_RAW_SEND_FAILED = -66,
   MCTX_E_INVALID_RAW_DATAGRAM = -67,
   MCTX_E_INVALID_RAW_MULTICAST_DESTINATION = -68,
   MCTX_E_RAW_UNSUPPORTED_LINK_TYPE = -69,
   MCTX_E_RAW_UNSUPPORTED = -70
 } mctx_code;
 
+/* What an error is about: the setting, argument or object a caller maps it
+ * to (a property, a command-line option). Compare it, never the message. */
+typedef enum mctx_subject {
+  MCTX_SUBJECT_NONE = 0,          /* no single setting (out of memory, ...) */
+  MCTX_SUBJECT_GROUP,             /* the multicast group (UDP), or the raw
+                                     datagram's destination */
+  MCTX_SUBJECT_DESTINATION_PORT,
+  MCTX_SUBJECT_SOURCE_ADDRESS,    /* UDP source_addr, raw bind_addr */
+  MCTX_SUBJECT_SOURCE_PORT,
+  MCTX_SUBJECT_INTERFACE,         /* the outgoing interface, however given */
+  MCTX_SUBJECT_TTL,
+  MCTX_SUBJECT_LOOPBACK,
+  MCTX_SUBJECT_DSCP,
+  MCTX_SUBJECT_SEND_BUFFER_SIZE,
+  MCTX_SUBJECT_FAMILY,            /* the raw config's family */
+  MCTX_SUBJECT_SOCKET,            /* the socket itself: creating, connecting,
+                                     a caller's socket, a send */
+  MCTX_SUBJECT_DATAGRAM,          /* a datagram given to a send */
+  MCTX_SUBJECT_PUBLICATION,       /* a publication id or handle */
+  MCTX_SUBJECT_ARGUMENT           /* another argument: a NULL pointer, text
+                                     that is not an address, ... */
+} mctx_subject;
+
 #define MCTX_ERROR_MESSAGE_MAX 256
+
+/* The most bytes of a caller's value a message repeats; a longer value is
+ * cut and ends in "...". */
+#define MCTX_ERROR_VALUE_MAX 64
 
 /* Details of a failure. Filled by any function taking one, when not NULL. */
 typedef struct mctx_error {
-  int code;       /* an mctx_code; MCTX_OK when the call succeeded */
-  int sys_errno;  /* errno of the failing system call, 0 if none */
-  char message[MCTX_ERROR_MESSAGE_MAX]; /* names the bad value; "" when OK */
+  int code;              /* an mctx_code; MCTX_OK when the call succeeded */
+  mctx_subject subject;  /* what it is about; MCTX_SUBJECT_NONE when OK */
+  int sys_errno;         /* errno of the failing system call, 0 if none */
+  char message[MCTX_ERROR_MESSAGE_MAX]; /* for people: names the bad value;
+                                           "" when OK. Wording may change
+                                           between versions. */
 } mctx_error;
 
 /* A short, static, generic description of a code ("interface not found").
  * Never NULL; unknown codes give "unknown error". */
 MCTX_API const char *mctx_strerror(int code);
 
-/* The symbolic name of a code ("MCTX_E_INTERFACE_NOT_FOUND"). Never NULL. */
+/* The symbolic name of a code ("MCTX_E_INTERFACE_NOT_FOUND"). Never NULL;
+ * unknown codes give "MCTX_E_UNKNOWN". */
 MCTX_API const char *mctx_code_name(int code);
+
+/* The symbolic name of a subject ("MCTX_SUBJECT_GROUP"). Never NULL;
+ * unknown values give "MCTX_SUBJECT_UNKNOWN". */
+MCTX_API const char *mctx_subject_name(mctx_subject subject);
+
+/* True for the codes that say "not now" rather than "not so":
+ * MCTX_E_WOULD_BLOCK and MCTX_E_QUEUE_FULL. The same send may succeed
+ * later; the caller retries it or drops the datagram. */
+MCTX_API bool mctx_error_is_transient(int code);
 
 /* ------------------------------------------------------------------------ */
 /* Addresses                                                                */
@@ -164,10 +214,13 @@ MCTX_API char *mctx_ip_format(const mctx_ip *ip, char *buf, size_t size);
 MCTX_API char *mctx_endpoint_format(const mctx_endpoint *ep, char *buf,
                                     size_t size);
 
-MCTX_API bool mctx_ip_equal(const mctx_ip *a, const mctx_ip *b); /* incl. scope */
+/* Address tests. Equal means same family, bytes and scope id; multicast is
+ * 224.0.0.0/4 or ff00::/8; unspecified is 0.0.0.0, :: or an UNSPEC address;
+ * link-local unicast is fe80::/10. */
+MCTX_API bool mctx_ip_equal(const mctx_ip *a, const mctx_ip *b);
 MCTX_API bool mctx_ip_is_multicast(const mctx_ip *ip);
 MCTX_API bool mctx_ip_is_unspecified(const mctx_ip *ip);
-MCTX_API bool mctx_ip_is_link_local_unicast(const mctx_ip *ip); /* fe80::/10 */
+MCTX_API bool mctx_ip_is_link_local_unicast(const mctx_ip *ip);
 
 /* SSM ranges: IPv4 232.0.0.0/8; IPv6 ff3x::/32 (flags nibble 3 and bytes 2
  * and 3 zero, as mctx-core >= 0.2.4). */
@@ -242,6 +295,7 @@ typedef struct mctx_publication_config {
                                  a burst smaller than a batch) splits GSO
                                  packets: it drops the segments that do not
                                  fit and tells the sender nothing. */
+  void *reserved[4];          /* zero (mctx_publication_config_init) */
 } mctx_publication_config;
 
 /* A ttl that leaves the socket's TTL / hop limit as it is: the kernel's
@@ -250,28 +304,31 @@ typedef struct mctx_publication_config {
 #define MCTX_TTL_UNCHANGED UINT32_MAX
 
 /* Fills defaults: no group, port 0, no source, no interface, ttl 1,
- * loopback on, dscp -1, send_buffer_size 0, report_local_drops on, gso on. */
-MCTX_API void mctx_config_init(mctx_publication_config *cfg);
+ * loopback on, dscp -1, send_buffer_size 0, report_local_drops on, gso on,
+ * reserved zero. NULL is ignored. */
+MCTX_API void mctx_publication_config_init(mctx_publication_config *cfg);
 
-/* Convenience: init + group and port parsed/set. */
-MCTX_API int mctx_config_init_group(mctx_publication_config *cfg,
+/* Convenience: init, then the group parsed from text (as mctx_ip_parse)
+ * and the port set. The port is checked by validation, not here. */
+MCTX_API int mctx_publication_config_init_group(mctx_publication_config *cfg,
                                     const char *group, uint16_t dst_port,
                                     mctx_error *err);
 
 /* Applies mctx-core's with_bind_addr: sets source_addr and source_port from
  * ep (port 0 sets has_source_port with 0, which validation then refuses); an
  * IPv6 endpoint with a scope id also sets the interface to that index. */
-MCTX_API void mctx_config_set_bind(mctx_publication_config *cfg,
+MCTX_API void mctx_publication_config_set_bind(mctx_publication_config *cfg,
                                    const mctx_endpoint *ep);
 
 /* Checks the config without touching the system, in mctx-core's order:
  * destination port, group, source port, source address (and its family),
  * interface (address, family, index, name syntax). */
-MCTX_API int mctx_config_validate(const mctx_publication_config *cfg,
+MCTX_API int mctx_publication_config_validate(const mctx_publication_config *cfg,
                                   mctx_error *err);
 
-/* True when every field is equal (duplicate detection). */
-MCTX_API bool mctx_config_equal(const mctx_publication_config *a,
+/* True when every setting is equal (how a context detects a duplicate);
+ * interfaces compare by kind and the value of that kind. */
+MCTX_API bool mctx_publication_config_equal(const mctx_publication_config *a,
                                 const mctx_publication_config *b);
 
 /* ------------------------------------------------------------------------ */
@@ -303,7 +360,7 @@ MCTX_API int mctx_publication_open(const mctx_publication_config *cfg,
                                    mctx_publication **out, mctx_error *err);
 
 /* Same on a caller-provided UDP socket: checks its family and bound address
- * or port against the config (mctx-core section 4), then applies the same
+ * or port against the config (as mctx-core does), then applies the same
  * options. On success the publication owns fd; on failure the caller still
  * does. IPV6_V6ONLY is left as the caller set it.
  * Every check that needs no change to the socket (config, interfaces, the
@@ -329,28 +386,32 @@ MCTX_API void mctx_publication_into_parts(mctx_publication *pub, int *fd,
                                           mctx_publication_config *cfg,
                                           mctx_publication_id *id);
 
-MCTX_API mctx_publication_id mctx_publication_id_of(const mctx_publication *pub);
+/* The id a context gave the publication; 0 outside a context or for NULL. */
+MCTX_API mctx_publication_id mctx_publication_get_id(const mctx_publication *pub);
+
+/* The publication's config as in effect (live setters update it). Valid as
+ * long as pub; NULL for NULL. */
 MCTX_API const mctx_publication_config *
 mctx_publication_get_config(const mctx_publication *pub);
 
 /* Borrows the socket for an event loop (poll for writability after
  * MCTX_E_WOULD_BLOCK). Do not close, rebind or reconnect it. */
-MCTX_API int mctx_publication_fd(const mctx_publication *pub);
+MCTX_API int mctx_publication_get_fd(const mctx_publication *pub);
 
 /* The connected destination, with the IPv6 scope id used. */
-MCTX_API void mctx_publication_destination(const mctx_publication *pub,
+MCTX_API void mctx_publication_get_destination(const mctx_publication *pub,
                                            mctx_endpoint *out);
 
 /* The interface index used for IPV6_MULTICAST_IF / ip_mreqn, 0 if none. */
-MCTX_API uint32_t mctx_publication_interface_index(const mctx_publication *pub);
+MCTX_API uint32_t mctx_publication_get_interface_index(const mctx_publication *pub);
 
 /* The socket's local address (getsockname at open, cached; asked again on
  * each call only if that failed, which it does not on a connected socket). */
-MCTX_API int mctx_publication_local(mctx_publication *pub, mctx_endpoint *out,
-                                    mctx_error *err);
+MCTX_API int mctx_publication_get_local(const mctx_publication *pub,
+                                        mctx_endpoint *out, mctx_error *err);
 
 /* The announce tuple: effective source IP (getsockname), group, port. */
-MCTX_API int mctx_publication_announce_tuple(mctx_publication *pub,
+MCTX_API int mctx_publication_get_announce_tuple(const mctx_publication *pub,
                                              mctx_ip *source, mctx_ip *group,
                                              uint16_t *port, mctx_error *err);
 
@@ -362,18 +423,16 @@ MCTX_API int mctx_publication_set_loopback(mctx_publication *pub, bool on,
 MCTX_API int mctx_publication_set_dscp(mctx_publication *pub, int dscp,
                                        mctx_error *err);
 
-/* One non-blocking send of one datagram. MCTX_E_WOULD_BLOCK when the socket
- * buffer is full (nothing is queued: wait for writability on the fd and call
- * again); MCTX_E_SEND_FAILED with sys_errno for everything else. report may
- * be NULL.
- * The failures a busy sender meets at packet rate are cheap: for
- * MCTX_E_WOULD_BLOCK, and for MCTX_E_SEND_FAILED with sys_errno ENOBUFS (a
- * full local queue, with report_local_drops), err's message is copied from
- * a text prepared at open ("send to 239.1.2.3:5000 would block: the socket
- * buffer is full", "... failed: No buffer space available"), nothing is
- * formatted. Other failures are formatted when they happen ("send to
- * 239.1.2.3:5000 failed: Network is unreachable"). The same holds for
- * sendv and send_batch. */
+/* One non-blocking send of one datagram. report may be NULL, and so may
+ * err: the send path needs neither. Returns MCTX_OK, or:
+ * - MCTX_E_WOULD_BLOCK: the socket buffer is full, nothing was queued:
+ *   wait for writability on the fd and send again;
+ * - MCTX_E_QUEUE_FULL: the local queue refused the datagram (ENOBUFS, with
+ *   report_local_drops): send again later or drop it;
+ * - MCTX_E_SEND_FAILED with sys_errno for everything else.
+ * mctx_error_is_transient() is true for the first two; their messages are
+ * fixed texts, so a busy sender pays nothing for passing err. The same
+ * holds for sendv and send_batch. */
 MCTX_API int mctx_publication_send(mctx_publication *pub, const void *data,
                                    size_t len, mctx_send_report *report,
                                    mctx_error *err);
@@ -392,8 +451,9 @@ typedef struct mctx_datagram {
 /* Sends count datagrams in as few system calls as the platform allows.
  * *sent gets the number of datagrams that went out, always set. Returns
  * MCTX_OK when all went out, otherwise the code for datagram number *sent,
- * which did not go out (MCTX_E_WOULD_BLOCK or MCTX_E_SEND_FAILED); the
- * caller decides whether to retry from there or drop it.
+ * which did not go out (MCTX_E_WOULD_BLOCK, MCTX_E_QUEUE_FULL or
+ * MCTX_E_SEND_FAILED); the caller decides whether to retry from there or
+ * drop it.
  *
  * On Linux, a run of datagrams of one size (the last of the run may be
  * shorter) leaves as ONE sendmsg() with UDP GSO (UDP_SEGMENT): the kernel
@@ -427,12 +487,20 @@ MCTX_API int mctx_publication_drain_errors(mctx_publication *pub);
 
 typedef struct mctx_context mctx_context;
 
+/* Creates an empty context into *out. MCTX_E_INVALID_ARGUMENT for a NULL
+ * out, MCTX_E_NO_MEMORY. A context is used by one thread at a time, except
+ * for metrics snapshots, which any thread may take. */
 MCTX_API int mctx_context_new(mctx_context **out);
+
 /* Closes every publication still owned. NULL is fine. */
 MCTX_API void mctx_context_free(mctx_context *ctx);
 
-/* Ids start at 1 and are never reused. A config equal in every field to an
- * owned publication's is MCTX_E_DUPLICATE_PUBLICATION. id may be NULL. */
+/* Opens a publication (as mctx_publication_open) owned by the context and
+ * gives it the next id. Ids start at 1 and are never reused. A config equal
+ * in every setting to an owned publication's is
+ * MCTX_E_DUPLICATE_PUBLICATION. id may be NULL. The _with_socket form opens
+ * it on a caller's socket (as mctx_publication_open_with_socket): on success
+ * the context owns fd, on failure the caller still does. */
 MCTX_API int mctx_context_add(mctx_context *ctx,
                               const mctx_publication_config *cfg,
                               mctx_publication_id *id, mctx_error *err);
@@ -441,7 +509,10 @@ MCTX_API int mctx_context_add_with_socket(mctx_context *ctx,
                                           int fd, mctx_publication_id *id,
                                           mctx_error *err);
 
+/* How many publications the context owns (0 for NULL). */
 MCTX_API size_t mctx_context_count(const mctx_context *ctx);
+
+/* Whether the context owns a publication with that id. */
 MCTX_API bool mctx_context_contains(const mctx_context *ctx,
                                     mctx_publication_id id);
 
@@ -477,94 +548,82 @@ MCTX_API int mctx_context_send_all(mctx_context *ctx, const void *data,
 /* Metrics                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* Counters of one publication since it was opened. A successful datagram:
- * send_calls+1, packets_sent+1, bytes_sent+=n. A failed one (would-block
- * included, as mctx-core): send_calls+1, send_errors+1, and would_block+1 if
- * it was a would-block. So send_calls == packets_sent + send_errors. A batch
- * counts each datagram it tried. Snapshots never split one send. */
-typedef struct mctx_publication_metrics {
+/* Counters since a publication was opened, or over a context's life.
+ *
+ * Sends: a successful datagram counts send_calls+1, packets_sent+1,
+ * bytes_sent+=n. A failed one (would-block included, as mctx-core):
+ * send_calls+1, send_errors+1, and would_block+1 if it was a would-block.
+ * So send_calls == packets_sent + send_errors. A batch counts each datagram
+ * it tried. A snapshot never splits one send.
+ *
+ * A context's snapshot adds up its publications (those removed or taken
+ * included, up to their removal) and fills the publications_* counts; a
+ * publication's leaves those 0. reserved is zero. */
+typedef struct mctx_metrics {
   uint64_t send_calls;
   uint64_t packets_sent;
   uint64_t bytes_sent;
   uint64_t send_errors;
   uint64_t would_block;
-  double captured_at;        /* wall clock, Unix seconds */
-  uint64_t captured_mono_ns; /* monotonic clock */
-} mctx_publication_metrics;
+  uint64_t publications_added;    /* contexts only */
+  uint64_t publications_removed;  /* contexts only; take counts as removed */
+  uint64_t active_publications;   /* contexts only; a gauge */
+  double captured_at;             /* wall clock, Unix seconds */
+  uint64_t captured_mono_ns;      /* monotonic clock */
+  uint64_t reserved[4];
+} mctx_metrics;
 
-/* Counters of a context: its publications' sends (those removed or taken
- * included, up to their removal) and its add/remove counts. */
-typedef struct mctx_context_metrics {
-  uint64_t publications_added;
-  uint64_t publications_removed;  /* take counts as removed */
-  uint64_t active_publications;   /* gauge */
-  uint64_t send_calls;
-  uint64_t packets_sent;
-  uint64_t bytes_sent;
-  uint64_t send_errors;
-  uint64_t would_block;
-  double captured_at;
-  uint64_t captured_mono_ns;
-} mctx_context_metrics;
-
-/* Differences between two snapshots; no gauge. */
+/* Differences between two snapshots; no gauge. reserved is zero. */
 typedef struct mctx_metrics_delta {
   double interval_secs;
-  uint64_t publications_added;    /* 0 for publication deltas */
-  uint64_t publications_removed;  /* 0 for publication deltas */
+  uint64_t publications_added;    /* 0 between publication snapshots */
+  uint64_t publications_removed;  /* 0 between publication snapshots */
   uint64_t send_calls;
   uint64_t packets_sent;
   uint64_t bytes_sent;
   uint64_t send_errors;
   uint64_t would_block;
+  uint64_t reserved[4];
 } mctx_metrics_delta;
 
-/* Safe to call from any thread at any time, also while sends run. */
+/* Snapshot of a publication's counters into *out. Safe to call from any
+ * thread at any time, also while sends run. A NULL pub gives zeros. */
 MCTX_API void mctx_publication_metrics_snapshot(const mctx_publication *pub,
-                                                mctx_publication_metrics *out);
-MCTX_API void mctx_context_metrics_snapshot(const mctx_context *ctx,
-                                            mctx_context_metrics *out);
+                                                mctx_metrics *out);
 
-/* later - earlier. interval_secs < 0 means "use the snapshots' wall-clock
- * times". MCTX_E_INVALID_ARGUMENT when earlier is later or any counter went
- * backwards. */
-MCTX_API int mctx_publication_metrics_delta(const mctx_publication_metrics *later,
-                                            const mctx_publication_metrics *earlier,
-                                            double interval_secs,
-                                            mctx_metrics_delta *out);
-MCTX_API int mctx_context_metrics_delta(const mctx_context_metrics *later,
-                                        const mctx_context_metrics *earlier,
-                                        double interval_secs,
-                                        mctx_metrics_delta *out);
+/* Snapshot of a context's counters into *out; same guarantees. */
+MCTX_API void mctx_context_metrics_snapshot(const mctx_context *ctx,
+                                            mctx_metrics *out);
+
+/* later - earlier into *out. interval_secs < 0 means "use the snapshots'
+ * wall-clock times". MCTX_E_INVALID_ARGUMENT when a pointer is NULL,
+ * earlier was taken after later, or any counter went backwards (the two
+ * snapshots are of different objects). */
+MCTX_API int mctx_metrics_diff(const mctx_metrics *later,
+                                const mctx_metrics *earlier,
+                                double interval_secs, mctx_metrics_delta *out);
 
 /* count / interval_secs, 0.0 when interval_secs <= 0. */
 MCTX_API double mctx_metrics_rate(uint64_t count, double interval_secs);
 
-/* A sampler remembers the previous snapshot and measures intervals on the
- * monotonic clock. Plain struct: zero it or call _init. */
-typedef struct mctx_context_sampler {
-  mctx_context_metrics previous;
+/* Remembers the previous snapshot of one publication or context and turns
+ * each new one into a delta over the monotonic clock. Plain struct: zero it
+ * or call mctx_sampler_init. */
+typedef struct mctx_sampler {
+  mctx_metrics previous;
   bool has_previous;
-} mctx_context_sampler;
+} mctx_sampler;
 
-MCTX_API void mctx_context_sampler_init(mctx_context_sampler *s);
-/* Takes a snapshot into *now (may be NULL). Returns false on the first call
- * (no delta yet), true with *delta filled afterwards. */
-MCTX_API bool mctx_context_sampler_sample(mctx_context_sampler *s,
-                                          const mctx_context *ctx,
-                                          mctx_context_metrics *now,
-                                          mctx_metrics_delta *delta);
+/* Forgets any previous snapshot. */
+MCTX_API void mctx_sampler_init(mctx_sampler *s);
 
-typedef struct mctx_publication_sampler {
-  mctx_publication_metrics previous;
-  bool has_previous;
-} mctx_publication_sampler;
-
-MCTX_API void mctx_publication_sampler_init(mctx_publication_sampler *s);
-MCTX_API bool mctx_publication_sampler_sample(mctx_publication_sampler *s,
-                                              const mctx_publication *pub,
-                                              mctx_publication_metrics *now,
-                                              mctx_metrics_delta *delta);
+/* Feeds the sampler a snapshot the caller took (always of the same
+ * publication or context). Returns false on the first one (no delta yet);
+ * afterwards true with *delta (may be NULL) filled. A snapshot that cannot
+ * follow the previous one (counters went backwards) starts over like a
+ * first one. */
+MCTX_API bool mctx_sampler_sample(mctx_sampler *s, const mctx_metrics *now,
+                                  mctx_metrics_delta *delta);
 
 /* Clocks used by the snapshots, for callers that sample themselves. */
 MCTX_API double mctx_unix_time_secs(void);
@@ -585,11 +644,19 @@ typedef struct mctx_raw_config {
   int ttl;                   /* TTL / hop limit override 0..255; -1 none */
   bool loopback;             /* local receivers get a copy (where the way
                                 chosen allows); default true */
+  void *reserved[4];         /* zero (mctx_raw_config_init) */
 } mctx_raw_config;
 
+/* Fills defaults: family UNSPEC (inferred), no bind address, no interface
+ * (set one of the two: the egress must be known), ttl -1 (the datagram's
+ * own TTL / hop limit is sent), loopback on, reserved zero. NULL is
+ * ignored. */
 MCTX_API void mctx_raw_config_init(mctx_raw_config *cfg);
 
-/* Checks the config without touching the system (mctx-core 7.2). */
+/* Checks the config without touching the system, in mctx-core's order: an
+ * egress is given (MCTX_E_RAW_INTERFACE_REQUIRED), the bind address is a
+ * usable unicast address of the family, the interface is valid and of the
+ * family, ttl is -1..255. */
 MCTX_API int mctx_raw_config_validate(const mctx_raw_config *cfg,
                                       mctx_error *err);
 
@@ -602,18 +669,28 @@ typedef struct mctx_raw_datagram_info {
   size_t header_len;         /* IPv4 IHL*4, IPv6 40 */
 } mctx_raw_datagram_info;
 
-/* The datagram checks of mctx-core 7.3 plus ours: version 4 or 6, lengths
- * consistent with len, destination multicast. info may be NULL. */
+/* Checks one complete IP datagram as a raw send does: version 4 or 6, a
+ * header that fits, lengths consistent with len, a multicast destination
+ * (mctx-core's strict multicast mode). MCTX_E_INVALID_RAW_DATAGRAM or
+ * MCTX_E_INVALID_RAW_MULTICAST_DESTINATION (subject MCTX_SUBJECT_DATAGRAM)
+ * naming the fault. info may be NULL. */
 MCTX_API int mctx_raw_datagram_check(const void *datagram, size_t len,
                                      mctx_raw_datagram_info *info,
                                      mctx_error *err);
 
-/* Opens the sockets the config needs (once). Without CAP_NET_RAW:
- * MCTX_E_RAW_PERMISSION_DENIED. */
+/* Validates the config, resolves the egress and opens the sockets the
+ * family needs. Without CAP_NET_RAW: MCTX_E_RAW_PERMISSION_DENIED. A raw
+ * publication is used by one thread at a time; metrics snapshots may come
+ * from any thread. */
 MCTX_API int mctx_raw_publication_open(const mctx_raw_config *cfg,
                                        mctx_raw_publication **out,
                                        mctx_error *err);
+
+/* Closes the sockets and frees. NULL is fine. */
 MCTX_API void mctx_raw_publication_close(mctx_raw_publication *pub);
+
+/* The config the publication was opened with. Valid as long as pub; NULL
+ * for NULL. */
 MCTX_API const mctx_raw_config *
 mctx_raw_publication_get_config(const mctx_raw_publication *pub);
 
@@ -633,21 +710,27 @@ typedef struct mctx_raw_send_report {
   size_t bytes_sent;
 } mctx_raw_send_report;
 
-/* Checks and sends one complete IP datagram. report may be NULL. */
-MCTX_API int mctx_raw_send(mctx_raw_publication *pub, const void *datagram,
-                           size_t len, mctx_raw_send_report *report,
-                           mctx_error *err);
+/* Checks (as mctx_raw_datagram_check) and sends one complete IP datagram.
+ * report and err may be NULL. The results are those of
+ * mctx_publication_send: MCTX_E_WOULD_BLOCK and MCTX_E_QUEUE_FULL are
+ * transient (fixed texts), MCTX_E_SEND_FAILED carries sys_errno; a
+ * datagram that fails the checks is refused before any system call. */
+MCTX_API int mctx_raw_publication_send(mctx_raw_publication *pub,
+                                       const void *datagram, size_t len,
+                                       mctx_raw_send_report *report,
+                                       mctx_error *err);
 
 /* Same, the datagram given as nbufs buffers (e.g. the memories of a
  * GstBuffer): checked and sent without gathering it into one copy. */
-MCTX_API int mctx_raw_sendv(mctx_raw_publication *pub, const mctx_buf *bufs,
-                            size_t nbufs, mctx_raw_send_report *report,
-                            mctx_error *err);
+MCTX_API int mctx_raw_publication_sendv(mctx_raw_publication *pub,
+                                        const mctx_buf *bufs, size_t nbufs,
+                                        mctx_raw_send_report *report,
+                                        mctx_error *err);
 
 /* Counters of a raw publication (same meaning as for UDP; a datagram that
  * fails the checks counts as a send error). */
 MCTX_API void mctx_raw_publication_metrics_snapshot(
-    const mctx_raw_publication *pub, mctx_publication_metrics *out);
+    const mctx_raw_publication *pub, mctx_metrics *out);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
-/* Send counters without a lock on the send path, coherent snapshots, deltas,
- * rates and samplers.
+/* Send counters without a lock on the send path, coherent reads, deltas,
+ * rates and samplers. A leaf: publications and contexts take their
+ * snapshots with the cell reads below; nothing here knows them.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
@@ -79,11 +80,11 @@ load_relaxed(const _Atomic uint64_t *counter)
 
 void
 mctx__metrics_read_counters(const mctx_metrics_cell *cell,
-                            mctx_publication_metrics *out)
+                            mctx_metrics *out)
 {
   _Atomic uint64_t *seqp = (_Atomic uint64_t *) &cell->seq;
   uint64_t before, after;
-  mctx_publication_metrics m;
+  mctx_metrics m;
 
   memset(&m, 0, sizeof m);
   do {
@@ -105,8 +106,14 @@ mctx__metrics_read_counters(const mctx_metrics_cell *cell,
 }
 
 void
-mctx__metrics_read(const mctx_metrics_cell *cell, mctx_publication_metrics *out)
+mctx__metrics_read(const mctx_metrics_cell *cell, mctx_metrics *out)
 {
+  if (out == NULL)
+    return;
+  if (cell == NULL) {
+    memset(out, 0, sizeof *out);
+    return;
+  }
   mctx__metrics_read_counters(cell, out);
   out->captured_at = mctx_unix_time_secs();
   out->captured_mono_ns = mctx_monotonic_ns();
@@ -130,34 +137,6 @@ mctx_monotonic_ns(void)
   if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
     return 0;
   return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
-}
-
-/* ---- snapshots ------------------------------------------------------------- */
-
-void
-mctx_publication_metrics_snapshot(const mctx_publication *pub,
-                                   mctx_publication_metrics *out)
-{
-  if (out == NULL)
-    return;
-  if (pub == NULL) {
-    memset(out, 0, sizeof *out);
-    return;
-  }
-  mctx__metrics_read(mctx__publication_metrics(pub), out);
-}
-
-void
-mctx_context_metrics_snapshot(const mctx_context *ctx,
-                               mctx_context_metrics *out)
-{
-  if (out == NULL)
-    return;
-  memset(out, 0, sizeof *out);
-  if (ctx != NULL)
-    mctx__context_totals(ctx, out);
-  out->captured_at = mctx_unix_time_secs();
-  out->captured_mono_ns = mctx_monotonic_ns();
 }
 
 /* ---- deltas and rates ------------------------------------------------------ */
@@ -196,32 +175,8 @@ sub(uint64_t later, uint64_t earlier, uint64_t *out)
 }
 
 int
-mctx_publication_metrics_delta(const mctx_publication_metrics *later,
-                                const mctx_publication_metrics *earlier,
-                                double interval_secs, mctx_metrics_delta *out)
-{
-  mctx_metrics_delta d;
-
-  if (later == NULL || earlier == NULL || out == NULL)
-    return MCTX_E_INVALID_ARGUMENT;
-  memset(&d, 0, sizeof d);
-  if (!delta_interval(later->captured_at, later->captured_mono_ns,
-                       earlier->captured_at, earlier->captured_mono_ns,
-                       interval_secs, &d.interval_secs)
-      || !sub(later->send_calls, earlier->send_calls, &d.send_calls)
-      || !sub(later->packets_sent, earlier->packets_sent, &d.packets_sent)
-      || !sub(later->bytes_sent, earlier->bytes_sent, &d.bytes_sent)
-      || !sub(later->send_errors, earlier->send_errors, &d.send_errors)
-      || !sub(later->would_block, earlier->would_block, &d.would_block))
-    return MCTX_E_INVALID_ARGUMENT;
-  *out = d;
-  return MCTX_OK;
-}
-
-int
-mctx_context_metrics_delta(const mctx_context_metrics *later,
-                            const mctx_context_metrics *earlier,
-                            double interval_secs, mctx_metrics_delta *out)
+mctx_metrics_diff(const mctx_metrics *later, const mctx_metrics *earlier,
+                   double interval_secs, mctx_metrics_delta *out)
 {
   mctx_metrics_delta d;
 
@@ -262,65 +217,27 @@ mono_interval_secs(uint64_t later_ns, uint64_t earlier_ns)
 }
 
 void
-mctx_context_sampler_init(mctx_context_sampler *s)
+mctx_sampler_init(mctx_sampler *s)
 {
   memset(s, 0, sizeof *s);
 }
 
 bool
-mctx_context_sampler_sample(mctx_context_sampler *s, const mctx_context *ctx,
-                             mctx_context_metrics *now,
-                             mctx_metrics_delta *delta)
+mctx_sampler_sample(mctx_sampler *s, const mctx_metrics *now,
+                    mctx_metrics_delta *delta)
 {
-  mctx_context_metrics snap;
   mctx_metrics_delta d;
   bool have_delta = false;
 
-  mctx_context_metrics_snapshot(ctx, &snap);
   if (s->has_previous) {
-    double secs = mono_interval_secs(snap.captured_mono_ns,
+    double secs = mono_interval_secs(now->captured_mono_ns,
                                       s->previous.captured_mono_ns);
-    /* Fails only when the sampler is fed another context: that sample
+    /* Fails only when the sampler is fed another object: that sample
      * becomes the new baseline, like a first one. */
-    have_delta = mctx_context_metrics_delta(&snap, &s->previous, secs, &d)
-                 == MCTX_OK;
+    have_delta = mctx_metrics_diff(now, &s->previous, secs, &d) == MCTX_OK;
   }
-  s->previous = snap;
+  s->previous = *now;
   s->has_previous = true;
-  if (now != NULL)
-    *now = snap;
-  if (have_delta && delta != NULL)
-    *delta = d;
-  return have_delta;
-}
-
-void
-mctx_publication_sampler_init(mctx_publication_sampler *s)
-{
-  memset(s, 0, sizeof *s);
-}
-
-bool
-mctx_publication_sampler_sample(mctx_publication_sampler *s,
-                                 const mctx_publication *pub,
-                                 mctx_publication_metrics *now,
-                                 mctx_metrics_delta *delta)
-{
-  mctx_publication_metrics snap;
-  mctx_metrics_delta d;
-  bool have_delta = false;
-
-  mctx_publication_metrics_snapshot(pub, &snap);
-  if (s->has_previous) {
-    double secs = mono_interval_secs(snap.captured_mono_ns,
-                                      s->previous.captured_mono_ns);
-    have_delta = mctx_publication_metrics_delta(&snap, &s->previous, secs, &d)
-                 == MCTX_OK;
-  }
-  s->previous = snap;
-  s->has_previous = true;
-  if (now != NULL)
-    *now = snap;
   if (have_delta && delta != NULL)
     *delta = d;
   return have_delta;

@@ -17,15 +17,15 @@ open_common(const mctx_publication_config *cfg, int fd,
   if (out != NULL)
     *out = NULL;
   if (cfg == NULL || out == NULL)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "config and out must not be NULL");
-  int rc = mctx_config_validate(cfg, err);
+  int rc = mctx_publication_config_validate(cfg, err);
   if (rc != MCTX_OK)
     return rc;
 
   mctx_publication *pub = calloc(1, sizeof *pub);
   if (pub == NULL)
-    return mctx__fail(err, MCTX_E_NO_MEMORY, 0,
+    return mctx__fail(err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, 0,
                       "no memory for a publication");
 
   mctx__socket_setup setup;
@@ -44,7 +44,6 @@ open_common(const mctx_publication_config *cfg, int fd,
   pub->has_local = setup.has_local;
   pub->local = setup.local;
   mctx__metrics_cell_init(&pub->metrics);
-  mctx__send_prepare(pub);
   /* With the switch on, the first batch probes; off, the batch path never
    * builds a GSO call (docs/gso.md, "Shaping qdiscs"). */
   atomic_init(&pub->gso_state, cfg->gso ? MCTX__GSO_UNPROBED : MCTX__GSO_OFF);
@@ -69,7 +68,7 @@ mctx_publication_open_with_socket(const mctx_publication_config *cfg, int fd,
   if (fd < 0) {
     if (out != NULL)
       *out = NULL;
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "socket %d is not a valid descriptor", fd);
   }
   return open_common(cfg, fd, out, err);
@@ -106,7 +105,7 @@ mctx_publication_into_parts(mctx_publication *pub, int *fd,
 }
 
 mctx_publication_id
-mctx_publication_id_of(const mctx_publication *pub)
+mctx_publication_get_id(const mctx_publication *pub)
 {
   return pub != NULL ? pub->id : 0;
 }
@@ -118,13 +117,13 @@ mctx_publication_get_config(const mctx_publication *pub)
 }
 
 int
-mctx_publication_fd(const mctx_publication *pub)
+mctx_publication_get_fd(const mctx_publication *pub)
 {
   return pub != NULL ? pub->fd : -1;
 }
 
 void
-mctx_publication_destination(const mctx_publication *pub, mctx_endpoint *out)
+mctx_publication_get_destination(const mctx_publication *pub, mctx_endpoint *out)
 {
   if (out == NULL)
     return;
@@ -136,7 +135,7 @@ mctx_publication_destination(const mctx_publication *pub, mctx_endpoint *out)
 }
 
 uint32_t
-mctx_publication_interface_index(const mctx_publication *pub)
+mctx_publication_get_interface_index(const mctx_publication *pub)
 {
   return pub != NULL ? pub->interface_index : 0;
 }
@@ -145,11 +144,11 @@ mctx_publication_interface_index(const mctx_publication *pub)
  * the publication can read it without a lock. If getsockname failed at open
  * (it does not on a connected socket), each call asks again. */
 int
-mctx_publication_local(mctx_publication *pub, mctx_endpoint *out,
-                       mctx_error *err)
+mctx_publication_get_local(const mctx_publication *pub, mctx_endpoint *out,
+                           mctx_error *err)
 {
   if (pub == NULL || out == NULL)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and out must not be NULL");
   if (!pub->has_local)
     return mctx__socket_local(pub->fd, out, err);
@@ -158,12 +157,12 @@ mctx_publication_local(mctx_publication *pub, mctx_endpoint *out,
 }
 
 int
-mctx_publication_announce_tuple(mctx_publication *pub, mctx_ip *source,
+mctx_publication_get_announce_tuple(const mctx_publication *pub, mctx_ip *source,
                                 mctx_ip *group, uint16_t *port,
                                 mctx_error *err)
 {
   mctx_endpoint local;
-  int rc = mctx_publication_local(pub, &local, err);
+  int rc = mctx_publication_get_local(pub, &local, err);
   if (rc != MCTX_OK)
     return rc;
   if (source != NULL)
@@ -179,7 +178,7 @@ int
 mctx_publication_set_ttl(mctx_publication *pub, uint32_t ttl, mctx_error *err)
 {
   if (pub == NULL)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication must not be NULL");
   int rc = mctx__socket_set_ttl(pub->fd, pub->config.group.family, ttl, err);
   if (rc != MCTX_OK)
@@ -192,7 +191,7 @@ int
 mctx_publication_set_loopback(mctx_publication *pub, bool on, mctx_error *err)
 {
   if (pub == NULL)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication must not be NULL");
   int rc = mctx__socket_set_loopback(pub->fd, pub->config.group.family, on,
                                      err);
@@ -208,10 +207,10 @@ int
 mctx_publication_set_dscp(mctx_publication *pub, int dscp, mctx_error *err)
 {
   if (pub == NULL)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication must not be NULL");
   if (dscp < -1 || dscp > 63)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_DSCP, 0,
                       "dscp %d is out of range -1..63", dscp);
   int rc = mctx__socket_set_dscp(pub->fd, pub->config.group.family, dscp, err);
   if (rc != MCTX_OK)
@@ -226,8 +225,9 @@ mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id)
   pub->id = id;
 }
 
-const mctx_metrics_cell *
-mctx__publication_metrics(const mctx_publication *pub)
+void
+mctx_publication_metrics_snapshot(const mctx_publication *pub,
+                                  mctx_metrics *out)
 {
-  return &pub->metrics;
+  mctx__metrics_read(pub != NULL ? &pub->metrics : NULL, out);
 }

@@ -3,9 +3,10 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Config validation follows mctx-core section 7.2 in its order; our own
- * checks (family value, TTL range, a family that can be inferred) come last.
- * Datagram checks follow section 7.3, always in strict multicast mode: there
+ * Config validation follows mctx-core's raw config validation in its order;
+ * our own checks (family value, TTL range, a family that can be inferred)
+ * come last. Datagram checks are mctx-core's, always in its strict multicast
+ * mode: there
  * is deliberately no way to send a raw datagram to a unicast address.
  * They read the header alone (d below holds at least the first
  * min(len, MCTX__RAW_HEAD_MAX) bytes of a len-byte datagram), so a datagram
@@ -54,19 +55,19 @@ validate_bind (const mctx_raw_config *cfg, mctx_error *err)
   char text[MCTX_IP_STRLEN];
   mctx_ip_format (bind, text, sizeof text);
   if (!family_is_ip (bind->family))
-    return mctx__fail (err, MCTX_E_INVALID_RAW_BIND_ADDRESS, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_BIND_ADDRESS, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "raw bind address has family %d, not IPv4 or IPv6",
                        (int) bind->family);
   if (mctx_ip_is_multicast (bind))
-    return mctx__fail (err, MCTX_E_INVALID_RAW_BIND_ADDRESS, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_BIND_ADDRESS, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "raw bind address %s is a multicast address", text);
   if (mctx_ip_is_unspecified (bind))
-    return mctx__fail (err, MCTX_E_INVALID_RAW_BIND_ADDRESS, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_BIND_ADDRESS, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "raw bind address %s is unspecified; give an address "
                        "of the outgoing interface",
                        text);
   if (cfg->family != MCTX_FAMILY_UNSPEC && bind->family != cfg->family)
-    return mctx__fail (err, MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH, 0,
+    return mctx__fail (err, MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "raw bind address %s is %s but the raw publication "
                        "is %s",
                        text, family_name (bind->family),
@@ -87,11 +88,11 @@ validate_interface (const mctx_raw_config *cfg, mctx_error *err)
     mctx_ip_format (addr, text, sizeof text);
     if (!family_is_ip (addr->family) || mctx_ip_is_multicast (addr)
         || mctx_ip_is_unspecified (addr))
-      return mctx__fail (err, MCTX_E_INVALID_INTERFACE_ADDRESS, 0,
+      return mctx__fail (err, MCTX_E_INVALID_INTERFACE_ADDRESS, MCTX_SUBJECT_INTERFACE, 0,
                          "interface address %s is not a unicast address",
                          text);
     if (cfg->family != MCTX_FAMILY_UNSPEC && addr->family != cfg->family)
-      return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, 0,
+      return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, MCTX_SUBJECT_INTERFACE, 0,
                          "interface address %s is %s but the raw publication "
                          "is %s",
                          text, family_name (addr->family),
@@ -100,7 +101,7 @@ validate_interface (const mctx_raw_config *cfg, mctx_error *err)
         && addr->family != cfg->bind_addr.family) {
       char bind_text[MCTX_IP_STRLEN];
       mctx_ip_format (&cfg->bind_addr, bind_text, sizeof bind_text);
-      return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, 0,
+      return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, MCTX_SUBJECT_INTERFACE, 0,
                          "interface address %s is %s but the raw bind "
                          "address %s is %s",
                          text, family_name (addr->family), bind_text,
@@ -110,14 +111,14 @@ validate_interface (const mctx_raw_config *cfg, mctx_error *err)
   }
   case MCTX_INTERFACE_INDEX:
     if (itf->index == 0)
-      return mctx__fail (err, MCTX_E_INVALID_IPV6_INTERFACE_INDEX, 0,
+      return mctx__fail (err, MCTX_E_INVALID_IPV6_INTERFACE_INDEX, MCTX_SUBJECT_INTERFACE, 0,
                          "interface index 0 is not valid (indexes start at "
                          "1)");
     return MCTX_OK;
   case MCTX_INTERFACE_NAME:
     return mctx__interface_name_check (itf->name, sizeof itf->name, err);
   default:
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_INTERFACE, 0,
                        "interface kind %d is not valid", (int) itf->kind);
   }
 }
@@ -126,15 +127,15 @@ int
 mctx_raw_config_validate (const mctx_raw_config *cfg, mctx_error *err)
 {
   if (cfg == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0, "no raw config given");
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0, "no raw config given");
   if (cfg->family != MCTX_FAMILY_UNSPEC && !family_is_ip (cfg->family))
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_FAMILY, 0,
                        "raw family %d is not valid (4, 6 or unspecified)",
                        (int) cfg->family);
 
   if (cfg->bind_addr.family == MCTX_FAMILY_UNSPEC
       && cfg->interface.kind == MCTX_INTERFACE_NONE)
-    return mctx__fail (err, MCTX_E_RAW_INTERFACE_REQUIRED, 0,
+    return mctx__fail (err, MCTX_E_RAW_INTERFACE_REQUIRED, MCTX_SUBJECT_INTERFACE, 0,
                        "a raw publication needs a bind address or an "
                        "outgoing interface");
 
@@ -146,7 +147,7 @@ mctx_raw_config_validate (const mctx_raw_config *cfg, mctx_error *err)
     return rc;
 
   if (cfg->ttl < -1 || cfg->ttl > 255)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_TTL, 0,
                        "raw TTL override %d is outside 0..255 (-1 for none)",
                        cfg->ttl);
 
@@ -157,7 +158,7 @@ mctx_raw_config_validate (const mctx_raw_config *cfg, mctx_error *err)
       && cfg->interface.kind != MCTX_INTERFACE_ADDRESS) {
     char itf_text[MCTX_IP_STRLEN];
     mctx_interface_format (&cfg->interface, itf_text, sizeof itf_text);
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_FAMILY, 0,
                        "the raw family cannot be inferred from interface %s; "
                        "set it to IPv4 or IPv6",
                        itf_text);
@@ -176,23 +177,23 @@ check_ipv4 (const uint8_t *d, size_t len, mctx_raw_datagram_info *info,
             mctx_error *err)
 {
   if (len < IPV4_MIN_HEADER)
-    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                        "IPv4 datagram of %zu bytes is shorter than the "
                        "20-byte minimum header",
                        len);
   size_t header_len = (size_t) (d[0] & 0x0f) * 4;
   if (header_len < IPV4_MIN_HEADER)
-    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                        "IPv4 header length %zu (IHL %u) is below 20 bytes",
                        header_len, (unsigned) (d[0] & 0x0f));
   if (header_len > len)
-    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                        "IPv4 header length %zu exceeds the datagram's %zu "
                        "bytes",
                        header_len, len);
   size_t total = read_be16 (d + 2);
   if (total != len)
-    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                        "IPv4 total length field %zu does not match the "
                        "datagram's %zu bytes",
                        total, len);
@@ -211,13 +212,13 @@ check_ipv6 (const uint8_t *d, size_t len, mctx_raw_datagram_info *info,
             mctx_error *err)
 {
   if (len < IPV6_HEADER)
-    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                        "IPv6 datagram of %zu bytes is shorter than the "
                        "40-byte header",
                        len);
   size_t payload = read_be16 (d + 4);
   if (IPV6_HEADER + payload != len)
-    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                        "IPv6 payload length field %zu plus the 40-byte header "
                        "does not match the datagram's %zu bytes",
                        payload, len);
@@ -239,7 +240,7 @@ mctx__raw_datagram_check_head (const uint8_t *head, size_t len,
                                mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (len == 0)
-    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                        "raw datagram is empty");
 
   mctx_raw_datagram_info found;
@@ -251,7 +252,7 @@ mctx__raw_datagram_check_head (const uint8_t *head, size_t len,
   else if (version == 6)
     rc = check_ipv6 (head, len, &found, err);
   else
-    rc = mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+    rc = mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                      "IP version %u is not supported (only 4 and 6)",
                      version);
   if (rc != MCTX_OK)
@@ -260,7 +261,7 @@ mctx__raw_datagram_check_head (const uint8_t *head, size_t len,
   if (!mctx_ip_is_multicast (&found.destination)) {
     char text[MCTX_IP_STRLEN];
     mctx_ip_format (&found.destination, text, sizeof text);
-    return mctx__fail (err, MCTX_E_INVALID_RAW_MULTICAST_DESTINATION, 0,
+    return mctx__fail (err, MCTX_E_INVALID_RAW_MULTICAST_DESTINATION, MCTX_SUBJECT_DATAGRAM, 0,
                        "raw datagram destination %s is not a multicast "
                        "address; raw datagrams go to multicast groups only",
                        text);
@@ -275,7 +276,7 @@ mctx_raw_datagram_check (const void *datagram, size_t len,
                          mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (datagram == NULL && len != 0)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no raw datagram given (NULL with length %zu)", len);
   return mctx__raw_datagram_check_head (datagram, len, info, err);
 }

@@ -102,18 +102,18 @@ static int
 socket_create_error (const char *what, int e, mctx_error *err)
 {
   if (e == EPERM || e == EACCES)
-    return mctx__fail (err, MCTX_E_RAW_PERMISSION_DENIED, e,
+    return mctx__fail (err, MCTX_E_RAW_PERMISSION_DENIED, MCTX_SUBJECT_SOCKET, e,
                        "cannot open %s: " PERMISSION_HINT, what);
-  return mctx__fail (err, MCTX_E_RAW_SOCKET_CREATE_FAILED, e,
+  return mctx__fail (err, MCTX_E_SOCKET_CREATE_FAILED, MCTX_SUBJECT_SOCKET, e,
                      "cannot open %s: %s", what, strerror (e));
 }
 
 static int
 set_int_option (int fd, int level, int name, int value, const char *label,
-                mctx_error *err)
+                mctx_subject subject, mctx_error *err)
 {
   if (setsockopt (fd, level, name, &value, sizeof value) != 0)
-    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, errno,
+    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, subject, errno,
                        "cannot set %s to %d on a raw socket: %s", label,
                        value, strerror (errno));
   return MCTX_OK;
@@ -131,8 +131,8 @@ effective_family (const mctx_raw_config *cfg)
   return cfg->interface.address.family; /* validation made it an address */
 }
 
-/* mctx-core 7.2 "selection": the interface and the bind address, when both
- * are given, must name the same interface. */
+/* As mctx-core selects the egress: the interface and the bind address, when
+ * both are given, must name the same interface. */
 static int
 resolve_egress (mctx_raw_publication *pub, mctx_error *err)
 {
@@ -157,7 +157,7 @@ resolve_egress (mctx_raw_publication *pub, mctx_error *err)
     int code = pub->family == MCTX_FAMILY_IPV4
                    ? MCTX_E_INTERFACE_DISCOVERY_FAILED
                    : MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH;
-    return mctx__fail (err, code, 0,
+    return mctx__fail (err, code, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "raw bind address %s is on interface index %u but "
                        "the outgoing interface %s is index %u",
                        bind_text, (unsigned) bind_index, itf_text,
@@ -165,7 +165,7 @@ resolve_egress (mctx_raw_publication *pub, mctx_error *err)
   }
   pub->ifindex = itf_index != 0 ? itf_index : bind_index;
   if (if_indextoname (pub->ifindex, pub->ifname) == NULL)
-    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, errno,
+    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE, errno,
                        "interface index %u does not exist",
                        (unsigned) pub->ifindex);
 
@@ -188,7 +188,8 @@ open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
     return socket_create_error ("a raw IPv4 socket", errno, err);
   pub->fd4 = fd;
 
-  int rc = set_int_option (fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL", err);
+  int rc = set_int_option (fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL",
+                           MCTX_SUBJECT_SOCKET, err);
   if (rc != MCTX_OK)
     return rc;
 
@@ -197,7 +198,8 @@ open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
   if (bind (fd, (struct sockaddr *) &local, sizeof local) != 0) {
     char text[MCTX_IP_STRLEN];
     mctx_ip_format (&pub->egress, text, sizeof text);
-    return mctx__fail (err, MCTX_E_RAW_SOCKET_BIND_FAILED, errno,
+    return mctx__fail (err, MCTX_E_SOCKET_BIND_FAILED,
+                       MCTX_SUBJECT_SOURCE_ADDRESS, errno,
                        "cannot bind the raw IPv4 socket to %s: %s", text,
                        strerror (errno));
   }
@@ -205,12 +207,13 @@ open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
   struct ip_mreqn mreq = { .imr_ifindex = (int) pub->ifindex };
   memcpy (&mreq.imr_address, pub->egress.bytes, 4);
   if (setsockopt (fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) != 0)
-    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, errno,
+    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED,
+                       MCTX_SUBJECT_INTERFACE, errno,
                        "cannot set IP_MULTICAST_IF to %s on a raw socket: %s",
                        pub->ifname, strerror (errno));
   return set_int_option (fd, IPPROTO_IP, IP_MULTICAST_LOOP,
                          pub->config.loopback ? 1 : 0, "IP_MULTICAST_LOOP",
-                         err);
+                         MCTX_SUBJECT_LOOPBACK, err);
 }
 
 /* The sources this host may put in a kernel-built IPv6 header: every
@@ -222,7 +225,8 @@ load_local_ipv6 (mctx_raw_publication *pub, mctx_error *err)
 {
   struct ifaddrs *list;
   if (getifaddrs (&list) != 0)
-    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED, errno,
+    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED,
+                       MCTX_SUBJECT_INTERFACE, errno,
                        "cannot list this host's IPv6 addresses: %s",
                        strerror (errno));
   size_t count = 0;
@@ -245,7 +249,7 @@ load_local_ipv6 (mctx_raw_publication *pub, mctx_error *err)
       pub->local6 = calloc (count ? count : 1, sizeof *pub->local6);
       if (pub->local6 == NULL) {
         freeifaddrs (list);
-        return mctx__fail (err, MCTX_E_NO_MEMORY, ENOMEM,
+        return mctx__fail (err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
                            "no memory for %zu IPv6 addresses", count);
       }
     }
@@ -278,8 +282,8 @@ drop_all_input (int fd, mctx_error *err)
   struct sock_filter drop = BPF_STMT (BPF_RET | BPF_K, 0);
   struct sock_fprog prog = { .len = 1, .filter = &drop };
   if (setsockopt (fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
-    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, errno,
-                       "cannot attach a drop-all filter to a raw IPv6 "
+    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_SOCKET,
+                       errno, "cannot attach a drop-all filter to a raw IPv6 "
                        "socket: %s",
                        strerror (errno));
   return MCTX_OK;
@@ -298,11 +302,12 @@ open_raw6 (const mctx_raw_publication *pub, uint8_t protocol, int *out,
     return socket_create_error (what, errno, err);
   }
   int rc = set_int_option (fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
-                           (int) pub->ifindex, "IPV6_MULTICAST_IF", err);
+                           (int) pub->ifindex, "IPV6_MULTICAST_IF",
+                           MCTX_SUBJECT_INTERFACE, err);
   if (rc == MCTX_OK)
     rc = set_int_option (fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP,
                          pub->config.loopback ? 1 : 0, "IPV6_MULTICAST_LOOP",
-                         err);
+                         MCTX_SUBJECT_LOOPBACK, err);
   if (rc == MCTX_OK)
     rc = drop_all_input (fd, err);
   if (rc != MCTX_OK) {
@@ -353,12 +358,13 @@ open_packet (mctx_raw_publication *pub, mctx_error *err)
   struct sockaddr_ll sll = { .sll_family = AF_PACKET,
                              .sll_ifindex = (int) pub->ifindex };
   if (bind (fd, (struct sockaddr *) &sll, sizeof sll) != 0)
-    return mctx__fail (err, MCTX_E_RAW_SOCKET_BIND_FAILED, errno,
+    return mctx__fail (err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_INTERFACE,
+                       errno,
                        "cannot bind a link-layer socket to interface %s: %s",
                        pub->ifname, strerror (errno));
   socklen_t len = sizeof sll;
   if (getsockname (fd, (struct sockaddr *) &sll, &len) != 0)
-    return mctx__fail (err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, errno,
+    return mctx__fail (err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET, errno,
                        "cannot read the link type of interface %s: %s",
                        pub->ifname, strerror (errno));
   pub->link_type = sll.sll_hatype;
@@ -385,7 +391,7 @@ mctx_raw_publication_open (const mctx_raw_config *cfg,
                            mctx_raw_publication **out, mctx_error *err)
 {
   if (out == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no place for the raw publication given");
   *out = NULL;
   int rc = mctx_raw_config_validate (cfg, err);
@@ -394,7 +400,7 @@ mctx_raw_publication_open (const mctx_raw_config *cfg,
 
   mctx_raw_publication *pub = malloc (sizeof *pub);
   if (pub == NULL)
-    return mctx__fail (err, MCTX_E_NO_MEMORY, ENOMEM,
+    return mctx__fail (err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
                        "no memory for a raw publication");
   memset (pub, 0, offsetof (mctx_raw_publication, iov));
   pub->config = *cfg;
@@ -438,21 +444,15 @@ mctx_raw_publication_get_config (const mctx_raw_publication *pub)
 
 void
 mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
-                                       mctx_publication_metrics *out)
+                                       mctx_metrics *out)
 {
-  if (out == NULL)
-    return;
-  if (pub == NULL) {
-    memset (out, 0, sizeof *out);
-    return;
-  }
-  mctx__metrics_read (&pub->metrics, out);
+  mctx__metrics_read (pub != NULL ? &pub->metrics : NULL, out);
 }
 
 /* ---- sending ------------------------------------------------------------ */
 
-/* mctx-core 7.3, against the config: the code names what the family was
- * taken from. */
+/* mctx-core's family check of a datagram against the config: the code
+ * names what the family was taken from. */
 static int
 check_family (const mctx_raw_publication *pub,
               const mctx_raw_datagram_info *info, mctx_error *err)
@@ -464,17 +464,17 @@ check_family (const mctx_raw_publication *pub,
   if (cfg->family == MCTX_FAMILY_UNSPEC
       && cfg->bind_addr.family != MCTX_FAMILY_UNSPEC) {
     mctx_ip_format (&cfg->bind_addr, text, sizeof text);
-    return mctx__fail (err, MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH, 0,
+    return mctx__fail (err, MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                        "%s datagram does not match the raw bind address %s",
                        family_name (info->family), text);
   }
   if (cfg->family == MCTX_FAMILY_UNSPEC) {
     mctx_ip_format (&cfg->interface.address, text, sizeof text);
-    return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, 0,
+    return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, MCTX_SUBJECT_INTERFACE, 0,
                        "%s datagram does not match the interface address %s",
                        family_name (info->family), text);
   }
-  return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+  return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                      "%s datagram given to an %s raw publication",
                      family_name (info->family), family_name (pub->family));
 }
@@ -483,14 +483,16 @@ static int
 send_error (const mctx_raw_publication *pub, const mctx_raw_datagram_info *info,
             size_t len, int e, mctx_error *err)
 {
+  int transient = mctx__send_transient (err, e);
+  if (transient != MCTX_OK)
+    return transient;
+  if (err == NULL)
+    return MCTX_E_SEND_FAILED;
   char dst[MCTX_IP_STRLEN];
   mctx_ip_format (&info->destination, dst, sizeof dst);
-  if (e == EAGAIN || e == EWOULDBLOCK)
-    return mctx__fail (err, MCTX_E_WOULD_BLOCK, e,
-                       "raw socket buffer full: %zu-byte datagram to %s on "
-                       "%s not queued",
-                       len, dst, pub->ifname);
-  return mctx__fail (err, MCTX_E_RAW_SEND_FAILED, e,
+  return mctx__fail (err, MCTX_E_SEND_FAILED,
+                     e == EMSGSIZE ? MCTX_SUBJECT_DATAGRAM : MCTX_SUBJECT_SOCKET,
+                     e,
                      "cannot send a raw %s datagram of %zu bytes to %s on "
                      "%s: %s",
                      family_name (info->family), len, dst, pub->ifname,
@@ -584,7 +586,7 @@ send_ipv6_kernel_header (mctx_raw_publication *pub, const mctx_buf *bufs,
                          const mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (info->protocol == IPPROTO_RAW)
-    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, 0,
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
                        "IPv6 next header 255 cannot be sent with a kernel-"
                        "built header");
   int fd;
@@ -644,7 +646,7 @@ send_ipv6_link_layer (mctx_raw_publication *pub, const mctx_buf *bufs,
   if (pub->link_type != ARPHRD_ETHER) {
     char src[MCTX_IP_STRLEN];
     mctx_ip_format (&info->source, src, sizeof src);
-    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED_LINK_TYPE, 0,
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED_LINK_TYPE, MCTX_SUBJECT_INTERFACE, 0,
                        "interface %s has link type %u; only Ethernet is "
                        "supported (needed for the non-local source %s)",
                        pub->ifname, (unsigned) pub->link_type, src);
@@ -679,23 +681,23 @@ read_head (const mctx_buf *bufs, size_t nbufs, size_t *len,
            mctx_error *err)
 {
   if (bufs == NULL && nbufs != 0)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no raw datagram given (NULL with %zu buffers)",
                        nbufs);
   if (nbufs > RAW_MAX_BUFFERS)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "raw datagram in %zu buffers; at most %d can be sent "
                        "at once",
                        nbufs, RAW_MAX_BUFFERS);
   size_t total = 0;
   for (size_t i = 0; i < nbufs; i++) {
     if (bufs[i].base == NULL && bufs[i].len != 0)
-      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                          "no raw datagram given (buffer %zu of %zu is NULL "
                          "with length %zu)",
                          i + 1, nbufs, bufs[i].len);
     if (bufs[i].len > SIZE_MAX - total)
-      return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, 0,
+      return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                          "raw datagram buffers add up to more than %zu bytes",
                          (size_t) SIZE_MAX);
     total += bufs[i].len;
@@ -719,11 +721,11 @@ read_head (const mctx_buf *bufs, size_t nbufs, size_t *len,
 }
 
 int
-mctx_raw_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+mctx_raw_publication_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
                 mctx_raw_send_report *report, mctx_error *err)
 {
   if (pub == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no raw publication given");
   uint8_t copy[MCTX__RAW_HEAD_MAX];
   const uint8_t *head = NULL;
@@ -782,7 +784,7 @@ mctx_raw_publication_open (const mctx_raw_config *cfg,
   int rc = mctx_raw_config_validate (cfg, err);
   if (rc != MCTX_OK)
     return rc;
-  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, 0,
+  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
                      "raw publications are only implemented on Linux");
 }
 
@@ -799,33 +801,33 @@ mctx_raw_publication_get_config (const mctx_raw_publication *pub)
 }
 
 int
-mctx_raw_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+mctx_raw_publication_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
                 mctx_raw_send_report *report, mctx_error *err)
 {
   (void) pub;
   (void) bufs;
   (void) nbufs;
   (void) report;
-  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, 0,
+  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
                      "raw publications are only implemented on Linux");
 }
 
 void
 mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
-                                       mctx_publication_metrics *out)
+                                       mctx_metrics *out)
 {
   (void) pub;
   if (out != NULL)
-    *out = (mctx_publication_metrics) { 0 };
+    *out = (mctx_metrics) { 0 };
 }
 
 #endif
 
 /* One datagram in one buffer: the same path as several. */
 int
-mctx_raw_send (mctx_raw_publication *pub, const void *datagram, size_t len,
+mctx_raw_publication_send (mctx_raw_publication *pub, const void *datagram, size_t len,
                mctx_raw_send_report *report, mctx_error *err)
 {
   mctx_buf buf = { .base = (void *) datagram, .len = len };
-  return mctx_raw_sendv (pub, &buf, 1, report, err);
+  return mctx_raw_publication_sendv (pub, &buf, 1, report, err);
 }

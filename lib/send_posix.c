@@ -5,7 +5,7 @@
  * The socket is connected and non-blocking, so a send is one system call
  * with no address and no flags. Nothing here allocates, locks or looks up
  * anything per datagram; error messages are formatted only on a real
- * failure (would-block and ENOBUFS copy a text prepared at open).
+ * failure (would-block and a full local queue get a fixed text).
  * Batches send runs of equal-size datagrams with UDP GSO where the kernel
  * has it (docs/gso.md), everything else with sendmmsg.
  */
@@ -46,61 +46,19 @@ is_would_block(int e)
   return e == EAGAIN || e == EWOULDBLOCK;
 }
 
-/* The failures a busy sender meets at packet rate, would-block and ENOBUFS
- * (a full local queue), come as often as packets, and a caller like the
- * element passes an mctx_error on every send. Their messages are put
- * together from a prefix naming the destination, formatted once at open
- * (mctx__send_prepare), and a fixed suffix: two copies, no printf, no
- * strerror. The text is the same as a formatted one would be. */
-static const char WOULD_BLOCK_SUFFIX[] =
-    " would block: the socket buffer is full";
-static const char NO_BUFFERS_SUFFIX[] = " failed: No buffer space available";
-_Static_assert(sizeof(((mctx_publication *) 0)->send_prefix) +
-                       sizeof WOULD_BLOCK_SUFFIX <= MCTX_ERROR_MESSAGE_MAX &&
-                   sizeof(((mctx_publication *) 0)->send_prefix) +
-                           sizeof NO_BUFFERS_SUFFIX <= MCTX_ERROR_MESSAGE_MAX,
-               "prefix and suffix must fit mctx_error.message");
-
-void
-mctx__send_prepare(mctx_publication *pub)
-{
-  char dest[MCTX_ENDPOINT_STRLEN];
-  mctx_endpoint_format(&pub->destination, dest, sizeof dest);
-  int n = snprintf(pub->send_prefix, sizeof pub->send_prefix, "send to %s",
-                   dest);
-  pub->send_prefix_len = n < 0 ? 0
-                         : (size_t) n < sizeof pub->send_prefix
-                             ? (size_t) n
-                             : sizeof pub->send_prefix - 1;
-}
-
 static int
-expected_failure(const mctx_publication *pub, mctx_error *err, int code,
-                 int e, const char *suffix, size_t suffix_size)
+send_failure(const mctx_publication *pub, int e, mctx_error *err)
 {
-  err->code = code;
-  err->sys_errno = e;
-  memcpy(err->message, pub->send_prefix, pub->send_prefix_len);
-  memcpy(err->message + pub->send_prefix_len, suffix, suffix_size);
-  return code;
-}
-
-static int
-send_failure(mctx_publication *pub, int e, mctx_error *err)
-{
-  int code = is_would_block(e) ? MCTX_E_WOULD_BLOCK : MCTX_E_SEND_FAILED;
+  int transient = mctx__send_transient(err, e);
+  if (transient != MCTX_OK)
+    return transient;
   if (err == NULL)
-    return code;
-  if (code == MCTX_E_WOULD_BLOCK)
-    return expected_failure(pub, err, code, e, WOULD_BLOCK_SUFFIX,
-                            sizeof WOULD_BLOCK_SUFFIX);
-  if (e == ENOBUFS)
-    return expected_failure(pub, err, code, e, NO_BUFFERS_SUFFIX,
-                            sizeof NO_BUFFERS_SUFFIX);
+    return MCTX_E_SEND_FAILED;
   char dest[MCTX_ENDPOINT_STRLEN];
   mctx_endpoint_format(&pub->destination, dest, sizeof dest);
-  return mctx__fail(err, MCTX_E_SEND_FAILED, e, "send to %s failed: %s", dest,
-                    strerror(e));
+  return mctx__fail(err, MCTX_E_SEND_FAILED,
+                    e == EMSGSIZE ? MCTX_SUBJECT_DATAGRAM : MCTX_SUBJECT_SOCKET,
+                    e, "send to %s failed: %s", dest, strerror(e));
 }
 
 static void
@@ -142,7 +100,7 @@ mctx_publication_send(mctx_publication *pub, const void *data, size_t len,
                       mctx_send_report *report, mctx_error *err)
 {
   if (pub == NULL || (data == NULL && len > 0))
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and data must not be NULL");
   ssize_t n;
   do
@@ -156,7 +114,7 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
                        size_t nbufs, mctx_send_report *report, mctx_error *err)
 {
   if (pub == NULL || (bufs == NULL && nbufs > 0))
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and buffers must not be NULL");
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
@@ -470,7 +428,7 @@ mctx_publication_send_batch(mctx_publication *pub,
   if (sent != NULL)
     *sent = 0;
   if (pub == NULL || sent == NULL || (datagrams == NULL && count > 0))
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication, datagrams and sent must not be NULL");
 
   int gso = MCTX__GSO_OFF;

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * First a plan is computed from the config (interface resolution, the IPv6
- * rules of the semantics' section 3, bind address, destination scope) and,
+ * interface rules mctx-core applies, bind address, destination scope) and,
  * for a caller's socket, its bound address is checked against it; then
  * it is applied to the socket in mctx-core's order: non-blocking,
  * IPV6_V6ONLY (new IPv6 sockets only), bind, multicast interface, loopback,
@@ -28,6 +28,7 @@ typedef struct socket_plan {
   bool bind;                    /* bind to bind_to */
   mctx_endpoint bind_to;
   const char *bind_role;        /* whose address bind_to is, for messages */
+  mctx_subject bind_subject;    /* the same for mctx_error.subject */
   bool v4_if_by_address;        /* IP_MULTICAST_IF with struct in_addr */
   uint32_t interface_index;     /* ip_mreqn / IPV6_MULTICAST_IF, 0 none */
   mctx_endpoint destination;
@@ -113,6 +114,9 @@ plan_ipv4(const mctx_publication_config *cfg, socket_plan *plan,
     plan->bind = true;
     plan->bind_to.ip.family = MCTX_FAMILY_IPV4;
     plan->bind_role = "source address";
+    plan->bind_subject = cfg->source_addr.family != MCTX_FAMILY_UNSPEC
+                             ? MCTX_SUBJECT_SOURCE_ADDRESS
+                             : MCTX_SUBJECT_SOURCE_PORT;
     if (cfg->source_addr.family != MCTX_FAMILY_UNSPEC)
       plan->bind_to.ip = cfg->source_addr;
     plan->bind_to.port = cfg->has_source_port ? cfg->source_port : 0;
@@ -134,9 +138,9 @@ plan_ipv4(const mctx_publication_config *cfg, socket_plan *plan,
   return MCTX_OK;
 }
 
-/* The semantics' section 3, step by step. An interface name or index is the
- * explicit index E; one that does not exist is an error, not the default
- * route. */
+/* mctx-core's IPv6 interface rules, step by step. An interface name or
+ * index is the explicit index E; one that does not exist is an error, not
+ * the default route. */
 static int
 plan_ipv6(const mctx_publication_config *cfg, socket_plan *plan,
           mctx_error *err)
@@ -166,14 +170,15 @@ plan_ipv6(const mctx_publication_config *cfg, socket_plan *plan,
       if (explicit_index != 0) {
         /* Ours: a zone written on the source must agree with E. */
         if (source->scope_id != 0 && source->scope_id != explicit_index)
-          return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, 0,
+          return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                             "source %s is on interface %s but the outgoing "
                             "interface is %s", ip_text(source, a),
                             index_text(source->scope_id, b, sizeof b),
                             index_text(explicit_index, c, sizeof c));
         source_index = explicit_index;
       } else if (source->scope_id != 0) {
-        rc = mctx__iface_index_exists(source->scope_id, err);
+        rc = mctx__iface_index_exists(source->scope_id,
+                                      MCTX_SUBJECT_SOURCE_ADDRESS, err);
         if (rc != MCTX_OK)
           return rc;
         source_index = source->scope_id;
@@ -192,7 +197,7 @@ plan_ipv6(const mctx_publication_config *cfg, socket_plan *plan,
   /* 3. Mismatch. */
   if (source != NULL && source_index != 0 && explicit_index != 0 &&
       source_index != explicit_index)
-    return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, 0,
+    return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                       "source %s is on interface %s but the outgoing "
                       "interface is %s", ip_text(source, a),
                       index_text(source_index, b, sizeof b),
@@ -209,12 +214,16 @@ plan_ipv6(const mctx_publication_config *cfg, socket_plan *plan,
     plan->bind_to.ip.family = MCTX_FAMILY_IPV6;
     plan->bind_role = source != NULL || itf_addr == NULL
                           ? "source address" : "interface address";
+    plan->bind_subject = source != NULL ? MCTX_SUBJECT_SOURCE_ADDRESS
+                         : itf_addr != NULL ? MCTX_SUBJECT_INTERFACE
+                                            : MCTX_SUBJECT_SOURCE_PORT;
     if (bind_ip != NULL) {
       plan->bind_to.ip = *bind_ip;
       plan->bind_to.ip.scope_id = 0;
       if (mctx_ip_is_link_local_unicast(bind_ip)) {
         if (index == 0)
-          return mctx__fail(err, MCTX_E_INTERFACE_DISCOVERY_FAILED, 0,
+          return mctx__fail(err, MCTX_E_INTERFACE_DISCOVERY_FAILED,
+                            plan->bind_subject, 0,
                             "failed to determine interface index for "
                             "link-local address %s", ip_text(bind_ip, a));
         plan->bind_to.ip.scope_id = index;
@@ -246,7 +255,7 @@ plan_socket(const mctx_publication_config *cfg, socket_plan *plan,
     return plan_ipv4(cfg, plan, err);
   if (plan->family == MCTX_FAMILY_IPV6)
     return plan_ipv6(cfg, plan, err);
-  return mctx__fail(err, MCTX_E_INVALID_MULTICAST_GROUP, 0,
+  return mctx__fail(err, MCTX_E_INVALID_MULTICAST_GROUP, MCTX_SUBJECT_GROUP, 0,
                     "group is not set");
 }
 
@@ -259,7 +268,7 @@ check_scope(const mctx_publication_config *cfg, const socket_plan *plan,
   char text[MCTX_IP_STRLEN];
   if (!plan->scoped_without_interface)
     return MCTX_OK;
-  return mctx__fail(err, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE, 0,
+  return mctx__fail(err, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE, MCTX_SUBJECT_INTERFACE, 0,
                     "group %s is %s-local: set an interface (or a source "
                     "address whose interface is used)",
                     ip_text(&cfg->group, text),
@@ -269,23 +278,25 @@ check_scope(const mctx_publication_config *cfg, const socket_plan *plan,
 
 /* ---- applying --------------------------------------------------------------- */
 
+/* subject: the setting the option carries out. */
 static int
-option_failed(mctx_error *err, const char *option, const char *value)
+option_failed(mctx_error *err, mctx_subject subject, const char *option,
+              const char *value)
 {
   int e = errno;
-  return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, e, "%s %s failed: %s",
-                    option, value, strerror(e));
+  return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, subject, e,
+                    "%s %s failed: %s", option, value, strerror(e));
 }
 
 static int
 set_int_option(int fd, int level, int name, int value, const char *option,
-               mctx_error *err)
+               mctx_subject subject, mctx_error *err)
 {
   if (setsockopt(fd, level, name, &value, sizeof value) == 0)
     return MCTX_OK;
   char text[16];
   snprintf(text, sizeof text, "%d", value);
-  return option_failed(err, option, text);
+  return option_failed(err, subject, option, text);
 }
 
 static int
@@ -293,7 +304,7 @@ set_non_blocking(int fd, mctx_error *err)
 {
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-    return option_failed(err, "O_NONBLOCK", "on");
+    return option_failed(err, MCTX_SUBJECT_SOCKET, "O_NONBLOCK", "on");
   return MCTX_OK;
 }
 
@@ -313,17 +324,20 @@ bind_address_not_available(const socket_plan *plan, mctx_error *err)
         snprintf(where, sizeof where, "%s", name);
       else
         snprintf(where, sizeof where, "index %u", (unsigned) ip->scope_id);
-      return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, EADDRNOTAVAIL,
+      return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, plan->bind_subject,
+                        EADDRNOTAVAIL,
                         "%s %s is not an address of interface %s (bind: %s)",
                         plan->bind_role, ip_text(&unscoped, text), where,
                         strerror(EADDRNOTAVAIL));
     }
-    return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, EADDRNOTAVAIL,
+    return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, plan->bind_subject,
+                        EADDRNOTAVAIL,
                       "%s %s is not an address of this host (bind: %s)",
                       plan->bind_role, ip_text(ip, text),
                       strerror(EADDRNOTAVAIL));
   }
-  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, EADDRNOTAVAIL,
+  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, plan->bind_subject,
+                        EADDRNOTAVAIL,
                     "%s %s cannot be used yet (bind: %s): duplicate address "
                     "detection has not finished (is interface %s up?) or "
                     "found the address in use", plan->bind_role,
@@ -343,7 +357,12 @@ bind_endpoint(int fd, const socket_plan *plan, mctx_error *err)
   if (e == EADDRNOTAVAIL && !mctx_ip_is_unspecified(&ep->ip))
     return bind_address_not_available(plan, err);
   char text[MCTX_ENDPOINT_STRLEN];
-  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, e, "bind to %s failed: %s",
+  /* In use: the address and port together, which the port decides. */
+  mctx_subject subject = e == EADDRINUSE && ep->port != 0
+                             ? MCTX_SUBJECT_SOURCE_PORT
+                             : plan->bind_subject;
+  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, subject, e,
+                    "bind to %s failed: %s",
                     mctx_endpoint_format(ep, text, sizeof text), strerror(e));
 }
 
@@ -362,7 +381,8 @@ check_bound(const mctx_endpoint *bound, const mctx_endpoint *want,
   if (address_ok && port_ok && scope_ok)
     return MCTX_OK;
   char have[MCTX_ENDPOINT_STRLEN], need[MCTX_ENDPOINT_STRLEN];
-  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, EADDRINUSE,
+  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_SOCKET,
+                    EADDRINUSE,
                     "socket bound to %s does not satisfy requested bind "
                     "constraints %s",
                     mctx_endpoint_format(bound, have, sizeof have),
@@ -379,7 +399,7 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
       return MCTX_OK;
     int index = (int) plan->interface_index;
     return set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, index,
-                          "IPV6_MULTICAST_IF", err);
+                          "IPV6_MULTICAST_IF", MCTX_SUBJECT_INTERFACE, err);
   }
   if (plan->v4_if_by_address) {
     struct in_addr addr;
@@ -387,11 +407,12 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
     if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &addr, sizeof addr) != 0) {
       int e = errno;
       if (e == EADDRNOTAVAIL)
-        return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, e,
+        return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED,
+                          MCTX_SUBJECT_INTERFACE, e,
                           "interface address %s is not an address of this "
                           "host (IP_MULTICAST_IF: %s)",
                           ip_text(&cfg->interface.address, text), strerror(e));
-      return option_failed(err, "IP_MULTICAST_IF",
+      return option_failed(err, MCTX_SUBJECT_INTERFACE, "IP_MULTICAST_IF",
                            ip_text(&cfg->interface.address, text));
     }
   } else if (plan->interface_index != 0) {
@@ -409,7 +430,7 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
         mctx__iface_first_ipv4(plan->interface_index, &first, NULL) == MCTX_OK)
       memcpy(&mreqn.imr_address, first.bytes, 4);
     if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreqn, sizeof mreqn) != 0)
-      return option_failed(err, "IP_MULTICAST_IF",
+      return option_failed(err, MCTX_SUBJECT_INTERFACE, "IP_MULTICAST_IF",
                            index_text(plan->interface_index, text,
                                       sizeof text));
   }
@@ -428,11 +449,11 @@ mctx__socket_set_ttl(int fd, mctx_family family, uint32_t ttl, mctx_error *err)
     errno = EINVAL;
     char text[16];
     snprintf(text, sizeof text, "%u", (unsigned) ttl);
-    return option_failed(err, option, text);
+    return option_failed(err, MCTX_SUBJECT_TTL, option, text);
   }
   return set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
                         v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL,
-                        value, option, err);
+                        value, option, MCTX_SUBJECT_TTL, err);
 }
 
 int
@@ -441,7 +462,8 @@ mctx__socket_set_loopback(int fd, mctx_family family, bool on, mctx_error *err)
   bool v6 = family == MCTX_FAMILY_IPV6;
   return set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
                         v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, on ? 1 : 0,
-                        v6 ? "IPV6_MULTICAST_LOOP" : "IP_MULTICAST_LOOP", err);
+                        v6 ? "IPV6_MULTICAST_LOOP" : "IP_MULTICAST_LOOP",
+                        MCTX_SUBJECT_LOOPBACK, err);
 }
 
 int
@@ -451,7 +473,7 @@ mctx__socket_set_dscp(int fd, mctx_family family, int dscp, mctx_error *err)
   int tos = dscp < 0 ? 0 : dscp << 2;
   return set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
                         v6 ? IPV6_TCLASS : IP_TOS, tos,
-                        v6 ? "IPV6_TCLASS" : "IP_TOS", err);
+                        v6 ? "IPV6_TCLASS" : "IP_TOS", MCTX_SUBJECT_DSCP, err);
 }
 
 static int
@@ -467,14 +489,15 @@ set_extras(int fd, const mctx_publication_config *cfg, mctx_family family,
   }
   if (cfg->send_buffer_size > 0) {
     rc = set_int_option(fd, SOL_SOCKET, SO_SNDBUF, cfg->send_buffer_size,
-                        "SO_SNDBUF", err);
+                        "SO_SNDBUF", MCTX_SUBJECT_SEND_BUFFER_SIZE, err);
     if (rc != MCTX_OK)
       return rc;
   }
   if (cfg->report_local_drops) {
     rc = set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
                         v6 ? IPV6_RECVERR : IP_RECVERR, 1,
-                        v6 ? "IPV6_RECVERR" : "IP_RECVERR", err);
+                        v6 ? "IPV6_RECVERR" : "IP_RECVERR",
+                        MCTX_SUBJECT_SOCKET, err);
     if (rc != MCTX_OK)
       return rc;
   }
@@ -543,7 +566,7 @@ configure_and_connect(int fd, const mctx_publication_config *cfg,
     char why[224] = "";
     if (e == ENETUNREACH)
       explain_unreachable(fd, plan, why, sizeof why);
-    return mctx__fail(err, MCTX_E_SOCKET_CONNECT_FAILED, e,
+    return mctx__fail(err, MCTX_E_SOCKET_CONNECT_FAILED, MCTX_SUBJECT_GROUP, e,
                       "connect to %s failed: %s%s%s%s",
                       mctx_endpoint_format(&plan->destination, text,
                                            sizeof text),
@@ -561,7 +584,7 @@ fill_setup(int fd, const socket_plan *plan, mctx__socket_setup *out)
   out->interface_index = plan->interface_index;
   /* Cached now and never written again, so sending threads read it without
    * a lock. On a connected socket it does not fail; if it did, reports
-   * carry no local address and mctx_publication_local asks each time. */
+   * carry no local address and mctx_publication_get_local asks each time. */
   out->has_local = mctx__socket_local(fd, &out->local, NULL) == MCTX_OK;
 }
 
@@ -578,14 +601,15 @@ mctx__socket_open(const mctx_publication_config *cfg, mctx__socket_setup *out,
   int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     int e = errno;
-    return mctx__fail(err, MCTX_E_SOCKET_CREATE_FAILED, e,
+    return mctx__fail(err, MCTX_E_SOCKET_CREATE_FAILED, MCTX_SUBJECT_SOCKET, e,
                       "socket(%s, SOCK_DGRAM) failed: %s",
                       v6 ? "AF_INET6" : "AF_INET", strerror(e));
   }
 
   rc = set_non_blocking(fd, err);
   if (rc == MCTX_OK && v6)
-    rc = set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", err);
+    rc = set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY",
+                          MCTX_SUBJECT_SOCKET, err);
   if (rc == MCTX_OK && plan.bind)
     rc = bind_endpoint(fd, &plan, err);
   if (rc == MCTX_OK)
@@ -621,12 +645,12 @@ check_existing(int fd, const mctx_publication_config *cfg, bool *is_bound,
     return MCTX_OK;
 
   if (mctx__endpoint_from_sockaddr((struct sockaddr *) &ss, bound) != 0)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, 0,
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
                       "socket has address family %d, not %s like group %s",
                       (int) ss.ss_family, family_text(cfg->group.family),
                       ip_text(&cfg->group, want));
   if (bound->ip.family != cfg->group.family)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, 0,
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
                       "socket is %s but group %s is %s",
                       family_text(bound->ip.family),
                       ip_text(&cfg->group, want),
@@ -638,12 +662,12 @@ check_existing(int fd, const mctx_publication_config *cfg, bool *is_bound,
 
   if (cfg->source_addr.family != MCTX_FAMILY_UNSPEC &&
       !same_address(&cfg->source_addr, &bound->ip))
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH, 0,
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
                       "socket is bound to address %s, expected %s",
                       ip_text(&bound->ip, have),
                       ip_text(&cfg->source_addr, want));
   if (cfg->has_source_port && cfg->source_port != bound->port)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, 0,
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
                       "socket is bound to port %u, expected %u",
                       (unsigned) bound->port, (unsigned) cfg->source_port);
   return MCTX_OK;
@@ -658,7 +682,7 @@ mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
   socket_plan plan;
 
   if (fd < 0)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, 0,
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "socket %d is not a valid descriptor", fd);
   /* Everything that only reads comes first, so a refused config leaves the
    * caller's socket as it was. */
@@ -697,11 +721,11 @@ mctx__socket_local(int fd, mctx_endpoint *out, mctx_error *err)
   memset(&ss, 0, sizeof ss);
   if (getsockname(fd, (struct sockaddr *) &ss, &len) != 0) {
     int e = errno;
-    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, e,
+    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET, e,
                       "getsockname failed: %s", strerror(e));
   }
   if (mctx__endpoint_from_sockaddr((struct sockaddr *) &ss, out) != 0)
-    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, 0,
+    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET, 0,
                       "socket has address family %d, not IPv4 or IPv6",
                       (int) ss.ss_family);
   return MCTX_OK;

@@ -485,7 +485,7 @@ mctx_jsonl_row_set_counter(JsonObject *row, const gchar *name,
 }
 
 JsonObject *
-mctx_jsonl_network_row_new(const mctx_context_metrics *now,
+mctx_jsonl_network_row_new(const mctx_metrics *now,
                            const mctx_metrics_delta *delta)
 {
   static const mctx_metrics_delta no_delta;

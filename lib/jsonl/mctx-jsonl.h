@@ -139,7 +139,7 @@ MCTX_JSONL_API void mctx_jsonl_row_set_counter(JsonObject *row,
  * would_block_delta, would_block_per_sec (would-blocks are also counted in
  * send_errors). delta NULL gives zero deltas and rates over interval 0. */
 MCTX_JSONL_API JsonObject *
-mctx_jsonl_network_row_new(const mctx_context_metrics *now,
+mctx_jsonl_network_row_new(const mctx_metrics *now,
                            const mctx_metrics_delta *delta);
 
 /* ---- writer ------------------------------------------------------------- */

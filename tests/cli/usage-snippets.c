@@ -45,8 +45,8 @@ main (void)
 
   mctx_context *ctx = NULL;
   TESTNET_CHECK (mctx_context_new (&ctx) == MCTX_OK, "mctx_context_new");
-  mctx_context_sampler sampler;
-  mctx_context_sampler_init (&sampler);
+  mctx_sampler sampler;
+  mctx_sampler_init (&sampler);
   print_metrics (ctx, &sampler);
 
   int ssm = lo_receiver ("232.1.1.1", 5004);

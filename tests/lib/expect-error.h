@@ -1,4 +1,4 @@
-/* Assertions on libmctx results: the code and the message naming the value.
+/* Assertions on libmctx results: the code and the subject.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -10,22 +10,27 @@
 
 #include <string.h>
 
-/* rc and err->code must both be `code`, and err->message must contain
- * `needle` (the bad value, as a user would look for it). */
-#define EXPECT_ERROR(rc, err, code, needle) \
-  expect_error_at (__FILE__, __LINE__, (rc), (err), (code), (needle))
+/* rc and err->code must both be `code`, err->subject `subject` (what a
+ * caller maps the error to), and err->message must say something. The
+ * words of the messages are pinned in one place, test-messages.c. */
+#define EXPECT_ERROR(rc, err, code, subject) \
+  expect_error_at (__FILE__, __LINE__, (rc), (err), (code), (subject))
 
 static inline void
 expect_error_at (const char *file, int line, int rc, const mctx_error *err,
-    int code, const char *needle)
+    int code, mctx_subject subject)
 {
   if (rc != code || err->code != code)
     testnet_fail (file, line, "code", "expected %s, got rc %s / err %s (\"%s\")",
         mctx_code_name (code), mctx_code_name (rc), mctx_code_name (err->code),
         err->message);
-  if (strstr (err->message, needle) == NULL)
-    testnet_fail (file, line, "message", "\"%s\" does not contain \"%s\"",
-        err->message, needle);
+  if (err->subject != subject)
+    testnet_fail (file, line, "subject", "expected %s, got %s (\"%s\")",
+        mctx_subject_name (subject), mctx_subject_name (err->subject),
+        err->message);
+  if (err->message[0] == '\0')
+    testnet_fail (file, line, "message", "%s without a message",
+        mctx_code_name (code));
 }
 
 /* rc is MCTX_OK and err was reset. */
@@ -35,7 +40,8 @@ expect_error_at (const char *file, int line, int rc, const mctx_error *err,
 static inline void
 expect_ok_at (const char *file, int line, int rc, const mctx_error *err)
 {
-  if (rc != MCTX_OK || err->code != MCTX_OK || err->message[0] != '\0')
+  if (rc != MCTX_OK || err->code != MCTX_OK
+      || err->subject != MCTX_SUBJECT_NONE || err->message[0] != '\0')
     testnet_fail (file, line, "ok", "expected MCTX_OK, got %s / %s (\"%s\")",
         mctx_code_name (rc), mctx_code_name (err->code), err->message);
 }

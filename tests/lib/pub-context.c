@@ -59,7 +59,8 @@ test_caller_sockets (int rx)
   int fd = socket (AF_INET6, SOCK_DGRAM, 0);
   lo_config (&cfg);
   int rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, GROUP);
+  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
+      MCTX_SUBJECT_SOCKET);
   CHECK (pub == NULL && fd_open (fd), "the caller still owns the socket");
   close (fd);
 
@@ -68,22 +69,18 @@ test_caller_sockets (int rx)
   lo_config (&cfg);
   cfg_source (&cfg, "127.0.0.2");
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH, "127.0.0.1");
-  CHECK (strstr (err.message, "127.0.0.2") != NULL, "names expected: %s",
-      err.message);
+  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH,
+      MCTX_SUBJECT_SOCKET);
   CHECK (fd_open (fd), "the caller still owns the socket");
 
   /* Same socket, right address, wrong port. */
   uint16_t port = port_of (fd);
-  char want[8], have[8];
-  snprintf (want, sizeof want, "%u", (unsigned) (port + 1));
-  snprintf (have, sizeof have, "%u", (unsigned) port);
   lo_config (&cfg);
   cfg.has_source_port = true;
   cfg.source_port = (uint16_t) (port + 1);
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, want);
-  CHECK (strstr (err.message, have) != NULL, "names actual: %s", err.message);
+  CHECK_ERR (rc, err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH,
+      MCTX_SUBJECT_SOCKET);
 
   /* Matching address only: accepted, not re-bound. */
   lo_config (&cfg);
@@ -91,12 +88,12 @@ test_caller_sockets (int rx)
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
   CHECK_OK (rc, err);
   mctx_endpoint local;
-  rc = mctx_publication_local (pub, &local, &err);
+  rc = mctx_publication_get_local (pub, &local, &err);
   CHECK_OK (rc, err);
   CHECK (strcmp (ip_str (&local.ip, text), "127.0.0.1") == 0 &&
       local.port == port, "local %s:%u, was 127.0.0.1:%u", text, local.port,
       (unsigned) port);
-  CHECK (mctx_publication_fd (pub) == fd, "the publication uses the fd");
+  CHECK (mctx_publication_get_fd (pub) == fd, "the publication uses the fd");
   CHECK (fcntl (fd, F_GETFL) & O_NONBLOCK, "made non-blocking");
   send_text (pub, "caller socket", NULL);
   received r;
@@ -113,7 +110,7 @@ test_caller_sockets (int rx)
   cfg.source_port = port;
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
   CHECK_OK (rc, err);
-  rc = mctx_publication_local (pub, &local, &err);
+  rc = mctx_publication_get_local (pub, &local, &err);
   CHECK (rc == MCTX_OK && local.port == port, "local port unchanged");
   mctx_publication_close (pub);
 
@@ -123,7 +120,7 @@ test_caller_sockets (int rx)
   cfg_source (&cfg, "127.0.0.1");
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
   CHECK_OK (rc, err);
-  rc = mctx_publication_local (pub, &local, &err);
+  rc = mctx_publication_get_local (pub, &local, &err);
   CHECK (rc == MCTX_OK && strcmp (ip_str (&local.ip, text), "127.0.0.1") == 0,
       "bound to %s", text);
   send_text (pub, "unbound caller socket", NULL);
@@ -187,9 +184,7 @@ test_caller_sockets_ipv6 (void)
   CHECK (bind (fd, (struct sockaddr *) &sin6, sizeof sin6) == 0, "bind ::1");
   cfg_interface (&cfg, "fd00:20::1");
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
-  CHECK_ERR (rc, err, MCTX_E_SOCKET_BIND_FAILED, "fd00:20::1");
-  CHECK (strstr (err.message, "[::1]") != NULL, "names the bound one: %s",
-      err.message);
+  CHECK_ERR (rc, err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_SOCKET);
   CHECK (fd_open (fd), "still the caller's");
   cfg_interface (&cfg, "::1");
   rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
@@ -215,7 +210,7 @@ test_into_parts (int rx)
   mctx_publication_config parts_cfg;
   mctx_publication_id id = 99;
   mctx_publication_into_parts (pub, &fd, &parts_cfg, &id);
-  CHECK (fd >= 0 && id == 0 && mctx_config_equal (&cfg, &parts_cfg),
+  CHECK (fd >= 0 && id == 0 && mctx_publication_config_equal (&cfg, &parts_cfg),
       "parts: fd %d id %llu", fd, (unsigned long long) id);
   /* Still configured and connected: a plain send(2) reaches the group. */
   CHECK (send (fd, "from parts", 10, 0) == 10, "send on the fd: %s",
@@ -255,7 +250,7 @@ test_context (int rx)
   add_ok (ctx, &b, 2);
   mctx_publication_id id = 77;
   int rc = mctx_context_add (ctx, &a, &id, &err);
-  CHECK_ERR (rc, err, MCTX_E_DUPLICATE_PUBLICATION, GROUP);
+  CHECK_ERR (rc, err, MCTX_E_DUPLICATE_PUBLICATION, MCTX_SUBJECT_PUBLICATION);
   CHECK (id == 0 && mctx_context_count (ctx) == 2, "refused");
 
   /* A failing add takes no id. */
@@ -267,7 +262,7 @@ test_context (int rx)
 
   CHECK (mctx_context_contains (ctx, 1) && mctx_context_contains (ctx, 2) &&
       !mctx_context_contains (ctx, 3), "contains");
-  CHECK (mctx_publication_id_of (mctx_context_get (ctx, 2)) == 2, "get");
+  CHECK (mctx_publication_get_id (mctx_context_get (ctx, 2)) == 2, "get");
   CHECK (mctx_context_get (ctx, 5) == NULL, "get unknown");
   CHECK (mctx_context_at (ctx, 0) != NULL && mctx_context_at (ctx, 2) == NULL,
       "at");
@@ -281,7 +276,7 @@ test_context (int rx)
   CHECK_OK (rc, err);
   expect_datagram (rx, "one", NULL);
   rc = mctx_context_send (ctx, 42, "x", 1, NULL, &err);
-  CHECK_ERR (rc, err, MCTX_E_PUBLICATION_NOT_FOUND, "42");
+  CHECK_ERR (rc, err, MCTX_E_PUBLICATION_NOT_FOUND, MCTX_SUBJECT_PUBLICATION);
 
   /* Remove 1; the next id is 3, never 1 again. */
   CHECK (mctx_context_remove (ctx, 1) == MCTX_OK, "remove");
@@ -290,7 +285,7 @@ test_context (int rx)
   add_ok (ctx, &a, 3);
   add_ok (ctx, &c, 4);
 
-  mctx_context_metrics m;
+  mctx_metrics m;
   mctx_context_metrics_snapshot (ctx, &m);
   CHECK (m.publications_added == 4 && m.publications_removed == 1 &&
       m.active_publications == 3, "counts %llu %llu %llu",
@@ -308,14 +303,14 @@ test_context (int rx)
   CHECK (sent == 3, "sent to %zu", sent);
   for (size_t i = 0; i < 3; i++) {
     CHECK (reports[i].publication_id ==
-        mctx_publication_id_of (mctx_context_at (ctx, i)), "report %zu", i);
+        mctx_publication_get_id (mctx_context_at (ctx, i)), "report %zu", i);
     expect_datagram (rx, "all", NULL);
   }
 
   /* Stops at the first error: break the second publication's socket. */
   mctx_publication *second = mctx_context_at (ctx, 1);
-  mctx_publication_id second_id = mctx_publication_id_of (second);
-  CHECK (shutdown (mctx_publication_fd (second), SHUT_WR) == 0, "shutdown");
+  mctx_publication_id second_id = mctx_publication_get_id (second);
+  CHECK (shutdown (mctx_publication_get_fd (second), SHUT_WR) == 0, "shutdown");
   rc = mctx_context_send_all (ctx, "stop", 4, reports, 8, &sent, &err);
   CHECK_RC (rc, err, MCTX_E_SEND_FAILED);
   CHECK (err.sys_errno == EPIPE, "errno %d", err.sys_errno);
@@ -326,7 +321,7 @@ test_context (int rx)
   /* Take the broken one out; the context forgets it, the caller closes it. */
   mctx_publication *taken = NULL;
   CHECK (mctx_context_take (ctx, second_id, &taken) == MCTX_OK && taken, "take");
-  CHECK (mctx_publication_id_of (taken) == second_id, "keeps its id");
+  CHECK (mctx_publication_get_id (taken) == second_id, "keeps its id");
   CHECK (!mctx_context_contains (ctx, second_id) && mctx_context_count (ctx) == 2,
       "gone from the context");
   mctx_publication *again = taken;
@@ -335,7 +330,7 @@ test_context (int rx)
   mctx_publication_close (mctx_context_get (ctx, 999)); /* NULL: fine */
 
   /* Take a working one: it keeps sending on its own. */
-  mctx_publication_id first_id = mctx_publication_id_of (mctx_context_at (ctx, 0));
+  mctx_publication_id first_id = mctx_publication_get_id (mctx_context_at (ctx, 0));
   mctx_publication *kept;
   CHECK (mctx_context_take (ctx, first_id, &kept) == MCTX_OK, "take");
   send_text (kept, "taken", NULL);

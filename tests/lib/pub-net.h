@@ -35,12 +35,14 @@
 
 #define CHECK_OK(rc, err) CHECK_RC (rc, err, MCTX_OK)
 
-/* rc is code and the message names `needle`. */
-#define CHECK_ERR(rc, err, want, needle)                                     \
+/* rc is code and the error's subject is `about` (test-messages.c pins the
+ * words). */
+#define CHECK_ERR(rc, err, want, about)                                      \
   do {                                                                       \
     CHECK_RC (rc, err, want);                                                \
-    CHECK (strstr ((err).message, (needle)) != NULL,                         \
-        "message \"%s\" does not name \"%s\"", (err).message, (needle));     \
+    CHECK ((err).subject == (about), "subject %s, want %s: %s",              \
+        mctx_subject_name ((err).subject), mctx_subject_name (about),        \
+        (err).message);                                                      \
   } while (0)
 
 static inline mctx_ip
@@ -57,7 +59,7 @@ static inline void
 cfg_init (mctx_publication_config *cfg, const char *group, uint16_t port)
 {
   mctx_error err;
-  int rc = mctx_config_init_group (cfg, group, port, &err);
+  int rc = mctx_publication_config_init_group (cfg, group, port, &err);
   CHECK (rc == MCTX_OK, "group %s: %s", group, err.message);
 }
 

@@ -42,12 +42,12 @@ check_untouched (int fd, uint16_t bound_port, const char *what)
 
 static void
 refuse (int fd, const mctx_publication_config *cfg, int want,
-    const char *needle)
+    mctx_subject subject)
 {
   mctx_publication *pub = (mctx_publication *) &pub; /* must become NULL */
   mctx_error err;
   int rc = mctx_publication_open_with_socket (cfg, fd, &pub, &err);
-  CHECK_ERR (rc, err, want, needle);
+  CHECK_ERR (rc, err, want, subject);
   CHECK (pub == NULL, "no publication on failure");
 }
 
@@ -59,7 +59,7 @@ test_unknown_interface (void)
   mctx_publication_config cfg;
   cfg_init (&cfg, GROUP4, PORT);
   cfg_interface (&cfg, "nosuch61");
-  refuse (fd, &cfg, MCTX_E_INTERFACE_NOT_FOUND, "nosuch61");
+  refuse (fd, &cfg, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
   check_untouched (fd, 0, "unknown interface");
   close (fd);
 }
@@ -75,7 +75,7 @@ test_scoped_group (void)
   cfg.has_source_port = true;
   cfg.source_port = PORT + 1; /* would bind, if it got that far */
   refuse (fd, &cfg, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE,
-      "ff02::61:1");
+      MCTX_SUBJECT_INTERFACE);
   check_untouched (fd, 0, "scoped group");
   close (fd);
 }
@@ -96,7 +96,7 @@ test_bound_elsewhere (void)
   cfg_interface (&cfg, "127.0.0.1");
   cfg.has_source_port = true;
   cfg.source_port = port == 65535 ? 1 : port + 1;
-  refuse (fd, &cfg, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, "expected");
+  refuse (fd, &cfg, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, MCTX_SUBJECT_SOCKET);
   check_untouched (fd, port, "bound elsewhere");
   close (fd);
 }
@@ -110,7 +110,7 @@ test_late_failure_restores_blocking (void)
   mctx_publication_config cfg;
   cfg_init (&cfg, "ff15::61:1", PORT);
   cfg.ttl = 300;
-  refuse (fd, &cfg, MCTX_E_SOCKET_OPTION_FAILED, "IPV6_MULTICAST_HOPS 300");
+  refuse (fd, &cfg, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_TTL);
   check_untouched (fd, 0, "late failure");
   close (fd);
 }
@@ -136,7 +136,7 @@ test_success (void)
   int flags = fcntl (fd, F_GETFL);
   CHECK (flags >= 0 && (flags & O_NONBLOCK), "publication socket blocking");
   mctx_endpoint local;
-  rc = mctx_publication_local (pub, &local, &err);
+  rc = mctx_publication_get_local (pub, &local, &err);
   CHECK_OK (rc, err);
   CHECK (local.port != 0, "connected socket has a local port");
   mctx_publication_close (pub);

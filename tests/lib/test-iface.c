@@ -25,12 +25,12 @@ index_of (const char *addr_text)
 }
 
 static void
-expect_index_error (const char *addr_text, int code, const char *needle)
+expect_index_error (const char *addr_text, int code, mctx_subject subject)
 {
   mctx_ip ip = ip_of (addr_text);
   uint32_t index = 4242;
   mctx_error err;
-  EXPECT_ERROR (mctx__iface_index_of_addr (&ip, &index, &err), &err, code, needle);
+  EXPECT_ERROR (mctx__iface_index_of_addr (&ip, &index, &err), &err, code, subject);
   TESTNET_CHECK (index == 4242, "%s: index written on failure", addr_text);
 }
 
@@ -65,15 +65,15 @@ test_address_to_index (uint32_t lo, uint32_t va0, uint32_t va1, uint32_t vb0)
   TESTNET_CHECK (index_of ("10.77.1.1") == va0, "alias label on va0");
 
   expect_index_error ("10.9.9.9", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "source address 10.9.9.9 is not assigned to any interface");
+      MCTX_SUBJECT_SOURCE_ADDRESS);
   expect_index_error ("fd00:99::1", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "source address fd00:99::1 is not assigned to any interface");
+      MCTX_SUBJECT_SOURCE_ADDRESS);
   /* 127.0.0.2 is routed to lo but not assigned: exact match only. */
   expect_index_error ("127.0.0.2", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "source address 127.0.0.2 is not assigned");
+      MCTX_SUBJECT_SOURCE_ADDRESS);
 
   expect_index_error ("10.77.0.1", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "source address 10.77.0.1 is ambiguous: on va");
+      MCTX_SUBJECT_SOURCE_ADDRESS);
   mctx_ip dup = ip_of ("10.77.0.1");
   uint32_t index;
   mctx_error err;
@@ -84,26 +84,25 @@ test_address_to_index (uint32_t lo, uint32_t va0, uint32_t va1, uint32_t vb0)
   /* A link-local address on two links: ambiguous without a scope, and the
    * scope picks the link. */
   expect_index_error ("fe80::77", MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "source address fe80::77 is ambiguous");
+      MCTX_SUBJECT_SOURCE_ADDRESS);
   TESTNET_CHECK (index_of ("fe80::77%va0") == va0, "fe80::77%%va0");
   TESTNET_CHECK (index_of ("fe80::77%va1") == va1, "fe80::77%%va1");
   char text[64];
   snprintf (text, sizeof text, "fe80::77%%%u", (unsigned) va1);
   TESTNET_CHECK (index_of (text) == va1, "numeric scope");
-  char want[96];
-  snprintf (want, sizeof want, "source address fe80::77%%%u is not assigned", (unsigned) vb0);
-  expect_index_error ("fe80::77%vb0", MCTX_E_INTERFACE_DISCOVERY_FAILED, want);
+  expect_index_error ("fe80::77%vb0", MCTX_E_INTERFACE_DISCOVERY_FAILED,
+      MCTX_SUBJECT_SOURCE_ADDRESS);
 }
 
 static void
 test_index_and_name (uint32_t lo, uint32_t va0)
 {
   mctx_error err;
-  EXPECT_OK (mctx__iface_index_exists (lo, &err), &err);
-  EXPECT_ERROR (mctx__iface_index_exists (99, &err), &err,
-      MCTX_E_INTERFACE_NOT_FOUND, "interface index 99 does not exist");
-  EXPECT_ERROR (mctx__iface_index_exists (0, &err), &err,
-      MCTX_E_INTERFACE_NOT_FOUND, "interface index 0 does not exist");
+  EXPECT_OK (mctx__iface_index_exists (lo, MCTX_SUBJECT_INTERFACE, &err), &err);
+  EXPECT_ERROR (mctx__iface_index_exists (99, MCTX_SUBJECT_INTERFACE, &err), &err,
+      MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
+  EXPECT_ERROR (mctx__iface_index_exists (0, MCTX_SUBJECT_SOURCE_ADDRESS, &err), &err,
+      MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_SOURCE_ADDRESS);
 
   mctx_interface itf;
   uint32_t index = 4242;
@@ -117,11 +116,11 @@ test_index_and_name (uint32_t lo, uint32_t va0)
 
   EXPECT_OK (mctx_interface_parse ("nosuch0", &itf, &err), &err);
   EXPECT_ERROR (mctx__iface_resolve (&itf, &index, &err), &err,
-      MCTX_E_INTERFACE_NOT_FOUND, "interface 'nosuch0' does not exist");
+      MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
 
   EXPECT_OK (mctx_interface_parse ("99", &itf, &err), &err);
   EXPECT_ERROR (mctx__iface_resolve (&itf, &index, &err), &err,
-      MCTX_E_INTERFACE_NOT_FOUND, "interface index 99 does not exist");
+      MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
   char lo_text[16];
   snprintf (lo_text, sizeof lo_text, "%u", (unsigned) lo);
   EXPECT_OK (mctx_interface_parse (lo_text, &itf, &err), &err);
@@ -134,29 +133,29 @@ test_index_and_name (uint32_t lo, uint32_t va0)
   EXPECT_OK (mctx_interface_parse ("10.9.9.9", &itf, &err), &err);
   EXPECT_ERROR (mctx__iface_resolve (&itf, &index, &err), &err,
       MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "interface address 10.9.9.9 is not assigned to any interface");
+      MCTX_SUBJECT_INTERFACE);
   /* The message says whose address it is: here the interface's. */
   EXPECT_OK (mctx_interface_parse ("10.77.0.1", &itf, &err), &err);
   EXPECT_ERROR (mctx__iface_resolve (&itf, &index, &err), &err,
       MCTX_E_INTERFACE_DISCOVERY_FAILED,
-      "interface address 10.77.0.1 is ambiguous: on va");
+      MCTX_SUBJECT_INTERFACE);
 
   /* A name filled by hand without NUL is refused before any lookup. */
   itf.kind = MCTX_INTERFACE_NAME;
   memset (itf.name, 'q', sizeof itf.name);
   EXPECT_ERROR (mctx__iface_resolve (&itf, &index, &err), &err,
-      MCTX_E_INVALID_INTERFACE_NAME, "qqqqqqqq");
+      MCTX_E_INVALID_INTERFACE_NAME, MCTX_SUBJECT_INTERFACE);
 
   /* Public name lookup and scope names see this namespace's interfaces. */
   EXPECT_OK (mctx_interface_name_to_index ("va0", &index, &err), &err);
   TESTNET_CHECK (index == va0, "name_to_index va0");
   EXPECT_ERROR (mctx_interface_name_to_index ("eth0", &index, &err), &err,
-      MCTX_E_INTERFACE_NOT_FOUND, "interface 'eth0' does not exist");
+      MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
   mctx_ip scoped = ip_of ("fe80::1%va0");
   TESTNET_CHECK (scoped.scope_id == va0, "scope name resolved");
   mctx_ip bad;
   EXPECT_ERROR (mctx_ip_parse ("fe80::1%eth0", &bad, &err), &err,
-      MCTX_E_INTERFACE_NOT_FOUND, "'eth0'");
+      MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
 }
 
 static void
@@ -173,9 +172,9 @@ test_first_ipv4 (uint32_t lo, uint32_t va1, uint32_t vb0)
   TESTNET_CHECK (strcmp (text, "10.77.0.1") == 0 || strcmp (text, "10.77.2.1") == 0,
       "va1: %s", text);
   EXPECT_ERROR (mctx__iface_first_ipv4 (vb0, &ip, &err), &err,
-      MCTX_E_INTERFACE_DISCOVERY_FAILED, "vb0");
+      MCTX_E_INTERFACE_DISCOVERY_FAILED, MCTX_SUBJECT_INTERFACE);
   EXPECT_ERROR (mctx__iface_first_ipv4 (99, &ip, &err), &err,
-      MCTX_E_INTERFACE_NOT_FOUND, "interface index 99 does not exist");
+      MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
 }
 
 int

@@ -300,7 +300,7 @@ network_header(const gchar *path, const gchar *user_flags)
 
 /* The unit test of mctx-core's jsonl module, with our would_block too. */
 static void
-sample(mctx_context_metrics *now, mctx_metrics_delta *delta, double ts,
+sample(mctx_metrics *now, mctx_metrics_delta *delta, double ts,
        uint64_t scale)
 {
   memset(now, 0, sizeof *now);
@@ -345,7 +345,7 @@ test_writer_rows(void)
   gchar *path = tmp_path("results/sender-0001/network.jsonl");
   JsonObject *header = network_header(path, "{\"experiment\":\"baseline\"}");
   GError *error = NULL;
-  mctx_context_metrics now;
+  mctx_metrics now;
   mctx_metrics_delta delta;
 
   MctxJsonlWriter *w = mctx_jsonl_writer_open(path, header, &error);

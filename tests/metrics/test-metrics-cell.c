@@ -64,7 +64,7 @@ writer(void *arg)
 }
 
 static void
-check_coherent(const mctx_publication_metrics *m)
+check_coherent(const mctx_metrics *m)
 {
   CHECK(m->send_calls == m->packets_sent + m->send_errors,
         "torn snapshot: send_calls %llu != packets %llu + errors %llu",
@@ -84,7 +84,7 @@ int
 main(void)
 {
   pthread_t threads[WRITERS];
-  mctx_publication_metrics m, previous;
+  mctx_metrics m, previous;
   unsigned long reads = 0, moving_reads = 0;
 
   mctx__metrics_cell_init(&cell);

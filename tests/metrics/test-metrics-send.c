@@ -51,7 +51,7 @@ add(mctx_context *ctx, uint16_t port)
   mctx_error err;
   mctx_publication_id id = 0;
 
-  CHECK(mctx_config_init_group(&cfg, GROUP, port, &err) == MCTX_OK, "config: %s",
+  CHECK(mctx_publication_config_init_group(&cfg, GROUP, port, &err) == MCTX_OK, "config: %s",
         err.message);
   CHECK(mctx_interface_parse("127.0.0.1", &cfg.interface, &err) == MCTX_OK,
         "interface: %s", err.message);
@@ -69,8 +69,8 @@ main(void)
 
   int rx = receiver(PORT), rx_b = receiver(PORT_B);
   mctx_context *ctx = NULL;
-  mctx_context_metrics cm;
-  mctx_publication_metrics pm;
+  mctx_metrics cm;
+  mctx_metrics pm;
   mctx_metrics_delta d;
   mctx_error err;
   char payload[1000];
@@ -81,9 +81,10 @@ main(void)
   mctx_publication_id id = add(ctx, PORT);
 
   /* Baseline right after the add, as mctx-send does. */
-  mctx_context_sampler cs;
-  mctx_context_sampler_init(&cs);
-  CHECK(!mctx_context_sampler_sample(&cs, ctx, &cm, NULL), "first sample");
+  mctx_sampler cs;
+  mctx_sampler_init(&cs);
+  mctx_context_metrics_snapshot(ctx, &cm);
+  CHECK(!mctx_sampler_sample(&cs, &cm, NULL), "first sample");
   CHECK(cm.publications_added == 1 && cm.active_publications == 1
             && cm.publications_removed == 0 && cm.send_calls == 0,
         "after one add: added %llu active %llu", U(cm.publications_added),
@@ -91,9 +92,10 @@ main(void)
 
   mctx_publication *pub = mctx_context_get(ctx, id);
   CHECK(pub != NULL, "get");
-  mctx_publication_sampler ps;
-  mctx_publication_sampler_init(&ps);
-  CHECK(!mctx_publication_sampler_sample(&ps, pub, &pm, NULL),
+  mctx_sampler ps;
+  mctx_sampler_init(&ps);
+  mctx_publication_metrics_snapshot(pub, &pm);
+  CHECK(!mctx_sampler_sample(&ps, &pm, NULL),
         "first publication sample");
 
   /* 20 single sends of 100 bytes through the context. */
@@ -132,7 +134,7 @@ main(void)
         U(pm.bytes_sent), U(pm.send_errors), U(pm.would_block));
   CHECK(pm.send_calls == pm.packets_sent + pm.send_errors, "calls identity");
 
-  CHECK(mctx_publication_sampler_sample(&ps, pub, NULL, &d),
+  CHECK(mctx_sampler_sample(&ps, &pm, &d),
         "second publication sample");
   CHECK(d.send_calls == 25 && d.packets_sent == 24 && d.bytes_sent == 2100
             && d.send_errors == 1,
@@ -162,7 +164,7 @@ main(void)
         U(cm.send_calls), U(cm.packets_sent), U(cm.bytes_sent),
         U(cm.send_errors));
 
-  CHECK(mctx_context_sampler_sample(&cs, ctx, &cm, &d), "second sample");
+  CHECK(mctx_sampler_sample(&cs, &cm, &d), "second sample");
   CHECK(d.publications_added == 1 && d.publications_removed == 1
             && d.send_calls == 27 && d.bytes_sent == 2200,
         "context delta added %llu removed %llu calls %llu",

@@ -15,7 +15,7 @@ send_ok (mctx_raw_publication *pub, const uint8_t *d, size_t len,
 {
   mctx_raw_send_report report;
   mctx_error err;
-  int rc = mctx_raw_send (pub, d, len, &report, &err);
+  int rc = mctx_raw_publication_send (pub, d, len, &report, &err);
   TESTNET_CHECK (rc == MCTX_OK, "send: %s (%s)", err.message,
                  mctx_code_name (rc));
   char text[MCTX_IP_STRLEN];
@@ -51,7 +51,7 @@ main (void)
                  "captured %d bytes differ from the %zu sent", n, len);
   printf ("ok non-local source 198.51.100.7, id 0x1234: byte for byte\n");
 
-  mctx_publication_metrics m;
+  mctx_metrics m;
   mctx_raw_publication_metrics_snapshot (pub, &m);
   TESTNET_CHECK (m.send_calls == 1 && m.packets_sent == 1
                      && m.bytes_sent == len && m.send_errors == 0,
