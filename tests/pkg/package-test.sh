@@ -57,12 +57,26 @@ done
 work=$(mktemp -d /tmp/mctx-pkg-test.XXXXXX)
 installed=no
 
+# dpkg, waiting up to two minutes for a lock held by another apt or dpkg.
+dpkg_waiting() {
+  local log=$work/dpkg.log try
+  for try in $(seq 60); do
+    if dpkg "$@" >"$log" 2>&1; then
+      return 0
+    fi
+    grep -q 'lock' "$log" || break
+    sleep 2
+  done
+  cat "$log"
+  return 1
+}
+
 cleanup() {
   trap - EXIT INT TERM
   if [ "$installed" = yes ]; then
     echo "--- purging ${PACKAGES[*]}"
-    apt-get purge -y -q -o DPkg::Lock::Timeout=120 "${PACKAGES[@]}" >"$work/purge.log" 2>&1 \
-      || { cat "$work/purge.log"; echo "FAIL: could not purge the packages"; exit 1; }
+    dpkg_waiting --purge "${PACKAGES[@]}" \
+      || { echo "FAIL: could not purge the packages"; exit 1; }
   fi
   rm -rf "$work"
 }
@@ -106,12 +120,10 @@ grep -v 'running with root privileges' "$work/lintian.txt"
 [ "$lintian_ok" = yes ] || fail "lintian reports errors or warnings (above)"
 
 echo "--- installing ${PACKAGES[*]}"
-# --no-download: every dependency is a build dependency, so already here;
-# anything else would be left behind by the purge.
+# dpkg, not apt: every dependency is a build dependency, so already here,
+# and nothing else gets installed that the purge would leave behind.
 installed=yes
-apt-get install -y -q --no-download --no-install-recommends \
-    -o DPkg::Lock::Timeout=120 "${debs[@]}" >"$work/install.log" 2>&1 \
-  || { cat "$work/install.log"; fail "installing the packages failed"; }
+dpkg_waiting --install "${debs[@]}" || fail "installing the packages failed"
 dpkg-query -L "${PACKAGES[@]}" | sort -u >"$work/files"
 
 echo "--- gst-inspect-1.0 mctxsink (no environment)"
@@ -152,8 +164,7 @@ man -w mctx-send mctx-raw-send >/dev/null || fail "no manual pages for mctx-send
 
 echo "--- purge"
 installed=no
-apt-get purge -y -q -o DPkg::Lock::Timeout=120 "${PACKAGES[@]}" >"$work/purge.log" 2>&1 \
-  || { cat "$work/purge.log"; fail "purging the packages failed"; }
+dpkg_waiting --purge "${PACKAGES[@]}" || fail "purging the packages failed"
 for pkg in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
   case $status in
