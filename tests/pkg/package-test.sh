@@ -137,6 +137,7 @@ echo "mctxsink found in $loaded"
 
 echo "--- pkg-config and the README's hello program"
 libs=$("${user_env[@]}" pkg-config --libs mctx) || fail "pkg-config --libs mctx failed"
+libs=${libs%" "}  # pkg-config ends the line with a space
 [ "$libs" = "-lmctx" ] || fail "pkg-config --libs mctx: '$libs', expected '-lmctx'"
 "${user_env[@]}" pkg-config --libs mctx-jsonl >/dev/null || fail "pkg-config --libs mctx-jsonl failed"
 awk '/^### libmctx in C/ { section = 1 }
@@ -146,8 +147,9 @@ awk '/^### libmctx in C/ { section = 1 }
 [ -s "$work/hello.c" ] || fail "no C program under '### libmctx in C' in README.md"
 (cd "$work" && "${user_env[@]}" sh -c 'cc -o hello hello.c $(pkg-config --cflags --libs mctx)') \
   || fail "hello.c does not compile against the installed libmctx"
-ldd "$work/hello" | grep -F "$libdir/libmctx.so.1" \
-  || fail "hello is not linked against $libdir/libmctx.so.1"
+linked=$(ldd "$work/hello" | awk '$1 == "libmctx.so.1" { print $3 }')
+[ -n "$linked" ] && [ "$(realpath "$linked")" = "$(realpath "$libdir/libmctx.so.1")" ] \
+  || fail "hello does not load $libdir/libmctx.so.1: $(ldd "$work/hello" | grep mctx)"
 # It sends one datagram out of lo (the program sets the interface).
 out=$("${user_env[@]}" "$work/hello" 2>&1) || fail "hello failed: $out"
 [ "$out" = "sent 5 bytes" ] || fail "hello printed '$out', expected 'sent 5 bytes'"
