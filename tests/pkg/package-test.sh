@@ -72,13 +72,14 @@ dpkg_waiting() {
 }
 
 cleanup() {
+  local purged=yes
   trap - EXIT INT TERM
   if [ "$installed" = yes ]; then
     echo "--- purging ${PACKAGES[*]}"
-    dpkg_waiting --purge "${PACKAGES[@]}" \
-      || { echo "FAIL: could not purge the packages"; exit 1; }
+    dpkg_waiting --purge "${PACKAGES[@]}" || purged=no
   fi
   rm -rf "$work"
+  [ "$purged" = yes ] || { echo "FAIL: could not purge the packages"; exit 1; }
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -180,7 +181,7 @@ done
 left=0
 while read -r path; do
   # Directories such as /usr/lib/<triplet> are shared with other packages.
-  if [ -e "$path" ] && [ ! -d "$path" ] || [ -L "$path" ]; then
+  if [ ! -d "$path" ] && { [ -e "$path" ] || [ -L "$path" ]; }; then
     echo "left behind: $path"
     left=$((left + 1))
   fi
