@@ -7,8 +7,9 @@
 # them and checks that nothing is left. The packages are purged whatever
 # happens, so the machine is left as it was found.
 #
-# Usage: package-test.sh <source dir>. Needs root (it installs packages):
-# skips otherwise, and when anything it would install is already there.
+# Usage: MCTX_PACKAGE_TEST=1 package-test.sh <source dir>. Needs root (it
+# installs packages): skips otherwise, without MCTX_PACKAGE_TEST=1, and when
+# anything it would install is already there.
 # Exit status: 0 passed, 1 failed, 77 skipped.
 #
 # SPDX-License-Identifier: BSD-2-Clause
@@ -29,6 +30,8 @@ fail() {
 
 src=${1:?usage: package-test.sh <source dir>}
 
+[ "${MCTX_PACKAGE_TEST-}" = 1 ] \
+  || skip "set MCTX_PACKAGE_TEST=1 to build, install and purge the Debian packages (scripts/test.sh does)"
 [ "$(id -u)" -eq 0 ] || skip "needs root to install and purge the Debian packages"
 for tool in dpkg-buildpackage dh lintian apt-get git gst-inspect-1.0 pkg-config cc; do
   command -v "$tool" >/dev/null 2>&1 \
@@ -166,7 +169,9 @@ out=$("${user_env[@]}" mctx-send 239.255.0.17 5017 hello --interface lo 2>&1) \
 [ "$out" = "sent 5 bytes to 239.255.0.17:5017 from 127.0.0.1" ] \
   || fail "mctx-send printed '$out'"
 echo "$out"
-man -w mctx-send mctx-raw-send >/dev/null || fail "no manual pages for mctx-send, mctx-raw-send"
+for page in mctx-send mctx-raw-send; do
+  grep -qx "/usr/share/man/man1/$page.1.gz" "$work/files" || fail "mctx-tools has no manual page for $page"
+done
 
 echo "--- purge"
 installed=no
