@@ -84,13 +84,45 @@ cleanup() {
   rm -rf "$work"
   [ "$purged" = yes ] || { echo "FAIL: could not purge the packages"; exit 1; }
 }
+# meson kills a test's whole process group half a second after its
+# SIGTERM (timeout, ^C): too soon for dpkg, so the purge then runs in a
+# session of its own, which survives that.
+on_signal() {
+  trap - EXIT INT TERM
+  [ -n "$bounded_pid" ] && kill -TERM -- "-$bounded_pid" 2>/dev/null
+  if [ "$installed" = yes ]; then
+    echo "--- interrupted: purging ${PACKAGES[*]} in the background"
+    setsid -f bash -c "work=$work; $(declare -f dpkg_waiting)
+      dpkg_waiting --purge ${PACKAGES[*]}; rm -rf \"\$work\"" </dev/null >/dev/null 2>&1
+  else
+    rm -rf "$work"
+  fi
+  exit 1
+}
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap on_signal INT TERM
+
+# Runs a command for at most $1 seconds, so that this script fails and
+# purges before meson's own timeout. timeout(1) puts the command in a
+# process group of its own, which on_signal stops; waiting on a background
+# job lets the signal's trap run at once.
+bounded_pid=
+bounded() {
+  local seconds=$1 status
+  shift
+  timeout "$seconds" "$@" &
+  bounded_pid=$!
+  wait "$bounded_pid"
+  status=$?
+  bounded_pid=
+  return "$status"
+}
 
 # A user's shell: no GStreamer or loader variables, a home with no
 # registry cache, so GStreamer scans its plugin directory afresh.
 mkdir -p "$work/home"
-user_env=(env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$work/home" LANG=C.UTF-8)
+user_vars=(PATH=/usr/local/bin:/usr/bin:/bin HOME="$work/home" LANG=C.UTF-8)
+user_env=(env -i "${user_vars[@]}")
 
 echo "--- cloning $(git -C "$src" rev-parse --short HEAD) into $work/mctx"
 [ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ] \
@@ -99,7 +131,7 @@ git clone -q --no-hardlinks "$src" "$work/mctx" || fail "git clone $src failed"
 
 echo "--- dpkg-buildpackage -us -uc -b"
 start=$(date +%s)
-if ! (cd "$work/mctx" && "${user_env[@]}" dpkg-buildpackage -us -uc -b -Jauto) \
+if ! bounded 480 env -i -C "$work/mctx" "${user_vars[@]}" dpkg-buildpackage -us -uc -b -Jauto \
     >"$work/build.log" 2>&1; then
   tail -n 60 "$work/build.log"
   fail "dpkg-buildpackage failed (last lines above)"
@@ -118,7 +150,7 @@ done
 
 echo "--- lintian --fail-on error,warning"
 lintian_ok=yes
-lintian --fail-on error,warning --display-info "${changes[0]}" >"$work/lintian.txt" 2>&1 \
+bounded 180 lintian --fail-on error,warning --display-info "${changes[0]}" >"$work/lintian.txt" 2>&1 \
   || lintian_ok=no
 grep -v 'running with root privileges' "$work/lintian.txt"
 [ "$lintian_ok" = yes ] || fail "lintian reports errors or warnings (above)"
