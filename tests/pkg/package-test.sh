@@ -85,18 +85,18 @@ cleanup() {
   [ "$purged" = yes ] || { echo "FAIL: could not purge the packages"; exit 1; }
 }
 # meson kills a test's whole process group half a second after its
-# SIGTERM (timeout, ^C): too soon for dpkg, so the purge then runs in a
-# session of its own, which survives that.
+# SIGTERM (timeout, ^C): too soon for dpkg, or even to remove the build, so
+# on a signal both run in a session of its own, which survives that.
 on_signal() {
+  local purge=:
   trap - EXIT INT TERM
   [ -n "$bounded_pid" ] && kill -TERM -- "-$bounded_pid" 2>/dev/null
   if [ "$installed" = yes ]; then
     echo "--- interrupted: purging ${PACKAGES[*]} in the background"
-    setsid -f bash -c "work=$work; $(declare -f dpkg_waiting)
-      dpkg_waiting --purge ${PACKAGES[*]}; rm -rf \"\$work\"" </dev/null >/dev/null 2>&1
-  else
-    rm -rf "$work"
+    purge="dpkg_waiting --purge ${PACKAGES[*]}"
   fi
+  setsid -f bash -c "work=$work; $(declare -f dpkg_waiting)
+    $purge; rm -rf \"\$work\"" </dev/null >/dev/null 2>&1
   exit 1
 }
 trap cleanup EXIT
