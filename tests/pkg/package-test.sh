@@ -44,14 +44,22 @@ multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir=/usr/lib/$multiarch
 plugin=$libdir/gstreamer-1.0/libgstmctx.so
 
+# Prints the first of PACKAGES that dpkg knows (installed, half-installed,
+# or only its configuration files left) with its status; fails if none.
+known_to_dpkg() {
+  local pkg status
+  for pkg in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+    case $status in
+      "" | "un "*) ;;
+      *) echo "$pkg (${status// /})"; return 0 ;;
+    esac
+  done
+  return 1
+}
+
 # What is already there is someone's: neither replace nor purge it.
-for pkg in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
-  case $status in
-    "" | "un "*) ;;
-    *) skip "package $pkg is on this machine ($status); the test would replace and purge it" ;;
-  esac
-done
+known=$(known_to_dpkg) && skip "package $known is on this machine; the test would replace and purge it"
 for path in "$plugin" "$libdir"/libmctx.so* "$libdir"/libmctx-jsonl.so* \
     /usr/include/mctx.h /usr/bin/mctx-send /usr/bin/mctx-raw-send; do
   [ -e "$path" ] && skip "$path exists outside the packages (a meson install into /usr?)"
@@ -208,13 +216,7 @@ done
 echo "--- purge"
 installed=no
 dpkg_waiting --purge "${PACKAGES[@]}" || fail "purging the packages failed"
-for pkg in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
-  case $status in
-    "" | "un "*) ;;
-    *) fail "package $pkg is still known to dpkg after the purge ($status)" ;;
-  esac
-done
+known=$(known_to_dpkg) && fail "package $known is still known to dpkg after the purge"
 left=0
 while read -r path; do
   # Directories such as /usr/lib/<triplet> are shared with other packages.
