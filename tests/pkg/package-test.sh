@@ -214,8 +214,9 @@ for page in mctx-send mctx-raw-send; do
 done
 
 echo "--- purge"
-installed=no
+# On failure the cleanup tries once more.
 dpkg_waiting --purge "${PACKAGES[@]}" || fail "purging the packages failed"
+installed=no
 known=$(known_to_dpkg) && fail "package $known is still known to dpkg after the purge"
 left=0
 while read -r path; do
