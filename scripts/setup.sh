@@ -6,7 +6,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 set -euo pipefail
 
-# One list for everything: build, GStreamer element, metrics, tests, bench.
+# One list for everything: build, GStreamer element, metrics, tests, bench,
+# and the Debian packages (debian/, built and checked by tests/pkg).
 # libc6-dev is named because --no-install-recommends leaves it out of gcc.
 PACKAGES=(
   meson ninja-build pkg-config gcc libc6-dev
@@ -15,6 +16,7 @@ PACKAGES=(
   libjson-glib-dev
   iproute2 libcap2-bin tcpdump
   valgrind
+  build-essential debhelper dpkg-dev help2man lintian git
 )
 
 is_installed() {
