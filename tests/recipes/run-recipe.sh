@@ -88,18 +88,23 @@ for block in "${senders[@]}"; do
     { tail -n 20 "$work"/logs/*; fail "$(basename "$block") failed: $(cat "$block")"; }
 done
 
-# The receiver-timeout ones end by themselves (20 s at most); the others have
-# what was sent once their output stops growing (checked every 0.5 s, 10 s at
-# most); then Ctrl-C, as the document says.
+# The receiver-timeout ones end by themselves (20 s at most). The others have
+# everything once no datagram waits in a socket of this namespace any more
+# (the rx_queue column of /proc/net/udp, twice in a row, 10 s at most): a
+# udpsrc pushes each buffer downstream before it reads the next, and the EOS
+# that Ctrl-C makes follows the last one. Then Ctrl-C, as the document says.
 for pid in "${timeout_pids[@]}"; do
   for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 done
-last=""
-for _ in $(seq 20); do
-  sleep 0.5
-  now=$(ls -l --time-style=+ . | md5sum)
-  [ "$now" = "$last" ] && break
-  last=$now
+queued() {
+  awk 'FNR > 1 { split($5, q, ":"); if (q[2] != "00000000") n++ } END { print n + 0 }' \
+    /proc/net/udp /proc/net/udp6
+}
+empty=0
+for _ in $(seq 50); do
+  if [ "$(queued)" -eq 0 ]; then empty=$((empty + 1)); else empty=0; fi
+  [ "$empty" -ge 2 ] && break
+  sleep 0.2
 done
 for pid in "${pids[@]}"; do kill -INT -- "-$pid" 2>/dev/null || true; done
 for pid in "${pids[@]}"; do
