@@ -15,6 +15,7 @@ PACKAGES=(
   libjson-glib-dev
   iproute2 libcap2-bin tcpdump
   valgrind
+  clang libclang-rt-dev
 )
 
 is_installed() {
