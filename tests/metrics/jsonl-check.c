@@ -65,3 +65,15 @@ expect_open_refused(const gchar *path, JsonObject *header, gint code,
     g_free(before);
   }
 }
+
+gchar *
+nested_arrays(const gchar *before, guint depth, const gchar *after)
+{
+  GString *s = g_string_new(before);
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c(s, '[');
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c(s, ']');
+  g_string_append(s, after);
+  return g_string_free(s, FALSE);
+}

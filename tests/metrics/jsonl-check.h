@@ -26,4 +26,8 @@ void check_error(GError *error, gint code, const gchar *needle);
 void expect_open_refused(const gchar *path, JsonObject *header,
                          gint code, const gchar *needle);
 
+/* before, then depth '[' and depth ']', then after: JSON nested as deep as
+ * no parser that recurses survives. Free with g_free(). */
+gchar *nested_arrays(const gchar *before, guint depth, const gchar *after);
+
 #endif /* JSONL_CHECK_H */

@@ -39,6 +39,28 @@ make_parent(const gchar *path)
   g_free(dir);
 }
 
+/* The header line, then line, each with its newline. */
+static void
+write_header_and(const gchar *path, const gchar *line)
+{
+  gchar *text = g_strdup_printf("%s\n%s\n", header_line, line);
+  write_file(path, text);
+  g_free(text);
+}
+
+/* A header with these flags is refused before anything is created. */
+static void
+expect_flags_refused(JsonObject *flags, const gchar *why)
+{
+  JsonObject *h = mctx_jsonl_header_new("mctx-network", "mctx/test", "node",
+                                        1.0, flags);
+  gchar *path = tmp_path("never/network.jsonl");
+  expect_open_refused(path, h, MCTX_JSONL_ERROR_INVALID_INPUT, why);
+  CHECK(!g_file_test(path, G_FILE_TEST_EXISTS), "%s was created", path);
+  g_free(path);
+  json_object_unref(h);
+}
+
 static MctxJsonlWriter *
 open_ok(const gchar *path)
 {
@@ -301,15 +323,8 @@ test_line_length_limit(void)
   /* Flags too large for a header line are refused at open. */
   JsonObject *flags = json_object_new();
   json_object_set_string_member(flags, "pad", pad);
-  JsonObject *big_header = mctx_jsonl_header_new("mctx-network", "mctx/test",
-                                                 "node", 1.0, flags);
-  gchar *other = tmp_path("long/other.jsonl");
-  expect_open_refused(other, big_header, MCTX_JSONL_ERROR_INVALID_INPUT,
-                      "more than the 65536 a line may hold (are the flags "
-                      "that large?)");
-  CHECK(!g_file_test(other, G_FILE_TEST_EXISTS), "%s was created", other);
-  g_free(other);
-  json_object_unref(big_header);
+  expect_flags_refused(flags, "more than the 65536 a line may hold (are the "
+                       "flags that large?)");
   json_object_unref(flags);
   g_free(pad);
   g_free(path);
@@ -409,15 +424,12 @@ test_strict_json(void)
     g_string_free(text, TRUE);
   }
   for (guint i = 0; i < G_N_ELEMENTS(good_lines); i++) {
-    gchar *text = g_strdup_printf("%s\n%s\n" ROW "\n", header_line,
-                                  good_lines[i]);
-    write_file(path, text);
+    write_header_and(path, good_lines[i]);
     GError *error = NULL;
     MctxJsonlWriter *w = mctx_jsonl_writer_open(path, header, &error);
     CHECK(w != NULL, "good line %s refused: %s", good_lines[i],
           error ? error->message : "?");
     mctx_jsonl_writer_close(w);
-    g_free(text);
   }
 
   /* The same strictness for flags: they end up in the header line. */
@@ -443,13 +455,7 @@ test_strict_json(void)
 static gchar *
 deep_row(guint depth)
 {
-  GString *s = g_string_new(R_ ",\"deep\":");
-  for (guint i = 1; i < depth; i++)
-    g_string_append_c(s, '[');
-  for (guint i = 1; i < depth; i++)
-    g_string_append_c(s, ']');
-  g_string_append_c(s, '}');
-  return g_string_free(s, FALSE);
+  return nested_arrays(R_ ",\"deep\":", depth - 1, "}");
 }
 
 /* The same built with json-glib: arrays nested `depth` deep in a row. */
@@ -475,53 +481,35 @@ test_nesting_depth(void)
 
   /* An existing row 32,000 deep (as deep as fits in a line): an error
    * naming the line, no crash. 100,000 deep is a line too long. */
-  gchar *row = deep_row(32000);
-  gchar *text = g_strdup_printf("%s\n%s\n", header_line, row);
-  write_file(path, text);
-  expect_open_refused(path, header, MCTX_JSONL_ERROR_INVALID_DATA,
-                      "line 2: objects and arrays nested deeper than 64 "
-                      "levels (at byte 101)");
-  g_free(text);
-  g_free(row);
-  row = deep_row(100000);
-  text = g_strdup_printf("%s\n%s\n", header_line, row);
-  write_file(path, text);
-  expect_open_refused(path, header, MCTX_JSONL_ERROR_INVALID_DATA,
-                      "line 2: longer than 65536 bytes");
-  g_free(text);
-  g_free(row);
-
-  row = deep_row(65);
-  text = g_strdup_printf("%s\n%s\n", header_line, row);
-  write_file(path, text);
-  expect_open_refused(path, header, MCTX_JSONL_ERROR_INVALID_DATA,
-                      "line 2: objects and arrays nested deeper than 64");
-  g_free(text);
-  g_free(row);
-
-  row = deep_row(64);
-  text = g_strdup_printf("%s\n%s\n", header_line, row);
-  write_file(path, text);
+  static const struct { guint depth; const char *why; } refused[] = {
+    { 32000, "line 2: objects and arrays nested deeper than 64 levels (at "
+             "byte 101)" },
+    { 100000, "line 2: longer than 65536 bytes" },
+    { 65, "line 2: objects and arrays nested deeper than 64" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(refused); i++) {
+    gchar *row = deep_row(refused[i].depth);
+    write_header_and(path, row);
+    expect_open_refused(path, header, MCTX_JSONL_ERROR_INVALID_DATA,
+                        refused[i].why);
+    g_free(row);
+  }
+  gchar *row = deep_row(64);
+  write_header_and(path, row);
   mctx_jsonl_writer_close(open_ok(path));
-  g_free(text);
   g_free(row);
 
   /* metrics-flags / MCTX_METRICS_FLAGS_JSON nested 60,000 deep. */
-  GString *flags = g_string_new("{\"a\":");
-  for (guint i = 0; i < 60000; i++)
-    g_string_append_c(flags, '[');
-  for (guint i = 0; i < 60000; i++)
-    g_string_append_c(flags, ']');
-  g_string_append_c(flags, '}');
+  gchar *flags = nested_arrays("{\"a\":", 60000, "}");
   GError *error = NULL;
-  CHECK(mctx_jsonl_flags_merge(NULL, flags->str, &error) == NULL,
+  CHECK(mctx_jsonl_flags_merge(NULL, flags, &error) == NULL,
         "deep flags accepted");
   check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT,
               "flags have objects and arrays nested deeper than 63 levels "
               "(at byte 68): a header line nests at most 64, itself included");
   CHECK(strlen(error->message) < 1000, "the error repeats the flags");
   g_clear_error(&error);
-  g_string_free(flags, TRUE);
+  g_free(flags);
 
   /* The writer: rows and flags built in code are held to the same depth,
    * before anything is written. 2,000 levels: json-glib frees recursively. */
@@ -545,14 +533,8 @@ test_nesting_depth(void)
   mctx_jsonl_writer_close(open_ok(path)); /* and it reads back */
 
   JsonObject *deep_flags = deep_row_object(2000);
-  JsonObject *deep_header = mctx_jsonl_header_new("mctx-network", "mctx/test",
-                                                  "node", 1.0, deep_flags);
-  gchar *other = tmp_path("deep/other.jsonl");
-  expect_open_refused(other, deep_header, MCTX_JSONL_ERROR_INVALID_INPUT,
-                      "\"flags\" nest objects and arrays deeper than 64 "
-                      "levels");
-  g_free(other);
-  json_object_unref(deep_header);
+  expect_flags_refused(deep_flags, "\"flags\" nest objects and arrays deeper "
+                       "than 64 levels");
   json_object_unref(deep_flags);
   g_free(path);
 }

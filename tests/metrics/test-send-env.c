@@ -4,6 +4,8 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include "jsonl-check.h"
+
 #include <mctx-jsonl.h>
 #include <testnet.h>
 
@@ -430,19 +432,14 @@ test_hostile_files(void)
     g_free(var);
   }
 
-  GString *deep = g_string_new("MCTX_METRICS_FLAGS_JSON={\"a\":");
-  for (unsigned i = 0; i < 60000; i++)
-    g_string_append_c(deep, '[');
-  for (unsigned i = 0; i < 60000; i++)
-    g_string_append_c(deep, ']');
-  g_string_append_c(deep, '}');
+  gchar *deep = nested_arrays("MCTX_METRICS_FLAGS_JSON={\"a\":", 60000, "}");
   gchar *path = g_build_filename(tmpdir, "hostile", "net.jsonl", NULL);
   gchar *file_var = g_strdup_printf("MCTX_METRICS_SUMMARY_FILE=%s", path);
-  run_send(ENV(file_var, deep->str), SEND_ARGS("1", "0", NULL), &r);
+  run_send(ENV(file_var, deep), SEND_ARGS("1", "0", NULL), &r);
   expect_refused(&r, "mctx-send: MCTX_METRICS_FLAGS_JSON: flags have objects "
                      "and arrays nested deeper than 63 levels", "deep flags");
   run_clear(&r);
-  g_string_free(deep, TRUE);
+  g_free(deep);
 
   /* A run, then a crash leftover: half a row at the end. */
   run_send(ENV(file_var), SEND_ARGS("1", "0", NULL), &r);
