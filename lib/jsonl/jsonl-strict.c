@@ -120,6 +120,58 @@ scan_utf8(scanner *s)
   return JSONL_STRICT_OK;
 }
 
+/* The four hex digits of a \u escape; s->p is after the 'u'. at is the
+ * escape's backslash, for the error. */
+static jsonl_strict_result
+scan_hex4(scanner *s, const unsigned char *at, unsigned *value)
+{
+  *value = 0;
+  for (int i = 0; i < 4; i++, s->p++) {
+    if (s->p == s->end)
+      return fail(s, JSONL_STRICT_INCOMPLETE, s->p,
+                  "the text ends inside a string");
+    if (!is_hex(*s->p))
+      return fail(s, JSONL_STRICT_INVALID, at,
+                  "a \\u escape without four hex digits");
+    unsigned c = *s->p;
+    *value = *value * 16
+             + (is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+  }
+  return JSONL_STRICT_OK;
+}
+
+/* A \u escape; s->p is after the 'u'. A UTF-16 surrogate must come in a
+ * pair: serde_json refuses a lone one, and json-glib mangles it (it drops
+ * the characters after it and returns bytes that are not UTF-8). */
+static jsonl_strict_result
+scan_unicode_escape(scanner *s, const unsigned char *at)
+{
+  unsigned value, low;
+  jsonl_strict_result r = scan_hex4(s, at, &value);
+
+  if (r != JSONL_STRICT_OK)
+    return r;
+  if (value >= 0xDC00 && value <= 0xDFFF)
+    return fail(s, JSONL_STRICT_INVALID, at,
+                "a \\u escape of an unpaired UTF-16 surrogate");
+  if (value < 0xD800 || value > 0xDBFF)
+    return JSONL_STRICT_OK;
+  for (const char *next = "\\u"; *next; next++, s->p++) {
+    if (s->p == s->end)
+      return fail(s, JSONL_STRICT_INCOMPLETE, s->p,
+                  "the text ends inside a string");
+    if (*s->p != (unsigned char) *next)
+      return fail(s, JSONL_STRICT_INVALID, at,
+                  "a \\u escape of an unpaired UTF-16 surrogate");
+  }
+  if ((r = scan_hex4(s, at, &low)) != JSONL_STRICT_OK)
+    return r;
+  if (low < 0xDC00 || low > 0xDFFF)
+    return fail(s, JSONL_STRICT_INVALID, at,
+                "a \\u escape of an unpaired UTF-16 surrogate");
+  return JSONL_STRICT_OK;
+}
+
 /* A string; s->p is on the opening quote. */
 static jsonl_strict_result
 scan_string(scanner *s)
@@ -137,14 +189,9 @@ scan_string(scanner *s)
         break;
       c = *s->p++;
       if (c == 'u') {
-        for (int i = 0; i < 4; i++, s->p++) {
-          if (s->p == s->end)
-            return fail(s, JSONL_STRICT_INCOMPLETE, s->p,
-                        "the text ends inside a string");
-          if (!is_hex(*s->p))
-            return fail(s, JSONL_STRICT_INVALID, at,
-                        "a \\u escape without four hex digits");
-        }
+        jsonl_strict_result r = scan_unicode_escape(s, at);
+        if (r != JSONL_STRICT_OK)
+          return r;
       } else if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f'
                  && c != 'n' && c != 'r' && c != 't') {
         return fail(s, JSONL_STRICT_INVALID, at, "an unknown escape in a string");

@@ -106,15 +106,23 @@ append_double(GString *out, double v)
   g_string_append_printf(out, "%se%d", buf, exp10);
 }
 
+typedef struct {
+  gchar *printed; /* the name as written: made valid UTF-8 */
+  const gchar *name;
+} member_name;
+
 static gint
-compare_keys(gconstpointer a, gconstpointer b)
+compare_printed(gconstpointer a, gconstpointer b)
 {
-  return strcmp(a, b);
+  return strcmp(((const member_name *) a)->printed,
+                ((const member_name *) b)->printed);
 }
 
 /* depth: how many objects and arrays enclose this one. Values below
  * MCTX_JSONL_MAX_DEPTH levels print as null, so that the recursion is
- * bounded even for an object that was never validated. */
+ * bounded even for an object that was never validated. Members are sorted
+ * by their names as printed: a name that is not UTF-8 is printed made
+ * valid, and sorting the raw bytes would then leave it out of order. */
 static void
 append_object(GString *out, JsonObject *object, guint depth)
 {
@@ -122,17 +130,31 @@ append_object(GString *out, JsonObject *object, guint depth)
     g_string_append(out, "null");
     return;
   }
-  GList *names = g_list_sort(json_object_get_members(object), compare_keys);
+  GList *names = json_object_get_members(object);
+  guint n = g_list_length(names), i = 0;
+  member_name *sorted = g_new(member_name, MAX(n, 1));
 
+  for (GList *l = names; l != NULL; l = l->next, i++) {
+    sorted[i].name = l->data;
+    sorted[i].printed = g_utf8_make_valid(l->data, -1);
+  }
+  qsort(sorted, n, sizeof *sorted, compare_printed);
   g_string_append_c(out, '{');
-  for (GList *l = names; l != NULL; l = l->next) {
-    if (l != names)
+  for (i = 0; i < n; i++) {
+    /* Two names made valid alike: the first stands, JSON names are unique. */
+    if (i > 0 && strcmp(sorted[i].printed, sorted[i - 1].printed) == 0)
+      continue;
+    if (i > 0)
       g_string_append_c(out, ',');
-    append_string(out, l->data);
+    append_string(out, sorted[i].printed);
     g_string_append_c(out, ':');
-    append_node(out, json_object_get_member(object, l->data), depth + 1);
+    append_node(out, json_object_get_member(object, sorted[i].name),
+                depth + 1);
   }
   g_string_append_c(out, '}');
+  for (i = 0; i < n; i++)
+    g_free(sorted[i].printed);
+  g_free(sorted);
   g_list_free(names);
 }
 

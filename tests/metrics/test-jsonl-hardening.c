@@ -373,6 +373,11 @@ static const bad_line bad_lines[] = {
   { R_ ",\"n\":\"a\tb\"}", 0, "a control character in a string" },
   { R_ ",\"n\":\"\\x41\"}", 0, "an unknown escape" },
   { R_ ",\"n\":\"\\u12G4\"}", 0, "without four hex digits" },
+  /* Lone surrogates: serde_json refuses them, json-glib mangles them. */
+  { R_ ",\"n\":\"\\uD834x\"}", 0, "an unpaired UTF-16 surrogate" },
+  { R_ ",\"n\":\"\\uDD1E\"}", 0, "an unpaired UTF-16 surrogate" },
+  { R_ ",\"n\":\"\\uD834\\u0041\"}", 0, "an unpaired UTF-16 surrogate" },
+  { R_ ",\"\\uDbafy\":1}", 0, "an unpaired UTF-16 surrogate" },
   { R_ ",\"n\":\"\xff\"}", 0, "a byte that is not UTF-8" },
   { R_ ",\"n\":\"\xc0\xaf\"}", 0, "a byte that is not UTF-8" },    /* overlong */
   { R_ ",\"n\":\"\xed\xa0\x80\"}", 0, "a byte that is not UTF-8" }, /* surrogate */
@@ -397,6 +402,7 @@ static const char *const good_lines[] = {
   R_ ",\"s\":\"\\u00e9\\n\\\"\\/\\\\\\b\\f\\r\\t \xc3\xa9 \xf0\x9d\x84\x9e "
   "\xe2\x82\xac\"}",
   R_ ",\"\":{\"\":\"\"}}",
+  R_ ",\"clef\":\"\\uD834\\uDD1E\",\"\\udbff\\udfff\":0}",
 };
 
 static void
@@ -446,6 +452,26 @@ test_strict_json(void)
     g_error_free(error);
   }
   g_free(path);
+}
+
+/* Member names that are not UTF-8 (json-glib takes any bytes) are printed
+ * made valid, and sorted as printed; two that print alike do not make a
+ * duplicate name. Found by fuzz-jsonl-flags. */
+static void
+test_names_not_utf8(void)
+{
+  JsonObject *o = json_object_new();
+  json_object_set_int_member(o, "a\xef\xbf\xbd" "c", 2);
+  json_object_set_int_member(o, "a\xff" "b", 1);
+  json_object_set_int_member(o, "\xff", 3);
+  json_object_set_int_member(o, "\xef\xbf\xbd", 4);
+  gchar *line = mctx_jsonl_to_string(o);
+  const gchar *want = "{\"a\xef\xbf\xbd" "b\":1,\"a\xef\xbf\xbd" "c\":2,"
+                      "\"\xef\xbf\xbd\":";
+  CHECK(g_str_has_prefix(line, want) && strlen(line) == strlen(want) + 2,
+        "printed as %s", line);
+  g_free(line);
+  json_object_unref(o);
 }
 
 /* ---- point 5: nesting depth ----------------------------------------------- */
@@ -558,6 +584,7 @@ static const struct {
   { "not-regular-files", test_not_regular_files },
   { "line-length-limit", test_line_length_limit },
   { "strict-json", test_strict_json },
+  { "names-not-utf8", test_names_not_utf8 },
   { "nesting-depth", test_nesting_depth },
 };
 
