@@ -22,7 +22,8 @@
  *    (so there is exactly one header), with "ts" a finite number and
  *    "interval_secs" a finite number >= 0;
  *  - every line is strict RFC 8259 JSON (UTF-8; no NUL bytes, comments,
- *    single quotes, hex numbers, or text after the object), at most
+ *    single quotes, hex numbers, escapes of unpaired UTF-16 surrogates, or
+ *    text after the object), at most
  *    MCTX_JSONL_MAX_LINE_BYTES long and nested at most MCTX_JSONL_MAX_DEPTH
  *    deep; blank lines hold only spaces, tabs or a '\r'.
  *
@@ -125,7 +126,9 @@ MCTX_JSONL_API gboolean mctx_jsonl_row_validate(JsonObject *row, GError **error)
 
 /* The object as one compact line without the newline: keys sorted, integers
  * without and doubles with a decimal point, non-finite doubles as null,
- * locale-independent. Objects and arrays nested deeper than
+ * locale-independent; names and strings that are not UTF-8 are made valid
+ * (names sorted as printed, the first of two that print alike kept).
+ * Objects and arrays nested deeper than
  * MCTX_JSONL_MAX_DEPTH print as null (validated headers and rows never are).
  * Free with g_free(). */
 MCTX_JSONL_API gchar *mctx_jsonl_to_string(JsonObject *object);
