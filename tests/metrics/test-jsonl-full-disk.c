@@ -56,13 +56,16 @@ main(void)
     testnet_skip("needs root for a private mount namespace and a tmpfs");
   if (unshare(CLONE_NEWNS) != 0)
     testnet_skip("cannot create a mount namespace: %s", g_strerror(errno));
-  CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0,
-        "making / private: %s", g_strerror(errno));
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    testnet_skip("cannot make the mounts private: %s", g_strerror(errno));
 
   gchar *dir = g_dir_make_tmp("mctx-jsonl-full-XXXXXX", NULL);
   CHECK(dir != NULL, "tmpdir");
-  CHECK(mount("tmpfs", dir, "tmpfs", 0, "size=16k") == 0, "mount tmpfs: %s",
-        g_strerror(errno));
+  if (mount("tmpfs", dir, "tmpfs", 0, "size=16k") != 0) {
+    int errsv = errno;
+    rmdir(dir);
+    testnet_skip("cannot mount a tmpfs: %s", g_strerror(errsv));
+  }
   gchar *path = g_build_filename(dir, "node", "network.jsonl", NULL);
   gchar *filler = g_build_filename(dir, "filler", NULL);
   JsonObject *header = mctx_jsonl_header_new("mctx-network", "mctx/test",
