@@ -15,19 +15,26 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static gchar *path;
+static gchar *dir, *path;
 static JsonObject *header;
+
+static void
+remove_scratch(void)
+{
+  unlink(path);
+  rmdir(dir);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void) argc;
   (void) argv;
-  gchar *dir = g_dir_make_tmp("mctx-fuzz-jsonl-XXXXXX", NULL);
+  dir = g_dir_make_tmp("mctx-fuzz-jsonl-XXXXXX", NULL);
   if (dir == NULL)
     abort();
   path = g_build_filename(dir, "network.jsonl", NULL);
-  g_free(dir);
+  atexit(remove_scratch); /* libFuzzer exits normally at -max_total_time */
   /* The header of the seed corpus, so that inputs get past line 1. */
   header = mctx_jsonl_header_new(MCTX_JSONL_NETWORK_ARTIFACT_TYPE,
                                  "mctx/fuzz", "fuzz", 1.0, NULL);
