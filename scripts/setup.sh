@@ -21,6 +21,7 @@ PACKAGES=(
   iproute2 libcap2-bin tcpdump
   valgrind
   build-essential debhelper dpkg-dev help2man lintian git
+  clang libclang-rt-dev
 )
 
 is_installed() {

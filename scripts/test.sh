@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test twice: in a build with warnings as errors (build-ci/), then
-# in one with AddressSanitizer and UBSan (build-ci-asan/). Prints meson's
-# summaries, then one closing line "N passed, N failed, N skipped" over both
-# runs, and exits non-zero on any failure. Privileged tests (network
-# namespaces, raw sockets) run as root and are skipped otherwise; so is the
-# Debian package test, which runs in the first build only.
+# in one with AddressSanitizer and UBSan (build-ci-asan/); then, when clang
+# is installed, each libFuzzer target for a short time (tests/fuzz/smoke.sh,
+# build-ci-fuzz/, about 15 s a target). Prints meson's summaries, then one
+# closing line "N passed, N failed, N skipped" over all of it (a fuzz target
+# counts as one test), and exits non-zero on any failure. Privileged tests
+# (network namespaces, raw sockets) run as root and are skipped otherwise; so
+# is the Debian package test, which runs in the first build only.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 set -uo pipefail
@@ -60,6 +62,13 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export GST_REGISTRY_FORK=no
 run_suite build-ci-asan -Dwerror=true -Db_sanitize=address,undefined
 
+echo "=== build-ci-fuzz: libFuzzer smoke run"
+rm -f build-ci-fuzz/fuzz-results
+bash tests/fuzz/smoke.sh
+fuzz_status=$?
+[ $fuzz_status -eq 0 ] || [ $fuzz_status -eq 77 ] \
+  || failed_steps+=("build-ci-fuzz: fuzzing found a problem")
+
 # testlog.json holds one JSON object per test, with its "result".
 count() {
   local result_re=$1 total=0 dir n
@@ -76,6 +85,14 @@ passed=$(count 'OK|EXPECTEDFAIL')
 failed=$(count 'FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS')
 skipped=$(count 'SKIP')
 
+# One line "<target> OK|FAIL" per fuzz target; no clang: one skip.
+if [ -f build-ci-fuzz/fuzz-results ]; then
+  passed=$((passed + $(grep -c ' OK$' build-ci-fuzz/fuzz-results)))
+  failed=$((failed + $(grep -c ' FAIL$' build-ci-fuzz/fuzz-results)))
+elif [ $fuzz_status -eq 77 ]; then
+  skipped=$((skipped + 1))
+fi
+
 echo
 echo "=== summary"
 for dir in build-ci build-ci-asan; do
@@ -85,6 +102,8 @@ for dir in build-ci build-ci-asan; do
     | sed -E 's/"[a-z]+": *"([^"]*)"/\1/' | paste - - \
     | awk -F '\t' -v dir="$dir" '$2 != "OK" { printf "%s: %-40s %s\n", dir, $1, $2 }'
 done
+[ -f build-ci-fuzz/fuzz-results ] \
+  && grep ' FAIL$' build-ci-fuzz/fuzz-results | sed 's/^/build-ci-fuzz: fuzz-/'
 for step in "${failed_steps[@]+"${failed_steps[@]}"}"; do
   echo "$step"
 done
