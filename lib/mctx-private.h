@@ -162,7 +162,7 @@ typedef enum mctx__gso_state {
   MCTX__GSO_OFF       /* not supported, refused too often, or forced off */
 } mctx__gso_state;
 
-/* ---- sockets (socket_posix.c) --------------------------------------------- */
+/* ---- sockets (socket_plan.c, posix/socket.c, win32/socket.c) ------------ */
 
 /* What socket setup produced: a non-blocking, configured, connected socket. */
 typedef struct mctx__socket_setup {
@@ -172,6 +172,45 @@ typedef struct mctx__socket_setup {
   bool has_local;              /* getsockname after connect succeeded */
   mctx_endpoint local;
 } mctx__socket_setup;
+
+/* What socket setup will do, computed from a validated config before any
+ * socket changes (socket_plan.c, portable); each platform's socket.c
+ * applies it. */
+typedef struct mctx__socket_plan {
+  mctx_family family;
+  bool bind;                    /* bind to bind_to */
+  mctx_endpoint bind_to;
+  const char *bind_role;        /* whose address bind_to is, for messages */
+  mctx_subject bind_subject;    /* the same for mctx_error.subject */
+  bool v4_if_by_address;        /* IP_MULTICAST_IF with struct in_addr */
+  uint32_t interface_index;     /* ip_mreqn / IPV6_MULTICAST_IF, 0 none */
+  mctx_endpoint destination;
+  bool scoped_without_interface; /* raised where mctx-core raises it */
+} mctx__socket_plan;
+
+/* Resolves interfaces and applies mctx-core's IPv6 rules. */
+int mctx__socket_plan_make(const mctx_publication_config *cfg,
+                           mctx__socket_plan *plan, mctx_error *err);
+
+/* MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE where mctx-core raises
+ * it (just before connect); needs no socket. */
+int mctx__socket_check_scope(const mctx_publication_config *cfg,
+                             const mctx__socket_plan *plan, mctx_error *err);
+
+/* A caller's bound socket against the bind the plan wants. */
+int mctx__socket_check_bound(const mctx_endpoint *bound,
+                             const mctx_endpoint *want, mctx_error *err);
+
+/* mctx-core's checks of a caller's socket (family, bound address and port);
+ * *is_bound and *bound tell what it is bound to. Only reads the socket. */
+int mctx__socket_check_existing(int fd, const mctx_publication_config *cfg,
+                                bool *is_bound, mctx_endpoint *bound,
+                                mctx_error *err);
+
+/* Texts for messages: an address (buf of MCTX_IP_STRLEN), and "3 (eth0)"
+ * or "3" when the interface has no name. */
+const char *mctx__ip_text(const mctx_ip *ip, char *buf);
+const char *mctx__index_text(uint32_t index, char *buf, size_t size);
 
 /* Creates and sets up a socket for a validated config in mctx-core's order
  * (its socket options and IPv6 interface rules). On failure nothing stays
