@@ -16,6 +16,8 @@
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
 #  include <iphlpapi.h>
+/* objbase.h's COM keyword; mctx's configs have a field of that name. */
+#  undef interface
 #else
 #  include <arpa/inet.h>
 #  include <net/if.h>

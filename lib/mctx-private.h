@@ -10,7 +10,11 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+/* mingw's printf family is its own C99 one (__USE_MINGW_ANSI_STDIO, set by
+ * meson.build), which knows %zu; gcc's "printf" there means msvcrt's. */
+#  define MCTX_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
 #  define MCTX_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #  define MCTX_PRINTF(f, a)
@@ -55,7 +59,15 @@ const char *mctx__value_more(const char *text);
  * refuses those). MCTX_E_INVALID_INTERFACE_NAME naming it otherwise. */
 int mctx__interface_name_check(const char *name, size_t size, mctx_error *err);
 
-/* ---- interface discovery (iface_posix.c) --------------------------------- */
+/* ---- the platform (posix/iface.c, win32/winsock.c) ------------------------ */
+
+/* Starts the platform's socket library for one user (a context, or a
+ * publication opened outside one) and stops it when the last user is gone:
+ * WSAStartup / WSACleanup on Windows, nothing on POSIX. */
+int mctx__platform_acquire(mctx_error *err);
+void mctx__platform_release(void);
+
+/* ---- interface discovery (posix/iface.c, win32/iface.c) ------------------ */
 
 /* Index of the single interface that carries exactly this address
  * (getifaddrs). MCTX_E_INTERFACE_DISCOVERY_FAILED when no interface has it or
@@ -67,6 +79,11 @@ int mctx__iface_index_of_addr(const mctx_ip *addr, uint32_t *index,
  * subject (whose index it is) if not. */
 int mctx__iface_index_exists(uint32_t index, mctx_subject subject,
                              mctx_error *err);
+
+/* The index of the interface called name, 0 when there is none: POSIX's
+ * if_nametoindex; on Windows the adapter's friendly name, else the name
+ * if_nametoindex knows ("ethernet_4"). */
+uint32_t mctx__iface_name_to_index(const char *name);
 
 /* Resolves any selector to an index: ADDRESS via mctx__iface_index_of_addr,
  * INDEX checked for existence, NAME via if_nametoindex. NONE gives 0. */

@@ -225,3 +225,21 @@ mctx_interface_name_to_index (const char *name, uint32_t *index,
   memcpy (itf.name, name, strlen (name) + 1);
   return mctx__iface_resolve (&itf, index, err);
 }
+
+uint32_t
+mctx__iface_name_to_index (const char *name)
+{
+  return if_nametoindex (name);
+}
+
+/* POSIX sockets need no start. */
+int
+mctx__platform_acquire (mctx_error *err)
+{
+  return mctx__ok (err);
+}
+
+void
+mctx__platform_release (void)
+{
+}
