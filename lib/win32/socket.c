@@ -103,6 +103,18 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
     return MCTX_OK;
   char why[128];
   int e = mctx__win32_last_error(why, sizeof why);
+  /* Windows reads 0.0.0.x as an index since XP; wine passes it to Linux as
+   * an address, which refuses it (EINVAL). The interface's first IPv4
+   * address names the same interface on both. */
+  mctx_ip first;
+  if (!plan->v4_if_by_address && e == EINVAL &&
+      mctx__iface_first_ipv4(plan->interface_index, &first, NULL) == MCTX_OK) {
+    memcpy(&value, first.bytes, 4);
+    if (setsockopt(MCTX__SOCKET(fd), IPPROTO_IP, IP_MULTICAST_IF,
+                   (const char *) &value, sizeof value) == 0)
+      return MCTX_OK;
+    e = mctx__win32_last_error(why, sizeof why);
+  }
   if (plan->v4_if_by_address && e == EADDRNOTAVAIL)
     return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_INTERFACE,
                       e, "interface address %s is not an address of this "
