@@ -8,6 +8,8 @@ set -euo pipefail
 
 # One list for everything: build, GStreamer element, metrics, tests, bench.
 # libc6-dev is named because --no-install-recommends leaves it out of gcc.
+# mingw-w64, wine and wine64: the Windows cross build and its tests
+# (scripts/test-wine.sh).
 PACKAGES=(
   meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
@@ -15,6 +17,7 @@ PACKAGES=(
   libjson-glib-dev
   iproute2 libcap2-bin tcpdump
   valgrind
+  mingw-w64 wine wine64
 )
 
 is_installed() {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test twice: in a build with warnings as errors (build-ci/), then
-# in one with AddressSanitizer and UBSan (build-ci-asan/). Prints meson's
-# summaries, then one closing line "N passed, N failed, N skipped" over both
-# runs, and exits non-zero on any failure. Privileged tests (network
+# in one with AddressSanitizer and UBSan (build-ci-asan/); then the Windows
+# step (scripts/test-wine.sh: a mingw-w64 cross build, build-ci-win/, whose
+# tests run under wine). Prints the summaries, then one closing line
+# "N passed, N failed, N skipped" over all three, and exits non-zero on any
+# failure. Privileged tests (network
 # namespaces, raw sockets) run as root and are skipped otherwise.
 #
 # SPDX-License-Identifier: BSD-2-Clause
@@ -53,6 +55,12 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export GST_REGISTRY_FORK=no
 run_suite build-ci-asan -Dwerror=true -Db_sanitize=address,undefined
 
+unset ASAN_OPTIONS UBSAN_OPTIONS GST_REGISTRY_FORK
+echo "=== build-ci-win: Windows (mingw-w64, wine)"
+if ! bash scripts/test-wine.sh build-ci-win; then
+  failed_steps+=("build-ci-win: Windows step failed")
+fi
+
 # testlog.json holds one JSON object per test, with its "result".
 count() {
   local result_re=$1 total=0 dir n
@@ -65,9 +73,16 @@ count() {
   echo "$total"
 }
 
-passed=$(count 'OK|EXPECTEDFAIL')
-failed=$(count 'FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS')
-skipped=$(count 'SKIP')
+# The Windows step writes "PASS name", "FAIL name", "SKIP name: why".
+count_wine() {
+  local log=build-ci-win/wine-results.txt
+  [ -f "$log" ] || { echo 0; return; }
+  grep -c "^$1" "$log" || true
+}
+
+passed=$(( $(count 'OK|EXPECTEDFAIL') + $(count_wine PASS) ))
+failed=$(( $(count 'FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS') + $(count_wine FAIL) ))
+skipped=$(( $(count 'SKIP') + $(count_wine SKIP) ))
 
 echo
 echo "=== summary"
@@ -78,6 +93,8 @@ for dir in build-ci build-ci-asan; do
     | sed -E 's/"[a-z]+": *"([^"]*)"/\1/' | paste - - \
     | awk -F '\t' -v dir="$dir" '$2 != "OK" { printf "%s: %-40s %s\n", dir, $1, $2 }'
 done
+[ -f build-ci-win/wine-results.txt ] \
+  && grep -v '^PASS' build-ci-win/wine-results.txt | sed 's/^/build-ci-win: /'
 for step in "${failed_steps[@]+"${failed_steps[@]}"}"; do
   echo "$step"
 done

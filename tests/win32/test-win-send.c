@@ -130,7 +130,7 @@ test_context_and_caller_socket(void)
   /* The same config again is a duplicate. */
   mctx_publication_id again;
   EXPECT_ERROR(mctx_context_add(ctx, &cfg, &again, &err), &err,
-               MCTX_E_DUPLICATE_PUBLICATION, MCTX_SUBJECT_NONE);
+               MCTX_E_DUPLICATE_PUBLICATION, MCTX_SUBJECT_PUBLICATION);
 
   /* A caller's socket bound to 127.0.0.1:46405, as the config asks. */
   SOCKET s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
