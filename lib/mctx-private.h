@@ -143,7 +143,7 @@ void mctx__metrics_read_counters(const mctx_metrics_cell *cell,
 /* Set by context.c when it adopts / releases a publication. */
 void mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id);
 
-/* The publication object (publication.c owns its life cycle; send_posix.c
+/* The publication object (publication.c owns its life cycle; posix/send.c
  * reads it on the send path without a call per field). Everything the send
  * path needs is computed once at open: no lookup per datagram. A later fast
  * path (UDP GSO probing) adds its per-publication state here. */
@@ -159,7 +159,7 @@ struct mctx_publication {
   mctx_endpoint local;
   mctx_metrics_cell metrics;
 
-  /* UDP GSO state of the batch path (send_posix.c, docs/gso.md). Zero at
+  /* UDP GSO state of the batch path (posix/send.c, docs/gso.md). Zero at
    * open means "not probed yet"; the first batch probes once; config.gso
    * false starts it at MCTX__GSO_OFF. Atomic because two threads may send
    * on one publication (relaxed: each value stands alone, a stale read

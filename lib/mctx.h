@@ -395,7 +395,10 @@ MCTX_API const mctx_publication_config *
 mctx_publication_get_config(const mctx_publication *pub);
 
 /* Borrows the socket for an event loop (poll for writability after
- * MCTX_E_WOULD_BLOCK). Do not close, rebind or reconnect it. */
+ * MCTX_E_WOULD_BLOCK). Do not close, rebind or reconnect it. On Windows
+ * every fd of this API is a SOCKET held in an int (as GLib's
+ * g_socket_get_fd does; only a handle's low 32 bits are significant):
+ * cast it with (SOCKET) (intptr_t) fd. */
 MCTX_API int mctx_publication_get_fd(const mctx_publication *pub);
 
 /* The connected destination, with the IPv6 scope id used. */

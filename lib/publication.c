@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Socket work is in socket_posix.c and send_posix.c; this file holds no
+ * Socket work is in posix/ or win32/ socket.c and send.c; this file holds no
  * system call, so a port to another platform does not touch it.
  */
 #include "mctx-private.h"

@@ -234,7 +234,7 @@ check_ipv6 (const uint8_t *d, size_t len, mctx_raw_datagram_info *info,
 
 /* The checks read only the header: the first MCTX__RAW_HEAD_MAX bytes at
  * most, so a datagram given in several buffers is checked without being
- * gathered (raw_posix.c). */
+ * gathered (posix/raw.c). */
 int
 mctx__raw_datagram_check_head (const uint8_t *head, size_t len,
                                mctx_raw_datagram_info *info, mctx_error *err)
