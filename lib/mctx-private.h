@@ -67,7 +67,15 @@ int mctx__interface_name_check(const char *name, size_t size, mctx_error *err);
 int mctx__platform_acquire(mctx_error *err);
 void mctx__platform_release(void);
 
-/* ---- interface discovery (posix/iface.c, win32/iface.c) ------------------ */
+/* ---- interface discovery (iface.c; posix/iface.c, win32/iface.c) ------- */
+
+/* The platform's lookup behind both: the index of the single interface
+ * that carries exactly addr. what says whose address it is ("source
+ * address", "interface address") and subject the same for mctx_error, so
+ * that a caller holding both can tell which one was wrong. */
+int mctx__iface_index_of(const mctx_ip *addr, const char *what,
+                         mctx_subject subject, uint32_t *index,
+                         mctx_error *err);
 
 /* Index of the single interface that carries exactly this address
  * (getifaddrs). MCTX_E_INTERFACE_DISCOVERY_FAILED when no interface has it or
@@ -85,7 +93,7 @@ int mctx__iface_index_exists(uint32_t index, mctx_subject subject,
  * if_nametoindex knows ("ethernet_4"). */
 uint32_t mctx__iface_name_to_index(const char *name);
 
-/* Resolves any selector to an index: ADDRESS via mctx__iface_index_of_addr,
+/* Resolves any selector to an index: ADDRESS via mctx__iface_index_of,
  * INDEX checked for existence, NAME via if_nametoindex. NONE gives 0. */
 int mctx__iface_resolve(const mctx_interface *itf, uint32_t *index,
                         mctx_error *err);
@@ -214,15 +222,13 @@ int mctx__socket_plan_make(const mctx_publication_config *cfg,
 int mctx__socket_check_scope(const mctx_publication_config *cfg,
                              const mctx__socket_plan *plan, mctx_error *err);
 
-/* A caller's bound socket against the bind the plan wants. */
-int mctx__socket_check_bound(const mctx_endpoint *bound,
-                             const mctx_endpoint *want, mctx_error *err);
-
-/* mctx-core's checks of a caller's socket (family, bound address and port);
- * *is_bound and *bound tell what it is bound to. Only reads the socket. */
-int mctx__socket_check_existing(int fd, const mctx_publication_config *cfg,
-                                bool *is_bound, mctx_endpoint *bound,
-                                mctx_error *err);
+/* Everything about a caller's socket that only reads it, so that a refused
+ * config leaves it as it was: mctx-core's checks (family, bound address
+ * and port), the plan, the bound address against the plan's bind, the
+ * scope. *is_bound says whether the socket is bound already. */
+int mctx__socket_adopt_plan(const mctx_publication_config *cfg, int fd,
+                            mctx__socket_plan *plan, bool *is_bound,
+                            mctx_error *err);
 
 /* Texts for messages: an address (buf of MCTX_IP_STRLEN), and "3 (eth0)"
  * or "3" when the interface has no name. */

@@ -258,7 +258,7 @@ mctx__socket_check_scope(const mctx_publication_config *cfg,
 /* A caller's socket that is already bound is left as it is when its address
  * satisfies what the config asks for (unspecified or equal address, port 0 or
  * equal, IPv6 scope 0 or equal); it cannot be re-bound. */
-int
+static int
 mctx__socket_check_bound(const mctx_endpoint *bound,
                          const mctx_endpoint *want, mctx_error *err)
 {
@@ -287,7 +287,7 @@ family_text(mctx_family family)
 /* Section 4: the socket's bound address against the config. When
  * getsockname fails the checks are skipped, as mctx-core does. Sets *bound
  * to the address when the socket is bound (not unspecified:0). */
-int
+static int
 mctx__socket_check_existing(int fd, const mctx_publication_config *cfg,
                             bool *is_bound, mctx_endpoint *bound,
                             mctx_error *err)
@@ -330,3 +330,21 @@ mctx__socket_check_existing(int fd, const mctx_publication_config *cfg,
   return MCTX_OK;
 }
 
+int
+mctx__socket_adopt_plan(const mctx_publication_config *cfg, int fd,
+                        mctx__socket_plan *plan, bool *is_bound,
+                        mctx_error *err)
+{
+  mctx_endpoint bound;
+  if (fd < 0)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "socket %d is not a valid descriptor", fd);
+  int rc = mctx__socket_check_existing(fd, cfg, is_bound, &bound, err);
+  if (rc == MCTX_OK)
+    rc = mctx__socket_plan_make(cfg, plan, err);
+  if (rc == MCTX_OK && plan->bind && *is_bound)
+    rc = mctx__socket_check_bound(&bound, &plan->bind_to, err);
+  if (rc == MCTX_OK)
+    rc = mctx__socket_check_scope(cfg, plan, err);
+  return rc;
+}

@@ -269,19 +269,8 @@ mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
                    mctx__socket_setup *out, mctx_error *err)
 {
   bool is_bound;
-  mctx_endpoint bound;
   mctx__socket_plan plan;
-
-  if (fd < 0)
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                      "socket %d is not a valid descriptor", fd);
-  int rc = mctx__socket_check_existing(fd, cfg, &is_bound, &bound, err);
-  if (rc == MCTX_OK)
-    rc = mctx__socket_plan_make(cfg, &plan, err);
-  if (rc == MCTX_OK && plan.bind && is_bound)
-    rc = mctx__socket_check_bound(&bound, &plan.bind_to, err);
-  if (rc == MCTX_OK)
-    rc = mctx__socket_check_scope(cfg, &plan, err);
+  int rc = mctx__socket_adopt_plan(cfg, fd, &plan, &is_bound, err);
   if (rc != MCTX_OK)
     return rc;
 
