@@ -114,6 +114,17 @@ int mctx__raw_datagram_check_head(const uint8_t *head, size_t len,
                                   mctx_raw_datagram_info *info,
                                   mctx_error *err);
 
+/* A raw config's family: given, or that of its bind address or interface
+ * address. */
+mctx_family mctx__raw_family(const mctx_raw_config *cfg);
+
+/* The egress of a raw config as mctx-core selects it: the interface index
+ * (interface and bind address must agree) and the address to bind (the
+ * bind address; for IPv4 without one, the interface address or the
+ * interface's first IPv4 address). */
+int mctx__raw_egress(const mctx_raw_config *cfg, uint32_t *ifindex,
+                     mctx_ip *egress, mctx_error *err);
+
 /* ---- metrics (metrics.c) -------------------------------------------------- */
 
 /* Counters updated by the send path without a lock: a writer makes the

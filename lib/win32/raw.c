@@ -29,55 +29,6 @@ struct mctx_raw_publication {
   WSABUF wsabufs[RAW_MAX_BUFFERS + 1];
 };
 
-static mctx_family
-effective_family(const mctx_raw_config *cfg)
-{
-  if (cfg->family != MCTX_FAMILY_UNSPEC)
-    return cfg->family;
-  if (cfg->bind_addr.family != MCTX_FAMILY_UNSPEC)
-    return cfg->bind_addr.family;
-  return cfg->interface.address.family;
-}
-
-/* As mctx-core selects the egress: interface and bind address, when both
- * are given, must name the same interface. */
-static int
-resolve_egress(mctx_raw_publication *pub, mctx_error *err)
-{
-  const mctx_raw_config *cfg = &pub->config;
-  uint32_t itf_index = 0, bind_index = 0;
-  int rc;
-  if (cfg->interface.kind != MCTX_INTERFACE_NONE) {
-    rc = mctx__iface_resolve(&cfg->interface, &itf_index, err);
-    if (rc != MCTX_OK)
-      return rc;
-  }
-  if (cfg->bind_addr.family != MCTX_FAMILY_UNSPEC) {
-    rc = mctx__iface_index_of_addr(&cfg->bind_addr, &bind_index, err);
-    if (rc != MCTX_OK)
-      return rc;
-  }
-  if (itf_index != 0 && bind_index != 0 && itf_index != bind_index) {
-    char bind_text[MCTX_IP_STRLEN], itf_text[MCTX_IP_STRLEN];
-    mctx_ip_format(&cfg->bind_addr, bind_text, sizeof bind_text);
-    mctx_interface_format(&cfg->interface, itf_text, sizeof itf_text);
-    return mctx__fail(err, MCTX_E_INTERFACE_DISCOVERY_FAILED,
-                      MCTX_SUBJECT_SOURCE_ADDRESS, 0,
-                      "raw bind address %s is on interface index %u but "
-                      "the outgoing interface %s is index %u", bind_text,
-                      (unsigned) bind_index, itf_text, (unsigned) itf_index);
-  }
-  pub->ifindex = itf_index != 0 ? itf_index : bind_index;
-  pub->egress = cfg->bind_addr;
-  if (pub->egress.family != MCTX_FAMILY_UNSPEC)
-    return MCTX_OK;
-  if (cfg->interface.kind == MCTX_INTERFACE_ADDRESS) {
-    pub->egress = cfg->interface.address;
-    return MCTX_OK;
-  }
-  return mctx__iface_first_ipv4(pub->ifindex, &pub->egress, err);
-}
-
 static int
 socket_failed(const char *what, mctx_error *err)
 {
@@ -153,7 +104,7 @@ mctx_raw_publication_open(const mctx_raw_config *cfg,
   int rc = mctx_raw_config_validate(cfg, err);
   if (rc != MCTX_OK)
     return rc;
-  if (effective_family(cfg) == MCTX_FAMILY_IPV6)
+  if (mctx__raw_family(cfg) == MCTX_FAMILY_IPV6)
     return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_FAMILY, 0,
                       "raw IPv6 is not supported on Windows: its raw IPv6 "
                       "sockets have no IPV6_HDRINCL and it has no AF_PACKET, "
@@ -171,7 +122,7 @@ mctx_raw_publication_open(const mctx_raw_config *cfg,
     free(pub);
     return rc;
   }
-  rc = resolve_egress(pub, err);
+  rc = mctx__raw_egress(&pub->config, &pub->ifindex, &pub->egress, err);
   if (rc == MCTX_OK)
     rc = open_ipv4(pub, err);
   if (rc != MCTX_OK) {
