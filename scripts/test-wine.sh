@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Windows step of scripts/test.sh: cross-builds libmctx, mctx-send.exe,
 # mctx-raw-send.exe and tests/win32 with mingw-w64 (cross/x86_64-w64-mingw32.txt)
-# and runs the tests under wine, then checks that mctx-send.exe's datagram
-# reaches a Linux socket on lo. As root it runs inside a private network
+# and runs the tests under wine, then checks that the datagrams of
+# mctx-send.exe and mctx-raw-send.exe reach a Linux socket on lo. As root it runs inside a private network
 # namespace (lo only, with the IPv6 multicast route, and a slow token bucket
 # on lo for the would-block test); otherwise those two tests skip.
 #
@@ -81,25 +81,40 @@ if [ "$inner" -eq 1 ]; then
     run_exe "$name" "$exe"
   done
 
-  # The check: a Linux socket on lo receives mctx-send.exe's "hi".
-  recv_log="$dir/lo-receive.log"
-  "$dir/lo-receive" 239.255.0.1 5004 10000 >"$recv_log" 2>&1 &
-  receiver=$!
-  for _ in $(seq 100); do
-    grep -q '^ready' "$recv_log" 2>/dev/null && break
-    sleep 0.1
-  done
-  timeout 60 wine "$dir/examples/mctx-send.exe" 239.255.0.1 5004 hi \
-    --interface 127.0.0.1 >"$dir/wine-mctx-send.log" 2>&1
-  send_rc=$?
-  wait "$receiver"
-  received=$(sed -n 2p "$recv_log")
-  case $send_rc:$received in
-    "0:hi from 127.0.0.1:"*) record "PASS mctx-send.exe-to-linux-lo" ;;
-    *)
-      record "FAIL mctx-send.exe-to-linux-lo (exit $send_rc; Linux socket: ${received:-nothing})"
-      sed 's/^/    /' "$dir/wine-mctx-send.log" ;;
-  esac
+  # A Windows program's datagram received by a Linux socket joined to
+  # 239.255.0.1:5004 on lo: the payload "hi" from 127.0.0.1.
+  to_linux_lo() {
+    local name=$1 recv_log="$dir/lo-receive.log" receiver send_rc received
+    shift
+    "$dir/lo-receive" 239.255.0.1 5004 10000 >"$recv_log" 2>&1 &
+    receiver=$!
+    for _ in $(seq 100); do
+      grep -q '^ready' "$recv_log" 2>/dev/null && break
+      sleep 0.1
+    done
+    timeout 60 wine "$@" >"$dir/wine-$name.log" 2>&1
+    send_rc=$?
+    wait "$receiver"
+    received=$(sed -n 2p "$recv_log")
+    case $send_rc:$received in
+      "0:hi from 127.0.0.1:"*) record "PASS $name" ;;
+      *)
+        record "FAIL $name (exit $send_rc; Linux socket: ${received:-nothing})"
+        sed 's/^/    /' "$dir/wine-$name.log" ;;
+    esac
+  }
+
+  # The check.
+  to_linux_lo mctx-send.exe-to-linux-lo "$dir/examples/mctx-send.exe" \
+    239.255.0.1 5004 hi --interface 127.0.0.1
+  # Raw sockets under wine are Linux's: CAP_NET_RAW.
+  if [ "$(id -u)" -eq 0 ]; then
+    to_linux_lo mctx-raw-send.exe-to-linux-lo \
+      "$dir/examples/mctx-raw-send.exe" 239.255.0.1 5004 hi \
+      --source 127.0.0.1 --interface 127.0.0.1
+  else
+    record "SKIP mctx-raw-send.exe-to-linux-lo: raw sockets need root under wine"
+  fi
 
   # Would-block needs datagrams held back on lo: a token bucket of 8 kbit/s
   # in the private namespace only, last, since it slows lo for everyone.
