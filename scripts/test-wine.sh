@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Windows step of scripts/test.sh: cross-builds libmctx, mctx-send.exe,
-# mctx-raw-send.exe and tests/win32 with mingw-w64 (cross/x86_64-w64-mingw32.txt)
-# and runs the tests under wine, then checks that the datagrams of
-# mctx-send.exe and mctx-raw-send.exe reach a Linux socket on lo. As root it runs inside a private network
-# namespace (lo only, with the IPv6 multicast route, and a slow token bucket
-# on lo for the would-block test); otherwise those two tests skip.
+# mctx-raw-send.exe and tests/win32 with mingw-w64
+# (cross/x86_64-w64-mingw32.txt) and runs the tests under wine, then checks
+# that the datagrams of mctx-send.exe and mctx-raw-send.exe reach a Linux
+# socket on lo. As root it runs inside a private network namespace (lo
+# only, with the IPv6 multicast route, and a slow token bucket on lo for
+# the would-block test); otherwise those tests skip.
 #
 # Usage: scripts/test-wine.sh [BUILD_DIR]   (default build-ci-win)
 # Writes BUILD_DIR/wine-results.txt, one line per test: "PASS name",
