@@ -492,7 +492,9 @@ typedef struct mctx_context mctx_context;
 
 /* Creates an empty context into *out. MCTX_E_INVALID_ARGUMENT for a NULL
  * out, MCTX_E_NO_MEMORY. A context is used by one thread at a time, except
- * for metrics snapshots, which any thread may take. */
+ * for metrics snapshots, which any thread may take. On Windows the context
+ * keeps Winsock started (WSAStartup) until it is freed, as each publication
+ * does for itself; when Winsock cannot start: MCTX_E_SOCKET_CREATE_FAILED. */
 MCTX_API int mctx_context_new(mctx_context **out);
 
 /* Closes every publication still owned. NULL is fine. */
