@@ -2,11 +2,13 @@
 # Runs every test twice: in a build with warnings as errors (build-ci/), then
 # in one with AddressSanitizer and UBSan (build-ci-asan/); then, when clang
 # is installed, each libFuzzer target for a short time (tests/fuzz/smoke.sh,
-# build-ci-fuzz/, about 15 s a target). Prints meson's summaries, then one
-# closing line "N passed, N failed, N skipped" over all of it (a fuzz target
-# counts as one test), and exits non-zero on any failure. Privileged tests
-# (network namespaces, raw sockets) run as root and are skipped otherwise; so
-# is the Debian package test, which runs in the first build only.
+# build-ci-fuzz/, about 15 s a target); then the Windows step
+# (scripts/test-wine.sh: a mingw-w64 cross build, build-ci-win/, whose tests
+# run under wine). Prints the summaries, then one closing line
+# "N passed, N failed, N skipped" over all of it (a fuzz target counts as one
+# test), and exits non-zero on any failure. Privileged tests (network
+# namespaces, raw sockets) run as root and are skipped otherwise; so is the
+# Debian package test, which runs in the first build only.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 set -uo pipefail
@@ -69,6 +71,12 @@ fuzz_status=$?
 [ $fuzz_status -eq 0 ] || [ $fuzz_status -eq 77 ] \
   || failed_steps+=("build-ci-fuzz: fuzzing found a problem")
 
+unset ASAN_OPTIONS UBSAN_OPTIONS GST_REGISTRY_FORK
+echo "=== build-ci-win: Windows (mingw-w64, wine)"
+if ! bash scripts/test-wine.sh build-ci-win; then
+  failed_steps+=("build-ci-win: Windows step failed")
+fi
+
 # testlog.json holds one JSON object per test, with its "result".
 count() {
   local result_re=$1 total=0 dir n
@@ -81,9 +89,16 @@ count() {
   echo "$total"
 }
 
-passed=$(count 'OK|EXPECTEDFAIL')
-failed=$(count 'FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS')
-skipped=$(count 'SKIP')
+# The Windows step writes "PASS name", "FAIL name", "SKIP name: why".
+count_wine() {
+  local log=build-ci-win/wine-results.txt
+  [ -f "$log" ] || { echo 0; return; }
+  grep -c "^$1" "$log" || true
+}
+
+passed=$(( $(count 'OK|EXPECTEDFAIL') + $(count_wine PASS) ))
+failed=$(( $(count 'FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS') + $(count_wine FAIL) ))
+skipped=$(( $(count 'SKIP') + $(count_wine SKIP) ))
 
 # One line "<target> OK|FAIL" per fuzz target; no clang: one skip.
 if [ -f build-ci-fuzz/fuzz-results ]; then
@@ -104,6 +119,9 @@ for dir in build-ci build-ci-asan; do
 done
 [ -f build-ci-fuzz/fuzz-results ] \
   && grep ' FAIL$' build-ci-fuzz/fuzz-results | sed 's/^/build-ci-fuzz: fuzz-/'
+
+[ -f build-ci-win/wine-results.txt ] \
+  && grep -v '^PASS' build-ci-win/wine-results.txt | sed 's/^/build-ci-win: /'
 for step in "${failed_steps[@]+"${failed_steps[@]}"}"; do
   echo "$step"
 done
