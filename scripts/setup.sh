@@ -15,6 +15,7 @@ PACKAGES=(
   libjson-glib-dev
   iproute2 libcap2-bin tcpdump
   valgrind
+  python3-dev python3-pytest python3-gi gir1.2-gstreamer-1.0
 )
 
 is_installed() {
