@@ -11,6 +11,7 @@
 
 import ctypes
 import os
+import re
 import select
 import subprocess
 import sys
@@ -54,6 +55,17 @@ def pytest_configure(config):
     _enter_private_netns()
 
 
+def _remove_orphans():
+    """Removes peer namespaces of test processes that are gone (killed by a
+    timeout, which skips the clean-up)."""
+    listing = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                             text=True, timeout=30).stdout
+    for line in listing.splitlines():
+        match = re.match(r"(mctxpy-(\d+)-\S+)", line)
+        if match and not os.path.exists(f"/proc/{match.group(2)}"):
+            sh(f"ip netns del {match.group(1)}", check=False)
+
+
 class Netns:
     """Peer namespaces and veth pairs of one test, removed after it."""
 
@@ -62,6 +74,7 @@ class Netns:
         self.links = []
 
     def peer(self, name):
+        _remove_orphans()
         ns = f"mctxpy-{os.getpid()}-{name}"
         sh(f"ip netns del {ns} 2>/dev/null", check=False)
         sh(f"ip netns add {ns}")
