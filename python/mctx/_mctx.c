@@ -679,7 +679,7 @@ static PyTypeObject ContextType = {
   PyVarObject_HEAD_INIT(NULL, 0)
   .tp_name = "mctx.Context",
   .tp_basicsize = sizeof(ContextObject),
-  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+  .tp_flags = Py_TPFLAGS_DEFAULT,
   .tp_doc = "Context()\n--\n\nOwns publications and hands out their ids "
             "(from 1, never reused).",
   .tp_new = context_new,
