@@ -290,7 +290,7 @@ static PyGetSetDef send_report_getset[] = {
   REPORT_GETTER("source_addr", REPORT_SOURCE_ADDR,
                 "The source address receivers see, or None."),
   REPORT_GETTER("bytes_sent", REPORT_BYTES_SENT, "Bytes of the datagram."),
-  { NULL },
+  { 0 },
 };
 
 static PyTypeObject SendReportType = {
@@ -672,7 +672,7 @@ static PyMethodDef context_methods[] = {
     "payload as one datagram, without copying; returns how many went out." },
   { "metrics_snapshot", (PyCFunction) context_metrics_snapshot, METH_NOARGS,
     "metrics_snapshot()\n--\n\nThe context's counters as a dict." },
-  { NULL },
+  { 0 },
 };
 
 static PyTypeObject ContextType = {
@@ -961,7 +961,7 @@ static PyGetSetDef publication_getset[] = {
   PUB_GETTER("destination_scope_id", PUB_DESTINATION_SCOPE_ID,
              "IPv6 scope id of the destination (0 when none); None for "
              "IPv4."),
-  { NULL },
+  { 0 },
 };
 
 static PyMethodDef publication_methods[] = {
@@ -988,7 +988,7 @@ static PyMethodDef publication_methods[] = {
   { "remove", (PyCFunction) publication_remove, METH_NOARGS,
     "remove()\n--\n\nCloses the publication (removing it from its "
     "context)." },
-  { NULL },
+  { 0 },
 };
 
 static PyTypeObject PublicationType = {

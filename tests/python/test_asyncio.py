@@ -91,3 +91,27 @@ def test_back_pressure_delivers_all_in_order(slow_link):
     assert metrics["packets_sent"] == 2 * COUNT
     assert metrics["would_block"] > 0, "the link never pushed back"
     check_in_order(receiver.datagrams(), 2 * COUNT)
+
+
+def test_a_removed_publication_ends_the_wait(slow_link):
+    # 8 kbit/s: the socket stays full for the whole test.
+    sh("tc qdisc change dev aioa root tbf rate 8kbit burst 1600 "
+       "limit 10000000")
+    ctx = mctx.Context()
+    pub_id = ctx.add_publication("239.53.0.2", 46502, interface="aioa",
+                                 send_buffer_size=4096)
+    pub = ctx.get_publication(pub_id)
+    apub = mctx.AsyncPublication(pub, poll_interval=0.01)
+
+    async def main():
+        with pytest.raises(BlockingIOError):
+            for i in range(1000):
+                pub.send(payload(i))
+        waiting = asyncio.ensure_future(apub.send(payload(0)))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        ctx.remove_publication(pub_id)
+        with pytest.raises(mctx.PublicationNotFoundError):
+            await asyncio.wait_for(waiting, 5)
+
+    asyncio.run(main())
