@@ -132,7 +132,8 @@ scope_id_or_none(const mctx_ip *ip)
 }
 
 /* An int argument in [min, max], or None (gives *is_none). Out of range is
- * code with subject, as libmctx words a bad value; not an int a TypeError. */
+ * code with subject, worded as libmctx words a bad value ("destination port
+ * 0 is not valid (1..65535)"); not an int is a TypeError. */
 static int
 int_arg(PyObject *obj, const char *name, long long min, long long max,
         int code, mctx_subject subject, long long *out, bool *is_none)
@@ -158,7 +159,7 @@ int_arg(PyObject *obj, const char *name, long long min, long long max,
     PyObject *text = PyObject_Str(obj);
     if (text == NULL)
       return -1;
-    raise_error(code, subject, "%s %.40s is out of range %lld..%lld", name,
+    raise_error(code, subject, "%s %.40s is not valid (%lld..%lld)", name,
                 PyUnicode_AsUTF8(text), min, max);
     Py_DECREF(text);
     return -1;
@@ -437,7 +438,7 @@ config_from_args(mctx_publication_config *cfg, PyObject *args, PyObject *kwargs)
   int rc = mctx_publication_config_init_group(cfg, group, 0, &err);
   if (rc != MCTX_OK)
     return raise_mctx_error(rc, &err, -1), -1;
-  if (int_arg(dst_port, "destination port", 0, UINT16_MAX,
+  if (int_arg(dst_port, "destination port", 1, UINT16_MAX,
               MCTX_E_INVALID_DESTINATION_PORT, MCTX_SUBJECT_DESTINATION_PORT,
               &value, NULL) < 0)
     return -1;
@@ -459,8 +460,7 @@ config_from_args(mctx_publication_config *cfg, PyObject *args, PyObject *kwargs)
     if (rc != MCTX_OK)
       return raise_mctx_error(rc, &err, -1), -1;
   }
-  /* 0 passes, so that validation refuses it with libmctx's words. */
-  if (int_arg(source_port, "source port", 0, UINT16_MAX,
+  if (int_arg(source_port, "source port", 1, UINT16_MAX,
               MCTX_E_INVALID_SOURCE_PORT, MCTX_SUBJECT_SOURCE_PORT, &value,
               &none) < 0)
     return -1;
