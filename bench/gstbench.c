@@ -313,11 +313,11 @@ static gboolean wait_bus(bench *b, GstClockTime timeout, gboolean want_eos)
 /* mctxsink's own counters, when it has them: "sink_sent=N sink_dropped=M". */
 static void print_sink_stats(const bench *b)
 {
-  GParamSpec *pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(b->sink), "stats");
+  GParamSpec *pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(b->sink), "send-stats");
   if (!pspec || pspec->value_type != GST_TYPE_STRUCTURE)
     return;
   GstStructure *stats = NULL;
-  g_object_get(b->sink, "stats", &stats, NULL);
+  g_object_get(b->sink, "send-stats", &stats, NULL);
   if (!stats)
     return;
   guint64 v;

@@ -6,7 +6,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "gstmctxsink.h"
+#include "gstmctxsinkerror.h"
 
 #include <errno.h>
 #include <string.h>

@@ -7,16 +7,17 @@
 #ifndef GST_MCTX_SINK_GATHER_H
 #define GST_MCTX_SINK_GATHER_H
 
-#include "gstmctxsink.h"
+#include "gstmctxsender.h"
 
 G_BEGIN_DECLS
 
 typedef struct _GstMctxSinkGather GstMctxSinkGather;
 
 /* start(): room for max buffers, and the flusher thread that sends a batch
- * whose first buffer has waited latency. */
-GstMctxSinkGather *gst_mctx_sink_gather_new (GstMctxSink * sink, guint max,
-    GstClockTime latency);
+ * whose first buffer has waited latency through sender. element gets the
+ * error for a buffer that cannot be read. */
+GstMctxSinkGather *gst_mctx_sink_gather_new (GstMctxSender * sender,
+    GstElement * element, guint max, GstClockTime latency);
 
 /* stop(), after the streaming thread left: stops the flusher, then sends
  * what is still pending without waiting (what the socket cannot take is

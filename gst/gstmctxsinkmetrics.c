@@ -1,11 +1,12 @@
-/* mctxsink metrics: `mctx-metrics` element messages from a timer, the `stats`
- * structure, and Heimdall JSONL rows.
+/* mctxsink metrics: `mctx-metrics` element messages from a timer, the
+ * `send-stats` structure, and Heimdall JSONL rows.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * A sample is the element's counters at one moment compared with the
- * previous sample: libmctx's publication snapshot (lock-free, never split
- * across a send) and the element's atomic packets-dropped. Samples are taken
+ * A sample is the sender's counters at one moment compared with the
+ * previous sample: libmctx's publication snapshots (lock-free, never split
+ * across a send; those of publications replaced by a live change kept) and
+ * the atomic packets-dropped. Samples are taken
  * by a thread of the element's own every metrics-interval, and once more at
  * the end of a stream (EOS, or stop() without an EOS before it): the final
  * sample. The streaming thread does nothing for them, except at EOS.
@@ -15,15 +16,18 @@
  *
  * Locks, always taken in this order: post_lock (a sample is taken, posted
  * and written before the next one, so messages arrive in order and none
- * follows a final one), then sample_lock (the stream's state; the stats
- * property takes only this one, so a bus sync handler may read stats), then
- * the object lock (inside gst_mctx_sink_snapshot and the last sample).
+ * follows a final one), then sample_lock (the stream's state; the
+ * send-stats property takes only this one, so a bus sync handler may read
+ * it), then the object lock (inside gst_mctx_sender_snapshot and the last
+ * sample).
  * wait_lock guards only the timer's sleep; set_property takes it under the
  * object lock, so the timer never holds it while taking another.
  */
 
 #include "gstmctxsinkmetrics.h"
+#include "gstmctxsinkdebug.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #ifdef HAVE_MCTX_JSONL
@@ -32,8 +36,7 @@
 typedef struct _MctxJsonlWriter MctxJsonlWriter;
 #endif
 
-GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_metrics_debug);
-#define GST_CAT_DEFAULT gst_mctx_sink_metrics_debug
+#define GST_CAT_DEFAULT gst_mctx_sink_debug
 
 #define DEFAULT_METRICS_INTERVAL GST_SECOND
 #define DEFAULT_METRICS_FILE     NULL
@@ -57,6 +60,9 @@ typedef struct
 
 struct _GstMctxSinkMetrics
 {
+  GstBaseSink *owner;
+  GstMctxSender *sender;
+
   /* Settings, under the object lock; interval is also read by the timer. */
   _Atomic guint64 interval;
   gchar *file;
@@ -93,41 +99,70 @@ void
 gst_mctx_sink_metrics_install_properties (GObjectClass * gobject_class,
     guint first)
 {
-  GST_DEBUG_CATEGORY_INIT (gst_mctx_sink_metrics_debug, "mctxsinkmetrics", 0,
-      "mctxsink metrics messages and files");
-
+  /**
+   * GstMctxSink:metrics-interval:
+   *
+   * How often (nanoseconds) an `mctx-metrics` element message is posted
+   * while PAUSED or PLAYING; 0 posts only the final one. Values between 1
+   * and 10 ms are refused (they would flood the bus). Applies at once,
+   * also while playing.
+   */
   g_object_class_install_property (gobject_class,
       first + GST_MCTX_SINK_METRICS_PROP_INTERVAL,
       g_param_spec_uint64 ("metrics-interval", "Metrics interval",
           "Post an 'mctx-metrics' element message every this many "
           "nanoseconds while PAUSED or PLAYING (0: only the final one at EOS "
-          "or stop)", 0, G_MAXUINT64, DEFAULT_METRICS_INTERVAL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          "or stop; at least 10000000 otherwise)", 0, G_MAXUINT64,
+          DEFAULT_METRICS_INTERVAL, G_PARAM_READWRITE |
+          GST_PARAM_MUTABLE_PLAYING | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMctxSink:metrics-file:
+   *
+   * A Heimdall JSONL file (heimdall-jsonl-v1, artifact mctx-network) that
+   * every metrics message is appended to as one row. Opened, locked and
+   * checked at start.
+   */
   g_object_class_install_property (gobject_class,
       first + GST_MCTX_SINK_METRICS_PROP_FILE,
       g_param_spec_string ("metrics-file", "Metrics file",
           "Append every metrics sample as a Heimdall heimdall-jsonl-v1 row "
           "(artifact mctx-network) to this file; NULL: no file",
-          DEFAULT_METRICS_FILE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          DEFAULT_METRICS_FILE, G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMctxSink:metrics-node-id:
+   *
+   * The `node_id` of the metrics-file header.
+   */
   g_object_class_install_property (gobject_class,
       first + GST_MCTX_SINK_METRICS_PROP_NODE_ID,
       g_param_spec_string ("metrics-node-id", "Metrics node id",
           "node_id of the metrics-file header; NULL: the file's parent "
           "directory name, else its stem", DEFAULT_METRICS_NODE_ID,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+  /**
+   * GstMctxSink:metrics-flags:
+   *
+   * A JSON object of extra metrics-file header flags, merged with the
+   * element's own (which win).
+   */
   g_object_class_install_property (gobject_class,
       first + GST_MCTX_SINK_METRICS_PROP_FLAGS,
       g_param_spec_string ("metrics-flags", "Metrics flags",
           "A JSON object of extra metrics-file header flags; the element's "
           "own flags win on a conflict", DEFAULT_METRICS_FLAGS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
 }
 
 GstMctxSinkMetrics *
-gst_mctx_sink_metrics_new (void)
+gst_mctx_sink_metrics_new (GstBaseSink * owner, GstMctxSender * sender)
 {
   GstMctxSinkMetrics *m = g_new0 (GstMctxSinkMetrics, 1);
 
+  m->owner = owner;
+  m->sender = sender;
   atomic_init (&m->interval, DEFAULT_METRICS_INTERVAL);
   m->file = g_strdup (DEFAULT_METRICS_FILE);
   m->node_id = g_strdup (DEFAULT_METRICS_NODE_ID);
@@ -164,10 +199,9 @@ gst_mctx_sink_metrics_free (GstMctxSinkMetrics * m)
 }
 
 void
-gst_mctx_sink_metrics_set_property (GstMctxSink * sink, guint which,
+gst_mctx_sink_metrics_set_property (GstMctxSinkMetrics * m, guint which,
     const GValue * value, GParamSpec * pspec)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
 
   switch (which) {
     case GST_MCTX_SINK_METRICS_PROP_INTERVAL:
@@ -191,16 +225,15 @@ gst_mctx_sink_metrics_set_property (GstMctxSink * sink, guint which,
       m->flags = g_value_dup_string (value);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (sink, which, pspec);
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (m->owner, which, pspec);
       break;
   }
 }
 
 void
-gst_mctx_sink_metrics_get_property (GstMctxSink * sink, guint which,
+gst_mctx_sink_metrics_get_property (GstMctxSinkMetrics * m, guint which,
     GValue * value)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
 
   switch (which) {
     case GST_MCTX_SINK_METRICS_PROP_INTERVAL:
@@ -239,9 +272,9 @@ per_second (guint64 count, guint64 interval_ns)
 /* The running time of the buffer basesink rendered last (its last-sample),
  * or NONE. Reading it costs the streaming thread nothing. */
 static GstClockTime
-last_rendered_running_time (GstMctxSink * sink)
+last_rendered_running_time (GstMctxSinkMetrics * m)
 {
-  GstSample *sample = gst_base_sink_get_last_sample (GST_BASE_SINK (sink));
+  GstSample *sample = gst_base_sink_get_last_sample (GST_BASE_SINK (m->owner));
   GstClockTime ts, rt = GST_CLOCK_TIME_NONE;
   const GstSegment *segment;
   GstBuffer *buffer;
@@ -269,14 +302,25 @@ last_rendered_running_time (GstMctxSink * sink)
 /* Called with sample_lock. Reads the counters now and subtracts the
  * previous sample's. */
 static void
-take_sample (GstMctxSink * sink, Sample * s)
+take_sample (GstMctxSinkMetrics * m, Sample * s)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
   const Sample *p = &m->previous;
+  GstMctxSenderCounters now;
   GstClockTime rt;
 
-  gst_mctx_sink_snapshot (sink, &s->counters);
-  s->dropped = atomic_load (&sink->packets_dropped);
+  gst_mctx_sender_snapshot (m->sender, &now);
+  s->counters = now.counters;
+  s->dropped = now.dropped;
+  /* Where the datagrams go, which a live change may have moved. */
+  if (g_strcmp0 (m->group, now.group) != 0) {
+    g_free (m->group);
+    m->group = g_strdup (now.group);
+  }
+  if (g_strcmp0 (m->source, now.source) != 0) {
+    g_free (m->source);
+    m->source = g_strdup (now.source);
+  }
+  m->port = now.port;
   s->taken_ns = mctx_monotonic_ns ();
   s->taken_at = mctx_unix_time_secs ();
   s->interval_ns = grown (s->taken_ns, p->taken_ns);
@@ -290,7 +334,7 @@ take_sample (GstMctxSink * sink, Sample * s)
 
   /* basesink forgets its last buffer when it goes to READY: keep the last
    * one seen. */
-  rt = last_rendered_running_time (sink);
+  rt = last_rendered_running_time (m);
   if (GST_CLOCK_TIME_IS_VALID (rt))
     m->running_time = rt;
 }
@@ -353,9 +397,8 @@ sample_row (const Sample * s)
 /* Takes a sample, posts it and writes its row, unless the element is not
  * running or this stream's final sample is already out. */
 static void
-post_sample (GstMctxSink * sink, gboolean final)
+post_sample (GstMctxSinkMetrics * m, gboolean final)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
   GstStructure *structure;
   Sample s;
 #ifdef HAVE_MCTX_JSONL
@@ -370,7 +413,7 @@ post_sample (GstMctxSink * sink, gboolean final)
     g_mutex_unlock (&m->post_lock);
     return;
   }
-  take_sample (sink, &s);
+  take_sample (m, &s);
   structure = sample_structure (m, METRICS_STRUCTURE_NAME, &s, final);
 #ifdef HAVE_MCTX_JSONL
   if (m->writer != NULL && !m->write_failed)
@@ -382,14 +425,14 @@ post_sample (GstMctxSink * sink, gboolean final)
     m->finished = TRUE;
   g_mutex_unlock (&m->sample_lock);
 
-  GST_LOG_OBJECT (sink, "posting %" GST_PTR_FORMAT, structure);
-  gst_element_post_message (GST_ELEMENT (sink),
-      gst_message_new_element (GST_OBJECT (sink), structure));
+  GST_LOG_OBJECT (m->owner, "posting %" GST_PTR_FORMAT, structure);
+  gst_element_post_message (GST_ELEMENT (m->owner),
+      gst_message_new_element (GST_OBJECT (m->owner), structure));
 
 #ifdef HAVE_MCTX_JSONL
   if (row != NULL && !mctx_jsonl_writer_append_row (m->writer, row, &error)) {
     m->write_failed = TRUE;
-    GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
+    GST_ELEMENT_WARNING (m->owner, RESOURCE, WRITE,
         ("Could not append to metrics-file: %s; no more rows are written",
             error->message), (NULL));
     g_error_free (error);
@@ -404,13 +447,13 @@ post_sample (GstMctxSink * sink, gboolean final)
  * PAUSED or PLAYING: a sink that waits for its first buffer to preroll is
  * still in READY, and a stalled stream must still report. */
 static gboolean
-wants_interval_messages (GstMctxSink * sink)
+wants_interval_messages (GstMctxSinkMetrics * m)
 {
   gboolean yes;
 
-  GST_OBJECT_LOCK (sink);
-  yes = GST_STATE_TARGET (sink) >= GST_STATE_PAUSED;
-  GST_OBJECT_UNLOCK (sink);
+  GST_OBJECT_LOCK (m->owner);
+  yes = GST_STATE_TARGET (m->owner) >= GST_STATE_PAUSED;
+  GST_OBJECT_UNLOCK (m->owner);
   return yes;
 }
 
@@ -419,8 +462,7 @@ wants_interval_messages (GstMctxSink * sink)
 static gpointer
 timer_loop (gpointer data)
 {
-  GstMctxSink *sink = data;
-  GstMctxSinkMetrics *m = sink->metrics;
+  GstMctxSinkMetrics *m = data;
   gint64 due = 0;
 
   g_mutex_lock (&m->wait_lock);
@@ -449,8 +491,8 @@ timer_loop (gpointer data)
       due = now + step;
 
     g_mutex_unlock (&m->wait_lock);
-    if (wants_interval_messages (sink))
-      post_sample (sink, FALSE);
+    if (wants_interval_messages (m))
+      post_sample (m, FALSE);
     g_mutex_lock (&m->wait_lock);
   }
   g_mutex_unlock (&m->wait_lock);
@@ -458,27 +500,29 @@ timer_loop (gpointer data)
 }
 
 /* ------------------------------------------------------------------------ */
-/* stats                                                                    */
+/* send-stats                                                               */
 /* ------------------------------------------------------------------------ */
 
 GstStructure *
-gst_mctx_sink_get_stats (GstMctxSink * sink)
+gst_mctx_sink_metrics_get_send_stats (GstMctxSinkMetrics * m)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
   GstStructure *stats;
   Sample s;
 
   g_mutex_lock (&m->sample_lock);
   if (m->running) {
     /* Live counters; interval and rates since the previous message. */
-    take_sample (sink, &s);
+    take_sample (m, &s);
   } else if (m->have_posted) {
     /* Stopped: what the final message said. */
     s = m->previous;
   } else {
+    GstMctxSenderCounters now;
+
     memset (&s, 0, sizeof s);
-    gst_mctx_sink_snapshot (sink, &s.counters);
-    s.dropped = atomic_load (&sink->packets_dropped);
+    gst_mctx_sender_snapshot (m->sender, &now);
+    s.counters = now.counters;
+    s.dropped = now.dropped;
   }
   stats = sample_structure (m, STATS_STRUCTURE_NAME, &s, m->finished);
   g_mutex_unlock (&m->sample_lock);
@@ -490,11 +534,11 @@ gst_mctx_sink_get_stats (GstMctxSink * sink)
 /* ------------------------------------------------------------------------ */
 
 void
-gst_mctx_sink_metrics_copy_settings (GstMctxSink * sink,
+gst_mctx_sink_metrics_copy_settings (GstMctxSinkMetrics * m,
     GstMctxSinkSettings * settings)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
 
+  settings->metrics_interval = atomic_load (&m->interval);
   settings->metrics_file = g_strdup (m->file);
   settings->metrics_node_id = g_strdup (m->node_id);
   settings->metrics_flags = g_strdup (m->flags);
@@ -535,13 +579,12 @@ builtin_flags (const GstMctxSinkSettings * s)
 #endif
 
 gboolean
-gst_mctx_sink_metrics_open (GstMctxSink * sink,
+gst_mctx_sink_metrics_open (GstMctxSinkMetrics * m,
     const GstMctxSinkSettings * settings)
 {
   gchar *file, *node_id, *flags;
   gboolean ok = FALSE;
 #ifdef HAVE_MCTX_JSONL
-  GstMctxSinkMetrics *m = sink->metrics;
   JsonObject *builtin, *merged = NULL, *header = NULL;
   MctxJsonlWriter *writer = NULL;
   GError *error = NULL;
@@ -574,7 +617,7 @@ gst_mctx_sink_metrics_open (GstMctxSink * sink,
   if (writer == NULL)
     goto bad_file;
 
-  GST_INFO_OBJECT (sink, "metrics rows go to %s (node_id %s)", file, node);
+  GST_INFO_OBJECT (m->owner, "metrics rows go to %s (node_id %s)", file, node);
   g_mutex_lock (&m->post_lock);
   mctx_jsonl_writer_close (m->writer);
   m->writer = writer;
@@ -585,13 +628,13 @@ gst_mctx_sink_metrics_open (GstMctxSink * sink,
 
 bad_flags:
   {
-    GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
+    GST_ELEMENT_ERROR (m->owner, RESOURCE, SETTINGS,
         ("metrics-flags is not usable: %s", error->message), (NULL));
     goto done;
   }
 bad_file:
   {
-    GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
+    GST_ELEMENT_ERROR (m->owner, RESOURCE, OPEN_WRITE,
         ("Cannot write metrics-file '%s': %s", file, error->message),
         ("MctxJsonlError %d", error->code));
     goto done;
@@ -607,7 +650,7 @@ done:
   }
 #else
   if (gst_mctx_sink_is_set (file) || gst_mctx_sink_is_set (flags)) {
-    GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
+    GST_ELEMENT_ERROR (m->owner, RESOURCE, SETTINGS,
         ("metrics-file and metrics-flags need mctx built with json-glib "
             "(meson -Djsonl=enabled)"), (NULL));
   } else {
@@ -621,9 +664,8 @@ done:
 }
 
 void
-gst_mctx_sink_metrics_abort (GstMctxSink * sink)
+gst_mctx_sink_metrics_abort (GstMctxSinkMetrics * m)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
 
   g_mutex_lock (&m->post_lock);
 #ifdef HAVE_MCTX_JSONL
@@ -638,39 +680,21 @@ gst_mctx_sink_metrics_abort (GstMctxSink * sink)
 /* ------------------------------------------------------------------------ */
 
 void
-gst_mctx_sink_metrics_begin (GstMctxSink * sink,
-    const GstMctxSinkSettings * settings)
+gst_mctx_sink_metrics_begin (GstMctxSinkMetrics * m)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
-  char source_text[MCTX_IP_STRLEN] = "", group_text[MCTX_IP_STRLEN] = "";
-  const gchar *group = settings->group ? settings->group : "";
-  const gchar *source = settings->source_addr ? settings->source_addr : "";
-  gint port = settings->port;
-  mctx_ip source_ip, group_ip;
-  uint16_t tuple_port;
+  GstMctxSenderCounters now;
 
-  /* The effective source: the one the kernel chose when none was set. Raw
-   * datagrams carry their own addresses. */
-  if (settings->raw) {
-    group = source = "";
-    port = 0;
-  } else if (sink->pub != NULL && mctx_publication_get_announce_tuple (sink->pub,
-          &source_ip, &group_ip, &tuple_port, NULL) == MCTX_OK) {
-    group = mctx_ip_format (&group_ip, group_text, sizeof group_text);
-    source = mctx_ip_format (&source_ip, source_text, sizeof source_text);
-    port = tuple_port;
-  }
-
+  gst_mctx_sender_snapshot (m->sender, &now);
   g_mutex_lock (&m->sample_lock);
   g_free (m->group);
   g_free (m->source);
-  m->group = g_strdup (group);
-  m->source = g_strdup (source);
-  m->port = port;
+  m->group = g_strdup (now.group);
+  m->source = g_strdup (now.source);
+  m->port = now.port;
   m->running_time = GST_CLOCK_TIME_NONE;
   memset (&m->previous, 0, sizeof m->previous);
-  gst_mctx_sink_snapshot (sink, &m->previous.counters);
-  m->previous.dropped = atomic_load (&sink->packets_dropped);
+  m->previous.counters = now.counters;
+  m->previous.dropped = now.dropped;
   m->previous.taken_ns = mctx_monotonic_ns ();
   m->have_posted = FALSE;
   m->finished = FALSE;
@@ -680,13 +704,12 @@ gst_mctx_sink_metrics_begin (GstMctxSink * sink,
   g_mutex_lock (&m->wait_lock);
   m->quit = FALSE;
   g_mutex_unlock (&m->wait_lock);
-  m->thread = g_thread_new ("mctxsink-metrics", timer_loop, sink);
+  m->thread = g_thread_new ("mctxsink-metrics", timer_loop, m);
 }
 
 void
-gst_mctx_sink_metrics_end (GstMctxSink * sink)
+gst_mctx_sink_metrics_end (GstMctxSinkMetrics * m)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
   GThread *thread = m->thread;
 
   m->thread = NULL;
@@ -698,28 +721,27 @@ gst_mctx_sink_metrics_end (GstMctxSink * sink)
     g_thread_join (thread);
   }
 
-  post_sample (sink, TRUE);
+  post_sample (m, TRUE);
 
   g_mutex_lock (&m->sample_lock);
   m->running = FALSE;
   g_mutex_unlock (&m->sample_lock);
-  gst_mctx_sink_metrics_abort (sink);
+  gst_mctx_sink_metrics_abort (m);
 }
 
 void
-gst_mctx_sink_metrics_event (GstMctxSink * sink, GstEvent * event)
+gst_mctx_sink_metrics_event (GstMctxSinkMetrics * m, GstEvent * event)
 {
-  GstMctxSinkMetrics *m = sink->metrics;
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_EOS:
-      post_sample (sink, TRUE);
+      post_sample (m, TRUE);
       break;
     case GST_EVENT_STREAM_START:
     case GST_EVENT_FLUSH_STOP:
       g_mutex_lock (&m->sample_lock);
       if (m->finished)
-        GST_DEBUG_OBJECT (sink, "a new stream: metrics messages again");
+        GST_DEBUG_OBJECT (m->owner, "a new stream: metrics messages again");
       m->finished = FALSE;
       g_mutex_unlock (&m->sample_lock);
       break;

@@ -10,9 +10,9 @@
  * buffer) and each datagram goes to the one of its version nibble.
  */
 #include "gstmctxsinkraw.h"
+#include "gstmctxsinkdebug.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_mctx_sink_raw_debug);
-#define GST_CAT_DEFAULT gst_mctx_sink_raw_debug
+#define GST_CAT_DEFAULT gst_mctx_sink_debug
 
 struct _GstMctxSinkRaw
 {
@@ -37,7 +37,8 @@ udp_only_setting (const GstMctxSinkSettings * s)
 }
 
 static gboolean
-build_raw_config (GstMctxSink * sink, const GstMctxSinkSettings * s,
+build_raw_config (GstElement * sink, const GstMctxSinkSettings * s,
+    const mctx_ip * source, const mctx_interface * iface,
     mctx_raw_config * cfg)
 {
   const gchar *udp_only = udp_only_setting (s);
@@ -48,8 +49,10 @@ build_raw_config (GstMctxSink * sink, const GstMctxSinkSettings * s,
   if (!gst_mctx_sink_is_set (s->source_addr)
       && !gst_mctx_sink_is_set (s->interface))
     goto no_egress;
-  if (!gst_mctx_sink_parse_egress (sink, s, &cfg->bind_addr, &cfg->interface))
-    return FALSE;
+  if (gst_mctx_sink_is_set (s->source_addr))
+    cfg->bind_addr = *source;
+  if (gst_mctx_sink_is_set (s->interface))
+    cfg->interface = *iface;
   cfg->ttl = s->ttl;
   cfg->loopback = s->loop;
   return TRUE;
@@ -92,7 +95,7 @@ is_config_error (int rc)
 }
 
 static void
-post_open_error (GstMctxSink * sink, const GstMctxSinkSettings * s, int rc,
+post_open_error (GstElement * sink, const GstMctxSinkSettings * s, int rc,
     const mctx_error * err)
 {
   gchar *debug = g_strdup_printf ("%s (errno %d%s%s)", mctx_code_name (rc),
@@ -129,7 +132,7 @@ open_family (const mctx_raw_config * base, mctx_family family,
  * cannot serve (no IPv4 address, IPv6 disabled) is left out with a warning,
  * as long as the other one opened; a missing privilege always fails. */
 static int
-open_both (GstMctxSink * sink, const mctx_raw_config * cfg,
+open_both (GstElement * sink, const mctx_raw_config * cfg,
     GstMctxSinkRaw * raw, mctx_error * err)
 {
   mctx_error err4 = { 0 }, err6 = { 0 };
@@ -159,8 +162,9 @@ open_both (GstMctxSink * sink, const mctx_raw_config * cfg,
 }
 
 GstMctxSinkRaw *
-gst_mctx_sink_raw_open (GstMctxSink * sink, const GstMctxSinkSettings * s,
-    gchar * describe, gsize size)
+gst_mctx_sink_raw_open (GstElement * sink, const GstMctxSinkSettings * s,
+    const mctx_ip * source, const mctx_interface * iface, gchar * describe,
+    gsize size)
 {
   GstMctxSinkRaw *raw;
   mctx_raw_config cfg;
@@ -168,10 +172,7 @@ gst_mctx_sink_raw_open (GstMctxSink * sink, const GstMctxSinkSettings * s,
   mctx_family family;
   int rc;
 
-  GST_DEBUG_CATEGORY_INIT (gst_mctx_sink_raw_debug, "mctxsink", 0,
-      "multicast sink on libmctx");
-
-  if (!build_raw_config (sink, s, &cfg))
+  if (!build_raw_config (sink, s, source, iface, &cfg))
     return NULL;
 
   family = cfg.bind_addr.family != MCTX_FAMILY_UNSPEC ? cfg.bind_addr.family

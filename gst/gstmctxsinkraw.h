@@ -6,18 +6,22 @@
 #ifndef GST_MCTX_SINK_RAW_H
 #define GST_MCTX_SINK_RAW_H
 
-#include "gstmctxsink.h"
+#include "gstmctxsinksettings.h"
+
+#include <mctx.h>
 
 G_BEGIN_DECLS
 
 typedef struct _GstMctxSinkRaw GstMctxSinkRaw;
 
-/* Opens the raw publications the settings call for. On failure posts the
- * GST_ELEMENT_ERROR (RESOURCE, NOT_AUTHORIZED without CAP_NET_RAW) and
- * returns NULL. describe (at least MCTX_ENDPOINT_STRLEN bytes) gets the
- * text warnings use for where the datagrams go. */
-GstMctxSinkRaw *gst_mctx_sink_raw_open (GstMctxSink * sink,
-    const GstMctxSinkSettings * settings, gchar * describe, gsize size);
+/* Opens the raw publications the settings call for, with source-addr and
+ * interface as parsed (each used when set). On failure posts the
+ * GST_ELEMENT_ERROR (RESOURCE, NOT_AUTHORIZED without CAP_NET_RAW) on
+ * element and returns NULL. describe (at least MCTX_ENDPOINT_STRLEN bytes)
+ * gets the text warnings use for where the datagrams go. */
+GstMctxSinkRaw *gst_mctx_sink_raw_open (GstElement * element,
+    const GstMctxSinkSettings * settings, const mctx_ip * source,
+    const mctx_interface * iface, gchar * describe, gsize size);
 
 void gst_mctx_sink_raw_close (GstMctxSinkRaw * raw);
 
@@ -29,7 +33,7 @@ int gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
     mctx_error * err);
 
 /* The counters of the publications added up. Any thread, with raw kept
- * alive by the caller (the element's object lock). */
+ * alive by the caller (the sender's lock). */
 void gst_mctx_sink_raw_metrics (const GstMctxSinkRaw * raw,
     mctx_metrics * out);
 

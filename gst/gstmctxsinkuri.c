@@ -185,6 +185,20 @@ parse_group_port (const gchar * text, ParsedUri * p)
   return TRUE;
 }
 
+/* The element's own ranges, narrower than the declared ones. */
+static gboolean
+in_range (const gchar * key, const GValue * value)
+{
+  gchar *refusal;
+
+  if (!G_VALUE_HOLDS_INT (value))
+    return TRUE;
+  refusal = gst_mctx_sink_settings_range_refusal (key,
+      g_value_get_int (value));
+  g_free (refusal);
+  return refusal == NULL;
+}
+
 static gboolean
 parse_query (GObject * object, const gchar * query, ParsedUri * p,
     GError ** error)
@@ -225,7 +239,7 @@ parse_query (GObject * object, const gchar * query, ParsedUri * p,
       g_value_set_string (value, text);
     else if (!gst_value_deserialize_with_pspec (value, text, pspec))
       goto bad_value;
-    if (g_param_value_validate (pspec, value))
+    if (g_param_value_validate (pspec, value) || !in_range (key, value))
       goto bad_value;
     p->pspecs[p->n_query++] = pspec;
     g_clear_pointer (&key, g_free);
@@ -323,7 +337,7 @@ gst_mctx_sink_uri_set_uri (GstURIHandler * handler, const gchar * uri,
   gboolean started;
 
   GST_OBJECT_LOCK (sink);
-  started = sink->started || sink->starting;
+  started = sink->running;
   GST_OBJECT_UNLOCK (sink);
   if (started)
     goto running;

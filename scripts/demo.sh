@@ -15,6 +15,8 @@ bash scripts/setup.sh
 if [ ! -f build/build.ninja ]; then
   # Only what the demo runs: the tests are for scripts/test.sh.
   meson setup build -Dtests=false -Dbench=false
+  echo "demo: build/ is configured without tests and benchmarks; to build and"
+  echo "demo: run them there: meson configure build -Dtests=true -Dbench=true"
 fi
 ninja -C build
 

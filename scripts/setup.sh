@@ -6,16 +6,22 @@
 # SPDX-License-Identifier: BSD-2-Clause
 set -euo pipefail
 
-# One list for everything: build, GStreamer element, metrics, tests, bench.
+# One list for everything: build, GStreamer element, metrics, tests, bench,
+# and the Debian packages (debian/, built and checked by tests/pkg).
+# The media recipes (docs/recipes.md, tests/recipes) need x264enc (-ugly),
+# mpegtsmux and tsdemux (-bad), avdec_h264 (-libav), ffmpeg and python3.
 # libc6-dev is named because --no-install-recommends leaves it out of gcc.
 PACKAGES=(
   meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
   libjson-glib-dev
+  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav ffmpeg
+  python3
   iproute2 libcap2-bin tcpdump
   valgrind
   python3-dev python3-pytest python3-gi gir1.2-gstreamer-1.0
+  build-essential debhelper dpkg-dev help2man lintian git
 )
 
 is_installed() {

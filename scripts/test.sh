@@ -3,7 +3,8 @@
 # in one with AddressSanitizer and UBSan (build-ci-asan/). Prints meson's
 # summaries, then one closing line "N passed, N failed, N skipped" over both
 # runs, and exits non-zero on any failure. Privileged tests (network
-# namespaces, raw sockets) run as root and are skipped otherwise.
+# namespaces, raw sockets) run as root and are skipped otherwise; so is the
+# Debian package test, which runs in the first build only.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 set -uo pipefail
@@ -38,12 +39,18 @@ run_suite() {
   echo "=== $dir: meson test"
   # The log of an earlier run must not be counted if this one cannot start.
   rm -f "$dir/meson-logs/testlog.json"
-  if ! meson test -C "$dir" --print-errorlogs; then
+  if ! meson test -C "$dir" --print-errorlogs "${test_args[@]+"${test_args[@]}"}"; then
     failed_steps+=("$dir: tests failed")
   fi
 }
 
+# The Debian package test (tests/pkg, root only) builds, installs and purges
+# the packages: once is enough, in the plain build.
+test_args=()
+export MCTX_PACKAGE_TEST=1
 run_suite build-ci -Dwerror=true
+unset MCTX_PACKAGE_TEST
+test_args=(--no-suite pkg)
 
 export ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:abort_on_error=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"

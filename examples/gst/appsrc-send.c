@@ -20,6 +20,12 @@
 
 #define COUNT 10
 
+#define USAGE \
+  "usage: appsrc-send [GROUP [PORT [INTERFACE [SOURCE]]]]\n" \
+  "Sends " G_STRINGIFY (COUNT) " datagrams through appsrc ! mctxsink and prints the\n" \
+  "element's counters. Defaults: 239.255.0.10 5004 lo 127.0.0.1 (nothing\n" \
+  "leaves the machine).\n"
+
 /* Returns 0 at EOS, 1 after an error. */
 static int
 run_bus (GstElement * pipeline)
@@ -67,15 +73,33 @@ run_bus (GstElement * pipeline)
 int
 main (int argc, char **argv)
 {
-  const char *group = argc > 1 ? argv[1] : "239.255.0.10";
-  int port = argc > 2 ? atoi (argv[2]) : 5004;
-  const char *itf = argc > 3 ? argv[3] : "lo";
-  const char *source = argc > 4 ? argv[4] : "127.0.0.1";
+  const char *group, *itf, *source;
+  int port;
   GstElement *pipeline, *src, *sink;
   GstStructure *stats = NULL;
   int status;
 
+  /* gst_init takes its own --gst-* options out of argv; what is left are
+   * ours, and none of them starts with '-'. */
   gst_init (&argc, &argv);
+  for (int i = 1; i < argc; i++) {
+    if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0) {
+      g_print (USAGE);
+      return 0;
+    }
+    if (argv[i][0] == '-') {
+      g_printerr ("appsrc-send: unknown option '%s'\n" USAGE, argv[i]);
+      return 2;
+    }
+  }
+  if (argc > 5) {
+    g_printerr ("appsrc-send: too many arguments\n" USAGE);
+    return 2;
+  }
+  group = argc > 1 ? argv[1] : "239.255.0.10";
+  port = argc > 2 ? atoi (argv[2]) : 5004;
+  itf = argc > 3 ? argv[3] : "lo";
+  source = argc > 4 ? argv[4] : "127.0.0.1";
   if (port < 1 || port > 65535) {
     g_printerr ("appsrc-send: port must be 1..65535\n");
     return 2;
@@ -109,7 +133,7 @@ main (int argc, char **argv)
   gst_app_src_end_of_stream (GST_APP_SRC (src));
   status = run_bus (pipeline);
 
-  g_object_get (sink, "stats", &stats, NULL);
+  g_object_get (sink, "send-stats", &stats, NULL);
   if (stats) {
     gchar *text = gst_structure_to_string (stats);
     g_print ("appsrc-send: %d buffers to %s:%d via %s: %s\n", COUNT, group,

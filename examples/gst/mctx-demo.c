@@ -185,7 +185,7 @@ stat_of (GstElement * sink, const char *field)
   GstStructure *stats = NULL;
   guint64 v = 0;
 
-  g_object_get (sink, "stats", &stats, NULL);
+  g_object_get (sink, "send-stats", &stats, NULL);
   if (stats) {
     gst_structure_get_uint64 (stats, field, &v);
     gst_structure_free (stats);

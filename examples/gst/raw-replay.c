@@ -293,7 +293,7 @@ main (int argc, char **argv)
     status = run_bus (pipeline);
   }
 
-  g_object_get (sink, "stats", &stats, NULL);
+  g_object_get (sink, "send-stats", &stats, NULL);
   gst_structure_get_uint64 (stats, "packets-sent", &sent);
   gst_structure_get_uint64 (stats, "packets-dropped", &dropped);
   g_print ("replayed %" G_GUINT64_FORMAT " datagrams: %" G_GUINT64_FORMAT

@@ -57,7 +57,8 @@ static gpointer
 collect (gpointer data)
 {
   MstCollector *c = data;
-  static guint8 buf[65536];
+  /* One per collector: two collectors run at once in the live tests. */
+  guint8 *buf = g_malloc (65536);
 
   for (;;) {
     ssize_t n;
@@ -69,7 +70,7 @@ collect (gpointer data)
     }
     g_mutex_unlock (&c->lock);
 
-    n = mcast_recv_within (c->fd, buf, sizeof buf, 0, NULL, 0, NULL, 50);
+    n = mcast_recv_within (c->fd, buf, 65536, 0, NULL, 0, NULL, 50);
     if (n < 0)
       continue;
     g_mutex_lock (&c->lock);
@@ -77,6 +78,7 @@ collect (gpointer data)
     g_cond_broadcast (&c->cond);
     g_mutex_unlock (&c->lock);
   }
+  g_free (buf);
   return NULL;
 }
 
@@ -219,7 +221,7 @@ mst_stat (GstElement * sink, const char *field)
   GstStructure *stats = NULL;
   guint64 v = 0;
 
-  g_object_get (sink, "stats", &stats, NULL);
+  g_object_get (sink, "send-stats", &stats, NULL);
   fail_unless (stats != NULL);
   fail_unless (gst_structure_get_uint64 (stats, field, &v), "no stat %s",
       field);
@@ -277,6 +279,16 @@ mst_buffer_of_strings (const char *first, ...)
   return buffer;
 }
 
+int
+mst_main_private_netns (int *argc, char ***argv, Suite * (*make_suite) (void),
+    const char *name, const char *file)
+{
+  if (geteuid () == 0)
+    testnet_private_netns_or_skip ();
+  gst_check_init (argc, argv);
+  return gst_check_run_suite (make_suite (), name, file);
+}
+
 double
 mst_now_ms (void)
 {
@@ -328,15 +340,21 @@ mst_numbered_buffer (int i, gsize size)
 void
 mst_check_numbered (GPtrArray * got, int count, gsize size)
 {
+  mst_check_numbered_from (got, 0, count, size);
+}
+
+void
+mst_check_numbered_from (GPtrArray * got, int first, int count, gsize size)
+{
   fail_unless_equals_int (got->len, count);
   for (int i = 0; i < count; i++) {
     gsize len;
     const char *data = g_bytes_get_data (g_ptr_array_index (got, i), &len);
     char head[8];
 
-    g_snprintf (head, sizeof head, "%06d", i);
+    g_snprintf (head, sizeof head, "%06d", first + i);
     fail_unless_equals_int (len, size);
-    fail_unless (memcmp (data, head, 6) == 0, "datagram %d is %.6s", i,
-        data);
+    fail_unless (memcmp (data, head, 6) == 0, "datagram %d is %.6s, not %s",
+        i, data, head);
   }
 }

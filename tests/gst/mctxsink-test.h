@@ -52,7 +52,7 @@ void mst_sender_push_list (MstSender * s, GstBufferList * list);
 void mst_sender_finish (MstSender * s);
 void mst_sender_free (MstSender * s);
 
-/* Gets the guint64 field of mctxsink's stats. */
+/* Gets the guint64 field of mctxsink's send-stats. */
 guint64 mst_stat (GstElement * sink, const char *field);
 
 /* Starts a lone mctxsink configured by props (gst_util_set_object_arg
@@ -65,6 +65,12 @@ void mst_set_props (GstElement * e, const char *props);
 
 /* A buffer whose memories are the given strings (NULL-terminated list). */
 GstBuffer *mst_buffer_of_strings (const char *first, ...) G_GNUC_NULL_TERMINATED;
+
+/* A test's main: as root in a private network namespace, else in the
+ * current one (sending through lo only); runs the suite that make_suite
+ * returns (gst_check_run_suite) and gives the exit status. */
+int mst_main_private_netns (int *argc, char ***argv,
+    Suite * (*make_suite) (void), const char *name, const char *file);
 
 /* Monotonic milliseconds. */
 double mst_now_ms (void);
@@ -87,5 +93,8 @@ GstBuffer *mst_numbered_buffer (int i, gsize size);
 /* got (from mst_collector_finish) is exactly count datagrams of size bytes,
  * numbered 0..count-1 in order. */
 void mst_check_numbered (GPtrArray * got, int count, gsize size);
+/* The same, numbered first..first+count-1. */
+void mst_check_numbered_from (GPtrArray * got, int first, int count,
+    gsize size);
 
 #endif

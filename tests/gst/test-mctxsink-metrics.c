@@ -329,7 +329,7 @@ GST_START_TEST (test_streaming_and_final_counts)
     GstStructure *stats = NULL;
     gboolean final = FALSE;
 
-    g_object_get (tx.sink, "stats", &stats, NULL);
+    g_object_get (tx.sink, "send-stats", &stats, NULL);
     check_fields (stats);
     fail_unless_equals_uint64 (u64 (stats, "packets-sent"), count);
     fail_unless (gst_structure_get_boolean (stats, "final", &final) && final);
@@ -375,7 +375,7 @@ GST_START_TEST (test_stats_fields)
   MstSender tx;
 
   /* Before the first start: the same fields, zeros. */
-  g_object_get (sink, "stats", &stats, NULL);
+  g_object_get (sink, "send-stats", &stats, NULL);
   fail_unless (gst_structure_has_name (stats, "mctx-stats"));
   check_fields (stats);
   fail_unless_equals_uint64 (u64 (stats, "packets-sent"), 0);
@@ -387,7 +387,7 @@ GST_START_TEST (test_stats_fields)
   mst_sender_push (&tx, mst_buffer_of_strings ("defg", NULL));
   for (int i = 0; i < 100 && mst_stat (tx.sink, "packets-sent") < 2; i++)
     g_usleep (20 * 1000);
-  g_object_get (tx.sink, "stats", &stats, NULL);
+  g_object_get (tx.sink, "send-stats", &stats, NULL);
   check_fields (stats);
   fail_unless_equals_uint64 (u64 (stats, "packets-sent"), 2);
   fail_unless_equals_uint64 (u64 (stats, "bytes-sent"), 7);

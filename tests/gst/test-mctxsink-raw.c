@@ -117,6 +117,7 @@ typedef struct
 {
   guint64 failed;               /* datagrams the warnings said failed */
   guint warnings;
+  gchar *first_warning;
   gchar *last_warning;
 } Outcome;
 
@@ -149,6 +150,8 @@ finish_collecting (MstSender * s, Outcome * o)
         GST_INFO ("warning: %s", err->message);
         o->failed += g_ascii_strtoull (err->message, NULL, 10);
         o->warnings++;
+        if (o->first_warning == NULL)
+          o->first_warning = g_strdup (err->message);
         g_free (o->last_warning);
         o->last_warning = g_strdup (err->message);
         g_error_free (err);
@@ -229,6 +232,7 @@ GST_START_TEST (test_family_from_address)
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 1);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 1);
   fail_unless_equals_uint64 (o.failed, 1);
+  g_free (o.first_warning);
   g_free (o.last_warning);
   mst_sender_free (&tx);
   close (capture);
@@ -367,6 +371,11 @@ GST_START_TEST (test_refused_never_leave)
   fail_unless_equals_uint64 (o.failed, pushed - 1);
   fail_unless (strstr (o.last_warning, "failed") != NULL, "warning '%s'",
       o.last_warning);
+  /* A warning names the check that refused the datagram. */
+  fail_unless (strstr (o.first_warning, "failed: raw datagram destination "
+          "10.77.0.2 is not a multicast address") != NULL, "warning '%s'",
+      o.first_warning);
+  g_free (o.first_warning);
   g_free (o.last_warning);
   mst_sender_free (&tx);
   close (capture);
