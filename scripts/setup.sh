@@ -10,6 +10,8 @@ set -euo pipefail
 # and the Debian packages (debian/, built and checked by tests/pkg).
 # The media recipes (docs/recipes.md, tests/recipes) need x264enc (-ugly),
 # mpegtsmux and tsdemux (-bad), avdec_h264 (-libav), ffmpeg and python3.
+# The Python module and its tests (docs/python.md) need python3-dev and
+# python3-pytest; its PyGObject recipes python3-gi and gir1.2-gstreamer-1.0.
 # libc6-dev is named because --no-install-recommends leaves it out of gcc.
 PACKAGES=(
   meson ninja-build pkg-config gcc libc6-dev
