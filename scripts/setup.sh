@@ -10,6 +10,8 @@ set -euo pipefail
 # and the Debian packages (debian/, built and checked by tests/pkg).
 # The media recipes (docs/recipes.md, tests/recipes) need x264enc (-ugly),
 # mpegtsmux and tsdemux (-bad), avdec_h264 (-libav), ffmpeg and python3.
+# The Python module and its tests (docs/python.md) need python3-dev and
+# python3-pytest; its PyGObject recipes python3-gi and gir1.2-gstreamer-1.0.
 # libc6-dev is named because --no-install-recommends leaves it out of gcc.
 # mingw-w64, wine and wine64: the Windows cross build and its tests
 # (scripts/test-wine.sh).
@@ -22,6 +24,7 @@ PACKAGES=(
   python3
   iproute2 libcap2-bin tcpdump
   valgrind
+  python3-dev python3-pytest python3-gi gir1.2-gstreamer-1.0
   build-essential debhelper dpkg-dev help2man lintian git
   clang libclang-rt-dev
   mingw-w64 wine wine64
