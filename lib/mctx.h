@@ -641,6 +641,9 @@ typedef struct mctx_sdp_session {
   mctx_ip source;            /* o= address and a=source-filter's source;
                                 UNSPEC: not known (refused for an SSM
                                 group, whose receivers need it) */
+  bool any_source;           /* an ASM stream whose receivers need no
+                                filter: source only in o=, no
+                                a=source-filter. Ignored for an SSM group */
   uint32_t ttl;              /* IPv4 c= TTL, 0..255; IPv6 c= has none */
   uint64_t session_id;       /* o= sess-id; 0: the NTP time now */
   uint64_t session_version;  /* o= sess-version; 0: the session id */
@@ -670,7 +673,9 @@ MCTX_API int mctx_sdp_session_from_publication(mctx_sdp_session *s,
  *   s=<name>
  *   c=IN IP4 <group>/<ttl>   or   c=IN IP6 <group>
  *   t=0 0
- *   a=source-filter: incl IN IP4|IP6 <group> <source>   (source known)
+ *   a=source-filter: incl IN IP4|IP6 <group> <source>
+ * the last when the source is known and any_source is false (always for an
+ * SSM group).
  * Addresses are written without an IPv6 zone (an SDP has none). With no
  * source, o= carries the unspecified address of the group's family.
  * *len (may be NULL) gets the length without the NUL. Refuses

@@ -138,7 +138,9 @@ mctx_sdp_format_session (const mctx_sdp_session *s, char *buf, size_t size,
   }
   if (n >= 0 && (size_t) n < size)
     n += snprintf (buf + n, size - (size_t) n, "t=0 0\r\n");
-  if (n >= 0 && (size_t) n < size && s->source.family != MCTX_FAMILY_UNSPEC)
+  bool filter = s->source.family != MCTX_FAMILY_UNSPEC
+      && (!s->any_source || mctx_ip_is_ssm_group (&s->group));
+  if (n >= 0 && (size_t) n < size && filter)
     n += snprintf (buf + n, size - (size_t) n,
                    "a=source-filter: incl IN %s %s %s\r\n",
                    sdp_addrtype (&s->group), group, source);

@@ -96,6 +96,24 @@ test_sessions (void)
                   "t=0 0\r\n"
                   "a=source-filter: incl IN IP6 ff12::1 fe80::1\r\n");
 
+  /* any_source: no filter for ASM, still one for SSM. */
+  mctx_sdp_session asm_s;
+  char asm_buf[MCTX_SDP_SESSION_MAX];
+  mctx_sdp_session_init (&asm_s);
+  asm_s.group = ip ("239.255.1.1");
+  asm_s.source = ip ("127.0.0.1");
+  asm_s.any_source = true;
+  TESTNET_CHECK (mctx_sdp_format_session (&asm_s, asm_buf, sizeof asm_buf,
+                                          NULL, NULL) == MCTX_OK, "asm");
+  TESTNET_CHECK (strstr (asm_buf, "a=source-filter") == NULL
+                 && strstr (asm_buf, "IN IP4 127.0.0.1\r\n") != NULL, "%s",
+                 asm_buf);
+  asm_s.group = ip ("232.1.1.1");
+  TESTNET_CHECK (mctx_sdp_format_session (&asm_s, asm_buf, sizeof asm_buf,
+                                          NULL, NULL) == MCTX_OK, "ssm");
+  TESTNET_CHECK (strstr (asm_buf, "a=source-filter: incl IN IP4 232.1.1.1 "
+                         "127.0.0.1\r\n") != NULL, "%s", asm_buf);
+
   expect_session_refused ("10.0.0.1", NULL, 1, MCTX_SUBJECT_GROUP,
                           "group 10.0.0.1 is not a multicast address");
   expect_session_refused ("232.1.2.3", NULL, 1, MCTX_SUBJECT_SOURCE_ADDRESS,
