@@ -7,8 +7,8 @@
  * gst_sdp_media_set_media_from_caps (the same mapping rtspserver uses:
  * m= from media and payload, a=rtpmap from encoding-name, clock-rate and
  * encoding-params, a=fmtp from the remaining string fields the payloader
- * set, a= from the a-* fields), unpayloaded MPEG-TS as the `udp MP2T`
- * form ffmpeg and VLC read. docs/sdp.md has the whole picture.
+ * set, a= from the a-* fields), unpayloaded MPEG-TS as `udp 33`, the form
+ * ffmpeg reads. docs/sdp.md has the whole picture.
  */
 #include "gstmctxsinksdp.h"
 #include "gstmctxsinkdebug.h"
@@ -94,10 +94,13 @@ media_from_caps (GstCaps * caps, gint port, GError ** error)
     goto refused;
   st = gst_caps_get_structure (caps, 0);
 
-  /* What ffmpeg (RTSP_TRANSPORT_RAW) and VLC take for a transport stream
-   * straight in UDP datagrams. */
+  /* A transport stream straight in UDP datagrams: protocol "udp" with the
+   * static payload type of MP2T, 33. ffmpeg reads the format only as that
+   * number (it takes "udp MP2T" for payload type 0, PCMU); the rtpmap
+   * names it for readers that go by the name. */
   if (gst_structure_has_name (st, "video/mpegts"))
-    return g_strdup_printf ("m=video %d udp MP2T\r\n", port);
+    return g_strdup_printf ("m=video %d udp 33\r\n"
+        "a=rtpmap:33 MP2T/90000\r\n", port);
 
   if (!gst_structure_has_name (st, "application/x-rtp"))
     goto refused;

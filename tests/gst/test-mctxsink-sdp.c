@@ -165,7 +165,8 @@ GST_START_TEST (test_ssm_names_the_source)
       "c=IN IP4 232.0.12.70/3\r\n"
       "t=0 0\r\n"
       "a=source-filter: incl IN IP4 232.0.12.70 127.0.0.1\r\n"
-      "m=video 5008 udp MP2T\r\n");
+      "m=video 5008 udp 33\r\n"
+      "a=rtpmap:33 MP2T/90000\r\n");
   mst_sender_finish (&s);
   mst_sender_free (&s);
   g_unlink (path);
