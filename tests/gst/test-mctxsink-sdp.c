@@ -30,6 +30,33 @@ temp_dir (void)
   return dir;
 }
 
+/* A test's SDP file in a directory of its own, and the sink's properties
+ * (sink_props, then sdp-file=<path>). */
+typedef struct
+{
+  gchar *dir;
+  gchar *path;
+  gchar *props;
+} SdpFile;
+
+static void
+sdp_file_init (SdpFile * f, const gchar * name, const gchar * sink_props)
+{
+  f->dir = temp_dir ();
+  f->path = g_build_filename (f->dir, name, NULL);
+  f->props = g_strdup_printf ("%s sdp-file=%s", sink_props, f->path);
+}
+
+static void
+sdp_file_clear (SdpFile * f)
+{
+  g_unlink (f->path);
+  g_rmdir (f->dir);
+  g_free (f->props);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
 static gchar *
 read_text (const gchar * path)
 {
@@ -74,19 +101,18 @@ without_origin (const gchar * sdp)
 
 GST_START_TEST (test_file_follows_caps)
 {
-  gchar *dir = temp_dir ();
-  gchar *path = g_build_filename (dir, "stream.sdp", NULL);
-  gchar *props = g_strdup_printf ("group=239.255.12.70 port=5004 "
-      "interface=lo sdp-file=%s", path);
+  SdpFile f;
   MstSender s;
   gchar *first, *second, *body;
   unsigned long long id1, v1, id2, v2;
 
-  mst_sender_start (&s, props);
-  fail_if (g_file_test (path, G_FILE_TEST_EXISTS), "written before caps");
+  sdp_file_init (&f, "stream.sdp", "group=239.255.12.70 port=5004 "
+      "interface=lo");
+  mst_sender_start (&s, f.props);
+  fail_if (g_file_test (f.path, G_FILE_TEST_EXISTS), "written before caps");
   set_caps (&s, H264_CAPS);
   push_and_wait (&s, 0);
-  first = read_text (path);
+  first = read_text (f.path);
   body = without_origin (first);
   fail_unless_equals_string (body,
       "v=0\r\n"
@@ -104,7 +130,7 @@ GST_START_TEST (test_file_follows_caps)
   /* New caps: a new version of the same session, the file replaced. */
   set_caps (&s, OPUS_CAPS);
   push_and_wait (&s, 1);
-  second = read_text (path);
+  second = read_text (f.path);
   body = without_origin (second);
   fail_unless_equals_string (body,
       "v=0\r\n"
@@ -120,7 +146,7 @@ GST_START_TEST (test_file_follows_caps)
       id2, v2, id1, v1);
   /* Nothing but the file is left in the directory (no temporary file). */
   {
-    GDir *d = g_dir_open (dir, 0, NULL);
+    GDir *d = g_dir_open (f.dir, 0, NULL);
     const gchar *name;
     int n = 0;
 
@@ -134,30 +160,25 @@ GST_START_TEST (test_file_follows_caps)
 
   mst_sender_finish (&s);
   mst_sender_free (&s);
-  g_unlink (path);
-  g_rmdir (dir);
+  sdp_file_clear (&f);
   g_free (first);
   g_free (second);
-  g_free (props);
-  g_free (path);
-  g_free (dir);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_ssm_names_the_source)
 {
-  gchar *dir = temp_dir ();
-  gchar *path = g_build_filename (dir, "ssm.sdp", NULL);
-  gchar *props = g_strdup_printf ("group=232.0.12.70 port=5008 ttl=3 "
-      "source-addr=127.0.0.1 interface=lo sdp-file=%s", path);
+  SdpFile f;
   MstSender s;
   gchar *text, *body;
 
-  mst_sender_start (&s, props);
+  sdp_file_init (&f, "ssm.sdp", "group=232.0.12.70 port=5008 ttl=3 "
+      "source-addr=127.0.0.1 interface=lo");
+  mst_sender_start (&s, f.props);
   set_caps (&s, "video/mpegts,systemstream=(boolean)true,packetsize=188");
   push_and_wait (&s, 0);
-  text = read_text (path);
+  text = read_text (f.path);
   body = without_origin (text);
   fail_unless_equals_string (body,
       "v=0\r\n"
@@ -169,13 +190,9 @@ GST_START_TEST (test_ssm_names_the_source)
       "a=rtpmap:33 MP2T/90000\r\n");
   mst_sender_finish (&s);
   mst_sender_free (&s);
-  g_unlink (path);
-  g_rmdir (dir);
+  sdp_file_clear (&f);
   g_free (body);
   g_free (text);
-  g_free (props);
-  g_free (path);
-  g_free (dir);
 }
 
 GST_END_TEST;
@@ -219,16 +236,14 @@ GST_END_TEST;
 
 GST_START_TEST (test_caps_without_sdp_form_are_refused)
 {
-  gchar *dir = temp_dir ();
-  gchar *path = g_build_filename (dir, "raw.sdp", NULL);
-  gchar *props = g_strdup_printf ("group=239.255.12.72 interface=lo "
-      "sdp-file=%s", path);
+  SdpFile f;
   MstSender s;
   GstBus *bus;
   GstMessage *msg;
   GError *err = NULL;
 
-  mst_sender_start (&s, props);
+  sdp_file_init (&f, "raw.sdp", "group=239.255.12.72 interface=lo");
+  mst_sender_start (&s, f.props);
   set_caps (&s, "video/x-raw,format=I420,width=8,height=8");
   gst_app_src_push_buffer (GST_APP_SRC (s.src),
       mst_buffer_of_strings ("x", NULL));
@@ -238,15 +253,12 @@ GST_START_TEST (test_caps_without_sdp_form_are_refused)
   gst_message_parse_error (msg, &err, NULL);
   fail_unless (strstr (err->message, "caps video/x-raw") != NULL
       && strstr (err->message, "no SDP form") != NULL, "%s", err->message);
-  fail_if (g_file_test (path, G_FILE_TEST_EXISTS));
+  fail_if (g_file_test (f.path, G_FILE_TEST_EXISTS));
   g_error_free (err);
   gst_message_unref (msg);
   gst_object_unref (bus);
   mst_sender_free (&s);
-  g_rmdir (dir);
-  g_free (props);
-  g_free (path);
-  g_free (dir);
+  sdp_file_clear (&f);
 }
 
 GST_END_TEST;
@@ -273,10 +285,7 @@ recv_sap (int fd, guint8 * buf, gsize cap, mctx_sap_message_type type,
 
 GST_START_TEST (test_sap_announce_and_delete)
 {
-  gchar *dir = temp_dir ();
-  gchar *path = g_build_filename (dir, "sap.sdp", NULL);
-  gchar *props = g_strdup_printf ("group=239.255.12.73 port=5010 "
-      "source-addr=127.0.0.1 interface=lo announce=true sdp-file=%s", path);
+  SdpFile f;
   int fd = mst_udp4_receiver ("239.255.255.255", MCTX_SAP_PORT, "lo");
   guint8 buf[4096];
   gchar from[64];
@@ -287,12 +296,14 @@ GST_START_TEST (test_sap_announce_and_delete)
   guint16 hash;
 
   fail_unless (mctx_ip_parse ("127.0.0.1", &localhost, NULL) == MCTX_OK);
-  mst_sender_start (&s, props);
+  sdp_file_init (&f, "sap.sdp", "group=239.255.12.73 port=5010 "
+      "source-addr=127.0.0.1 interface=lo announce=true");
+  mst_sender_start (&s, f.props);
   set_caps (&s, H264_CAPS);
   push_and_wait (&s, 0);
 
   recv_sap (fd, buf, sizeof buf, MCTX_SAP_ANNOUNCE, &p, from, sizeof from);
-  sdp = read_text (path);
+  sdp = read_text (f.path);
   fail_unless_equals_int (p.version, 1);
   fail_if (p.encrypted || p.compressed);
   fail_unless (mctx_ip_equal (&p.origin, &localhost));
@@ -315,13 +326,9 @@ GST_START_TEST (test_sap_announce_and_delete)
       && strstr (sdp, o_line) != NULL, "deletion '%s'", o_line);
 
   close (fd);
-  g_unlink (path);
-  g_rmdir (dir);
+  sdp_file_clear (&f);
   g_free (o_line);
   g_free (sdp);
-  g_free (props);
-  g_free (path);
-  g_free (dir);
 }
 
 GST_END_TEST;

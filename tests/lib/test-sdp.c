@@ -18,20 +18,28 @@ ip (const char *text)
   return out;
 }
 
-static void
-expect_session (const char *group, const char *source, uint32_t ttl,
-                const char *name, const char *expected)
+static mctx_sdp_session
+session (const char *group, const char *source, uint32_t ttl)
 {
   mctx_sdp_session s;
-  char buf[MCTX_SDP_SESSION_MAX];
-  size_t len = 0;
-  mctx_error err;
 
   mctx_sdp_session_init (&s);
   s.group = ip (group);
   if (source != NULL)
     s.source = ip (source);
   s.ttl = ttl;
+  return s;
+}
+
+static void
+expect_session (const char *group, const char *source, uint32_t ttl,
+                const char *name, const char *expected)
+{
+  mctx_sdp_session s = session (group, source, ttl);
+  char buf[MCTX_SDP_SESSION_MAX];
+  size_t len = 0;
+  mctx_error err;
+
   s.session_id = 3917000000u;
   s.session_version = 2;
   s.name = name;
@@ -47,15 +55,10 @@ expect_session_refused (const char *group, const char *source,
                         uint32_t ttl, mctx_subject subject,
                         const char *message)
 {
-  mctx_sdp_session s;
+  mctx_sdp_session s = session (group, source, ttl);
   char buf[MCTX_SDP_SESSION_MAX];
   mctx_error err;
 
-  mctx_sdp_session_init (&s);
-  s.group = ip (group);
-  if (source != NULL)
-    s.source = ip (source);
-  s.ttl = ttl;
   TESTNET_CHECK (mctx_sdp_format_session (&s, buf, sizeof buf, NULL, &err)
                  == MCTX_E_INVALID_ARGUMENT, "%s accepted", group);
   TESTNET_CHECK (err.subject == subject, "subject %s",

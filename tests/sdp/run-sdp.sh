@@ -11,7 +11,7 @@
 # in a private network namespace (unshare -n) with only its loopback
 # interface. Needs root; skips (exit 77) otherwise.
 #
-# Usage: run-sdp.sh CASE   (h264, opus, h264-ssm, opus-ssm, ts)
+# Usage: run-sdp.sh CASE   (h264, opus, ts; each also with -ssm)
 #
 # SPDX-License-Identifier: BSD-2-Clause
 set -euo pipefail
@@ -41,41 +41,37 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 
+# An -ssm case is its base case sent to an SSM group from 127.0.0.1: the
+# SDP must carry the source filter, and ffmpeg joins (S,G) from it.
+base=${case_name%-ssm}
 h264_caps='video/x-raw,format=I420,width=320,height=240,framerate=30/1'
 h264_enc="x264enc tune=zerolatency key-int-max=30 threads=1"
-case $case_name in
+video_out="-fps_mode passthrough -f rawvideo -pix_fmt yuv420p"
+case $base in
   h264)
-    sink="group=239.255.12.60 port=5004 interface=lo"
+    low=60 port=5004
     src="videotestsrc num-buffers=@N@ ! $h264_caps ! $h264_enc ! rtph264pay config-interval=-1 pt=96"
-    n=30 output="-fps_mode passthrough -f rawvideo -pix_fmt yuv420p" unit=115200
-    expect="30" what=frames ;;
-  h264-ssm)
-    sink="group=232.0.12.60 port=5004 source-addr=127.0.0.1 interface=lo"
-    src="videotestsrc num-buffers=@N@ ! $h264_caps ! $h264_enc ! rtph264pay config-interval=-1 pt=96"
-    n=30 output="-fps_mode passthrough -f rawvideo -pix_fmt yuv420p" unit=115200
-    expect="30" what=frames
-    want_line="a=source-filter: incl IN IP4 232.0.12.60 127.0.0.1" ;;
+    n=30 output=$video_out unit=115200 expect=30 what=frames ;;
   opus)
-    sink="group=239.255.12.61 port=5006 interface=lo"
+    low=61 port=5006
     src="audiotestsrc num-buffers=@N@ samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc ! rtpopuspay pt=97"
     # One 20 ms frame more than went in: the encoder's look-ahead (see the
     # Opus recipe of docs/recipes.md).
-    n=50 output="-f s16le -ar 48000 -ac 2" unit=4
-    expect="48960" what=samples ;;
-  opus-ssm)
-    sink="group=232.0.12.61 port=5006 source-addr=127.0.0.1 interface=lo"
-    src="audiotestsrc num-buffers=@N@ samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc ! rtpopuspay pt=97"
-    n=50 output="-f s16le -ar 48000 -ac 2" unit=4
-    expect="48960" what=samples
-    want_line="a=source-filter: incl IN IP4 232.0.12.61 127.0.0.1" ;;
+    n=50 output="-f s16le -ar 48000 -ac 2" unit=4 expect=48960 what=samples ;;
   ts)
-    sink="group=239.255.12.62 port=5008 interface=lo"
+    low=62 port=5008
     src="videotestsrc num-buffers=@N@ ! $h264_caps ! $h264_enc ! mpegtsmux alignment=7"
-    n=30 output="-fps_mode passthrough -f rawvideo -pix_fmt yuv420p" unit=115200
-    expect="30" what=frames
-    want_line="m=video 5008 udp 33" ;;
+    n=30 output=$video_out unit=115200 expect=30 what=frames
+    want_line="m=video $port udp 33" ;;
   *) fail "unknown case '$case_name'" ;;
 esac
+if [ "$base" != "$case_name" ]; then
+  group=232.0.12.$low
+  sink="group=$group port=$port source-addr=127.0.0.1 interface=lo"
+  want_line="a=source-filter: incl IN IP4 $group 127.0.0.1"
+else
+  sink="group=239.255.12.$low port=$port interface=lo"
+fi
 
 send() {
   # shellcheck disable=SC2086
