@@ -28,6 +28,11 @@
  * warning while the stream goes on unchanged. The element may start
  * without a group (GstHarness idiom); a buffer with none is an error.
  *
+ * Receivers learn the stream from its session description:
+ * #GstMctxSink:sdp-file writes the SDP of the caps (RTP, or MPEG-TS in UDP)
+ * and rewrites it when they change; #GstMctxSink:announce sends it as SAP
+ * announcements (docs/sdp.md).
+ *
  * The full reference (every property, every error text, raw mode, the
  * differences from udpsink) is docs/mctxsink.md.
  *
