@@ -1,7 +1,8 @@
 /* mctxsink: sdp-file and announce. The file written for the caps and
  * rewritten when they change, the errors at start and for caps with no SDP
  * form, and SAP packets caught by a receiver joined to the SAP group
- * (announcement, then the deletion at stop), parsed with libmctx.
+ * (announcement, then the deletion at stop; IPv4 and IPv6), parsed with
+ * libmctx.
  * ffmpeg opening the written SDP is tests/sdp/run-sdp.sh.
  *
  * SPDX-License-Identifier: BSD-2-Clause
@@ -283,21 +284,28 @@ recv_sap (int fd, guint8 * buf, gsize cap, mctx_sap_message_type type,
   fail ("no SAP packet of type %d", type);
 }
 
-GST_START_TEST (test_sap_announce_and_delete)
+/* announce=true to group from source on lo, caught by a receiver joined
+ * to sap_group: the announcement carries the file's SDP, and the deletion
+ * at stop its o= line, with the same hash. */
+static void
+check_sap (const gchar * group, const gchar * source, const gchar * sap_group)
 {
   SdpFile f;
-  int fd = mst_udp4_receiver ("239.255.255.255", MCTX_SAP_PORT, "lo");
+  int fd = mcast_receiver (NULL, sap_group, MCTX_SAP_PORT,
+      testnet_ifindex ("lo"), "127.0.0.1", NULL);
   guint8 buf[4096];
-  gchar from[64];
+  gchar from[64], *sink_props;
   mctx_sap_packet p;
-  mctx_ip localhost;
+  mctx_ip origin;
   MstSender s;
   gchar *sdp, *o_line;
   guint16 hash;
 
-  fail_unless (mctx_ip_parse ("127.0.0.1", &localhost, NULL) == MCTX_OK);
-  sdp_file_init (&f, "sap.sdp", "group=239.255.12.73 port=5010 "
-      "source-addr=127.0.0.1 interface=lo announce=true");
+  fail_unless (mctx_ip_parse (source, &origin, NULL) == MCTX_OK);
+  sink_props = g_strdup_printf ("group=%s port=5010 source-addr=%s "
+      "interface=lo announce=true", group, source);
+  sdp_file_init (&f, "sap.sdp", sink_props);
+  g_free (sink_props);
   mst_sender_start (&s, f.props);
   set_caps (&s, H264_CAPS);
   push_and_wait (&s, 0);
@@ -306,8 +314,8 @@ GST_START_TEST (test_sap_announce_and_delete)
   sdp = read_text (f.path);
   fail_unless_equals_int (p.version, 1);
   fail_if (p.encrypted || p.compressed);
-  fail_unless (mctx_ip_equal (&p.origin, &localhost));
-  fail_unless_equals_string (from, "127.0.0.1");
+  fail_unless (mctx_ip_equal (&p.origin, &origin));
+  fail_unless_equals_string (from, source);
   fail_unless_equals_string (p.payload_type, "application/sdp");
   fail_unless_equals_int (p.payload_len, strlen (sdp));
   fail_unless (memcmp (p.payload, sdp, p.payload_len) == 0,
@@ -315,12 +323,11 @@ GST_START_TEST (test_sap_announce_and_delete)
   hash = p.message_id_hash;
   fail_unless_equals_int (hash, mctx_sap_message_id_hash (sdp, strlen (sdp)));
 
-  /* Stop: the deletion carries the o= line and the same hash. */
   mst_sender_finish (&s);
   mst_sender_free (&s);
   recv_sap (fd, buf, sizeof buf, MCTX_SAP_DELETE, &p, from, sizeof from);
   fail_unless_equals_int (p.message_id_hash, hash);
-  fail_unless (mctx_ip_equal (&p.origin, &localhost));
+  fail_unless (mctx_ip_equal (&p.origin, &origin));
   o_line = g_strndup ((const gchar *) p.payload, p.payload_len);
   fail_unless (g_str_has_prefix (o_line, "o=- ")
       && strstr (sdp, o_line) != NULL, "deletion '%s'", o_line);
@@ -329,6 +336,18 @@ GST_START_TEST (test_sap_announce_and_delete)
   sdp_file_clear (&f);
   g_free (o_line);
   g_free (sdp);
+}
+
+GST_START_TEST (test_sap_ipv4_local_scope)
+{
+  check_sap ("239.255.12.73", "127.0.0.1", "239.255.255.255");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sap_ipv6_site_scope)
+{
+  check_sap ("ff15::8000:73", "::1", "ff05::2:7ffe");
 }
 
 GST_END_TEST;
@@ -345,7 +364,8 @@ mctxsink_sdp_suite (void)
   tcase_add_test (tc, test_ssm_names_the_source);
   tcase_add_test (tc, test_unwritable_path_fails_at_start);
   tcase_add_test (tc, test_caps_without_sdp_form_are_refused);
-  tcase_add_test (tc, test_sap_announce_and_delete);
+  tcase_add_test (tc, test_sap_ipv4_local_scope);
+  tcase_add_test (tc, test_sap_ipv6_site_scope);
   return s;
 }
 
