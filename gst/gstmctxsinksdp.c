@@ -52,6 +52,8 @@ struct _GstMctxSinkSdp
   guint64 session_id;
   guint64 session_version;
   gchar *last;                  /* the SDP last written and announced */
+  GstCaps *refused;             /* caps already refused: basesink offers
+                                   them again, the error is posted once */
   Announcer *announcer;
 };
 
@@ -470,6 +472,8 @@ gst_mctx_sink_sdp_set_caps (GstMctxSinkSdp * sdp, GstCaps * caps,
 
   if (sdp->path == NULL && sdp->announcer == NULL)
     return TRUE;
+  if (sdp->refused != NULL && gst_caps_is_equal (caps, sdp->refused))
+    return FALSE;
   text = gst_mctx_sink_sdp_build (caps, legs, n_legs, sdp->ttl,
       sdp->session_id, sdp->session_version, &error);
   if (text == NULL) {
@@ -477,6 +481,7 @@ gst_mctx_sink_sdp_set_caps (GstMctxSinkSdp * sdp, GstCaps * caps,
         ("Could not describe the stream (%s): %s",
             sdp->path ? "sdp-file" : "announce", error->message), (NULL));
     g_error_free (error);
+    gst_caps_replace (&sdp->refused, caps);
     return FALSE;
   }
   if (sdp->last != NULL && strcmp (text, sdp->last) == 0) {
@@ -510,4 +515,5 @@ gst_mctx_sink_sdp_stop (GstMctxSinkSdp * sdp)
   sdp->announcer = NULL;
   g_clear_pointer (&sdp->path, g_free);
   g_clear_pointer (&sdp->last, g_free);
+  gst_caps_replace (&sdp->refused, NULL);
 }
