@@ -252,7 +252,8 @@ static void
 announcer_send (Announcer * a, mctx_sap_message_type type,
     const gchar * payload, gsize len, guint16 hash)
 {
-  gsize size = 64 + len;
+  /* header 4, origin 16 at most, payload type 16 */
+  gsize size = 4 + 16 + sizeof MCTX_SAP_PAYLOAD_TYPE + len;
   guint8 *packet = g_malloc (size);
   size_t packet_len = 0;
   mctx_error err;

@@ -63,8 +63,9 @@ gboolean gst_mctx_sink_sdp_set_caps (GstMctxSinkSdp * sdp, GstCaps * caps,
  * announcer's thread and closes its publication. The file stays. */
 void gst_mctx_sink_sdp_stop (GstMctxSinkSdp * sdp);
 
-/* The SDP for caps and legs (g_free), or NULL with error set. Exposed for
- * the set_caps above and the tests' view of what the file holds. */
+/* The SDP for caps and legs (g_free), or NULL with error set: what
+ * set_caps writes. One leg until the element has several destinations
+ * (issue 19): then one m= per leg and a=group:DUP. */
 gchar *gst_mctx_sink_sdp_build (GstCaps * caps,
     const GstMctxSinkSdpLeg * legs, guint n_legs, guint ttl,
     guint64 session_id, guint64 session_version, GError ** error);
