@@ -6,7 +6,6 @@
  */
 #include "mctx-private.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
