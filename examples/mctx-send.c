@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* write_sdp's errors; also above until the send loop stops needing it
+ * (main's cli_wait_writable), so that a merge keeps it. */
+#include <errno.h>
 
 #define PROG "mctx-send"
 
@@ -46,6 +49,10 @@ typedef struct cli_options {
   uint32_t ttl;
   bool no_loopback;
   bool quiet;
+  const char *sdp;
+  bool has_sdp_payload_type;
+  uint8_t sdp_payload_type;
+  const char *sdp_encoding;
   bool help;
 } cli_options;
 
@@ -69,6 +76,12 @@ print_usage (FILE *out)
       "  --ttl N                IPv4 TTL / IPv6 hop limit (default 1)\n"
       "  --no-loopback          do not loop datagrams back to local receivers\n"
       "  --quiet                print nothing per send\n"
+      "  --sdp FILE             write the session description (SDP) of the stream\n"
+      "                         to FILE before the first send (needs\n"
+      "                         --sdp-payload-type)\n"
+      "  --sdp-payload-type N   the m= line's format, 0-127: m=application <port>\n"
+      "                         udp N (the datagrams are the payload's bytes, not RTP)\n"
+      "  --sdp-encoding E/RATE  adds a=rtpmap:N E/RATE[/PARAMS] (e.g. H264/90000)\n"
       "  -h, --help             show this text\n"
       "\n"
       "examples (all stay on this host):\n"
@@ -171,7 +184,9 @@ parse_args (int argc, char **argv, cli_options *o)
 
     bool takes_value = is_flag (arg, "--source") || is_flag (arg, "--source-port")
         || is_flag (arg, "--bind") || is_flag (arg, "--interface")
-        || is_flag (arg, "--interface-index") || is_flag (arg, "--ttl");
+        || is_flag (arg, "--interface-index") || is_flag (arg, "--ttl")
+        || is_flag (arg, "--sdp") || is_flag (arg, "--sdp-payload-type")
+        || is_flag (arg, "--sdp-encoding");
     if (!takes_value)
       return usage_error ("unknown argument '%s'", arg);
     if (i + 1 >= argc)
@@ -184,6 +199,19 @@ parse_args (int argc, char **argv, cli_options *o)
       o->bind = value;
     } else if (is_flag (arg, "--interface")) {
       o->interface = value;
+    } else if (is_flag (arg, "--sdp")) {
+      o->sdp = value;
+    } else if (is_flag (arg, "--sdp-encoding")) {
+      if (value[0] == '\0' || strchr (value, '/') == NULL
+          || strpbrk (value, " \r\n") != NULL)
+        return usage_error ("invalid --sdp-encoding '%s': expected "
+            "NAME/RATE[/PARAMS]", value);
+      o->sdp_encoding = value;
+    } else if (is_flag (arg, "--sdp-payload-type")) {
+      if (parse_number ("--sdp-payload-type", value, 127, &n) != 0)
+        return EXIT_USAGE;
+      o->has_sdp_payload_type = true;
+      o->sdp_payload_type = (uint8_t) n;
     } else if (is_flag (arg, "--source-port")) {
       if (parse_number ("--source-port", value, UINT16_MAX, &n) != 0)
         return EXIT_USAGE;
@@ -221,6 +249,10 @@ parse_args (int argc, char **argv, cli_options *o)
     return usage_error ("--bind cannot be combined with --source or --source-port");
   if (o->interface && o->has_interface_index)
     return usage_error ("--interface cannot be combined with --interface-index");
+  if (o->sdp && !o->has_sdp_payload_type)
+    return usage_error ("--sdp needs --sdp-payload-type");
+  if (!o->sdp && (o->has_sdp_payload_type || o->sdp_encoding))
+    return usage_error ("--sdp-payload-type and --sdp-encoding need --sdp");
   return 0;
 }
 
@@ -332,6 +364,52 @@ send_one (mctx_context *ctx, mctx_publication_id id, const cli_options *o,
   }
 }
 
+/* The SDP of the publication: libmctx's session part, then the media line
+ * of the datagrams. Written to a temporary file renamed over FILE, so a
+ * reader never sees half of it. */
+static int
+write_sdp (const cli_options *o, const mctx_publication *pub)
+{
+  char session[MCTX_SDP_SESSION_MAX];
+  mctx_sdp_session s;
+  mctx_error err;
+  int rc = mctx_sdp_session_from_publication (&s, pub, &err);
+  if (rc == MCTX_OK) {
+    s.any_source = o->source == NULL && o->bind == NULL;
+    s.name = PROG;
+    rc = mctx_sdp_format_session (&s, session, sizeof session, NULL, &err);
+  }
+  if (rc != MCTX_OK)
+    return mctx_failure (&err, rc);
+
+  size_t tmp_size = strlen (o->sdp) + sizeof ".tmp";
+  char *tmp = malloc (tmp_size);
+  if (tmp == NULL) {
+    fprintf (stderr, PROG ": --sdp %s: out of memory\n", o->sdp);
+    return EXIT_SEND_FAILED;
+  }
+  snprintf (tmp, tmp_size, "%s.tmp", o->sdp);
+  FILE *f = fopen (tmp, "w");
+  bool ok = f != NULL;
+  if (ok) {
+    fprintf (f, "%sm=application %u udp %u\r\n", session, (unsigned) o->port,
+        (unsigned) o->sdp_payload_type);
+    if (o->sdp_encoding)
+      fprintf (f, "a=rtpmap:%u %s\r\n", (unsigned) o->sdp_payload_type,
+          o->sdp_encoding);
+    ok = fclose (f) == 0;
+  }
+  if (ok)
+    ok = rename (tmp, o->sdp) == 0;
+  if (!ok) {
+    fprintf (stderr, PROG ": --sdp %s: cannot write it: %s\n", o->sdp,
+        strerror (errno));
+    remove (tmp);
+  }
+  free (tmp);
+  return ok ? 0 : EXIT_SEND_FAILED;
+}
+
 static void
 print_report (const mctx_send_report *report)
 {
@@ -379,6 +457,12 @@ main (int argc, char **argv)
   if (rc != MCTX_OK) {
     status = mctx_failure (&err, rc);
     goto out;
+  }
+
+  if (o.sdp) {
+    status = write_sdp (&o, mctx_context_get (ctx, id));
+    if (status != 0)
+      goto out;
   }
 
   send_metrics_info info = {

@@ -28,6 +28,11 @@
  * warning while the stream goes on unchanged. The element may start
  * without a group (GstHarness idiom); a buffer with none is an error.
  *
+ * Receivers learn the stream from its session description:
+ * #GstMctxSink:sdp-file writes the SDP of the caps (RTP, or MPEG-TS in UDP)
+ * and rewrites it when they change; #GstMctxSink:announce sends it as SAP
+ * announcements (docs/sdp.md).
+ *
  * The full reference (every property, every error text, raw mode, the
  * differences from udpsink) is docs/mctxsink.md.
  *
@@ -94,6 +99,7 @@
 #include "gstmctxsinkdebug.h"
 #include "gstmctxsinkgather.h"
 #include "gstmctxsinkmetrics.h"
+#include "gstmctxsinksdp.h"
 
 #define GST_CAT_DEFAULT gst_mctx_sink_debug
 
@@ -112,6 +118,8 @@
 #define DEFAULT_GSO             TRUE
 #define DEFAULT_GATHER          1
 #define DEFAULT_GATHER_LATENCY  (1 * GST_MSECOND)
+#define DEFAULT_SDP_FILE        NULL
+#define DEFAULT_ANNOUNCE        FALSE
 /* A GSO call carries at most 64 datagrams (docs/gso.md). */
 #define GATHER_MAX              64
 
@@ -143,6 +151,8 @@ enum
   PROP_GATHER,
   PROP_GATHER_LATENCY,
   PROP_GSO,
+  PROP_SDP_FILE,
+  PROP_ANNOUNCE,
   /* metrics-interval, metrics-file, metrics-node-id, metrics-flags */
   PROP_METRICS_FIRST,
 };
@@ -167,6 +177,7 @@ static GstFlowReturn gst_mctx_sink_render (GstBaseSink * bsink,
 static GstFlowReturn gst_mctx_sink_render_list (GstBaseSink * bsink,
     GstBufferList * list);
 static gboolean gst_mctx_sink_event (GstBaseSink * bsink, GstEvent * event);
+static gboolean gst_mctx_sink_set_caps (GstBaseSink * bsink, GstCaps * caps);
 static GstFlowReturn gst_mctx_sink_prepare (GstBaseSink * bsink,
     GstBuffer * buffer);
 
@@ -365,6 +376,34 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
           "where the kernel has it; false sends each as its own packet, so "
           "that a shaping qdisc (tbf) that drops one reports it (ENOBUFS) "
           "instead of losing GSO segments silently", DEFAULT_GSO, AT_START));
+  /**
+   * GstMctxSink:sdp-file:
+   *
+   * Where to write the stream's session description (SDP, RFC 8866) for
+   * receivers such as ffmpeg and VLC: written when the caps are known and
+   * again when they change, each time as a temporary file renamed over the
+   * old one. RTP caps and MPEG-TS (video/mpegts) have an SDP form; other
+   * caps are an error. A path where no file can be made is an error at
+   * start. NULL writes none. See docs/sdp.md.
+   */
+  g_object_class_install_property (gobject_class, PROP_SDP_FILE,
+      g_param_spec_string ("sdp-file", "SDP file",
+          "Write the stream's SDP (RTP or MPEG-TS caps) to this path when "
+          "the caps are known, and again when they change (atomically); "
+          "NULL writes none", DEFAULT_SDP_FILE, AT_START));
+  /**
+   * GstMctxSink:announce:
+   *
+   * Announce the stream's SDP with SAP (RFC 2974) on the SAP group of the
+   * group's scope (224.2.127.254, 239.255.255.255, ff0X::2:7ffe, ...),
+   * port 9875, from the stream's source and interface with its TTL, at
+   * the RFC's interval (from the caps on), and send a deletion at stop.
+   */
+  g_object_class_install_property (gobject_class, PROP_ANNOUNCE,
+      g_param_spec_boolean ("announce", "Announce",
+          "Announce the stream's SDP with SAP (RFC 2974) on the SAP group of "
+          "its scope, from its source and interface, until it stops",
+          DEFAULT_ANNOUNCE, AT_START));
   gst_mctx_sink_metrics_install_properties (gobject_class, PROP_METRICS_FIRST);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -381,6 +420,7 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_mctx_sink_render);
   basesink_class->render_list = GST_DEBUG_FUNCPTR (gst_mctx_sink_render_list);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_mctx_sink_event);
+  basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_mctx_sink_set_caps);
   basesink_class->prepare = GST_DEBUG_FUNCPTR (gst_mctx_sink_prepare);
 }
 
@@ -403,11 +443,14 @@ gst_mctx_sink_init (GstMctxSink * sink)
   s->gso = DEFAULT_GSO;
   s->gather = DEFAULT_GATHER;
   s->gather_latency = DEFAULT_GATHER_LATENCY;
+  s->sdp_file = g_strdup (DEFAULT_SDP_FILE);
+  s->announce = DEFAULT_ANNOUNCE;
 
   sink->sender = gst_mctx_sender_new (GST_BASE_SINK (sink), &sink->settings);
   gst_mctx_sender_set_block (sink->sender, DEFAULT_BLOCK);
   sink->metrics = gst_mctx_sink_metrics_new (GST_BASE_SINK (sink),
       sink->sender);
+  sink->sdp = gst_mctx_sink_sdp_new (GST_ELEMENT (sink));
 }
 
 static void
@@ -415,6 +458,7 @@ gst_mctx_sink_finalize (GObject * object)
 {
   GstMctxSink *sink = GST_MCTX_SINK (object);
 
+  gst_mctx_sink_sdp_free (sink->sdp);
   gst_mctx_sink_metrics_free (sink->metrics);
   gst_mctx_sender_free (sink->sender);
   gst_mctx_sink_settings_clear (&sink->settings);
@@ -544,6 +588,12 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
     case PROP_GATHER_LATENCY:
       s->gather_latency = g_value_get_uint64 (value);
       break;
+    case PROP_SDP_FILE:
+      replace_string (&s->sdp_file, value);
+      break;
+    case PROP_ANNOUNCE:
+      s->announce = g_value_get_boolean (value);
+      break;
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_INTERVAL:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FILE:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_NODE_ID:
@@ -631,6 +681,12 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_GATHER_LATENCY:
       g_value_set_uint64 (value, s->gather_latency);
       break;
+    case PROP_SDP_FILE:
+      g_value_set_string (value, s->sdp_file);
+      break;
+    case PROP_ANNOUNCE:
+      g_value_set_boolean (value, s->announce);
+      break;
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_INTERVAL:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_FILE:
     case PROP_METRICS_FIRST + GST_MCTX_SINK_METRICS_PROP_NODE_ID:
@@ -648,6 +704,32 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
 /* ------------------------------------------------------------------------ */
 /* start / stop                                                             */
 /* ------------------------------------------------------------------------ */
+
+/* The destination as the sender has it now (its snapshot), for the SDP. */
+static void
+current_leg (GstMctxSink * sink, GstMctxSenderCounters * where,
+    GstMctxSinkSdpLeg * leg)
+{
+  gst_mctx_sender_snapshot (sink->sender, where);
+  leg->group = where->group;
+  leg->port = where->port;
+  leg->source = where->source;
+  GST_OBJECT_LOCK (sink);
+  leg->source_given = gst_mctx_sink_is_set (sink->settings.source_addr);
+  GST_OBJECT_UNLOCK (sink);
+}
+
+static gboolean
+sdp_start (GstMctxSink * sink, const GstMctxSinkSettings * settings)
+{
+  GstMctxSenderCounters where;
+  GstMctxSinkSdpLeg leg;
+
+  if (!gst_mctx_sink_sdp_wanted (settings))
+    return TRUE;
+  current_leg (sink, &where, &leg);
+  return gst_mctx_sink_sdp_start (sink->sdp, settings, &leg);
+}
 
 /* The settings are copied in one section under the object lock, which also
  * marks the element as running: from then on the start-time settings are
@@ -671,6 +753,10 @@ gst_mctx_sink_start (GstBaseSink * bsink)
     goto failed;
   if (!gst_mctx_sender_start (sink->sender, &settings))
     goto failed;
+  if (!sdp_start (sink, &settings)) {
+    gst_mctx_sender_stop (sink->sender);
+    goto failed;
+  }
 
   if (settings.gather > 1)
     sink->gathering = gst_mctx_sink_gather_new (sink->sender,
@@ -701,6 +787,7 @@ gst_mctx_sink_stop (GstBaseSink * bsink)
 
   /* The final metrics message, while the publication still counts. */
   gst_mctx_sink_metrics_end (sink->metrics);
+  gst_mctx_sink_sdp_stop (sink->sdp);
   gst_mctx_sender_stop (sink->sender);
 
   GST_OBJECT_LOCK (sink);
@@ -748,6 +835,19 @@ gst_mctx_sink_event (GstBaseSink * bsink, GstEvent * event)
   }
   gst_mctx_sink_metrics_event (sink->metrics, event);
   return GST_BASE_SINK_CLASS (parent_class)->event (bsink, event);
+}
+
+/* New caps: the SDP (sdp-file, announce) describes them. */
+static gboolean
+gst_mctx_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (bsink);
+  GstMctxSenderCounters where;
+  GstMctxSinkSdpLeg leg;
+
+  current_leg (sink, &where, &leg);
+  /* Several destinations (issue 19) will hand one leg each. */
+  return gst_mctx_sink_sdp_set_caps (sink->sdp, caps, &leg, 1);
 }
 
 /* Whether basesink may wait on the clock before it renders buffer: sync is

@@ -35,6 +35,8 @@ struct _GstMctxSink
   struct _GstMctxSinkGather *gathering;
   /* gstmctxsinkmetrics.c: messages, send-stats and the metrics file. */
   struct _GstMctxSinkMetrics *metrics;
+  /* gstmctxsinksdp.c: sdp-file and the SAP announcer. */
+  struct _GstMctxSinkSdp *sdp;
 };
 
 /* gstmctxsinkuri.c: the GstURIHandler interface ("mctx://"). */

@@ -50,6 +50,7 @@ gst_mctx_sink_settings_copy (GstMctxSinkSettings * dst,
   copy.interface = g_strdup (src->interface);
   copy.socket = src->socket ? g_object_ref (src->socket) : NULL;
   copy.have_socket = src->socket != NULL;
+  copy.sdp_file = g_strdup (src->sdp_file);
   copy.metrics_file = g_strdup (src->metrics_file);
   copy.metrics_node_id = g_strdup (src->metrics_node_id);
   copy.metrics_flags = g_strdup (src->metrics_flags);
@@ -65,6 +66,7 @@ gst_mctx_sink_settings_clear (GstMctxSinkSettings * s)
   g_clear_pointer (&s->interface, g_free);
   g_clear_object (&s->socket);
   s->have_socket = FALSE;
+  g_clear_pointer (&s->sdp_file, g_free);
   g_clear_pointer (&s->metrics_file, g_free);
   g_clear_pointer (&s->metrics_node_id, g_free);
   g_clear_pointer (&s->metrics_flags, g_free);

@@ -30,6 +30,8 @@ typedef struct
   gboolean gso;                 /* UDP GSO for batches (libmctx cfg->gso) */
   guint gather;                 /* single buffers per gathered batch; 1: off */
   GstClockTime gather_latency;  /* the longest a gathered buffer waits */
+  gchar *sdp_file;              /* gstmctxsinksdp.c: the SDP written */
+  gboolean announce;            /* gstmctxsinksdp.c: SAP announcements */
   /* gstmctxsinkmetrics.c's settings, copied in by it at start. */
   guint64 metrics_interval;
   gchar *metrics_file;

@@ -635,6 +635,141 @@ MCTX_API double mctx_unix_time_secs(void);
 MCTX_API uint64_t mctx_monotonic_ns(void);
 
 /* ------------------------------------------------------------------------ */
+/* Session descriptions (SDP, RFC 8866) and announcements (SAP, RFC 2974)   */
+/* ------------------------------------------------------------------------ */
+
+/* What the session-level lines of an SDP say about a stream: where it goes
+ * and where it comes from. The media part (m=, a=rtpmap, ...) is the
+ * caller's: it knows the encoding. Plain struct: mctx_sdp_session_init. */
+typedef struct mctx_sdp_session {
+  mctx_ip group;             /* c= and the source filter's destination */
+  mctx_ip source;            /* o= address and a=source-filter's source;
+                                UNSPEC: not known (refused for an SSM
+                                group, whose receivers need it) */
+  bool any_source;           /* an ASM stream whose receivers need no
+                                filter: source only in o=, no
+                                a=source-filter. Ignored for an SSM group */
+  uint32_t ttl;              /* IPv4 c= TTL, 0..255; IPv6 c= has none */
+  uint64_t session_id;       /* o= sess-id; 0: the NTP time now */
+  uint64_t session_version;  /* o= sess-version; 0: the session id */
+  const char *name;          /* s=; NULL or "": "-". Read during the call
+                                only; CR and LF are refused */
+  void *reserved[4];         /* zero (mctx_sdp_session_init) */
+} mctx_sdp_session;
+
+/* Longest session part mctx_sdp_format_session writes, NUL included, with
+ * a name of at most 256 bytes. */
+#define MCTX_SDP_SESSION_MAX 1024
+
+/* Fills defaults: no group, no source, ttl 1, ids 0 (time-based), no name,
+ * reserved zero. NULL is ignored. */
+MCTX_API void mctx_sdp_session_init(mctx_sdp_session *s);
+
+/* init, then group, source (the effective one: what the kernel chose when
+ * the config named none, from mctx_publication_get_announce_tuple) and ttl
+ * (MCTX_TTL_UNCHANGED becomes 1, the kernel's default) of pub. */
+MCTX_API int mctx_sdp_session_from_publication(mctx_sdp_session *s,
+                                               const mctx_publication *pub,
+                                               mctx_error *err);
+
+/* Writes the session part of an SDP, CRLF line ends, into buf:
+ *   v=0
+ *   o=- <sess-id> <sess-version> IN IP4|IP6 <source>
+ *   s=<name>
+ *   c=IN IP4 <group>/<ttl>   or   c=IN IP6 <group>
+ *   t=0 0
+ *   a=source-filter: incl IN IP4|IP6 <group> <source>
+ * the last when the source is known and any_source is false (always for an
+ * SSM group).
+ * Addresses are written without an IPv6 zone (an SDP has none). With no
+ * source, o= carries the unspecified address of the group's family.
+ * *len (may be NULL) gets the length without the NUL. Refuses
+ * (MCTX_E_INVALID_ARGUMENT with the subject named) a group that is not
+ * multicast, a source of another family or multicast, an SSM group without
+ * a source, a ttl above 255, a name with CR or LF, and a buf too small
+ * (MCTX_SDP_SESSION_MAX always fits). */
+MCTX_API int mctx_sdp_format_session(const mctx_sdp_session *s, char *buf,
+                                     size_t size, size_t *len,
+                                     mctx_error *err);
+
+#define MCTX_SAP_PORT 9875
+/* The default bandwidth limit of one SAP group, bits per second. */
+#define MCTX_SAP_BANDWIDTH_LIMIT 4000
+/* The shortest interval between two announcements of one session. */
+#define MCTX_SAP_MIN_INTERVAL_SECS 300.0
+/* "application/sdp" and its NUL, the payload type of every packet built
+ * here. */
+#define MCTX_SAP_PAYLOAD_TYPE "application/sdp"
+
+typedef enum mctx_sap_message_type {
+  MCTX_SAP_ANNOUNCE = 0,
+  MCTX_SAP_DELETE = 1
+} mctx_sap_message_type;
+
+/* The SAP group of a stream's scope (RFC 2974 section 3): an IPv4 group in
+ * the global scope (224.0.1.0 to 238.255.255.255, SSM's 232/8 included) is
+ * announced on 224.2.127.254; an administratively scoped IPv4 group on the
+ * last address of its RFC 2365 zone: 239.255.255.255 for the local scope
+ * 239.255.0.0/16, 239.195.255.255 for the organization-local scope
+ * 239.192.0.0/14; an IPv6 group of scope X (ff0X::, ff1X::, ff3X::) on
+ * ff0X::2:7ffe. Other groups have no SAP group known without MZAP: the
+ * link-local 224.0.0.0/24, the rest of 239/8
+ * (MCTX_E_INVALID_MULTICAST_GROUP, subject MCTX_SUBJECT_GROUP). The IPv6
+ * zone (scope id) of group is kept. */
+MCTX_API int mctx_sap_group(const mctx_ip *group, mctx_ip *sap_group,
+                            mctx_error *err);
+
+/* The message id hash of a payload: 16 bits that change when the payload
+ * does, never 0 (a receiver takes 0 for "no hash"). */
+MCTX_API uint16_t mctx_sap_message_id_hash(const void *payload, size_t len);
+
+/* The seconds from one announcement to the next (RFC 2974 section 3.1):
+ * max(MCTX_SAP_MIN_INTERVAL_SECS, 8 * announcements * packet_size /
+ * bandwidth_limit), announcements being those heard in the group, this one
+ * included (0 counts as 1); bandwidth_limit 0 means
+ * MCTX_SAP_BANDWIDTH_LIMIT. jitter, from 0 to 1, picks the RFC's random
+ * offset of -1/3 to +1/3 of the interval (0.5: none); the caller draws it. */
+MCTX_API double mctx_sap_interval_secs(size_t packet_size,
+                                       unsigned announcements,
+                                       uint32_t bandwidth_limit,
+                                       double jitter);
+
+/* Builds a SAP packet into buf: version 1, the origin's address type, no
+ * encryption or compression, no authentication, the message id hash, the
+ * originating source (IPv4 or IPv6, no zone), the payload type
+ * MCTX_SAP_PAYLOAD_TYPE with its NUL, then the payload (a whole SDP for an
+ * announcement; for a deletion RFC 2974 asks for the o= line, a whole SDP
+ * works too). *len gets its length. MCTX_E_INVALID_ARGUMENT for an origin
+ * that is not IPv4 or IPv6, an empty payload or a buf too small (it needs
+ * 20 + 16 + payload_len bytes at most). */
+MCTX_API int mctx_sap_packet_build(mctx_sap_message_type type,
+                                   uint16_t message_id_hash,
+                                   const mctx_ip *origin, const void *payload,
+                                   size_t payload_len, void *buf, size_t size,
+                                   size_t *len, mctx_error *err);
+
+/* A parsed SAP packet; the pointers point into the packet. */
+typedef struct mctx_sap_packet {
+  unsigned version;
+  mctx_sap_message_type type;
+  bool encrypted;
+  bool compressed;
+  uint16_t message_id_hash;
+  mctx_ip origin;
+  const char *payload_type;   /* "" when the packet has none */
+  const uint8_t *payload;
+  size_t payload_len;
+} mctx_sap_packet;
+
+/* Parses a SAP packet (a receiver's side, and the tests'): the header, the
+ * origin, any authentication data skipped, the payload type when there is
+ * one (RFC 2974: absent when the payload starts "v=0"). Refuses
+ * (MCTX_E_INVALID_ARGUMENT, subject MCTX_SUBJECT_DATAGRAM) a packet that is
+ * short, not version 1, or whose payload type has no NUL. */
+MCTX_API int mctx_sap_packet_parse(const void *packet, size_t len,
+                                   mctx_sap_packet *out, mctx_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* Raw IP datagrams (AMT-style re-emission)                                 */
 /* ------------------------------------------------------------------------ */
 
