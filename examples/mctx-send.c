@@ -11,15 +11,13 @@
 #include "cli-common.h"
 #include "send_metrics.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-/* write_sdp's errors; also above until the send loop stops needing it
- * (main's cli_wait_writable), so that a merge keeps it. */
-#include <errno.h>
 
 #define PROG "mctx-send"
 
