@@ -186,6 +186,10 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
           "the interface property (or a link-local source-addr with its "
           "zone, like fe80::1%%eth0)", s->group);
       break;
+    case MCTX_E_EXISTING_SOCKET_NOT_UDP:
+      text = g_strdup_printf ("The socket property is not a UDP socket: %s",
+          err->message);
+      break;
     case MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH:
     case MCTX_E_EXISTING_SOCKET_PORT_MISMATCH:
     case MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH:

@@ -53,6 +53,7 @@ static const code_info codes[] = {
         "existing socket is bound to another port"),
   CODE (MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH,
         "existing socket is bound to another address"),
+  CODE (MCTX_E_EXISTING_SOCKET_NOT_UDP, "existing socket is not a UDP socket"),
   CODE (MCTX_E_RAW_INTERFACE_REQUIRED, "raw sending requires an interface"),
   CODE (MCTX_E_INVALID_RAW_BIND_ADDRESS, "invalid raw bind address"),
   CODE (MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH,

@@ -732,6 +732,76 @@ GST_START_TEST (test_socket_mismatch)
 
 GST_END_TEST;
 
+/* Starts a sink with group 239.255.0.1 and source-port 5031 on a socket
+ * made from fd; returns the error's text (g_free). The socket must be left
+ * as it was: unbound, no bind for the source port happened (getsockname of
+ * an unbound raw socket gives its protocol as the port: unbound_port). */
+static gchar *
+start_on_foreign_socket (int fd, guint16 unbound_port)
+{
+  GstElement *sink = new_sink ();
+  GstBus *bus = gst_bus_new ();
+  GError *err = NULL;
+  GSocket *socket = g_socket_new_from_fd (fd, &err);
+  GstMessage *msg;
+  gchar *text;
+  struct sockaddr_in sin;
+  socklen_t len = sizeof sin;
+
+  fail_unless (socket != NULL, "%s", err ? err->message : "?");
+  gst_element_set_bus (sink, bus);
+  g_object_set (sink, "group", "239.255.0.1", "interface", "lo",
+      "source-port", 5031, "socket", socket, NULL);
+  fail_unless (gst_element_set_state (sink, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  text = g_strdup (err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_element_set_state (sink, GST_STATE_NULL);
+
+  fail_unless (getsockname (fd, (struct sockaddr *) &sin, &len) == 0);
+  fail_unless_equals_int (ntohs (sin.sin_port), unbound_port);
+  fail_unless (sin.sin_addr.s_addr == htonl (INADDR_ANY));
+
+  gst_element_set_bus (sink, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+  g_object_unref (socket);
+  return text;
+}
+
+/* A socket property that is not UDP (TCP; raw, whose first 8 payload bytes
+ * would become the UDP header) is refused by what it is, untouched. */
+GST_START_TEST (test_socket_not_udp)
+{
+  gchar *text;
+  int fd;
+
+  fd = socket (AF_INET, SOCK_STREAM, 0);
+  fail_unless (fd >= 0);
+  text = start_on_foreign_socket (fd, 0);
+  fail_unless_equals_string (text, "The socket property is not a UDP "
+      "socket: the socket is a TCP socket, not UDP (domain 2, type 1, "
+      "protocol 6)");
+  g_free (text);
+
+  fd = socket (AF_INET, SOCK_RAW, IPPROTO_UDP);
+  if (fd < 0) {
+    GST_INFO ("no raw socket (%s): raw case not checked", g_strerror (errno));
+    return;
+  }
+  text = start_on_foreign_socket (fd, IPPROTO_UDP);
+  fail_unless_equals_string (text, "The socket property is not a UDP "
+      "socket: the socket is a raw socket, not UDP (domain 2, type 3, "
+      "protocol 17)");
+  g_free (text);
+}
+
+GST_END_TEST;
+
 /* 200 NULL -> PLAYING -> NULL cycles, each sending a datagram on lo. */
 GST_START_TEST (test_state_cycles_leak_no_fd)
 {
@@ -780,6 +850,7 @@ mctxsink_element_suite (void)
   tcase_add_test (tc, test_uri_refuses_other_keys);
   tcase_add_test (tc, test_running_changes);
   tcase_add_test (tc, test_socket_mismatch);
+  tcase_add_test (tc, test_socket_not_udp);
   tcase_add_test (tc, test_state_cycles_leak_no_fd);
   return s;
 }
