@@ -166,6 +166,9 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
       if (err->subject == MCTX_SUBJECT_INTERFACE)
         text = g_strdup_printf ("interface '%s' does not exist",
             or_unset (s->interface));
+      else if (err->subject == MCTX_SUBJECT_GROUP)
+        text = g_strdup_printf ("group '%s' names an interface that does "
+            "not exist: %s", s->group, err->message);
       else
         text = g_strdup_printf ("source-addr '%s': %s",
             or_unset (s->source_addr), err->message);
@@ -180,6 +183,10 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
     case MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH:
       text = g_strdup_printf ("source-addr '%s' is not on interface '%s'",
           s->source_addr, s->interface);
+      break;
+    case MCTX_E_IPV6_GROUP_ZONE_MISMATCH:
+      text = g_strdup_printf ("group '%s' and interface '%s' name different "
+          "interfaces: %s", s->group, s->interface, err->message);
       break;
     case MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE:
       text = g_strdup_printf ("group '%s' is interface- or link-local: set "

@@ -37,6 +37,8 @@ static const code_info codes[] = {
         "IPv6 source address is on another interface"),
   CODE (MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE,
         "scoped IPv6 multicast group requires an interface"),
+  CODE (MCTX_E_IPV6_GROUP_ZONE_MISMATCH,
+        "the group's zone names another interface than the interface"),
   CODE (MCTX_E_DUPLICATE_PUBLICATION, "duplicate publication"),
   CODE (MCTX_E_PUBLICATION_NOT_FOUND, "publication not found"),
   CODE (MCTX_E_SOCKET_CREATE_FAILED, "socket creation failed"),

@@ -75,6 +75,8 @@ typedef enum mctx_code {
   MCTX_E_INTERFACE_DISCOVERY_FAILED = -21,  /* address not local, ambiguous, ... */
   MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH = -22,
   MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE = -23,
+  MCTX_E_IPV6_GROUP_ZONE_MISMATCH = -24,    /* ours: the group's zone and the
+                                               interface differ */
 
   /* Context */
   MCTX_E_DUPLICATE_PUBLICATION = -30,

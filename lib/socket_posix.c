@@ -160,6 +160,23 @@ plan_ipv6(const mctx_publication_config *cfg, socket_plan *plan,
     if (rc != MCTX_OK)
       return rc;
   }
+  /* Ours: a zone on the group (ff02::1%eth0) names the interface; it must
+   * exist and agree with an interface given as well. */
+  uint32_t zone = cfg->group.scope_id;
+  if (zone != 0) {
+    if (mctx__iface_index_exists(zone, MCTX_SUBJECT_GROUP, NULL) != MCTX_OK)
+      return mctx__fail(err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_GROUP,
+                        0, "interface %u, the zone of group %s, does not "
+                        "exist", (unsigned) zone, ip_text(&cfg->group, a));
+    if (explicit_index != 0 && explicit_index != zone)
+      return mctx__fail(err, MCTX_E_IPV6_GROUP_ZONE_MISMATCH,
+                        MCTX_SUBJECT_GROUP, 0,
+                        "group %s is on interface %s but the outgoing "
+                        "interface is %s", ip_text(&cfg->group, a),
+                        index_text(zone, b, sizeof b),
+                        index_text(explicit_index, c, sizeof c));
+    explicit_index = zone;
+  }
 
   /* 2. The source's own interface SI. */
   uint32_t source_index = 0;

@@ -732,6 +732,51 @@ GST_START_TEST (test_socket_mismatch)
 
 GST_END_TEST;
 
+/* A zone on group names the interface: used when interface is not set,
+ * refused when it names another or none. Root: IPv6 multicast on lo needs
+ * the route of the private namespace. */
+GST_START_TEST (test_group_zone)
+{
+  guint lo = testnet_ifindex ("lo");
+  gchar *text, *want;
+  MstSender tx;
+  char got[64];
+  int fd;
+
+  if (geteuid () != 0)
+    return;
+  testnet_sh_ok ("ip link add errz0 type veth peer name errz1");
+  text = mst_start_error ("group=ff02::8000:1234%lo interface=errz0");
+  want = g_strdup_printf ("group 'ff02::8000:1234%%lo' and interface "
+      "'errz0' name different interfaces: group ff02::8000:1234%%%u is on "
+      "interface %u (lo) but the outgoing interface is %u (errz0)", lo, lo,
+      testnet_ifindex ("errz0"));
+  fail_unless_equals_string (text, want);
+  g_free (text);
+  g_free (want);
+  testnet_sh_ok ("ip link del errz0");
+
+  text = mst_start_error ("group=ff02::1%9999");
+  fail_unless_equals_string (text, "group 'ff02::1%9999' names an interface "
+      "that does not exist: interface 9999, the zone of group ff02::1%9999, "
+      "does not exist");
+  g_free (text);
+
+  fd = mcast_recv_socket (NULL, AF_INET6, NULL, 5621);
+  mcast_join_v6 (fd, "ff02::8000:1234", lo);
+  mst_sender_start (&tx, "group=ff02::8000:1234%lo port=5621");
+  mst_sender_push (&tx, gst_buffer_new_wrapped (g_strdup ("zoned"), 5));
+  mst_sender_finish (&tx);
+  fail_unless_equals_int (mcast_recv_within (fd, got, sizeof got, 0, NULL, 0,
+          NULL, 3000), 5);
+  fail_unless (memcmp (got, "zoned", 5) == 0);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 1);
+  mst_sender_free (&tx);
+  close (fd);
+}
+
+GST_END_TEST;
+
 /* Starts a sink with group 239.255.0.1 and source-port 5031 on a socket
  * made from fd; returns the error's text (g_free). The socket must be left
  * as it was: unbound, no bind for the source port happened (getsockname of
@@ -851,6 +896,7 @@ mctxsink_element_suite (void)
   tcase_add_test (tc, test_running_changes);
   tcase_add_test (tc, test_socket_mismatch);
   tcase_add_test (tc, test_socket_not_udp);
+  tcase_add_test (tc, test_group_zone);
   tcase_add_test (tc, test_state_cycles_leak_no_fd);
   return s;
 }
