@@ -38,8 +38,9 @@ post (GstMctxSink * sink, gboolean system, gchar * text, int rc,
 
 void
 gst_mctx_sink_post_parse_error (GstMctxSink * sink, const gchar * property,
-    const gchar * value, int rc, const mctx_error * err)
+    const gchar * whole_value, int rc, const mctx_error * err)
 {
+  gchar *value = gst_mctx_sink_excerpt (whole_value);
   gchar *text;
 
   if (rc == MCTX_E_INVALID_ARGUMENT && strcmp (property, "interface") != 0)
@@ -51,6 +52,7 @@ gst_mctx_sink_post_parse_error (GstMctxSink * sink, const gchar * property,
     text = g_strdup_printf ("%s '%s' is not valid: %s", property, value,
         err->message);
   post (sink, FALSE, text, rc, err);
+  g_free (value);
 }
 
 /* An address libmctx could not use: err->subject says whose it was (the
@@ -121,10 +123,17 @@ bind_failed_text (const GstMctxSinkSettings * s, const mctx_error * err)
 
 void
 gst_mctx_sink_post_config_error (GstMctxSink * sink,
-    const GstMctxSinkSettings * s, int rc, const mctx_error * err)
+    const GstMctxSinkSettings * settings, int rc, const mctx_error * err)
 {
+  /* The texts name the settings' values, each cut to an excerpt. */
+  GstMctxSinkSettings shown = *settings;
+  const GstMctxSinkSettings *s = &shown;
   gboolean system = FALSE;
   gchar *text;
+
+  shown.group = gst_mctx_sink_excerpt (settings->group);
+  shown.source_addr = gst_mctx_sink_excerpt (settings->source_addr);
+  shown.interface = gst_mctx_sink_excerpt (settings->interface);
 
   switch (rc) {
     case MCTX_E_INVALID_DESTINATION_PORT:
@@ -242,4 +251,7 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
       break;
   }
   post (sink, system, text, rc, err);
+  g_free (shown.group);
+  g_free (shown.source_addr);
+  g_free (shown.interface);
 }

@@ -397,6 +397,148 @@ property_is_default (GstElement * sink, const char *name)
   return is_default;
 }
 
+/* What a URI describes, as text: group, port, source-addr and the query's
+ * properties (g_free). */
+static gchar *
+uri_settings (GstElement * sink)
+{
+  GString *all = g_string_new (NULL);
+  const char *names[] = { "group", "port", "source-addr" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    gchar *text = property_text (sink, names[i]);
+    g_string_append_printf (all, "%s=%s\n", names[i], text);
+    g_free (text);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (uri_keys); i++) {
+    gchar *text = property_text (sink, uri_keys[i].key);
+    g_string_append_printf (all, "%s=%s\n", uri_keys[i].key, text);
+    g_free (text);
+  }
+  return g_string_free (all, FALSE);
+}
+
+/* URIs a fuzzer or a careless user writes. Each is refused at set time with
+ * a message that does not repeat a long URI whole, or accepted; an
+ * accepted one's get_uri is accepted again, gives the same settings and is
+ * its own get_uri. */
+GST_START_TEST (test_uri_nasty)
+{
+  const char *refused[] = {
+    "mctx://[&[]",
+    "mctx://notanaddress:5004",
+    "mctx://[]:5004",
+    "mctx://[ff3e::1]]:5004",
+    "mctx://%5B::1%5D:5004",
+    "mctx://[ff02::1%25nosuch0]:5004",
+    "mctx://[ff02::1%lo]:5004",
+    "mctx://239.1.1.1%2500:5004",
+    "mctx://239.1.1.1%00:5004",
+    "mctx://a@b@239.1.1.1",
+    "mctx://host.example@239.1.1.1:5004",
+    "mctx://239.1.1.1: 5004",
+    "mctx://239.1.1.1:5004?interface=%00",
+    "mctx://239.1.1.1:5004?%zz=1",
+    "mctx://",
+    "mctx://?",
+    "mctx://:5004",
+  };
+  const char *accepted[] = {
+    "mctx://[ff02::1%25lo]:5004",
+    "mctx://%32%33%39.1.1.1:5000",
+    "mctx://[239.1.1.1]:5000",
+    "MCTX://239.1.1.1",
+    "mctx://[::ffff:239.1.1.1]:5000",
+    "mctx://239.1.1.1:5000/",
+    "mctx://239.1.1.1:5000?interface=%26%3D%20x%25",
+    "mctx://239.1.1.1:5000?ttl=3&ttl=4",
+    "mctx://[ff3e::1]:5000?&&loop=0&",
+    "mctx://::1@[ff3e::1]:5000",
+    "mctx://239.1.1.1:5000?interface=",
+  };
+  GError *err = NULL;
+  GString *huge = g_string_new ("mctx://");
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {
+    GstElement *sink = new_sink ();
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), refused[i],
+            &err), "accepted %s", refused[i]);
+    fail_unless (err != NULL);
+    GST_INFO ("%s -> %s", refused[i], err->message);
+    g_clear_error (&err);
+    gst_object_unref (sink);
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++) {
+    GstElement *sink = new_sink (), *again = new_sink ();
+    gchar *uri, *uri_again, *settings, *settings_again;
+
+    fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), accepted[i],
+            &err), "%s: %s", accepted[i], err ? err->message : "?");
+    uri = gst_uri_handler_get_uri (GST_URI_HANDLER (sink));
+    fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (again), uri,
+            &err), "%s gave %s: %s", accepted[i], uri,
+        err ? err->message : "?");
+    settings = uri_settings (sink);
+    settings_again = uri_settings (again);
+    fail_unless_equals_string (settings_again, settings);
+    uri_again = gst_uri_handler_get_uri (GST_URI_HANDLER (again));
+    fail_unless_equals_string (uri_again, uri);
+    g_free (uri);
+    g_free (uri_again);
+    g_free (settings);
+    g_free (settings_again);
+    gst_object_unref (sink);
+    gst_object_unref (again);
+  }
+
+  /* A host that is not an address is named, and a 1 MB URI is not
+   * repeated whole. */
+  {
+    GstElement *sink = new_sink ();
+
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+            "mctx://notanaddress:5004", &err));
+    fail_unless (strstr (err->message, "'notanaddress'") != NULL, "%s",
+        err->message);
+    g_clear_error (&err);
+    for (int i = 0; i < 1 << 20; i++)
+      g_string_append_c (huge, 'x');
+    g_string_append (huge, ":5004?interface=");
+    for (int i = 0; i < 1 << 20; i++)
+      g_string_append_c (huge, 'y');
+    g_string_append (huge, "&ttl=z");
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), huge->str,
+            &err));
+    fail_unless (strlen (err->message) < 512, "%zu bytes: %.100s...",
+        strlen (err->message), err->message);
+    g_clear_error (&err);
+    g_string_truncate (huge, 0);
+    g_string_append (huge, "mctx://239.1.1.1:5004?ttl=");
+    for (int i = 0; i < 1 << 20; i++)
+      g_string_append_c (huge, '9');
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), huge->str,
+            &err));
+    fail_unless (strlen (err->message) < 512, "%zu bytes: %.100s...",
+        strlen (err->message), err->message);
+    g_clear_error (&err);
+    g_string_truncate (huge, 0);
+    g_string_append (huge, "mctx://239.1.1.1:5004?");
+    for (int i = 0; i < 1 << 20; i++)
+      g_string_append_c (huge, 'k');
+    g_string_append (huge, "=1");
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), huge->str,
+            &err));
+    fail_unless (strlen (err->message) < 512, "%zu bytes: %.100s...",
+        strlen (err->message), err->message);
+    g_clear_error (&err);
+    gst_object_unref (sink);
+  }
+  g_string_free (huge, TRUE);
+}
+
+GST_END_TEST;
+
 /* Each key alone and all of them together: set_uri sets the property,
  * get_uri gives the same URI back, and a URI without them sets every one
  * back to its default. */
@@ -511,7 +653,7 @@ GST_START_TEST (test_uri)
   check_uri_round_trip ("mctx://[fd00::1]@[ff3e::8000:1234]:6000?"
       "source-port=7000&interface=v0&ttl=-1&qos-dscp=46&buffer-size=65536"
       "&block=false");
-  check_uri_round_trip ("mctx://[fe80::1%25eth0]@[ff32::1]:5004");
+  check_uri_round_trip ("mctx://[fe80::1%25lo]@[ff32::1]:5004");
 
   sink = new_sink ();
   fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
@@ -893,6 +1035,7 @@ mctxsink_element_suite (void)
   tcase_add_test (tc, test_uri);
   tcase_add_test (tc, test_uri_every_key_round_trips);
   tcase_add_test (tc, test_uri_refuses_other_keys);
+  tcase_add_test (tc, test_uri_nasty);
   tcase_add_test (tc, test_running_changes);
   tcase_add_test (tc, test_socket_mismatch);
   tcase_add_test (tc, test_socket_not_udp);
