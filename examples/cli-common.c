@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 bool
@@ -22,6 +23,24 @@ cli_parse_unsigned (const char *text, uint64_t max, uint64_t *out)
   }
   *out = value;
   return true;
+}
+
+static bool
+value_too_long (const char *text)
+{
+  return strnlen (text, CLI_VALUE_MAX + 1) > CLI_VALUE_MAX;
+}
+
+int
+cli_value_len (const char *text)
+{
+  return value_too_long (text) ? CLI_VALUE_MAX - 3 : (int) strlen (text);
+}
+
+const char *
+cli_value_more (const char *text)
+{
+  return value_too_long (text) ? "..." : "";
 }
 
 int

@@ -874,6 +874,31 @@ GST_START_TEST (test_socket_mismatch)
 
 GST_END_TEST;
 
+/* A 10 MB value is not repeated whole by the error that names it. */
+GST_START_TEST (test_long_values_are_cut)
+{
+  const char *props[] = { "group=%s", "group=239.255.0.1 source-addr=%s",
+    "group=239.255.0.1 interface=%s", "group=ff02::1%%%s"
+  };
+  gchar *huge = g_strnfill (10 << 20, 'x');
+
+  for (guint i = 0; i < G_N_ELEMENTS (props); i++) {
+    gchar *p = g_strdup_printf (props[i], huge);
+    gchar *text = mst_start_error (p);
+
+    fail_unless (text != NULL, "%.40s... started", props[i]);
+    fail_unless (strlen (text) < 512, "%zu bytes: %.200s", strlen (text),
+        text);
+    fail_unless (strstr (text, "xxx...") != NULL, "%.200s", text);
+    GST_INFO ("%s", text);
+    g_free (text);
+    g_free (p);
+  }
+  g_free (huge);
+}
+
+GST_END_TEST;
+
 /* A zone on group names the interface: used when interface is not set,
  * refused when it names another or none. Root: IPv6 multicast on lo needs
  * the route of the private namespace. */
@@ -1040,6 +1065,7 @@ mctxsink_element_suite (void)
   tcase_add_test (tc, test_socket_mismatch);
   tcase_add_test (tc, test_socket_not_udp);
   tcase_add_test (tc, test_group_zone);
+  tcase_add_test (tc, test_long_values_are_cut);
   tcase_add_test (tc, test_state_cycles_leak_no_fd);
   return s;
 }
