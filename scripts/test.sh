@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test twice: in a build with warnings as errors (build-ci/), then
-# in one with AddressSanitizer and UBSan (build-ci-asan/). Prints meson's
-# summaries, then one closing line "N passed, N failed, N skipped" over both
-# runs, and exits non-zero on any failure. Privileged tests (network
+# in one with AddressSanitizer and UBSan (build-ci-asan/); then libmctx's own
+# suites (addr, pub, gso, metrics: the threaded ones) a third time under
+# ThreadSanitizer (build-ci-tsan/, without the element: GLib and GStreamer
+# are not instrumented, see docs/testing.md). Prints meson's summaries, then
+# one closing line "N passed, N failed, N skipped" over the three runs, and
+# exits non-zero on any failure. Privileged tests (network
 # namespaces, raw sockets) run as root and are skipped otherwise; so is the
 # Debian package test, which runs in the first build only.
 #
@@ -59,11 +62,20 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 # scanning in the test process itself works.
 export GST_REGISTRY_FORK=no
 run_suite build-ci-asan -Dwerror=true -Db_sanitize=address,undefined
+unset ASAN_OPTIONS UBSAN_OPTIONS GST_REGISTRY_FORK
+
+# ThreadSanitizer: a report fails the test (exit status 66). The suppressions
+# file names what is not ours (json-glib, GLib, used by the JSONL tests).
+test_args=(--suite addr --suite pub --suite gso --suite metrics)
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"
+run_suite build-ci-tsan -Dwerror=true -Db_sanitize=thread -Dgst=disabled \
+  -Dbench=false
+unset TSAN_OPTIONS
 
 # testlog.json holds one JSON object per test, with its "result".
 count() {
   local result_re=$1 total=0 dir n
-  for dir in build-ci build-ci-asan; do
+  for dir in build-ci build-ci-asan build-ci-tsan; do
     [ -f "$dir/meson-logs/testlog.json" ] || continue
     n=$(grep -oE '"result": *"[A-Z]+"' "$dir/meson-logs/testlog.json" \
         | grep -cE "\"($result_re)\"" || true)
@@ -78,7 +90,7 @@ skipped=$(count 'SKIP')
 
 echo
 echo "=== summary"
-for dir in build-ci build-ci-asan; do
+for dir in build-ci build-ci-asan build-ci-tsan; do
   log="$dir/meson-logs/testlog.json"
   [ -f "$log" ] || { echo "$dir: no test log"; continue; }
   grep -oE '"name": *"[^"]*"|"result": *"[A-Z]+"' "$log" \
