@@ -7,6 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#if defined(_WIN32)
+#  include <winsock2.h>
+#else
+#  include <poll.h>
+#endif
+
 bool
 cli_parse_unsigned (const char *text, uint64_t max, uint64_t *out)
 {
@@ -59,10 +65,38 @@ cli_usage_error (const char *prog, const char *hint, const char *fmt, ...)
 void
 cli_sleep_ms (uint64_t ms)
 {
+#if defined(_WIN32)
+  Sleep ((DWORD) ms);
+#else
   struct timespec ts = {
     .tv_sec = (time_t) (ms / 1000),
     .tv_nsec = (long) (ms % 1000) * 1000000L
   };
   while (nanosleep (&ts, &ts) != 0 && errno == EINTR) {
   }
+#endif
+}
+
+int
+cli_wait_writable (int fd, int timeout_ms, char *why, size_t size)
+{
+#if defined(_WIN32)
+  WSAPOLLFD pfd = { .fd = (SOCKET) (intptr_t) fd, .events = POLLWRNORM };
+  int ready = WSAPoll (&pfd, 1, timeout_ms);
+  if (ready < 0) {
+    snprintf (why, size, "WSAPoll failed: Winsock error %d",
+        WSAGetLastError ());
+    return -1;
+  }
+#else
+  struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+  int ready = poll (&pfd, 1, timeout_ms);
+  if (ready < 0 && errno == EINTR)
+    return 0;
+  if (ready < 0) {
+    snprintf (why, size, "%s", strerror (errno));
+    return -1;
+  }
+#endif
+  return ready > 0 ? 1 : 0;
 }

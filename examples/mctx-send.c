@@ -11,9 +11,7 @@
 #include "cli-common.h"
 #include "send_metrics.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -322,15 +320,14 @@ send_one (mctx_context *ctx, mctx_publication_id id, const cli_options *o,
           "socket still full after %d ms; giving up", waited_ms);
       return rc;
     }
-    struct pollfd pfd = {
-      .fd = mctx_publication_get_fd (mctx_context_get (ctx, id)),
-      .events = POLLOUT
-    };
     int step_ms = 100;
-    int ready = poll (&pfd, 1, step_ms);
-    if (ready < 0 && errno != EINTR) {
+    char why[128];
+    int ready = cli_wait_writable (
+        mctx_publication_get_fd (mctx_context_get (ctx, id)), step_ms, why,
+        sizeof why);
+    if (ready < 0) {
       snprintf (err->message, sizeof err->message,
-          "waiting for the socket to drain: %s", strerror (errno));
+          "waiting for the socket to drain: %s", why);
       return MCTX_E_SEND_FAILED;
     }
     if (ready == 0)

@@ -151,6 +151,9 @@ open_file(const send_metrics_info *info, const char *path)
   if (writer == NULL)
     fprintf(stderr, "mctx-send: MCTX_METRICS_SUMMARY_FILE: %s\n",
             error->message);
+  else if (mctx_jsonl_writer_get_warning(writer) != NULL)
+    fprintf(stderr, "mctx-send: warning: MCTX_METRICS_SUMMARY_FILE: %s\n",
+            mctx_jsonl_writer_get_warning(writer));
   json_object_unref(header);
   json_object_unref(flags);
 

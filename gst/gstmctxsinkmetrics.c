@@ -617,6 +617,9 @@ gst_mctx_sink_metrics_open (GstMctxSinkMetrics * m,
   if (writer == NULL)
     goto bad_file;
 
+  if (mctx_jsonl_writer_get_warning (writer) != NULL)
+    GST_ELEMENT_WARNING (m->owner, RESOURCE, OPEN_WRITE,
+        ("metrics-file: %s", mctx_jsonl_writer_get_warning (writer)), (NULL));
   GST_INFO_OBJECT (m->owner, "metrics rows go to %s (node_id %s)", file, node);
   g_mutex_lock (&m->post_lock);
   mctx_jsonl_writer_close (m->writer);

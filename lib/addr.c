@@ -3,14 +3,13 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * Nothing here touches the network; the only system lookup is the name of an
- * IPv6 scope ("fe80::1%eth0"), with if_nametoindex. Interface discovery
- * (iface_posix.c) builds on this file, never the other way round.
+ * IPv6 scope ("fe80::1%eth0"), with mctx__iface_name_to_index. Interface
+ * discovery (posix/iface.c, win32/iface.c) builds on this file.
  */
 #include "mctx-private.h"
+#include "mctx-net.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,7 +104,7 @@ parse_scope (const char *text, const char *scope, uint32_t *scope_id,
     return MCTX_OK;
   }
   int rc = mctx__interface_name_check (scope, strlen (scope) + 1, NULL);
-  if (rc == MCTX_OK && (*scope_id = if_nametoindex (scope)) == 0)
+  if (rc == MCTX_OK && (*scope_id = mctx__iface_name_to_index (scope)) == 0)
     return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE,
                        0,
                        "interface '%s' (the scope of '" MCTX__VALUE_FMT

@@ -48,6 +48,14 @@ mctx_context_new(mctx_context **out)
     free(ctx);
     return MCTX_E_NO_MEMORY;
   }
+  /* The context owns the platform's socket library (Winsock) for its
+   * life; its publications each hold a reference of their own too. */
+  int rc = mctx__platform_acquire(NULL);
+  if (rc != MCTX_OK) {
+    pthread_mutex_destroy(&ctx->lock);
+    free(ctx);
+    return rc;
+  }
   ctx->next_id = 1;
   *out = ctx;
   return MCTX_OK;
@@ -62,6 +70,7 @@ mctx_context_free(mctx_context *ctx)
     mctx_publication_close(ctx->pubs[i]);
   free(ctx->pubs);
   pthread_mutex_destroy(&ctx->lock);
+  mctx__platform_release();
   free(ctx);
 }
 

@@ -10,7 +10,11 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+/* mingw's printf family is its own C99 one (__USE_MINGW_ANSI_STDIO, set by
+ * meson.build), which knows %zu; gcc's "printf" there means msvcrt's. */
+#  define MCTX_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
 #  define MCTX_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #  define MCTX_PRINTF(f, a)
@@ -55,7 +59,23 @@ const char *mctx__value_more(const char *text);
  * refuses those). MCTX_E_INVALID_INTERFACE_NAME naming it otherwise. */
 int mctx__interface_name_check(const char *name, size_t size, mctx_error *err);
 
-/* ---- interface discovery (iface_posix.c) --------------------------------- */
+/* ---- the platform (posix/iface.c, win32/winsock.c) ------------------------ */
+
+/* Starts the platform's socket library for one user (a context, or a
+ * publication opened outside one) and stops it when the last user is gone:
+ * WSAStartup / WSACleanup on Windows, nothing on POSIX. */
+int mctx__platform_acquire(mctx_error *err);
+void mctx__platform_release(void);
+
+/* ---- interface discovery (iface.c; posix/iface.c, win32/iface.c) ------- */
+
+/* The platform's lookup behind both: the index of the single interface
+ * that carries exactly addr. what says whose address it is ("source
+ * address", "interface address") and subject the same for mctx_error, so
+ * that a caller holding both can tell which one was wrong. */
+int mctx__iface_index_of(const mctx_ip *addr, const char *what,
+                         mctx_subject subject, uint32_t *index,
+                         mctx_error *err);
 
 /* Index of the single interface that carries exactly this address
  * (getifaddrs). MCTX_E_INTERFACE_DISCOVERY_FAILED when no interface has it or
@@ -68,7 +88,12 @@ int mctx__iface_index_of_addr(const mctx_ip *addr, uint32_t *index,
 int mctx__iface_index_exists(uint32_t index, mctx_subject subject,
                              mctx_error *err);
 
-/* Resolves any selector to an index: ADDRESS via mctx__iface_index_of_addr,
+/* The index of the interface called name, 0 when there is none: POSIX's
+ * if_nametoindex; on Windows the adapter's friendly name, else the name
+ * if_nametoindex knows ("ethernet_4"). */
+uint32_t mctx__iface_name_to_index(const char *name);
+
+/* Resolves any selector to an index: ADDRESS via mctx__iface_index_of,
  * INDEX checked for existence, NAME via if_nametoindex. NONE gives 0. */
 int mctx__iface_resolve(const mctx_interface *itf, uint32_t *index,
                         mctx_error *err);
@@ -88,6 +113,17 @@ int mctx__iface_first_ipv4(uint32_t index, mctx_ip *out, mctx_error *err);
 int mctx__raw_datagram_check_head(const uint8_t *head, size_t len,
                                   mctx_raw_datagram_info *info,
                                   mctx_error *err);
+
+/* A raw config's family: given, or that of its bind address or interface
+ * address. */
+mctx_family mctx__raw_family(const mctx_raw_config *cfg);
+
+/* The egress of a raw config as mctx-core selects it: the interface index
+ * (interface and bind address must agree) and the address to bind (the
+ * bind address; for IPv4 without one, the interface address or the
+ * interface's first IPv4 address). */
+int mctx__raw_egress(const mctx_raw_config *cfg, uint32_t *ifindex,
+                     mctx_ip *egress, mctx_error *err);
 
 /* ---- metrics (metrics.c) -------------------------------------------------- */
 
@@ -126,7 +162,7 @@ void mctx__metrics_read_counters(const mctx_metrics_cell *cell,
 /* Set by context.c when it adopts / releases a publication. */
 void mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id);
 
-/* The publication object (publication.c owns its life cycle; send_posix.c
+/* The publication object (publication.c owns its life cycle; posix/send.c
  * reads it on the send path without a call per field). Everything the send
  * path needs is computed once at open: no lookup per datagram. A later fast
  * path (UDP GSO probing) adds its per-publication state here. */
@@ -142,7 +178,7 @@ struct mctx_publication {
   mctx_endpoint local;
   mctx_metrics_cell metrics;
 
-  /* UDP GSO state of the batch path (send_posix.c, docs/gso.md). Zero at
+  /* UDP GSO state of the batch path (posix/send.c, docs/gso.md). Zero at
    * open means "not probed yet"; the first batch probes once; config.gso
    * false starts it at MCTX__GSO_OFF. Atomic because two threads may send
    * on one publication (relaxed: each value stands alone, a stale read
@@ -162,7 +198,7 @@ typedef enum mctx__gso_state {
   MCTX__GSO_OFF       /* not supported, refused too often, or forced off */
 } mctx__gso_state;
 
-/* ---- sockets (socket_posix.c) --------------------------------------------- */
+/* ---- sockets (socket_plan.c, posix/socket.c, win32/socket.c) ------------ */
 
 /* What socket setup produced: a non-blocking, configured, connected socket. */
 typedef struct mctx__socket_setup {
@@ -172,6 +208,43 @@ typedef struct mctx__socket_setup {
   bool has_local;              /* getsockname after connect succeeded */
   mctx_endpoint local;
 } mctx__socket_setup;
+
+/* What socket setup will do, computed from a validated config before any
+ * socket changes (socket_plan.c, portable); each platform's socket.c
+ * applies it. */
+typedef struct mctx__socket_plan {
+  mctx_family family;
+  bool bind;                    /* bind to bind_to */
+  mctx_endpoint bind_to;
+  const char *bind_role;        /* whose address bind_to is, for messages */
+  mctx_subject bind_subject;    /* the same for mctx_error.subject */
+  bool v4_if_by_address;        /* IP_MULTICAST_IF with struct in_addr */
+  uint32_t interface_index;     /* ip_mreqn / IPV6_MULTICAST_IF, 0 none */
+  mctx_endpoint destination;
+  bool scoped_without_interface; /* raised where mctx-core raises it */
+} mctx__socket_plan;
+
+/* Resolves interfaces and applies mctx-core's IPv6 rules. */
+int mctx__socket_plan_make(const mctx_publication_config *cfg,
+                           mctx__socket_plan *plan, mctx_error *err);
+
+/* MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE where mctx-core raises
+ * it (just before connect); needs no socket. */
+int mctx__socket_check_scope(const mctx_publication_config *cfg,
+                             const mctx__socket_plan *plan, mctx_error *err);
+
+/* Everything about a caller's socket that only reads it, so that a refused
+ * config leaves it as it was: mctx-core's checks (family, bound address
+ * and port), the plan, the bound address against the plan's bind, the
+ * scope. *is_bound says whether the socket is bound already. */
+int mctx__socket_adopt_plan(const mctx_publication_config *cfg, int fd,
+                            mctx__socket_plan *plan, bool *is_bound,
+                            mctx_error *err);
+
+/* Texts for messages: an address (buf of MCTX_IP_STRLEN), and "3 (eth0)"
+ * or "3" when the interface has no name. */
+const char *mctx__ip_text(const mctx_ip *ip, char *buf);
+const char *mctx__index_text(uint32_t index, char *buf, size_t size);
 
 /* Creates and sets up a socket for a validated config in mctx-core's order
  * (its socket options and IPv6 interface rules). On failure nothing stays

@@ -402,7 +402,10 @@ MCTX_API const mctx_publication_config *
 mctx_publication_get_config(const mctx_publication *pub);
 
 /* Borrows the socket for an event loop (poll for writability after
- * MCTX_E_WOULD_BLOCK). Do not close, rebind or reconnect it. */
+ * MCTX_E_WOULD_BLOCK). Do not close, rebind or reconnect it. On Windows
+ * every fd of this API is a SOCKET held in an int (as GLib's
+ * g_socket_get_fd does; only a handle's low 32 bits are significant):
+ * cast it with (SOCKET) (intptr_t) fd. */
 MCTX_API int mctx_publication_get_fd(const mctx_publication *pub);
 
 /* The connected destination, with the IPv6 scope id used. */
@@ -496,7 +499,9 @@ typedef struct mctx_context mctx_context;
 
 /* Creates an empty context into *out. MCTX_E_INVALID_ARGUMENT for a NULL
  * out, MCTX_E_NO_MEMORY. A context is used by one thread at a time, except
- * for metrics snapshots, which any thread may take. */
+ * for metrics snapshots, which any thread may take. On Windows the context
+ * keeps Winsock started (WSAStartup) until it is freed, as each publication
+ * does for itself; when Winsock cannot start: MCTX_E_SOCKET_CREATE_FAILED. */
 MCTX_API int mctx_context_new(mctx_context **out);
 
 /* Closes every publication still owned. NULL is fine. */

@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Socket work is in socket_posix.c and send_posix.c; this file holds no
+ * Socket work is in posix/ or win32/ socket.c and send.c; this file holds no
  * system call, so a port to another platform does not touch it.
  */
 #include "mctx-private.h"
@@ -28,10 +28,18 @@ open_common(const mctx_publication_config *cfg, int fd,
     return mctx__fail(err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, 0,
                       "no memory for a publication");
 
+  /* Each publication holds the platform's socket library (Winsock) for as
+   * long as it lives, so one opened outside a context works too. */
+  rc = mctx__platform_acquire(err);
+  if (rc != MCTX_OK) {
+    free(pub);
+    return rc;
+  }
   mctx__socket_setup setup;
   rc = fd < 0 ? mctx__socket_open(cfg, &setup, err)
               : mctx__socket_adopt(cfg, fd, &setup, err);
   if (rc != MCTX_OK) {
+    mctx__platform_release();
     free(pub);
     return rc;
   }
@@ -80,6 +88,7 @@ mctx_publication_close(mctx_publication *pub)
   if (pub == NULL)
     return;
   mctx__socket_close(pub->fd);
+  mctx__platform_release();
   free(pub);
 }
 
@@ -93,10 +102,14 @@ mctx_publication_into_parts(mctx_publication *pub, int *fd,
       *fd = -1;
     return;
   }
-  if (fd != NULL)
+  /* A socket handed out keeps the platform's socket library started (on
+   * Windows WSACleanup would close it), so only a closed one releases. */
+  if (fd != NULL) {
     *fd = pub->fd;
-  else
+  } else {
     mctx__socket_close(pub->fd); /* nobody would own it otherwise */
+    mctx__platform_release();
+  }
   if (cfg != NULL)
     *cfg = pub->config;
   if (id != NULL)

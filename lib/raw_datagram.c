@@ -234,7 +234,7 @@ check_ipv6 (const uint8_t *d, size_t len, mctx_raw_datagram_info *info,
 
 /* The checks read only the header: the first MCTX__RAW_HEAD_MAX bytes at
  * most, so a datagram given in several buffers is checked without being
- * gathered (raw_posix.c). */
+ * gathered (posix/raw.c). */
 int
 mctx__raw_datagram_check_head (const uint8_t *head, size_t len,
                                mctx_raw_datagram_info *info, mctx_error *err)
@@ -279,4 +279,58 @@ mctx_raw_datagram_check (const void *datagram, size_t len,
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no raw datagram given (NULL with length %zu)", len);
   return mctx__raw_datagram_check_head (datagram, len, info, err);
+}
+
+mctx_family
+mctx__raw_family (const mctx_raw_config *cfg)
+{
+  if (cfg->family != MCTX_FAMILY_UNSPEC)
+    return cfg->family;
+  if (cfg->bind_addr.family != MCTX_FAMILY_UNSPEC)
+    return cfg->bind_addr.family;
+  return cfg->interface.address.family; /* validation made it an address */
+}
+
+/* As mctx-core selects the egress: the interface and the bind address, when
+ * both are given, must name the same interface. */
+int
+mctx__raw_egress (const mctx_raw_config *cfg, uint32_t *ifindex,
+                  mctx_ip *egress, mctx_error *err)
+{
+  mctx_family family = mctx__raw_family (cfg);
+  uint32_t itf_index = 0, bind_index = 0;
+  int rc;
+
+  if (cfg->interface.kind != MCTX_INTERFACE_NONE) {
+    rc = mctx__iface_resolve (&cfg->interface, &itf_index, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
+  if (cfg->bind_addr.family != MCTX_FAMILY_UNSPEC) {
+    rc = mctx__iface_index_of_addr (&cfg->bind_addr, &bind_index, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
+  if (itf_index != 0 && bind_index != 0 && itf_index != bind_index) {
+    char bind_text[MCTX_IP_STRLEN], itf_text[MCTX_IP_STRLEN];
+    mctx_ip_format (&cfg->bind_addr, bind_text, sizeof bind_text);
+    mctx_interface_format (&cfg->interface, itf_text, sizeof itf_text);
+    int code = family == MCTX_FAMILY_IPV4
+                   ? MCTX_E_INTERFACE_DISCOVERY_FAILED
+                   : MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH;
+    return mctx__fail (err, code, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
+                       "raw bind address %s is on interface index %u but "
+                       "the outgoing interface %s is index %u",
+                       bind_text, (unsigned) bind_index, itf_text,
+                       (unsigned) itf_index);
+  }
+  *ifindex = itf_index != 0 ? itf_index : bind_index;
+  *egress = cfg->bind_addr;
+  if (family == MCTX_FAMILY_IPV4 && egress->family == MCTX_FAMILY_UNSPEC) {
+    if (cfg->interface.kind == MCTX_INTERFACE_ADDRESS)
+      *egress = cfg->interface.address;
+    else
+      return mctx__iface_first_ipv4 (*ifindex, egress, err);
+  }
+  return MCTX_OK;
 }

@@ -11,6 +11,8 @@ set -euo pipefail
 # The media recipes (docs/recipes.md, tests/recipes) need x264enc (-ugly),
 # mpegtsmux and tsdemux (-bad), avdec_h264 (-libav), ffmpeg and python3.
 # libc6-dev is named because --no-install-recommends leaves it out of gcc.
+# mingw-w64, wine and wine64: the Windows cross build and its tests
+# (scripts/test-wine.sh).
 PACKAGES=(
   meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
@@ -21,6 +23,8 @@ PACKAGES=(
   iproute2 libcap2-bin tcpdump
   valgrind
   build-essential debhelper dpkg-dev help2man lintian git
+  clang libclang-rt-dev
+  mingw-w64 wine wine64
 )
 
 is_installed() {

@@ -3,9 +3,13 @@
 # in one with AddressSanitizer and UBSan (build-ci-asan/); then libmctx's own
 # suites (addr, pub, gso, metrics: the threaded ones) a third time under
 # ThreadSanitizer (build-ci-tsan/, without the element: GLib and GStreamer
-# are not instrumented, see docs/testing.md). Prints meson's summaries, then
-# one closing line "N passed, N failed, N skipped" over the three runs, and
-# exits non-zero on any failure. Privileged tests (network
+# are not instrumented, see docs/testing.md); then, when clang is installed,
+# each libFuzzer target for a short time (tests/fuzz/smoke.sh,
+# build-ci-fuzz/, about 15 s a target); then the Windows step
+# (scripts/test-wine.sh: a mingw-w64 cross build, build-ci-win/, whose tests
+# run under wine). Prints the summaries, then one closing line
+# "N passed, N failed, N skipped" over all of it (a fuzz target counts as one
+# test), and exits non-zero on any failure. Privileged tests (network
 # namespaces, raw sockets) run as root and are skipped otherwise; so is the
 # Debian package test, which runs in the first build only.
 #
@@ -62,8 +66,15 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 # scanning in the test process itself works.
 export GST_REGISTRY_FORK=no
 run_suite build-ci-asan -Dwerror=true -Db_sanitize=address,undefined
-unset ASAN_OPTIONS UBSAN_OPTIONS GST_REGISTRY_FORK
 
+echo "=== build-ci-fuzz: libFuzzer smoke run"
+rm -f build-ci-fuzz/fuzz-results
+bash tests/fuzz/smoke.sh
+fuzz_status=$?
+[ $fuzz_status -eq 0 ] || [ $fuzz_status -eq 77 ] \
+  || failed_steps+=("build-ci-fuzz: fuzzing found a problem")
+
+unset ASAN_OPTIONS UBSAN_OPTIONS GST_REGISTRY_FORK
 # ThreadSanitizer: a report fails the test (exit status 66). The suppressions
 # file names what is not ours (json-glib, GLib, used by the JSONL tests).
 test_args=(--suite addr --suite pub --suite gso --suite metrics)
@@ -71,6 +82,11 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/t
 run_suite build-ci-tsan -Dwerror=true -Db_sanitize=thread -Dgst=disabled \
   -Dbench=false
 unset TSAN_OPTIONS
+
+echo "=== build-ci-win: Windows (mingw-w64, wine)"
+if ! bash scripts/test-wine.sh build-ci-win; then
+  failed_steps+=("build-ci-win: Windows step failed")
+fi
 
 # testlog.json holds one JSON object per test, with its "result".
 count() {
@@ -84,9 +100,24 @@ count() {
   echo "$total"
 }
 
-passed=$(count 'OK|EXPECTEDFAIL')
-failed=$(count 'FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS')
-skipped=$(count 'SKIP')
+# The Windows step writes "PASS name", "FAIL name", "SKIP name: why".
+count_wine() {
+  local log=build-ci-win/wine-results.txt
+  [ -f "$log" ] || { echo 0; return; }
+  grep -c "^$1" "$log" || true
+}
+
+passed=$(( $(count 'OK|EXPECTEDFAIL') + $(count_wine PASS) ))
+failed=$(( $(count 'FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS') + $(count_wine FAIL) ))
+skipped=$(( $(count 'SKIP') + $(count_wine SKIP) ))
+
+# One line "<target> OK|FAIL" per fuzz target; no clang: one skip.
+if [ -f build-ci-fuzz/fuzz-results ]; then
+  passed=$((passed + $(grep -c ' OK$' build-ci-fuzz/fuzz-results)))
+  failed=$((failed + $(grep -c ' FAIL$' build-ci-fuzz/fuzz-results)))
+elif [ $fuzz_status -eq 77 ]; then
+  skipped=$((skipped + 1))
+fi
 
 echo
 echo "=== summary"
@@ -97,6 +128,11 @@ for dir in build-ci build-ci-asan build-ci-tsan; do
     | sed -E 's/"[a-z]+": *"([^"]*)"/\1/' | paste - - \
     | awk -F '\t' -v dir="$dir" '$2 != "OK" { printf "%s: %-40s %s\n", dir, $1, $2 }'
 done
+[ -f build-ci-fuzz/fuzz-results ] \
+  && grep ' FAIL$' build-ci-fuzz/fuzz-results | sed 's/^/build-ci-fuzz: fuzz-/'
+
+[ -f build-ci-win/wine-results.txt ] \
+  && grep -v '^PASS' build-ci-win/wine-results.txt | sed 's/^/build-ci-win: /'
 for step in "${failed_steps[@]+"${failed_steps[@]}"}"; do
   echo "$step"
 done

@@ -8,6 +8,7 @@
  * and the files must read byte for byte like mctx-core's serde_json output.
  */
 #include "mctx-jsonl.h"
+#include "jsonl-strict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const reserved_keys[] = {
@@ -27,13 +29,14 @@ struct _MctxJsonlWriter {
   JsonObject *header;
   gboolean header_pending; /* the file has no header yet */
   gboolean needs_newline;  /* the file's last line lacks its '\n' */
+  gchar *warning;          /* what open repaired, or NULL */
 };
 
 G_DEFINE_QUARK(mctx-jsonl-error-quark, mctx_jsonl_error)
 
 /* ---- serialisation ------------------------------------------------------- */
 
-static void append_node(GString *out, JsonNode *node);
+static void append_node(GString *out, JsonNode *node, guint depth);
 
 static void
 append_string(GString *out, const gchar *s)
@@ -103,44 +106,77 @@ append_double(GString *out, double v)
   g_string_append_printf(out, "%se%d", buf, exp10);
 }
 
+typedef struct {
+  gchar *printed; /* the name as written: made valid UTF-8 */
+  const gchar *name;
+} member_name;
+
 static gint
-compare_keys(gconstpointer a, gconstpointer b)
+compare_printed(gconstpointer a, gconstpointer b)
 {
-  return strcmp(a, b);
+  return strcmp(((const member_name *) a)->printed,
+                ((const member_name *) b)->printed);
 }
 
+/* depth: how many objects and arrays enclose this one. Values below
+ * MCTX_JSONL_MAX_DEPTH levels print as null, so that the recursion is
+ * bounded even for an object that was never validated. Members are sorted
+ * by their names as printed: a name that is not UTF-8 is printed made
+ * valid, and sorting the raw bytes would then leave it out of order. */
 static void
-append_object(GString *out, JsonObject *object)
+append_object(GString *out, JsonObject *object, guint depth)
 {
-  GList *names = g_list_sort(json_object_get_members(object), compare_keys);
+  if (depth >= MCTX_JSONL_MAX_DEPTH) {
+    g_string_append(out, "null");
+    return;
+  }
+  GList *names = json_object_get_members(object);
+  guint n = g_list_length(names), i = 0;
+  member_name *sorted = g_new(member_name, MAX(n, 1));
 
+  for (GList *l = names; l != NULL; l = l->next, i++) {
+    sorted[i].name = l->data;
+    sorted[i].printed = g_utf8_make_valid(l->data, -1);
+  }
+  qsort(sorted, n, sizeof *sorted, compare_printed);
   g_string_append_c(out, '{');
-  for (GList *l = names; l != NULL; l = l->next) {
-    if (l != names)
+  for (i = 0; i < n; i++) {
+    /* Two names made valid alike: the first stands, JSON names are unique. */
+    if (i > 0 && strcmp(sorted[i].printed, sorted[i - 1].printed) == 0)
+      continue;
+    if (i > 0)
       g_string_append_c(out, ',');
-    append_string(out, l->data);
+    append_string(out, sorted[i].printed);
     g_string_append_c(out, ':');
-    append_node(out, json_object_get_member(object, l->data));
+    append_node(out, json_object_get_member(object, sorted[i].name),
+                depth + 1);
   }
   g_string_append_c(out, '}');
+  for (i = 0; i < n; i++)
+    g_free(sorted[i].printed);
+  g_free(sorted);
   g_list_free(names);
 }
 
 static void
-append_node(GString *out, JsonNode *node)
+append_node(GString *out, JsonNode *node, guint depth)
 {
   switch (json_node_get_node_type(node)) {
   case JSON_NODE_OBJECT:
-    append_object(out, json_node_get_object(node));
+    append_object(out, json_node_get_object(node), depth);
     return;
   case JSON_NODE_ARRAY: {
+    if (depth >= MCTX_JSONL_MAX_DEPTH) {
+      g_string_append(out, "null");
+      return;
+    }
     JsonArray *array = json_node_get_array(node);
     guint n = json_array_get_length(array);
     g_string_append_c(out, '[');
     for (guint i = 0; i < n; i++) {
       if (i > 0)
         g_string_append_c(out, ',');
-      append_node(out, json_array_get_element(array, i));
+      append_node(out, json_array_get_element(array, i), depth + 1);
     }
     g_string_append_c(out, ']');
     return;
@@ -168,7 +204,7 @@ static gchar *
 node_to_string(JsonNode *node)
 {
   GString *out = g_string_new(NULL);
-  append_node(out, node);
+  append_node(out, node, 0);
   return g_string_free(out, FALSE);
 }
 
@@ -176,7 +212,7 @@ gchar *
 mctx_jsonl_to_string(JsonObject *object)
 {
   GString *out = g_string_new(NULL);
-  append_object(out, object);
+  append_object(out, object, 0);
   return g_string_free(out, FALSE);
 }
 
@@ -220,6 +256,44 @@ node_kind(JsonNode *node)
   if (type == G_TYPE_BOOLEAN)
     return "a boolean";
   return "a number";
+}
+
+/* TRUE when node holds objects or arrays nested more than levels deep. The
+ * recursion stops at the limit, whatever the object's real depth. */
+static gboolean
+nested_deeper_than(JsonNode *node, guint levels)
+{
+  if (JSON_NODE_HOLDS_OBJECT(node)) {
+    if (levels == 0)
+      return TRUE;
+    JsonObject *object = json_node_get_object(node);
+    GList *names = json_object_get_members(object);
+    gboolean deeper = FALSE;
+    for (GList *l = names; l != NULL && !deeper; l = l->next)
+      deeper = nested_deeper_than(json_object_get_member(object, l->data),
+                                  levels - 1);
+    g_list_free(names);
+    return deeper;
+  }
+  if (JSON_NODE_HOLDS_ARRAY(node)) {
+    if (levels == 0)
+      return TRUE;
+    JsonArray *array = json_node_get_array(node);
+    guint n = json_array_get_length(array);
+    for (guint i = 0; i < n; i++)
+      if (nested_deeper_than(json_array_get_element(array, i), levels - 1))
+        return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+object_too_deep(JsonObject *object)
+{
+  JsonNode *node = json_node_init_object(json_node_alloc(), object);
+  gboolean deeper = nested_deeper_than(node, MCTX_JSONL_MAX_DEPTH);
+  json_node_unref(node);
+  return deeper;
 }
 
 /* NULL when valid, else why not (free with g_free). */
@@ -268,6 +342,10 @@ header_problem(JsonObject *header)
   if (!JSON_NODE_HOLDS_OBJECT(node))
     return g_strdup_printf("\"flags\" must be a JSON object, not %s",
                            node_kind(node));
+  if (object_too_deep(header))
+    return g_strdup_printf("\"flags\" nest objects and arrays deeper than "
+                           "%d levels (the header counts as one)",
+                           MCTX_JSONL_MAX_DEPTH);
   return NULL;
 }
 
@@ -294,6 +372,9 @@ row_problem(JsonObject *row)
                            node_kind(node));
   if (interval < 0.0)
     return g_strdup_printf("\"interval_secs\" is negative (%g)", interval);
+  if (object_too_deep(row))
+    return g_strdup_printf("it nests objects and arrays deeper than %d levels "
+                           "(the row counts as one)", MCTX_JSONL_MAX_DEPTH);
   return NULL;
 }
 
@@ -394,6 +475,30 @@ copy_members(JsonObject *to, JsonObject *from)
   g_list_free(names);
 }
 
+/* Why text is not one strict JSON value nested at most max_depth deep, or
+ * NULL when it is (free with g_free). *result says how it failed. */
+static gchar *
+strict_problem(const gchar *text, gsize len, guint max_depth,
+               jsonl_strict_result *result)
+{
+  jsonl_strict_problem problem = { 0, NULL };
+
+  *result = jsonl_strict_check(text, len, max_depth, &problem);
+  switch (*result) {
+  case JSONL_STRICT_OK:
+    return NULL;
+  case JSONL_STRICT_TOO_DEEP:
+    return g_strdup_printf("objects and arrays nested deeper than %u levels "
+                           "(at byte %" G_GSIZE_FORMAT ")", max_depth,
+                           problem.offset + 1);
+  case JSONL_STRICT_INCOMPLETE:
+  case JSONL_STRICT_INVALID:
+    break;
+  }
+  return g_strdup_printf("not valid JSON: %s at byte %" G_GSIZE_FORMAT,
+                         problem.why, problem.offset + 1);
+}
+
 JsonObject *
 mctx_jsonl_flags_merge(JsonObject *builtin, const gchar *user_json,
                        GError **error)
@@ -401,6 +506,22 @@ mctx_jsonl_flags_merge(JsonObject *builtin, const gchar *user_json,
   JsonObject *flags = json_object_new();
 
   if (!text_is_blank(user_json)) {
+    jsonl_strict_result result;
+    /* The flags object sits inside the header line, one level down. */
+    gchar *why = strict_problem(user_json, strlen(user_json),
+                                MCTX_JSONL_MAX_DEPTH - 1, &result);
+    if (why != NULL) {
+      if (result == JSONL_STRICT_TOO_DEEP)
+        g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
+                    "flags have %s: a header line nests at most %d, itself "
+                    "included", why, MCTX_JSONL_MAX_DEPTH);
+      else
+        g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
+                    "flags are %s: %s", why, user_json);
+      g_free(why);
+      json_object_unref(flags);
+      return NULL;
+    }
     JsonParser *parser = json_parser_new();
     GError *parse_error = NULL;
     if (!json_parser_load_from_data(parser, user_json, -1, &parse_error)) {
@@ -526,25 +647,6 @@ fail_io(GError **error, int errsv, const gchar *what, const gchar *path)
 }
 
 static gboolean
-read_all(int fd, const gchar *path, GString *out, GError **error)
-{
-  gchar buf[65536];
-  off_t offset = 0;
-
-  for (;;) {
-    ssize_t n = pread(fd, buf, sizeof buf, offset);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return fail_io(error, errno, "cannot read", path);
-    if (n == 0)
-      return TRUE;
-    g_string_append_len(out, buf, n);
-    offset += n;
-  }
-}
-
-static gboolean
 same_string_member(JsonObject *a, JsonObject *b, const gchar *key)
 {
   return g_strcmp0(json_object_get_string_member_with_default(a, key, NULL),
@@ -586,75 +688,214 @@ fail_data(GError **error, const gchar *path, guint line, gchar *why)
   return FALSE;
 }
 
-/* Checks every line of an existing file; notes whether it has a header yet
- * and whether its last line lacks the newline. */
+/* True when the line holds JSON whitespace only (RFC 8259's four bytes). */
 static gboolean
-check_existing(MctxJsonlWriter *w, const GString *content, GError **error)
+line_is_blank(const gchar *line, gsize len)
 {
-  gchar **lines = g_strsplit(content->str, "\n", -1);
-  JsonParser *parser = json_parser_new();
-  gboolean seen_header = FALSE, ok = TRUE;
-  guint number = 0;
+  for (gsize i = 0; i < len; i++)
+    if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+      return FALSE;
+  return TRUE;
+}
 
-  w->header_pending = TRUE;
-  w->needs_newline = content->len > 0 && content->str[content->len - 1] != '\n';
-  for (gchar **p = lines; ok && *p; p++) {
-    GError *parse_error = NULL;
-    number++;
-    if (text_is_blank(*p))
-      continue;
-    if (!json_parser_load_from_data(parser, *p, -1, &parse_error)) {
-      ok = fail_data(error, w->path, number,
-                     g_strdup_printf("not valid JSON (%s)",
-                                     parse_error->message));
-      g_error_free(parse_error);
-      break;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-      ok = fail_data(error, w->path, number,
-                     g_strdup_printf("expected a JSON object, found %s",
-                                     root ? node_kind(root) : "nothing"));
-      break;
-    }
-    JsonObject *object = json_node_get_object(root);
-    gchar *why;
-    if (!seen_header) {
-      if (!json_object_has_member(object, "schema")) {
-        ok = fail_data(error, w->path, number, g_strdup(
-            "the file has no " MCTX_JSONL_SCHEMA " header: its first line "
-            "has no \"schema\""));
-      } else if ((why = header_problem(object)) != NULL) {
-        ok = fail_data(error, w->path, number,
-                       g_strdup_printf("invalid header: %s", why));
-        g_free(why);
-      } else if ((why = incompatibility(object, w->header)) != NULL) {
-        ok = fail_data(error, w->path, number,
-                       g_strdup_printf("the existing header does not match: %s",
-                                       why));
-        g_free(why);
-      }
-      seen_header = TRUE;
-    } else if (json_object_has_member(object, "schema")) {
-      ok = fail_data(error, w->path, number, g_strdup(
-          "a second header; a file holds exactly one"));
-    } else if ((why = row_problem(object)) != NULL) {
-      ok = fail_data(error, w->path, number,
-                     g_strdup_printf("invalid row: %s", why));
+typedef struct {
+  MctxJsonlWriter *w;
+  JsonParser *parser;
+  gboolean seen_header;
+} line_checker;
+
+/* NULL when the line (without its newline) is blank or a valid header or
+ * row in its place, else why not (free with g_free). *cut_short says that
+ * the text only stops early, as a write cut short leaves it. */
+static gchar *
+line_problem(line_checker *c, const gchar *line, gsize len,
+             gboolean *cut_short)
+{
+  jsonl_strict_result result;
+  GError *parse_error = NULL;
+  gchar *why;
+
+  *cut_short = FALSE;
+  if (line_is_blank(line, len))
+    return NULL;
+  /* Before json-glib, which would take what is not JSON and recurse without
+   * a bound (see jsonl-strict.c). */
+  why = strict_problem(line, len, MCTX_JSONL_MAX_DEPTH, &result);
+  if (why != NULL) {
+    *cut_short = result == JSONL_STRICT_INCOMPLETE;
+    return why;
+  }
+  if (!json_parser_load_from_data(c->parser, line, (gssize) len,
+                                  &parse_error)) {
+    why = g_strdup_printf("not valid JSON (%s)", parse_error->message);
+    g_error_free(parse_error);
+    return why;
+  }
+  JsonNode *root = json_parser_get_root(c->parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+    return g_strdup_printf("expected a JSON object, found %s",
+                           root ? node_kind(root) : "nothing");
+  JsonObject *object = json_node_get_object(root);
+  if (!c->seen_header) {
+    if (!json_object_has_member(object, "schema"))
+      return g_strdup("the file has no " MCTX_JSONL_SCHEMA " header: its "
+                      "first line has no \"schema\"");
+    if ((why = header_problem(object)) != NULL) {
+      gchar *full = g_strdup_printf("invalid header: %s", why);
       g_free(why);
+      return full;
+    }
+    if ((why = incompatibility(object, c->w->header)) != NULL) {
+      gchar *full = g_strdup_printf("the existing header does not match: %s",
+                                    why);
+      g_free(why);
+      return full;
+    }
+    c->seen_header = TRUE;
+    return NULL;
+  }
+  if (json_object_has_member(object, "schema"))
+    return g_strdup("a second header; a file holds exactly one");
+  if ((why = row_problem(object)) != NULL) {
+    gchar *full = g_strdup_printf("invalid row: %s", why);
+    g_free(why);
+    return full;
+  }
+  return NULL;
+}
+
+/* Cuts the file back to length, the end of its last complete line. */
+static gboolean
+cut_partial_line(MctxJsonlWriter *w, off_t length, gsize partial_len,
+                 guint number, GError **error)
+{
+  if (ftruncate(w->fd, length) != 0)
+    return fail_io(error, errno, "cannot cut the partial last line of",
+                   w->path);
+  w->warning = g_strdup_printf(
+      "'%s' line %u was cut short (by a crash or a full disk?); its %"
+      G_GSIZE_FORMAT " bytes were removed", w->path, number, partial_len);
+  return TRUE;
+}
+
+/* Checks the existing file line by line in a bounded buffer, so that memory
+ * does not grow with the file; notes whether it has a header yet and whether
+ * its last line lacks the newline. A last line that is JSON cut short is
+ * removed (with a warning): it is what a crash or a full disk leaves. */
+static gboolean
+check_existing(MctxJsonlWriter *w, GError **error)
+{
+  enum { CHUNK = 65536 };
+  gchar *chunk = g_malloc(CHUNK);
+  GString *line = g_string_sized_new(1024);
+  line_checker checker = { w, json_parser_new(), FALSE };
+  off_t offset = 0, line_start = 0;
+  guint number = 0;
+  gboolean ok = TRUE, cut_short;
+  gchar *why;
+
+  for (;;) {
+    ssize_t n = pread(w->fd, chunk, CHUNK, offset);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      ok = fail_io(error, errno, "cannot read", w->path);
+      goto out;
+    }
+    if (n == 0)
+      break;
+    for (const gchar *p = chunk, *end = chunk + n; p < end;) {
+      const gchar *newline = memchr(p, '\n', (gsize) (end - p));
+      gsize take = (gsize) ((newline ? newline : end) - p);
+      if (line->len + take > MCTX_JSONL_MAX_LINE_BYTES) {
+        ok = fail_data(error, w->path, number + 1, g_strdup_printf(
+            "longer than %d bytes, the most a line may hold",
+            MCTX_JSONL_MAX_LINE_BYTES));
+        goto out;
+      }
+      g_string_append_len(line, p, (gssize) take);
+      if (newline == NULL)
+        break;
+      number++;
+      if ((why = line_problem(&checker, line->str, line->len, &cut_short))) {
+        ok = fail_data(error, w->path, number, why);
+        goto out;
+      }
+      g_string_truncate(line, 0);
+      p = newline + 1;
+      line_start = offset + (p - chunk);
+    }
+    offset += n;
+  }
+  w->needs_newline = line->len > 0;
+  if (line->len > 0) {
+    number++;
+    why = line_problem(&checker, line->str, line->len, &cut_short);
+    if (why != NULL && !cut_short) {
+      ok = fail_data(error, w->path, number, why);
+      goto out;
+    }
+    g_free(why);
+    if (cut_short) {
+      ok = cut_partial_line(w, line_start, line->len, number, error);
+      w->needs_newline = FALSE;
     }
   }
-  w->header_pending = !seen_header;
-  g_object_unref(parser);
-  g_strfreev(lines);
+  w->header_pending = !checker.seen_header;
+
+out:
+  g_object_unref(checker.parser);
+  g_string_free(line, TRUE);
+  g_free(chunk);
   return ok;
+}
+
+static const char *
+file_kind(mode_t mode)
+{
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISFIFO(mode))
+    return "a FIFO";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+static gboolean
+fail_not_regular(GError **error, const gchar *path, mode_t mode)
+{
+  g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
+              "'%s' is %s; a metrics file must be a regular file", path,
+              file_kind(mode));
+  return FALSE;
+}
+
+/* A header line with created_at as long as a time can print. */
+static gboolean
+header_fits_a_line(JsonObject *header, GError **error)
+{
+  gchar *text = mctx_jsonl_to_string(header);
+  gsize len = strlen(text) + G_ASCII_DTOSTR_BUF_SIZE;
+  g_free(text);
+  if (len <= MCTX_JSONL_MAX_LINE_BYTES)
+    return TRUE;
+  g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
+              "the header line would be about %" G_GSIZE_FORMAT " bytes long, "
+              "more than the %d a line may hold (are the flags that large?)",
+              len, MCTX_JSONL_MAX_LINE_BYTES);
+  return FALSE;
 }
 
 MctxJsonlWriter *
 mctx_jsonl_writer_open(const gchar *path, JsonObject *header, GError **error)
 {
   MctxJsonlWriter *w;
-  GString *content;
+  struct stat st;
   gchar *dir;
 
   g_return_val_if_fail(path != NULL && header != NULL, NULL);
@@ -663,8 +904,15 @@ mctx_jsonl_writer_open(const gchar *path, JsonObject *header, GError **error)
                 "the metrics file path is empty");
     return NULL;
   }
-  if (!mctx_jsonl_header_validate(header, error))
+  if (!mctx_jsonl_header_validate(header, error)
+      || !header_fits_a_line(header, error))
     return NULL;
+  /* Reading /dev/zero would never end, and a device or FIFO is no file
+   * to append rows to; refuse before creating anything. */
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    fail_not_regular(error, path, st.st_mode);
+    return NULL;
+  }
 
   dir = g_path_get_dirname(path);
   if (g_mkdir_with_parents(dir, 0755) != 0) {
@@ -677,9 +925,24 @@ mctx_jsonl_writer_open(const gchar *path, JsonObject *header, GError **error)
   w = g_new0(MctxJsonlWriter, 1);
   w->path = g_strdup(path);
   w->header = json_object_ref(header);
-  w->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  /* O_NONBLOCK: should the path turn into a FIFO after the stat, opening
+   * it must not wait for a reader; fstat then refuses it. */
+  w->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY
+                         | O_NONBLOCK, 0644);
   if (w->fd < 0) {
     fail_io(error, errno, "cannot open", path);
+    goto fail;
+  }
+  if (fstat(w->fd, &st) != 0) {
+    fail_io(error, errno, "cannot stat", path);
+    goto fail;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    fail_not_regular(error, path, st.st_mode);
+    goto fail;
+  }
+  if (fcntl(w->fd, F_SETFL, O_APPEND) != 0) {
+    fail_io(error, errno, "cannot set the flags of", path);
     goto fail;
   }
   if (flock(w->fd, LOCK_EX | LOCK_NB) != 0) {
@@ -691,13 +954,8 @@ mctx_jsonl_writer_open(const gchar *path, JsonObject *header, GError **error)
       fail_io(error, errno, "cannot lock", path);
     goto fail;
   }
-  content = g_string_new(NULL);
-  if (!read_all(w->fd, path, content, error)
-      || !check_existing(w, content, error)) {
-    g_string_free(content, TRUE);
+  if (!check_existing(w, error))
     goto fail;
-  }
-  g_string_free(content, TRUE);
   return w;
 
 fail:
@@ -706,18 +964,32 @@ fail:
 }
 
 static gboolean
-write_all(MctxJsonlWriter *w, const gchar *data, gsize len, GError **error)
+write_all(int fd, const gchar *data, gsize len, int *errsv)
 {
   while (len > 0) {
-    ssize_t n = write(w->fd, data, len);
+    ssize_t n = write(fd, data, len);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0)
-      return fail_io(error, errno, "cannot write to", w->path);
+    if (n < 0) {
+      *errsv = errno;
+      return FALSE;
+    }
     data += n;
     len -= (gsize) n;
   }
   return TRUE;
+}
+
+static gboolean
+line_fits(const gchar *what, gsize len, GError **error)
+{
+  if (len <= MCTX_JSONL_MAX_LINE_BYTES)
+    return TRUE;
+  g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
+              "the %s line would be %" G_GSIZE_FORMAT " bytes long, more "
+              "than the %d a line may hold", what, len,
+              MCTX_JSONL_MAX_LINE_BYTES);
+  return FALSE;
 }
 
 gboolean
@@ -725,7 +997,10 @@ mctx_jsonl_writer_append_row(MctxJsonlWriter *w, JsonObject *row,
                              GError **error)
 {
   GString *out;
-  gboolean ok;
+  struct stat st;
+  gsize mark;
+  gboolean ok = FALSE;
+  int errsv = 0;
 
   g_return_val_if_fail(w != NULL && row != NULL, FALSE);
   if (!mctx_jsonl_row_validate(row, error))
@@ -741,20 +1016,49 @@ mctx_jsonl_writer_append_row(MctxJsonlWriter *w, JsonObject *row,
     /* The same number, so that created_at reads exactly like the row's ts. */
     json_object_set_member(json_node_get_object(header), "created_at",
                            json_node_copy(json_object_get_member(row, "ts")));
-    append_node(out, header);
-    g_string_append_c(out, '\n');
+    mark = out->len;
+    append_node(out, header, 0);
     json_node_unref(header);
+    if (!line_fits("header", out->len - mark, error))
+      goto out;
+    g_string_append_c(out, '\n');
   }
-  append_object(out, row);
+  mark = out->len;
+  append_object(out, row, 0);
+  if (!line_fits("row", out->len - mark, error))
+    goto out;
   g_string_append_c(out, '\n');
 
-  ok = write_all(w, out->str, out->len, error);
-  if (ok) {
-    w->header_pending = FALSE;
-    w->needs_newline = FALSE;
+  /* A row is in the file whole or not at all: one write, and should the disk
+   * fill up midway, the file is cut back to where the row began. */
+  if (fstat(w->fd, &st) != 0) {
+    fail_io(error, errno, "cannot stat", w->path);
+    goto out;
   }
+  if (!write_all(w->fd, out->str, out->len, &errsv)) {
+    gboolean cut = ftruncate(w->fd, st.st_size) == 0;
+    g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_IO,
+                "cannot write to '%s': %s (%s)", w->path, g_strerror(errsv),
+                cut ? "the row was not written"
+                    : "a partial row may stay at the end of the file");
+    /* If the cut failed, the next row at least starts on a line of its own. */
+    w->needs_newline = w->needs_newline || !cut;
+    goto out;
+  }
+  w->header_pending = FALSE;
+  w->needs_newline = FALSE;
+  ok = TRUE;
+
+out:
   g_string_free(out, TRUE);
   return ok;
+}
+
+const gchar *
+mctx_jsonl_writer_get_warning(MctxJsonlWriter *w)
+{
+  g_return_val_if_fail(w != NULL, NULL);
+  return w->warning;
 }
 
 const gchar *
@@ -772,6 +1076,7 @@ mctx_jsonl_writer_close(MctxJsonlWriter *w)
   if (w->fd >= 0)
     close(w->fd); /* releases the flock */
   json_object_unref(w->header);
+  g_free(w->warning);
   g_free(w->path);
   g_free(w);
 }

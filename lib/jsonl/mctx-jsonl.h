@@ -20,7 +20,12 @@
  *  - every further non-blank line is a row: an object without any of the
  *    header's keys "schema", "artifact_type", "node_id", "producer", "flags"
  *    (so there is exactly one header), with "ts" a finite number and
- *    "interval_secs" a finite number >= 0.
+ *    "interval_secs" a finite number >= 0;
+ *  - every line is strict RFC 8259 JSON (UTF-8; no NUL bytes, comments,
+ *    single quotes, hex numbers, escapes of unpaired UTF-16 surrogates, or
+ *    text after the object), at most
+ *    MCTX_JSONL_MAX_LINE_BYTES long and nested at most MCTX_JSONL_MAX_DEPTH
+ *    deep; blank lines hold only spaces, tabs or a '\r'.
  *
  * Kept apart from libmctx so that the send core depends on libc alone. Uses
  * json-glib: headers, flags and rows are JsonObjects. Failures are GErrors in
@@ -52,6 +57,16 @@ G_BEGIN_DECLS
 #define MCTX_JSONL_PRODUCER_MCTX_SEND "mctx/mctx-send"
 #define MCTX_JSONL_PRODUCER_MCTXSINK "mctx/mctxsink"
 
+/* The longest line (without its newline) a file may hold, in bytes: the
+ * check of an existing file reads one line at a time into a buffer of this
+ * size, whatever the file's size. */
+#define MCTX_JSONL_MAX_LINE_BYTES 65536
+
+/* How deep objects and arrays may nest in a line, the line's own object
+ * counting as 1 (so flags, inside the header, may nest 63 deep). Checked
+ * before anything is parsed or written. */
+#define MCTX_JSONL_MAX_DEPTH 64
+
 #define MCTX_JSONL_ERROR (mctx_jsonl_error_quark())
 
 typedef enum {
@@ -82,8 +97,10 @@ MCTX_JSONL_API gchar *mctx_jsonl_infer_node_id(const gchar *path);
  * member of builtin (may be NULL) on top, so built-in keys win. user_json
  * NULL or blank means no user flags. Returns a new object (unref with
  * json_object_unref()), or NULL with MCTX_JSONL_ERROR_INVALID_INPUT when
- * user_json does not parse or is not an object ("flags must be a JSON object,
- * not an array"). */
+ * user_json is not strict JSON ("flags are not valid JSON: ..."), nests more
+ * than MCTX_JSONL_MAX_DEPTH - 1 deep ("flags have objects and arrays nested
+ * deeper than 63 levels ...") or is not an object ("flags must be a JSON
+ * object, not an array"). */
 MCTX_JSONL_API JsonObject *mctx_jsonl_flags_merge(JsonObject *builtin,
                                                   const gchar *user_json,
                                                   GError **error);
@@ -97,16 +114,23 @@ MCTX_JSONL_API JsonObject *mctx_jsonl_header_new(const gchar *artifact_type,
                                                  gdouble created_at,
                                                  JsonObject *flags);
 
-/* Checks a header against the rules above; the error names the member. */
+/* Checks a header against the rules above (its flags nested at most
+ * MCTX_JSONL_MAX_DEPTH deep, the header counting as 1); the error names the
+ * member. */
 MCTX_JSONL_API gboolean mctx_jsonl_header_validate(JsonObject *header,
                                                    GError **error);
 
-/* Checks a row against the rules above; the error names the member. */
+/* Checks a row against the rules above (nested at most MCTX_JSONL_MAX_DEPTH
+ * deep); the error names the member. */
 MCTX_JSONL_API gboolean mctx_jsonl_row_validate(JsonObject *row, GError **error);
 
 /* The object as one compact line without the newline: keys sorted, integers
  * without and doubles with a decimal point, non-finite doubles as null,
- * locale-independent. Free with g_free(). */
+ * locale-independent; names and strings that are not UTF-8 are made valid
+ * (names sorted as printed, the first of two that print alike kept).
+ * Objects and arrays nested deeper than
+ * MCTX_JSONL_MAX_DEPTH print as null (validated headers and rows never are).
+ * Free with g_free(). */
 MCTX_JSONL_API gchar *mctx_jsonl_to_string(JsonObject *object);
 
 /* ---- rows --------------------------------------------------------------- */
@@ -148,26 +172,47 @@ typedef struct _MctxJsonlWriter MctxJsonlWriter;
 
 /* Opens path for appending rows under header:
  *  1. validates header (MCTX_JSONL_ERROR_INVALID_INPUT; nothing is created);
+ *     a path that exists but is not a regular file (a directory, /dev/zero,
+ *     a FIFO) is MCTX_JSONL_ERROR_INVALID_INPUT too ("'/dev/zero' is a
+ *     character device; a metrics file must be a regular file");
  *  2. creates the parent directories and the file;
  *  3. takes an exclusive, non-blocking advisory lock (flock) held until
  *     mctx_jsonl_writer_close(); MCTX_JSONL_ERROR_LOCKED when another writer
  *     (another process, or another writer in this one) holds it;
- *  4. reads the existing content and checks it against the rules above
- *     (MCTX_JSONL_ERROR_INVALID_DATA naming the line): a file with a header
- *     must have a compatible one, i.e. equal schema, artifact_type, node_id,
- *     producer and flags (created_at is not compared); a file with content
- *     but no header, or with a second header, is refused.
+ *  4. reads the existing content line by line, in memory bounded by
+ *     MCTX_JSONL_MAX_LINE_BYTES whatever the file's size, and checks it
+ *     against the rules above (MCTX_JSONL_ERROR_INVALID_DATA naming the
+ *     line): a file with a header must have a compatible one, i.e. equal
+ *     schema, artifact_type, node_id, producer and flags (created_at is not
+ *     compared); a file with content but no header, or with a second header,
+ *     is refused;
+ *  5. repairs a last line that lacks its newline and is JSON cut short (what
+ *     a crash or a full disk mid-write leaves): the file is cut back to the
+ *     end of the line before, and mctx_jsonl_writer_get_warning() says so.
+ *     A last line without a newline that is complete stays; the next row
+ *     then starts on a new line.
  * A new or empty file gets its header with the first row, its created_at set
  * to that row's ts. The header is referenced, not copied. */
 MCTX_JSONL_API MctxJsonlWriter *mctx_jsonl_writer_open(const gchar *path,
                                                        JsonObject *header,
                                                        GError **error);
 
-/* Validates row (MCTX_JSONL_ERROR_INVALID_INPUT) and appends it as one line
- * with one write(); the header first when the file has none yet. */
+/* Validates row (MCTX_JSONL_ERROR_INVALID_INPUT, also when its line would be
+ * longer than MCTX_JSONL_MAX_LINE_BYTES) and appends it as one line with one
+ * write(); the header first when the file has none yet. The row is in the
+ * file whole or not at all: when the write fails midway (ENOSPC on a full
+ * disk), the file is cut back to its size before, and the error
+ * (MCTX_JSONL_ERROR_IO) says "the row was not written"; a later row may
+ * succeed once there is room. */
 MCTX_JSONL_API gboolean mctx_jsonl_writer_append_row(MctxJsonlWriter *writer,
                                                      JsonObject *row,
                                                      GError **error);
+
+/* What mctx_jsonl_writer_open() repaired, for the caller to show ("'path'
+ * line 19 was cut short (by a crash or a full disk?); its 120 bytes were
+ * removed"), or NULL. Owned by the writer. */
+MCTX_JSONL_API const gchar *
+mctx_jsonl_writer_get_warning(MctxJsonlWriter *writer);
 
 /* The path given to mctx_jsonl_writer_open(). */
 MCTX_JSONL_API const gchar *mctx_jsonl_writer_get_path(MctxJsonlWriter *writer);

@@ -29,7 +29,10 @@ group_receiver (const char *group, uint16_t port)
   int rcvbuf = 4 << 20;
   int fd = mcast_recv_socket (NULL, AF_INET, group, port);
 
-  setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+  /* A burst of 200 outruns the default buffer; without CAP_NET_ADMIN (the
+   * package build's tests) rmem_max bounds the unforced size instead. */
+  if (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+    setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   mcast_join_v4 (fd, group, testnet_ifindex ("lo"));
   return fd;
 }

@@ -692,6 +692,21 @@ GST_START_TEST (test_bad_metrics_flags_refused)
   fail_unless (strstr (text, "not json") != NULL, "%s", text);
   g_free (text);
 
+  /* Nested 60,000 deep: an error, not a stack overflow. */
+  GString *deep = g_string_new ("{\"a\":");
+  for (guint i = 0; i < 60000; i++)
+    g_string_append_c (deep, '[');
+  for (guint i = 0; i < 60000; i++)
+    g_string_append_c (deep, ']');
+  g_string_append_c (deep, '}');
+  text = start_error_with_flags ("group=" GROUP " port=5797 interface=lo",
+      deep->str);
+  g_string_free (deep, TRUE);
+  fail_unless (text != NULL, "started with metrics-flags 60,000 deep");
+  fail_unless (strstr (text, "metrics-flags is not usable: flags have objects "
+          "and arrays nested deeper than 63 levels") != NULL, "%s", text);
+  g_free (text);
+
   /* An object is fine. */
   text = start_error_with_flags ("group=" GROUP " port=5797 interface=lo",
       "{\"run\": 3}");
@@ -745,6 +760,15 @@ GST_START_TEST (test_incompatible_or_locked_file_refused)
   fail_unless (strstr (text, "locked by another writer") != NULL, "%s", text);
   g_free (text);
   mctx_jsonl_writer_close (writer);
+
+  /* Not a regular file: refused at once (reading /dev/zero never ended). */
+  text = mst_start_error ("group=" GROUP " port=5798 interface=lo "
+      "metrics-file=/dev/zero");
+  fail_unless (text != NULL, "started on /dev/zero");
+  fail_unless (strstr (text, "Cannot write metrics-file '/dev/zero': "
+          "'/dev/zero' is a character device; a metrics file must be a "
+          "regular file") != NULL, "%s", text);
+  g_free (text);
 
   json_object_unref (row);
   json_object_unref (header);

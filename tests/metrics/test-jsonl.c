@@ -3,6 +3,8 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include "jsonl-check.h"
+
 #include <mctx-jsonl.h>
 #include <testnet.h>
 
@@ -22,34 +24,6 @@ static gchar *
 tmp_path(const gchar *relative)
 {
   return g_build_filename(tmpdir, relative, NULL);
-}
-
-static gchar *
-read_file(const gchar *path)
-{
-  gchar *text = NULL;
-  GError *error = NULL;
-  CHECK(g_file_get_contents(path, &text, NULL, &error), "reading %s: %s",
-        path, error ? error->message : "?");
-  return text;
-}
-
-static void
-write_file(const gchar *path, const gchar *text)
-{
-  GError *error = NULL;
-  CHECK(g_file_set_contents(path, text, -1, &error), "writing %s: %s", path,
-        error ? error->message : "?");
-}
-
-static void
-check_error(GError *error, gint code, const gchar *needle)
-{
-  CHECK(error != NULL, "expected an error containing '%s'", needle);
-  CHECK(error->domain == MCTX_JSONL_ERROR && error->code == code,
-        "error code %d, expected %d (%s)", error->code, code, error->message);
-  CHECK(strstr(error->message, needle) != NULL,
-        "error '%s' does not mention '%s'", error->message, needle);
 }
 
 /* Keys of every object in a line appear in lexicographic byte order. */
@@ -488,25 +462,6 @@ write_one_row(const gchar *path, JsonObject *header)
   CHECK(mctx_jsonl_append_row(path, header, row, &error), "append_row: %s",
         error ? error->message : "?");
   json_object_unref(row);
-}
-
-static void
-expect_open_refused(const gchar *path, JsonObject *header, gint code,
-                    const gchar *needle)
-{
-  GError *error = NULL;
-  gchar *before = g_file_test(path, G_FILE_TEST_EXISTS) ? read_file(path)
-                                                         : NULL;
-  MctxJsonlWriter *w = mctx_jsonl_writer_open(path, header, &error);
-  CHECK(w == NULL, "open of %s should fail with '%s'", path, needle);
-  check_error(error, code, needle);
-  g_error_free(error);
-  if (before != NULL) {
-    gchar *after = read_file(path);
-    CHECK(strcmp(before, after) == 0, "a refused open changed the file");
-    g_free(after);
-    g_free(before);
-  }
 }
 
 static void

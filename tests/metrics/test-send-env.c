@@ -4,6 +4,8 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include "jsonl-check.h"
+
 #include <mctx-jsonl.h>
 #include <testnet.h>
 
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -400,6 +403,72 @@ test_node_id_and_flags(void)
   g_free(path);
 }
 
+/* Issue 12: what is not a regular file is refused at once (reading
+ * /dev/zero never ended), flags nested 60,000 deep are an error and not a
+ * stack overflow, and a last row cut short by a crash is removed with a
+ * warning before the run appends its own. */
+static void
+test_hostile_files(void)
+{
+  gchar *fifo = g_build_filename(tmpdir, "fifo.jsonl", NULL);
+  CHECK(mkfifo(fifo, 0644) == 0, "mkfifo %s", fifo);
+  static const struct { const char *path, *kind; } not_files[] = {
+    { "/dev/zero", "a character device" },
+    { "/dev/full", "a character device" },
+    { NULL, "a FIFO" },
+  };
+  run r;
+
+  for (unsigned i = 0; i < G_N_ELEMENTS(not_files); i++) {
+    const char *path = not_files[i].path ? not_files[i].path : fifo;
+    gchar *var = g_strdup_printf("MCTX_METRICS_SUMMARY_FILE=%s", path);
+    gchar *want = g_strdup_printf("mctx-send: MCTX_METRICS_SUMMARY_FILE: '%s' "
+                                  "is %s; a metrics file must be a regular "
+                                  "file", path, not_files[i].kind);
+    run_send(ENV(var), SEND_ARGS("1", "0", NULL), &r);
+    expect_refused(&r, want, var);
+    run_clear(&r);
+    g_free(want);
+    g_free(var);
+  }
+
+  gchar *deep = nested_arrays("MCTX_METRICS_FLAGS_JSON={\"a\":", 60000, "}");
+  gchar *path = g_build_filename(tmpdir, "hostile", "net.jsonl", NULL);
+  gchar *file_var = g_strdup_printf("MCTX_METRICS_SUMMARY_FILE=%s", path);
+  run_send(ENV(file_var, deep), SEND_ARGS("1", "0", NULL), &r);
+  expect_refused(&r, "mctx-send: MCTX_METRICS_FLAGS_JSON: flags have objects "
+                     "and arrays nested deeper than 63 levels", "deep flags");
+  run_clear(&r);
+  g_free(deep);
+
+  /* A run, then a crash leftover: half a row at the end. */
+  run_send(ENV(file_var), SEND_ARGS("1", "0", NULL), &r);
+  expect_ok(&r, "first run");
+  run_clear(&r);
+  gchar *text = slurp(path);
+  gchar *damaged = g_strdup_printf("%s{\"active_publications\":1,\"by", text);
+  CHECK(g_file_set_contents(path, damaged, -1, NULL), "writing %s", path);
+  run_send(ENV(file_var), SEND_ARGS("1", "0", NULL), &r);
+  expect_ok(&r, "run after a crash");
+  gchar *want = g_strdup_printf("mctx-send: warning: MCTX_METRICS_SUMMARY_FILE: "
+                                "'%s' line 3 was cut short (by a crash or a "
+                                "full disk?); its 28 bytes were removed", path);
+  CHECK(strstr(r.err, want) != NULL, "stderr does not say '%s':\n%s", want,
+        r.err);
+  run_clear(&r);
+  gchar **lines = file_lines(path, 3);
+  CHECK(g_str_has_prefix(lines[2], "{\"active_publications\":1,\"bytes_per_"),
+        "the new row is %s", lines[2]);
+  g_strfreev(lines);
+
+  g_free(want);
+  g_free(damaged);
+  g_free(text);
+  g_free(file_var);
+  g_free(path);
+  g_free(fifo);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -424,6 +493,7 @@ main(int argc, char **argv)
   test_bad_summary_secs();
   test_file();
   test_node_id_and_flags();
+  test_hostile_files();
 
   testnet_sh("rm -rf '%s'", tmpdir);
   g_free(tmpdir);

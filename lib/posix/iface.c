@@ -46,12 +46,9 @@ entry_has_address (const struct ifaddrs *ifa, const mctx_ip *addr)
   return false;
 }
 
-/* what says whose address it is ("source address", "interface address")
- * and subject the same for mctx_error, so that a caller holding both can
- * tell which one was wrong. */
-static int
-index_of_addr (const mctx_ip *addr, const char *what, mctx_subject subject,
-               uint32_t *index, mctx_error *err)
+int
+mctx__iface_index_of (const mctx_ip *addr, const char *what,
+                      mctx_subject subject, uint32_t *index, mctx_error *err)
 {
   if (addr == NULL || index == NULL)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
@@ -106,16 +103,6 @@ index_of_addr (const mctx_ip *addr, const char *what, mctx_subject subject,
   return mctx__ok (err);
 }
 
-/* Its callers (the IPv6 source, the raw bind address) look up a source;
- * mctx__iface_resolve looks up an interface given as an address. */
-int
-mctx__iface_index_of_addr (const mctx_ip *addr, uint32_t *index,
-                           mctx_error *err)
-{
-  return index_of_addr (addr, "source address", MCTX_SUBJECT_SOURCE_ADDRESS,
-                        index, err);
-}
-
 int
 mctx__iface_index_exists (uint32_t index, mctx_subject subject,
                           mctx_error *err)
@@ -126,45 +113,6 @@ mctx__iface_index_exists (uint32_t index, mctx_subject subject,
                        index ? errno : 0,
                        "interface index %u does not exist", (unsigned) index);
   return mctx__ok (err);
-}
-
-int
-mctx__iface_resolve (const mctx_interface *itf, uint32_t *index,
-                     mctx_error *err)
-{
-  if (itf == NULL || index == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no interface or result given");
-
-  switch (itf->kind) {
-  case MCTX_INTERFACE_NONE:
-    *index = 0;
-    return mctx__ok (err);
-  case MCTX_INTERFACE_ADDRESS:
-    return index_of_addr (&itf->address, "interface address",
-                          MCTX_SUBJECT_INTERFACE, index, err);
-  case MCTX_INTERFACE_INDEX: {
-    int rc = mctx__iface_index_exists (itf->index, MCTX_SUBJECT_INTERFACE,
-                                       err);
-    if (rc == MCTX_OK)
-      *index = itf->index;
-    return rc;
-  }
-  case MCTX_INTERFACE_NAME: {
-    int rc = mctx__interface_name_check (itf->name, sizeof itf->name, err);
-    if (rc != MCTX_OK)
-      return rc;
-    uint32_t idx = if_nametoindex (itf->name);
-    if (idx == 0)
-      return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE, errno,
-                         "interface '%s' does not exist", itf->name);
-    *index = idx;
-    return mctx__ok (err);
-  }
-  default:
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "interface kind %d is not valid", (int) itf->kind);
-  }
 }
 
 int
@@ -209,19 +157,20 @@ mctx__iface_first_ipv4 (uint32_t index, mctx_ip *out, mctx_error *err)
   return mctx__ok (err);
 }
 
-int
-mctx_interface_name_to_index (const char *name, uint32_t *index,
-                              mctx_error *err)
+uint32_t
+mctx__iface_name_to_index (const char *name)
 {
-  if (name == NULL || index == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no interface name or result given");
-  int rc = mctx__interface_name_check (name, strlen (name) + 1, err);
-  if (rc != MCTX_OK)
-    return rc;
-  mctx_interface itf;
-  memset (&itf, 0, sizeof itf);
-  itf.kind = MCTX_INTERFACE_NAME;
-  memcpy (itf.name, name, strlen (name) + 1);
-  return mctx__iface_resolve (&itf, index, err);
+  return if_nametoindex (name);
+}
+
+/* POSIX sockets need no start. */
+int
+mctx__platform_acquire (mctx_error *err)
+{
+  return mctx__ok (err);
+}
+
+void
+mctx__platform_release (void)
+{
 }

@@ -121,61 +121,17 @@ set_int_option (int fd, int level, int name, int value, const char *label,
 
 /* ---- opening ------------------------------------------------------------ */
 
-static mctx_family
-effective_family (const mctx_raw_config *cfg)
-{
-  if (cfg->family != MCTX_FAMILY_UNSPEC)
-    return cfg->family;
-  if (cfg->bind_addr.family != MCTX_FAMILY_UNSPEC)
-    return cfg->bind_addr.family;
-  return cfg->interface.address.family; /* validation made it an address */
-}
-
-/* As mctx-core selects the egress: the interface and the bind address, when
- * both are given, must name the same interface. */
+/* The egress (portable), and the interface's name for messages. */
 static int
 resolve_egress (mctx_raw_publication *pub, mctx_error *err)
 {
-  const mctx_raw_config *cfg = &pub->config;
-  uint32_t itf_index = 0, bind_index = 0;
-  int rc;
-
-  if (cfg->interface.kind != MCTX_INTERFACE_NONE) {
-    rc = mctx__iface_resolve (&cfg->interface, &itf_index, err);
-    if (rc != MCTX_OK)
-      return rc;
-  }
-  if (cfg->bind_addr.family != MCTX_FAMILY_UNSPEC) {
-    rc = mctx__iface_index_of_addr (&cfg->bind_addr, &bind_index, err);
-    if (rc != MCTX_OK)
-      return rc;
-  }
-  if (itf_index != 0 && bind_index != 0 && itf_index != bind_index) {
-    char bind_text[MCTX_IP_STRLEN], itf_text[MCTX_IP_STRLEN];
-    mctx_ip_format (&cfg->bind_addr, bind_text, sizeof bind_text);
-    mctx_interface_format (&cfg->interface, itf_text, sizeof itf_text);
-    int code = pub->family == MCTX_FAMILY_IPV4
-                   ? MCTX_E_INTERFACE_DISCOVERY_FAILED
-                   : MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH;
-    return mctx__fail (err, code, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
-                       "raw bind address %s is on interface index %u but "
-                       "the outgoing interface %s is index %u",
-                       bind_text, (unsigned) bind_index, itf_text,
-                       (unsigned) itf_index);
-  }
-  pub->ifindex = itf_index != 0 ? itf_index : bind_index;
+  int rc = mctx__raw_egress (&pub->config, &pub->ifindex, &pub->egress, err);
+  if (rc != MCTX_OK)
+    return rc;
   if (if_indextoname (pub->ifindex, pub->ifname) == NULL)
     return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE, errno,
                        "interface index %u does not exist",
                        (unsigned) pub->ifindex);
-
-  pub->egress = cfg->bind_addr;
-  if (pub->family == MCTX_FAMILY_IPV4 && pub->egress.family == MCTX_FAMILY_UNSPEC) {
-    if (cfg->interface.kind == MCTX_INTERFACE_ADDRESS)
-      pub->egress = cfg->interface.address;
-    else
-      return mctx__iface_first_ipv4 (pub->ifindex, &pub->egress, err);
-  }
   return MCTX_OK;
 }
 
@@ -404,7 +360,7 @@ mctx_raw_publication_open (const mctx_raw_config *cfg,
                        "no memory for a raw publication");
   memset (pub, 0, offsetof (mctx_raw_publication, iov));
   pub->config = *cfg;
-  pub->family = effective_family (cfg);
+  pub->family = mctx__raw_family (cfg);
   pub->fd4 = -1;
   pub->packet_fd = -1;
   mctx__metrics_cell_init (&pub->metrics);
