@@ -347,6 +347,55 @@ mctx__socket_check_existing(int fd, const mctx_publication_config *cfg,
   return MCTX_OK;
 }
 
+/* What a socket is, for a refusal: "a raw socket", "a TCP socket", ... */
+static const char *
+socket_kind_text(int domain, int type, int protocol)
+{
+  if (domain == AF_UNIX)
+    return "a Unix-domain socket";
+  if (domain != AF_INET && domain != AF_INET6)
+    return "a socket of another address family";
+  if (type == SOCK_RAW)
+    return "a raw socket";
+  if (type == SOCK_STREAM && protocol == IPPROTO_TCP)
+    return "a TCP socket";
+  if (type == SOCK_STREAM)
+    return "a stream socket";
+  if (type == SOCK_SEQPACKET)
+    return "a SCTP (seqpacket) socket";
+#ifdef IPPROTO_UDPLITE
+  if (type == SOCK_DGRAM && protocol == IPPROTO_UDPLITE)
+    return "a UDP-Lite socket";
+#endif
+  if (type == SOCK_DGRAM && (protocol == IPPROTO_ICMP ||
+                             protocol == IPPROTO_ICMPV6))
+    return "an ICMP (ping) socket";
+  return "a socket of another type";
+}
+
+int
+mctx__socket_check_kind(int domain, int type, int protocol,
+                        const mctx_publication_config *cfg, mctx_error *err)
+{
+  char group[MCTX_IP_STRLEN];
+  bool udp = (domain == AF_INET || domain == AF_INET6) &&
+             type == SOCK_DGRAM && (protocol == IPPROTO_UDP || protocol == 0);
+  if (!udp)
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_NOT_UDP, MCTX_SUBJECT_SOCKET,
+                      0, "the socket is %s, not UDP (domain %d, type %d, "
+                      "protocol %d)", socket_kind_text(domain, type, protocol),
+                      domain, type, protocol);
+  mctx_family family = domain == AF_INET ? MCTX_FAMILY_IPV4
+                                         : MCTX_FAMILY_IPV6;
+  if (family != cfg->group.family)
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
+                      MCTX_SUBJECT_SOCKET, 0,
+                      "the socket is UDP over %s but group %s is %s",
+                      family_text(family), mctx__ip_text(&cfg->group, group),
+                      family_text(cfg->group.family));
+  return MCTX_OK;
+}
+
 int
 mctx__socket_adopt_plan(const mctx_publication_config *cfg, int fd,
                         mctx__socket_plan *plan, bool *is_bound,

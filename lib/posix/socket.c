@@ -354,41 +354,13 @@ socket_int_option(int fd, int name, int *value)
   return getsockopt(fd, SOL_SOCKET, name, value, &len);
 }
 
-/* What a socket is, for a refusal: "a raw socket", "a TCP socket", ... */
-static const char *
-socket_kind_text(int domain, int type, int protocol)
-{
-  if (domain == AF_UNIX)
-    return "a Unix-domain socket";
-  if (domain != AF_INET && domain != AF_INET6)
-    return "a socket of another address family";
-  if (type == SOCK_RAW)
-    return "a raw socket";
-  if (type == SOCK_STREAM && protocol == IPPROTO_TCP)
-    return "a TCP socket";
-  if (type == SOCK_STREAM)
-    return "a stream socket";
-  if (type == SOCK_SEQPACKET)
-    return "a SCTP (seqpacket) socket";
-  if (type == SOCK_DGRAM && protocol == IPPROTO_UDPLITE)
-    return "a UDP-Lite socket";
-  if (type == SOCK_DGRAM && (protocol == IPPROTO_ICMP ||
-                             protocol == IPPROTO_ICMPV6))
-    return "an ICMP (ping) socket";
-  return "a socket of another type";
-}
-
-/* The caller's descriptor is a UDP socket of the group's family. Asked of
- * the kernel before anything else reads or changes it: a raw socket would
- * take the payload as the UDP header, a TCP socket would be bound before
- * connect fails. Linux reports SO_PROTOCOL IPPROTO_UDP for a socket made
- * with protocol 0; 0 is accepted too for kernels that report what the
- * caller passed. */
+/* The caller's descriptor is a UDP socket of the group's family, asked of
+ * the kernel (SO_DOMAIN, SO_TYPE, SO_PROTOCOL) before anything else reads
+ * or changes it. */
 static int
 check_socket_kind(int fd, const mctx_publication_config *cfg, mctx_error *err)
 {
   int domain, type, protocol;
-  char group[MCTX_IP_STRLEN];
   if (socket_int_option(fd, SO_DOMAIN, &domain) != 0 ||
       socket_int_option(fd, SO_TYPE, &type) != 0 ||
       socket_int_option(fd, SO_PROTOCOL, &protocol) != 0) {
@@ -397,23 +369,7 @@ check_socket_kind(int fd, const mctx_publication_config *cfg, mctx_error *err)
                       e, "descriptor %d is not a usable socket: %s", fd,
                       e == ENOTSOCK ? "it is not a socket" : strerror(e));
   }
-  bool udp = (domain == AF_INET || domain == AF_INET6) &&
-             type == SOCK_DGRAM && (protocol == IPPROTO_UDP || protocol == 0);
-  if (!udp)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_NOT_UDP, MCTX_SUBJECT_SOCKET,
-                      0, "the socket is %s, not UDP (domain %d, type %d, "
-                      "protocol %d)", socket_kind_text(domain, type, protocol),
-                      domain, type, protocol);
-  mctx_family family = domain == AF_INET ? MCTX_FAMILY_IPV4
-                                         : MCTX_FAMILY_IPV6;
-  if (family != cfg->group.family)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
-                      MCTX_SUBJECT_SOCKET, 0,
-                      "the socket is UDP over %s but group %s is %s",
-                      family == MCTX_FAMILY_IPV4 ? "IPv4" : "IPv6",
-                      mctx__ip_text(&cfg->group, group),
-                      family == MCTX_FAMILY_IPV4 ? "IPv6" : "IPv4");
-  return MCTX_OK;
+  return mctx__socket_check_kind(domain, type, protocol, cfg, err);
 }
 
 int

@@ -279,28 +279,8 @@ check_socket_kind(int fd, const mctx_publication_config *cfg, mctx_error *err)
     return mctx__fail(err, MCTX_E_EXISTING_SOCKET_NOT_UDP, MCTX_SUBJECT_SOCKET,
                       e, "descriptor %d is not a usable socket: %s", fd, text);
   }
-  int domain = info.iAddressFamily, type = info.iSocketType;
-  int protocol = info.iProtocol;
-  if ((domain != AF_INET && domain != AF_INET6) || type != SOCK_DGRAM ||
-      (protocol != IPPROTO_UDP && protocol != 0))
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_NOT_UDP, MCTX_SUBJECT_SOCKET,
-                      0, "the socket is %s, not UDP (family %d, type %d, "
-                      "protocol %d)",
-                      type == SOCK_RAW ? "a raw socket"
-                      : type == SOCK_STREAM && protocol == IPPROTO_TCP
-                          ? "a TCP socket"
-                          : "a socket of another kind",
-                      domain, type, protocol);
-  mctx_family family = domain == AF_INET ? MCTX_FAMILY_IPV4
-                                         : MCTX_FAMILY_IPV6;
-  if (family != cfg->group.family)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
-                      MCTX_SUBJECT_SOCKET, 0,
-                      "the socket is UDP over %s but group %s is %s",
-                      family == MCTX_FAMILY_IPV4 ? "IPv4" : "IPv6",
-                      mctx__ip_text(&cfg->group, text),
-                      family == MCTX_FAMILY_IPV4 ? "IPv6" : "IPv4");
-  return MCTX_OK;
+  return mctx__socket_check_kind(info.iAddressFamily, info.iSocketType,
+                                 info.iProtocol, cfg, err);
 }
 
 int
