@@ -31,6 +31,24 @@ cli_parse_unsigned (const char *text, uint64_t max, uint64_t *out)
   return true;
 }
 
+static bool
+value_too_long (const char *text)
+{
+  return strnlen (text, CLI_VALUE_MAX + 1) > CLI_VALUE_MAX;
+}
+
+int
+cli_value_len (const char *text)
+{
+  return value_too_long (text) ? CLI_VALUE_MAX - 3 : (int) strlen (text);
+}
+
+const char *
+cli_value_more (const char *text)
+{
+  return value_too_long (text) ? "..." : "";
+}
+
 int
 cli_usage_error (const char *prog, const char *hint, const char *fmt, ...)
 {

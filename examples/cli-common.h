@@ -29,6 +29,16 @@ bool cli_parse_unsigned (const char *text, uint64_t max, uint64_t *out);
 int cli_usage_error (const char *prog, const char *hint, const char *fmt, ...)
     CLI_PRINTF (3, 4);
 
+/* A user's value as a message repeats it: whole when it is at most
+ * CLI_VALUE_MAX bytes, otherwise its start and "..." (as libmctx's
+ * messages, MCTX_ERROR_VALUE_MAX), so that a huge argument is not echoed
+ * whole. Use as usage_error ("'" CLI_VALUE_FMT "'", CLI_VALUE (text)). */
+#define CLI_VALUE_MAX 64
+#define CLI_VALUE_FMT "%.*s%s"
+#define CLI_VALUE(text) cli_value_len (text), (text), cli_value_more (text)
+int cli_value_len (const char *text);
+const char *cli_value_more (const char *text);
+
 /* Sleeps ms milliseconds, going on after signals. */
 void cli_sleep_ms (uint64_t ms);
 

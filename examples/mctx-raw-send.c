@@ -136,31 +136,32 @@ parse_args (int argc, char **argv, cli_options *o)
         *text_option = value;
       } else if (strcmp (arg, "--source-port") == 0) {
         if (!cli_parse_unsigned (value, 65535, &n) || n == 0)
-          return usage_error ("--source-port needs a port 1-65535, not '%s'",
-                              value ? value : "");
+          return usage_error ("--source-port needs a port 1-65535, not '"
+                              CLI_VALUE_FMT "'", CLI_VALUE (value ? value : ""));
         o->source_port = (uint16_t) n;
       } else if (strcmp (arg, "--interface-index") == 0) {
         if (!cli_parse_unsigned (value, UINT32_MAX, &n) || n == 0)
-          return usage_error ("--interface-index needs an index > 0, not '%s'",
-                              value ? value : "");
+          return usage_error ("--interface-index needs an index > 0, not '"
+                              CLI_VALUE_FMT "'", CLI_VALUE (value ? value : ""));
         o->has_interface_index = true;
         o->interface_index = (uint32_t) n;
       } else if (strcmp (arg, "--ttl") == 0) {
         if (!cli_parse_unsigned (value, 255, &n))
-          return usage_error ("--ttl needs a value 0-255, not '%s'",
-                              value ? value : "");
+          return usage_error ("--ttl needs a value 0-255, not '" CLI_VALUE_FMT
+                              "'", CLI_VALUE (value ? value : ""));
         o->has_ttl = true;
         o->ttl = (uint8_t) n;
       } else {
-        return usage_error ("unknown option %s", arg);
+        return usage_error ("unknown option " CLI_VALUE_FMT, CLI_VALUE (arg));
       }
       i++;
       continue;
     }
     if (arg[0] == '-')
-      return usage_error ("unknown option %s", arg);
+      return usage_error ("unknown option " CLI_VALUE_FMT, CLI_VALUE (arg));
     if (npos == 5)
-      return usage_error ("unexpected argument '%s'", arg);
+      return usage_error ("unexpected argument '" CLI_VALUE_FMT "'",
+                          CLI_VALUE (arg));
     positional[npos++] = arg;
   }
 
@@ -170,15 +171,17 @@ parse_args (int argc, char **argv, cli_options *o)
   uint64_t n;
   o->group = positional[0];
   if (!cli_parse_unsigned (positional[1], 65535, &n) || n == 0)
-    return usage_error ("port must be 1-65535, not '%s'", positional[1]);
+    return usage_error ("port must be 1-65535, not '" CLI_VALUE_FMT "'",
+                        CLI_VALUE (positional[1]));
   o->port = (uint16_t) n;
   o->payload = positional[2];
   if (npos > 3 && !cli_parse_unsigned (positional[3], UINT64_MAX, &o->count))
-    return usage_error ("count must be a number, not '%s'", positional[3]);
+    return usage_error ("count must be a number, not '" CLI_VALUE_FMT "'",
+                        CLI_VALUE (positional[3]));
   if (npos > 4 && !cli_parse_unsigned (positional[4], UINT64_MAX / 1000000,
                               &o->interval_ms))
-    return usage_error ("interval_ms must be a number, not '%s'",
-                        positional[4]);
+    return usage_error ("interval_ms must be a number, not '"
+                        CLI_VALUE_FMT "'", CLI_VALUE (positional[4]));
   if (o->source == NULL)
     return usage_error ("%s", "--source is required (the source address "
                               "written into each datagram)");

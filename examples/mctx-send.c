@@ -133,8 +133,8 @@ static int
 parse_number (const char *what, const char *text, uint64_t max, uint64_t *out)
 {
   if (!cli_parse_unsigned (text, max, out))
-    return usage_error ("invalid %s '%s': expected an integer from 0 to %" PRIu64,
-        what, text, max);
+    return usage_error ("invalid %s '" CLI_VALUE_FMT "': expected an integer "
+        "from 0 to %" PRIu64, what, CLI_VALUE (text), max);
   return 0;
 }
 
@@ -163,12 +163,14 @@ parse_args (int argc, char **argv, cli_options *o)
       /* Only the first three positionals are required; the optional count and
        * interval are taken only when they do not look like a flag. */
       if (npositional == 5 || seen_flag)
-        return usage_error ("unexpected argument '%s'", arg);
+        return usage_error ("unexpected argument '" CLI_VALUE_FMT "'",
+            CLI_VALUE (arg));
       positional[npositional++] = arg;
       continue;
     }
     if (npositional < 3)
-      return usage_error ("expected <group> <port> <payload> before '%s'", arg);
+      return usage_error ("expected <group> <port> <payload> before '"
+          CLI_VALUE_FMT "'", CLI_VALUE (arg));
     seen_flag = true;
 
     if (is_flag (arg, "--no-loopback")) {
@@ -186,7 +188,8 @@ parse_args (int argc, char **argv, cli_options *o)
         || is_flag (arg, "--sdp") || is_flag (arg, "--sdp-payload-type")
         || is_flag (arg, "--sdp-encoding");
     if (!takes_value)
-      return usage_error ("unknown argument '%s'", arg);
+      return usage_error ("unknown argument '" CLI_VALUE_FMT "'",
+          CLI_VALUE (arg));
     if (i + 1 >= argc)
       return usage_error ("%s needs a value", arg);
     const char *value = argv[++i];

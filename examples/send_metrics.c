@@ -9,6 +9,7 @@
  * carries the first row's time as created_at.
  */
 #include "send_metrics.h"
+#include "cli-common.h"
 
 #include <mctx-jsonl.h>
 
@@ -76,11 +77,12 @@ parse_summary_secs(uint64_t *period_ns)
   unsigned long long secs = digits ? strtoull(text, NULL, 10) : 0;
   if (!digits) {
     fprintf(stderr, "mctx-send: MCTX_METRICS_SUMMARY_SECS must be a whole "
-            "number of seconds (0 = off), not '%s'\n", text);
+            "number of seconds (0 = off), not '" CLI_VALUE_FMT "'\n",
+            CLI_VALUE(text));
     rc = -1;
   } else if (errno == ERANGE || secs > UINT64_MAX / NS_PER_SEC) {
-    fprintf(stderr, "mctx-send: MCTX_METRICS_SUMMARY_SECS %s is too large\n",
-            text);
+    fprintf(stderr, "mctx-send: MCTX_METRICS_SUMMARY_SECS " CLI_VALUE_FMT
+            " is too large\n", CLI_VALUE(text));
     rc = -1;
   } else {
     *period_ns = (uint64_t) secs * NS_PER_SEC;

@@ -656,8 +656,11 @@ replace_publication (GstMctxSender * s, const GstMctxSinkSettings * now,
   }
   rc = open_udp (now, &pub, &bad, &err);
   if (rc != MCTX_OK) {
-    *why = bad ? g_strdup_printf ("%s '%s' is not valid: %s", bad,
-        setting_text (now, bad), err.message) : g_strdup (err.message);
+    gchar *value = bad ? gst_mctx_sink_excerpt (setting_text (now, bad)) : NULL;
+
+    *why = bad ? g_strdup_printf ("%s '%s' is not valid: %s", bad, value,
+        err.message) : g_strdup (err.message);
+    g_free (value);
     return rc;
   }
   /* Errors not yet warned about were the old destination's. */

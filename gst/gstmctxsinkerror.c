@@ -38,8 +38,9 @@ post (GstMctxSink * sink, gboolean system, gchar * text, int rc,
 
 void
 gst_mctx_sink_post_parse_error (GstMctxSink * sink, const gchar * property,
-    const gchar * value, int rc, const mctx_error * err)
+    const gchar * whole_value, int rc, const mctx_error * err)
 {
+  gchar *value = gst_mctx_sink_excerpt (whole_value);
   gchar *text;
 
   if (rc == MCTX_E_INVALID_ARGUMENT && strcmp (property, "interface") != 0)
@@ -51,6 +52,7 @@ gst_mctx_sink_post_parse_error (GstMctxSink * sink, const gchar * property,
     text = g_strdup_printf ("%s '%s' is not valid: %s", property, value,
         err->message);
   post (sink, FALSE, text, rc, err);
+  g_free (value);
 }
 
 /* An address libmctx could not use: err->subject says whose it was (the
@@ -121,10 +123,17 @@ bind_failed_text (const GstMctxSinkSettings * s, const mctx_error * err)
 
 void
 gst_mctx_sink_post_config_error (GstMctxSink * sink,
-    const GstMctxSinkSettings * s, int rc, const mctx_error * err)
+    const GstMctxSinkSettings * settings, int rc, const mctx_error * err)
 {
+  /* The texts name the settings' values, each cut to an excerpt. */
+  GstMctxSinkSettings shown = *settings;
+  const GstMctxSinkSettings *s = &shown;
   gboolean system = FALSE;
   gchar *text;
+
+  shown.group = gst_mctx_sink_excerpt (settings->group);
+  shown.source_addr = gst_mctx_sink_excerpt (settings->source_addr);
+  shown.interface = gst_mctx_sink_excerpt (settings->interface);
 
   switch (rc) {
     case MCTX_E_INVALID_DESTINATION_PORT:
@@ -166,6 +175,9 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
       if (err->subject == MCTX_SUBJECT_INTERFACE)
         text = g_strdup_printf ("interface '%s' does not exist",
             or_unset (s->interface));
+      else if (err->subject == MCTX_SUBJECT_GROUP)
+        text = g_strdup_printf ("group '%s' names an interface that does "
+            "not exist: %s", s->group, err->message);
       else
         text = g_strdup_printf ("source-addr '%s': %s",
             or_unset (s->source_addr), err->message);
@@ -181,10 +193,18 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
       text = g_strdup_printf ("source-addr '%s' is not on interface '%s'",
           s->source_addr, s->interface);
       break;
+    case MCTX_E_IPV6_GROUP_ZONE_MISMATCH:
+      text = g_strdup_printf ("group '%s' and interface '%s' name different "
+          "interfaces: %s", s->group, s->interface, err->message);
+      break;
     case MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE:
       text = g_strdup_printf ("group '%s' is interface- or link-local: set "
           "the interface property (or a link-local source-addr with its "
           "zone, like fe80::1%%eth0)", s->group);
+      break;
+    case MCTX_E_EXISTING_SOCKET_NOT_UDP:
+      text = g_strdup_printf ("The socket property is not a UDP socket: %s",
+          err->message);
       break;
     case MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH:
     case MCTX_E_EXISTING_SOCKET_PORT_MISMATCH:
@@ -231,4 +251,7 @@ gst_mctx_sink_post_config_error (GstMctxSink * sink,
       break;
   }
   post (sink, system, text, rc, err);
+  g_free (shown.group);
+  g_free (shown.source_addr);
+  g_free (shown.interface);
 }

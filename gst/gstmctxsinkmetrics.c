@@ -638,7 +638,8 @@ bad_flags:
 bad_file:
   {
     GST_ELEMENT_ERROR (m->owner, RESOURCE, OPEN_WRITE,
-        ("Cannot write metrics-file '%s': %s", file, error->message),
+        ("Cannot write metrics-file '%.1024s%s': %s", file,
+            strlen (file) > 1024 ? "..." : "", error->message),
         ("MctxJsonlError %d", error->code));
     goto done;
   }

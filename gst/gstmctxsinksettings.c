@@ -10,6 +10,8 @@
  */
 #include "gstmctxsinksettings.h"
 
+#include <string.h>
+
 /* Below this the metrics messages would flood the bus. */
 #define METRICS_INTERVAL_MIN (10 * GST_MSECOND)
 
@@ -37,6 +39,21 @@ gboolean
 gst_mctx_sink_is_set (const gchar * s)
 {
   return s != NULL && *s != '\0';
+}
+
+gchar *
+gst_mctx_sink_excerpt (const gchar * value)
+{
+  const gchar *cut;
+
+  if (value == NULL || strnlen (value, GST_MCTX_SINK_VALUE_MAX + 1) <=
+      GST_MCTX_SINK_VALUE_MAX)
+    return g_strdup (value);
+  cut = value + GST_MCTX_SINK_VALUE_MAX - 3;
+  /* Back to the start of a UTF-8 character, if the text is UTF-8. */
+  while (cut > value && ((guchar) * cut & 0xc0) == 0x80)
+    cut--;
+  return g_strdup_printf ("%.*s...", (int) (cut - value), value);
 }
 
 void

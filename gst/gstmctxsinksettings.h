@@ -42,6 +42,12 @@ typedef struct
 /* Whether a string setting is set (not NULL, not empty). */
 gboolean gst_mctx_sink_is_set (const gchar * s);
 
+/* A value as a message repeats it (g_free): whole when it is at most
+ * GST_MCTX_SINK_VALUE_MAX bytes, else its start (cut at a character) and
+ * "...", so that a 10 MB value is not echoed whole. NULL stays NULL. */
+#define GST_MCTX_SINK_VALUE_MAX 64
+gchar *gst_mctx_sink_excerpt (const gchar * value);
+
 /* dst becomes a deep copy of src (strings duplicated, socket referenced);
  * what dst held is released first. */
 void gst_mctx_sink_settings_copy (GstMctxSinkSettings * dst,

@@ -5,6 +5,7 @@
  */
 #include "gstmctxsink.h"
 
+#include <mctx.h>
 #include <string.h>
 
 #define MCTX_URI_PREFIX "mctx://"
@@ -206,7 +207,7 @@ parse_query (GObject * object, const gchar * query, ParsedUri * p,
   gchar **items = g_strsplit (query, "&", -1);
   guint n = g_strv_length (items);
   gboolean ok = FALSE;
-  gchar *key = NULL, *text = NULL;
+  gchar *key = NULL, *text = NULL, *shown = NULL;
 
   p->pspecs = g_new0 (GParamSpec *, n);
   p->values = g_new0 (GValue, n);
@@ -249,8 +250,9 @@ parse_query (GObject * object, const gchar * query, ParsedUri * p,
   goto done;
 
 no_value:
+  shown = gst_mctx_sink_excerpt (key);
   g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-      "'%s' in the URI's query has no value (write property=value)", key);
+      "'%s' in the URI's query has no value (write property=value)", shown);
   goto done;
 bad_escape:
   g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
@@ -260,31 +262,51 @@ unknown_property:
   {
     gchar *allowed = g_strjoinv (", ", (gchar **) query_properties);
 
+    shown = gst_mctx_sink_excerpt (key);
     g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
         "'%s' in the URI's query is not a property mctxsink takes from a "
         "URI (those are %s; group, port and source-addr are written before "
-        "the query)", key, allowed);
+        "the query)", shown, allowed);
     g_free (allowed);
     goto done;
   }
 bad_value:
   /* The GValue at n_query was initialised but not counted: clear it. */
   g_value_unset (&p->values[p->n_query]);
+  shown = gst_mctx_sink_excerpt (text);
   g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-      "'%s' is not a valid value for %s", text, key);
+      "'%s' is not a valid value for %s", shown, key);
   goto done;
 done:
+  g_free (shown);
   g_free (key);
   g_free (text);
   g_strfreev (items);
   return ok;
 }
 
+/* A host must be an IP address when the URI is set, not only when the
+ * element starts: a URI accepted is one get_uri can write back. A zone
+ * must name an existing interface, as for the group property. */
+static gboolean
+check_address (const gchar * what, const gchar * host, GError ** error)
+{
+  mctx_ip ip;
+  mctx_error err;
+
+  if (mctx_ip_parse (host, &ip, &err) == MCTX_OK)
+    return TRUE;
+  /* libmctx's message names the host, cut to an excerpt. */
+  g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+      "the URI's %s is not usable: %s", what, err.message);
+  return FALSE;
+}
+
 static gboolean
 parse_uri (GObject * object, const gchar * uri, ParsedUri * p, GError ** error)
 {
   const gchar *rest, *query;
-  gchar *authority = NULL, *at, *hostport;
+  gchar *authority = NULL, *at, *hostport, *shown = NULL;
   gboolean ok = FALSE;
 
   if (g_ascii_strncasecmp (uri, MCTX_URI_PREFIX, strlen (MCTX_URI_PREFIX)))
@@ -307,6 +329,10 @@ parse_uri (GObject * object, const gchar * uri, ParsedUri * p, GError ** error)
   }
   if (!parse_group_port (hostport, p))
     goto bad_authority;
+  if (p->source && !check_address ("source", p->source, error))
+    goto done;
+  if (!check_address ("group", p->group, error))
+    goto done;
 
   if (query && !parse_query (object, query + 1, p, error))
     goto done;
@@ -314,15 +340,18 @@ parse_uri (GObject * object, const gchar * uri, ParsedUri * p, GError ** error)
   goto done;
 
 not_mctx:
+  shown = gst_mctx_sink_excerpt (uri);
   g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_UNSUPPORTED_PROTOCOL,
-      "'%s' is not an mctx:// URI", uri);
+      "'%s' is not an mctx:// URI", shown);
   goto done;
 bad_authority:
+  shown = gst_mctx_sink_excerpt (uri);
   g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
       "'%s' is not of the form mctx://[source@]group:port?property=value "
-      "(IPv6 addresses in brackets)", uri);
+      "(IPv6 addresses in brackets, a zone as %%25)", shown);
   goto done;
 done:
+  g_free (shown);
   g_free (authority);
   return ok;
 }

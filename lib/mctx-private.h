@@ -233,6 +233,17 @@ int mctx__socket_plan_make(const mctx_publication_config *cfg,
 int mctx__socket_check_scope(const mctx_publication_config *cfg,
                              const mctx__socket_plan *plan, mctx_error *err);
 
+/* What the platform says a caller's socket is (its address family, type
+ * and protocol, e.g. SO_DOMAIN, SO_TYPE, SO_PROTOCOL) against the config:
+ * UDP (protocol 0 too: what some kernels report for a socket made with
+ * 0), of the group's family. A raw socket would take a datagram's first 8
+ * bytes as the UDP header, a TCP socket would be bound before connect
+ * fails: MCTX_E_EXISTING_SOCKET_NOT_UDP naming what it is, or
+ * MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH. */
+int mctx__socket_check_kind(int domain, int type, int protocol,
+                            const mctx_publication_config *cfg,
+                            mctx_error *err);
+
 /* Everything about a caller's socket that only reads it, so that a refused
  * config leaves it as it was: mctx-core's checks (family, bound address
  * and port), the plan, the bound address against the plan's bind, the

@@ -75,6 +75,8 @@ typedef enum mctx_code {
   MCTX_E_INTERFACE_DISCOVERY_FAILED = -21,  /* address not local, ambiguous, ... */
   MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH = -22,
   MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE = -23,
+  MCTX_E_IPV6_GROUP_ZONE_MISMATCH = -24,    /* ours: the group's zone and the
+                                               interface differ */
 
   /* Context */
   MCTX_E_DUPLICATE_PUBLICATION = -30,
@@ -98,6 +100,8 @@ typedef enum mctx_code {
   MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH = -50,
   MCTX_E_EXISTING_SOCKET_PORT_MISMATCH = -51,
   MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH = -52,
+  MCTX_E_EXISTING_SOCKET_NOT_UDP = -53,     /* ours: raw, TCP, UDP-Lite, a
+                                               Unix socket, not a socket */
 
   /* Raw IP datagrams (their socket, bind and send failures use the codes
    * above) */
@@ -359,9 +363,12 @@ typedef struct mctx_send_report {
 MCTX_API int mctx_publication_open(const mctx_publication_config *cfg,
                                    mctx_publication **out, mctx_error *err);
 
-/* Same on a caller-provided UDP socket: checks its family and bound address
- * or port against the config (as mctx-core does), then applies the same
- * options. On success the publication owns fd; on failure the caller still
+/* Same on a caller-provided UDP socket: first checks that fd is a UDP
+ * socket (SO_DOMAIN AF_INET or AF_INET6 of the group's family, SO_TYPE
+ * SOCK_DGRAM, SO_PROTOCOL UDP), else MCTX_E_EXISTING_SOCKET_NOT_UDP (or
+ * MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH) with subject MCTX_SUBJECT_SOCKET
+ * naming what it is; then its bound address or port against the config (as
+ * mctx-core does), then applies the same options. On success the publication owns fd; on failure the caller still
  * does. IPV6_V6ONLY is left as the caller set it.
  * Every check that needs no change to the socket (config, interfaces, the
  * IPv6 rules, family, bound address and port, a scoped group's interface)

@@ -137,6 +137,23 @@ plan_ipv6(const mctx_publication_config *cfg, mctx__socket_plan *plan,
     if (rc != MCTX_OK)
       return rc;
   }
+  /* Ours: a zone on the group (ff02::1%eth0) names the interface; it must
+   * exist and agree with an interface given as well. */
+  uint32_t zone = cfg->group.scope_id;
+  if (zone != 0) {
+    if (mctx__iface_index_exists(zone, MCTX_SUBJECT_GROUP, NULL) != MCTX_OK)
+      return mctx__fail(err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_GROUP,
+                        0, "interface %u, the zone of group %s, does not "
+                        "exist", (unsigned) zone, mctx__ip_text(&cfg->group, a));
+    if (explicit_index != 0 && explicit_index != zone)
+      return mctx__fail(err, MCTX_E_IPV6_GROUP_ZONE_MISMATCH,
+                        MCTX_SUBJECT_GROUP, 0,
+                        "group %s is on interface %s but the outgoing "
+                        "interface is %s", mctx__ip_text(&cfg->group, a),
+                        mctx__index_text(zone, b, sizeof b),
+                        mctx__index_text(explicit_index, c, sizeof c));
+    explicit_index = zone;
+  }
 
   /* 2. The source's own interface SI. */
   uint32_t source_index = 0;
@@ -327,6 +344,55 @@ mctx__socket_check_existing(int fd, const mctx_publication_config *cfg,
     return mctx__fail(err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
                       "socket is bound to port %u, expected %u",
                       (unsigned) bound->port, (unsigned) cfg->source_port);
+  return MCTX_OK;
+}
+
+/* What a socket is, for a refusal: "a raw socket", "a TCP socket", ... */
+static const char *
+socket_kind_text(int domain, int type, int protocol)
+{
+  if (domain == AF_UNIX)
+    return "a Unix-domain socket";
+  if (domain != AF_INET && domain != AF_INET6)
+    return "a socket of another address family";
+  if (type == SOCK_RAW)
+    return "a raw socket";
+  if (type == SOCK_STREAM && protocol == IPPROTO_TCP)
+    return "a TCP socket";
+  if (type == SOCK_STREAM)
+    return "a stream socket";
+  if (type == SOCK_SEQPACKET)
+    return "a SCTP (seqpacket) socket";
+#ifdef IPPROTO_UDPLITE
+  if (type == SOCK_DGRAM && protocol == IPPROTO_UDPLITE)
+    return "a UDP-Lite socket";
+#endif
+  if (type == SOCK_DGRAM && (protocol == IPPROTO_ICMP ||
+                             protocol == IPPROTO_ICMPV6))
+    return "an ICMP (ping) socket";
+  return "a socket of another type";
+}
+
+int
+mctx__socket_check_kind(int domain, int type, int protocol,
+                        const mctx_publication_config *cfg, mctx_error *err)
+{
+  char group[MCTX_IP_STRLEN];
+  bool udp = (domain == AF_INET || domain == AF_INET6) &&
+             type == SOCK_DGRAM && (protocol == IPPROTO_UDP || protocol == 0);
+  if (!udp)
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_NOT_UDP, MCTX_SUBJECT_SOCKET,
+                      0, "the socket is %s, not UDP (domain %d, type %d, "
+                      "protocol %d)", socket_kind_text(domain, type, protocol),
+                      domain, type, protocol);
+  mctx_family family = domain == AF_INET ? MCTX_FAMILY_IPV4
+                                         : MCTX_FAMILY_IPV6;
+  if (family != cfg->group.family)
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
+                      MCTX_SUBJECT_SOCKET, 0,
+                      "the socket is UDP over %s but group %s is %s",
+                      family_text(family), mctx__ip_text(&cfg->group, group),
+                      family_text(cfg->group.family));
   return MCTX_OK;
 }
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test twice: in a build with warnings as errors (build-ci/), then
-# in one with AddressSanitizer and UBSan (build-ci-asan/); then, when clang
-# is installed, each libFuzzer target for a short time (tests/fuzz/smoke.sh,
+# in one with AddressSanitizer and UBSan (build-ci-asan/); then libmctx's own
+# suites (addr, pub, gso, metrics: the threaded ones) a third time under
+# ThreadSanitizer (build-ci-tsan/, without the element: GLib and GStreamer
+# are not instrumented, see docs/testing.md); then, when clang is installed,
+# each libFuzzer target for a short time (tests/fuzz/smoke.sh,
 # build-ci-fuzz/, about 15 s a target); then the Windows step
 # (scripts/test-wine.sh: a mingw-w64 cross build, build-ci-win/, whose tests
 # run under wine). Prints the summaries, then one closing line
@@ -72,6 +75,14 @@ fuzz_status=$?
   || failed_steps+=("build-ci-fuzz: fuzzing found a problem")
 
 unset ASAN_OPTIONS UBSAN_OPTIONS GST_REGISTRY_FORK
+# ThreadSanitizer: a report fails the test (exit status 66). The suppressions
+# file names what is not ours (json-glib, GLib, used by the JSONL tests).
+test_args=(--suite addr --suite pub --suite gso --suite metrics)
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"
+run_suite build-ci-tsan -Dwerror=true -Db_sanitize=thread -Dgst=disabled \
+  -Dbench=false
+unset TSAN_OPTIONS
+
 echo "=== build-ci-win: Windows (mingw-w64, wine)"
 if ! bash scripts/test-wine.sh build-ci-win; then
   failed_steps+=("build-ci-win: Windows step failed")
@@ -80,7 +91,7 @@ fi
 # testlog.json holds one JSON object per test, with its "result".
 count() {
   local result_re=$1 total=0 dir n
-  for dir in build-ci build-ci-asan; do
+  for dir in build-ci build-ci-asan build-ci-tsan; do
     [ -f "$dir/meson-logs/testlog.json" ] || continue
     n=$(grep -oE '"result": *"[A-Z]+"' "$dir/meson-logs/testlog.json" \
         | grep -cE "\"($result_re)\"" || true)
@@ -110,7 +121,7 @@ fi
 
 echo
 echo "=== summary"
-for dir in build-ci build-ci-asan; do
+for dir in build-ci build-ci-asan build-ci-tsan; do
   log="$dir/meson-logs/testlog.json"
   [ -f "$log" ] || { echo "$dir: no test log"; continue; }
   grep -oE '"name": *"[^"]*"|"result": *"[A-Z]+"' "$log" \

@@ -138,7 +138,7 @@ main (int argc, char **argv)
     {"group", 'g', 0, G_OPTION_ARG_STRING, &group,
         "IPv4 multicast group, sent out of lo (239.255.12.44)", "ADDR"},
     {"port", 'p', 0, G_OPTION_ARG_INT, &port, "UDP port (5006)", "N"},
-    {NULL}
+    G_OPTION_ENTRY_NULL
   };
   GOptionContext *options = g_option_context_new ("- watch mctxsink's "
       "metrics messages");

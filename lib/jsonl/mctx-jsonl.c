@@ -19,6 +19,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A caller's value as a message repeats it: whole up to max bytes, else
+ * its start and "...", so that a 10 MB value is not echoed whole (libmctx
+ * cuts its values at MCTX_ERROR_VALUE_MAX, 64; a path may be as long as
+ * any real one). Use as "%.*s%s", SHOWN(text, max). */
+#define FLAGS_SHOWN 64
+#define PATH_SHOWN 1024
+#define SHOWN(text, max)                                                      \
+  shown_len(text, max), (text), strnlen(text, (max) + 1) > (max) ? "..." : ""
+
+static int
+shown_len(const char *text, size_t max)
+{
+  size_t len = strnlen(text, max + 1);
+  return (int) (len > max ? max - 3 : len);
+}
+
 static const char *const reserved_keys[] = {
   "schema", "artifact_type", "node_id", "producer", "flags",
 };
@@ -517,7 +533,7 @@ mctx_jsonl_flags_merge(JsonObject *builtin, const gchar *user_json,
                     "included", why, MCTX_JSONL_MAX_DEPTH);
       else
         g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
-                    "flags are %s: %s", why, user_json);
+                    "flags are %s: %.*s%s", why, SHOWN(user_json, FLAGS_SHOWN));
       g_free(why);
       json_object_unref(flags);
       return NULL;
@@ -526,8 +542,8 @@ mctx_jsonl_flags_merge(JsonObject *builtin, const gchar *user_json,
     GError *parse_error = NULL;
     if (!json_parser_load_from_data(parser, user_json, -1, &parse_error)) {
       g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
-                  "flags are not valid JSON (%s): %s", parse_error->message,
-                  user_json);
+                  "flags are not valid JSON (%s): %.*s%s", parse_error->message,
+                  SHOWN(user_json, FLAGS_SHOWN));
       g_error_free(parse_error);
       g_object_unref(parser);
       json_object_unref(flags);
@@ -536,8 +552,9 @@ mctx_jsonl_flags_merge(JsonObject *builtin, const gchar *user_json,
     JsonNode *root = json_parser_get_root(parser);
     if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
       g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
-                  "flags must be a JSON object, not %s: %s",
-                  root != NULL ? node_kind(root) : "nothing", user_json);
+                  "flags must be a JSON object, not %s: %.*s%s",
+                  root != NULL ? node_kind(root) : "nothing",
+                  SHOWN(user_json, FLAGS_SHOWN));
       g_object_unref(parser);
       json_object_unref(flags);
       return NULL;
@@ -641,8 +658,8 @@ mctx_jsonl_network_row_new(const mctx_metrics *now,
 static gboolean
 fail_io(GError **error, int errsv, const gchar *what, const gchar *path)
 {
-  g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_IO, "%s '%s': %s",
-              what, path, g_strerror(errsv));
+  g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_IO, "%s '%.*s%s': %s",
+              what, SHOWN(path, PATH_SHOWN), g_strerror(errsv));
   return FALSE;
 }
 
@@ -683,7 +700,7 @@ static gboolean
 fail_data(GError **error, const gchar *path, guint line, gchar *why)
 {
   g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_DATA,
-              "'%s' line %u: %s", path, line, why);
+              "'%.*s%s' line %u: %s", SHOWN(path, PATH_SHOWN), line, why);
   g_free(why);
   return FALSE;
 }
@@ -773,8 +790,9 @@ cut_partial_line(MctxJsonlWriter *w, off_t length, gsize partial_len,
     return fail_io(error, errno, "cannot cut the partial last line of",
                    w->path);
   w->warning = g_strdup_printf(
-      "'%s' line %u was cut short (by a crash or a full disk?); its %"
-      G_GSIZE_FORMAT " bytes were removed", w->path, number, partial_len);
+      "'%.*s%s' line %u was cut short (by a crash or a full disk?); its %"
+      G_GSIZE_FORMAT " bytes were removed", SHOWN(w->path, PATH_SHOWN), number,
+      partial_len);
   return TRUE;
 }
 
@@ -870,8 +888,8 @@ static gboolean
 fail_not_regular(GError **error, const gchar *path, mode_t mode)
 {
   g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
-              "'%s' is %s; a metrics file must be a regular file", path,
-              file_kind(mode));
+              "'%.*s%s' is %s; a metrics file must be a regular file",
+              SHOWN(path, PATH_SHOWN), file_kind(mode));
   return FALSE;
 }
 
@@ -948,8 +966,8 @@ mctx_jsonl_writer_open(const gchar *path, JsonObject *header, GError **error)
   if (flock(w->fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK)
       g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_LOCKED,
-                  "'%s' is locked by another writer (only one may append "
-                  "at a time)", path);
+                  "'%.*s%s' is locked by another writer (only one may "
+                  "append at a time)", SHOWN(path, PATH_SHOWN));
     else
       fail_io(error, errno, "cannot lock", path);
     goto fail;
@@ -1038,7 +1056,8 @@ mctx_jsonl_writer_append_row(MctxJsonlWriter *w, JsonObject *row,
   if (!write_all(w->fd, out->str, out->len, &errsv)) {
     gboolean cut = ftruncate(w->fd, st.st_size) == 0;
     g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_IO,
-                "cannot write to '%s': %s (%s)", w->path, g_strerror(errsv),
+                "cannot write to '%.*s%s': %s (%s)", SHOWN(w->path, PATH_SHOWN),
+                g_strerror(errsv),
                 cut ? "the row was not written"
                     : "a partial row may stay at the end of the file");
     /* If the cut failed, the next row at least starts on a line of its own. */

@@ -346,13 +346,43 @@ mctx__socket_open(const mctx_publication_config *cfg, mctx__socket_setup *out,
   return MCTX_OK;
 }
 
+static int
+socket_int_option(int fd, int name, int *value)
+{
+  socklen_t len = sizeof *value;
+  *value = -1;
+  return getsockopt(fd, SOL_SOCKET, name, value, &len);
+}
+
+/* The caller's descriptor is a UDP socket of the group's family, asked of
+ * the kernel (SO_DOMAIN, SO_TYPE, SO_PROTOCOL) before anything else reads
+ * or changes it. */
+static int
+check_socket_kind(int fd, const mctx_publication_config *cfg, mctx_error *err)
+{
+  int domain, type, protocol;
+  if (socket_int_option(fd, SO_DOMAIN, &domain) != 0 ||
+      socket_int_option(fd, SO_TYPE, &type) != 0 ||
+      socket_int_option(fd, SO_PROTOCOL, &protocol) != 0) {
+    int e = errno;
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_NOT_UDP, MCTX_SUBJECT_SOCKET,
+                      e, "descriptor %d is not a usable socket: %s", fd,
+                      e == ENOTSOCK ? "it is not a socket" : strerror(e));
+  }
+  return mctx__socket_check_kind(domain, type, protocol, cfg, err);
+}
+
 int
 mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
                    mctx__socket_setup *out, mctx_error *err)
 {
   bool is_bound;
   mctx__socket_plan plan;
-  int rc = mctx__socket_adopt_plan(cfg, fd, &plan, &is_bound, err);
+  /* What the socket is comes first: nothing else reads or changes it
+   * before (fd < 0 never gets here: it opens a new socket). */
+  int rc = check_socket_kind(fd, cfg, err);
+  if (rc == MCTX_OK)
+    rc = mctx__socket_adopt_plan(cfg, fd, &plan, &is_bound, err);
   if (rc != MCTX_OK)
     return rc;
 

@@ -264,13 +264,34 @@ mctx__socket_open(const mctx_publication_config *cfg, mctx__socket_setup *out,
   return MCTX_OK;
 }
 
+/* The caller's socket is UDP of the group's family, asked of Winsock
+ * (SO_PROTOCOL_INFOW) before anything else reads or changes it, as
+ * posix/socket.c does with SO_DOMAIN, SO_TYPE and SO_PROTOCOL. */
+static int
+check_socket_kind(int fd, const mctx_publication_config *cfg, mctx_error *err)
+{
+  WSAPROTOCOL_INFOW info;
+  int len = sizeof info;
+  char text[128];
+  if (getsockopt(MCTX__SOCKET(fd), SOL_SOCKET, SO_PROTOCOL_INFOW,
+                 (char *) &info, &len) != 0) {
+    int e = mctx__win32_last_error(text, sizeof text);
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_NOT_UDP, MCTX_SUBJECT_SOCKET,
+                      e, "descriptor %d is not a usable socket: %s", fd, text);
+  }
+  return mctx__socket_check_kind(info.iAddressFamily, info.iSocketType,
+                                 info.iProtocol, cfg, err);
+}
+
 int
 mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
                    mctx__socket_setup *out, mctx_error *err)
 {
   bool is_bound;
   mctx__socket_plan plan;
-  int rc = mctx__socket_adopt_plan(cfg, fd, &plan, &is_bound, err);
+  int rc = check_socket_kind(fd, cfg, err);
+  if (rc == MCTX_OK)
+    rc = mctx__socket_adopt_plan(cfg, fd, &plan, &is_bound, err);
   if (rc != MCTX_OK)
     return rc;
 

@@ -147,6 +147,43 @@ main (int argc, char **argv)
   }
   printf ("%zu bad command lines checked, %d failed\n", ncases, failures);
 
+  /* A 100 kB argument (near the kernel's 128 kB limit for one) is not
+   * echoed whole by the message that names it. */
+  static char huge[100 * 1024];
+  memset (huge, '7', sizeof huge - 1);
+  huge[sizeof huge - 1] = '\0';
+  static char huge_flag[100 * 1024];
+  memcpy (huge_flag, "--", 2);
+  memset (huge_flag + 2, 'f', sizeof huge_flag - 3);
+  huge_flag[sizeof huge_flag - 1] = '\0';
+  const char *long_cases[][9] = {
+    { huge, "5000", "hi", "0", NULL },
+    { "239.1.2.3", huge, "hi", "0", NULL },
+    { "239.1.2.3", "5000", "hi", huge, NULL },
+    { "239.1.2.3", "5000", "hi", "0", huge_flag, NULL },
+    { "239.1.2.3", "5000", "hi", "0", "0", huge, NULL },
+    { "239.1.2.3", "5000", "hi", "0", "--ttl", huge, NULL },
+    { "239.1.2.3", "5000", "hi", "0", "--source", huge, NULL },
+    { "239.1.2.3", "5000", "hi", "0", "--interface", huge, NULL },
+    { "ff02::1%", "5000", "hi", "0", NULL },
+  };
+  for (size_t i = 0; i < sizeof long_cases / sizeof long_cases[0]; i++) {
+    const char **args = long_cases[i];
+    if (i == 8) {
+      static char zoned[100 * 1024 + 16];
+      snprintf (zoned, sizeof zoned, "ff02::1%%%s", huge);
+      args[0] = zoned;
+    }
+    cli_run (program, args, &res);
+    bool ok = res.exit_status != 0 && strlen (res.err) < 1024
+        && cli_contains (res.err, "...");
+    if (!ok) {
+      failures++;
+      fprintf (stderr, "FAIL: long case %zu: exit %d, %zu bytes on stderr: "
+          "%.300s\n", i, res.exit_status, strlen (res.err), res.err);
+    }
+  }
+
   /* --help and -h: exit 0, examples on stdout, nothing on stderr. */
   const char *help_flags[] = { "--help", "-h" };
   for (int i = 0; i < 2; i++) {

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 
 dir=build-ci-fuzz
 seconds=${FUZZ_SECONDS:-15}
-targets=(jsonl-file jsonl-flags raw-datagram addr)
+targets=(jsonl-file jsonl-flags raw-datagram addr uri)
 
 if ! command -v clang >/dev/null; then
   echo "fuzz: SKIP: clang is not installed (libFuzzer needs it)"
@@ -31,7 +31,7 @@ fi
 rm -rf "$probe"
 
 options=(-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-         -Ddefault_library=static -Dtests=false -Dbench=false -Dgst=disabled
+         -Ddefault_library=static -Dtests=false -Dbench=false -Dgst=auto
          -Dwerror=true)
 mkdir -p "$dir"
 results=$dir/fuzz-results
@@ -53,7 +53,8 @@ status=0
 for target in "${targets[@]}"; do
   binary=$dir/tests/fuzz/fuzz-$target
   if [ ! -x "$binary" ]; then
-    # jsonl-* need json-glib; a build without it has no such target.
+    # jsonl-* need json-glib, uri GStreamer; a build without them has no
+    # such target.
     echo "fuzz-$target: not built, skipped"
     continue
   fi

@@ -397,6 +397,141 @@ property_is_default (GstElement * sink, const char *name)
   return is_default;
 }
 
+/* What a URI describes, as text: group, port, source-addr and the query's
+ * properties (g_free). */
+static gchar *
+uri_settings (GstElement * sink)
+{
+  GString *all = g_string_new (NULL);
+  const char *names[] = { "group", "port", "source-addr" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    gchar *text = property_text (sink, names[i]);
+    g_string_append_printf (all, "%s=%s\n", names[i], text);
+    g_free (text);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (uri_keys); i++) {
+    gchar *text = property_text (sink, uri_keys[i].key);
+    g_string_append_printf (all, "%s=%s\n", uri_keys[i].key, text);
+    g_free (text);
+  }
+  return g_string_free (all, FALSE);
+}
+
+/* URIs a fuzzer or a careless user writes. Each is refused at set time with
+ * a message that does not repeat a long URI whole, or accepted; an
+ * accepted one's get_uri is accepted again, gives the same settings and is
+ * its own get_uri. */
+GST_START_TEST (test_uri_nasty)
+{
+  const char *refused[] = {
+    "mctx://[&[]",
+    "mctx://notanaddress:5004",
+    "mctx://[]:5004",
+    "mctx://[ff3e::1]]:5004",
+    "mctx://%5B::1%5D:5004",
+    "mctx://[ff02::1%25nosuch0]:5004",
+    "mctx://[ff02::1%lo]:5004",
+    "mctx://239.1.1.1%2500:5004",
+    "mctx://239.1.1.1%00:5004",
+    "mctx://a@b@239.1.1.1",
+    "mctx://host.example@239.1.1.1:5004",
+    "mctx://239.1.1.1: 5004",
+    "mctx://239.1.1.1:5004?interface=%00",
+    "mctx://239.1.1.1:5004?%zz=1",
+    "mctx://",
+    "mctx://?",
+    "mctx://:5004",
+  };
+  const char *accepted[] = {
+    "mctx://[ff02::1%25lo]:5004",
+    "mctx://%32%33%39.1.1.1:5000",
+    "mctx://[239.1.1.1]:5000",
+    "MCTX://239.1.1.1",
+    "mctx://[::ffff:239.1.1.1]:5000",
+    "mctx://239.1.1.1:5000/",
+    "mctx://239.1.1.1:5000?interface=%26%3D%20x%25",
+    "mctx://239.1.1.1:5000?ttl=3&ttl=4",
+    "mctx://[ff3e::1]:5000?&&loop=0&",
+    "mctx://::1@[ff3e::1]:5000",
+    "mctx://239.1.1.1:5000?interface=",
+  };
+  const struct
+  {
+    const char *head;
+    char fill;
+    const char *tail;
+  } huge_uris[] = {
+    {"mctx://", 'x', ":5004?interface=yyy&ttl=z"},
+    {"mctx://239.1.1.1:5004?interface=yyy&ttl=", '9', ""},
+    {"mctx://239.1.1.1:5004?", 'k', "=1"},
+    {"mctx://239.1.1.1:5004?ttl", 'k', ""},
+    {"xmctx://", 'x', ""},
+  };
+  GError *err = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {
+    GstElement *sink = new_sink ();
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), refused[i],
+            &err), "accepted %s", refused[i]);
+    fail_unless (err != NULL);
+    GST_INFO ("%s -> %s", refused[i], err->message);
+    g_clear_error (&err);
+    gst_object_unref (sink);
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++) {
+    GstElement *sink = new_sink (), *again = new_sink ();
+    gchar *uri, *uri_again, *settings, *settings_again;
+
+    fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), accepted[i],
+            &err), "%s: %s", accepted[i], err ? err->message : "?");
+    uri = gst_uri_handler_get_uri (GST_URI_HANDLER (sink));
+    fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (again), uri,
+            &err), "%s gave %s: %s", accepted[i], uri,
+        err ? err->message : "?");
+    settings = uri_settings (sink);
+    settings_again = uri_settings (again);
+    fail_unless_equals_string (settings_again, settings);
+    uri_again = gst_uri_handler_get_uri (GST_URI_HANDLER (again));
+    fail_unless_equals_string (uri_again, uri);
+    g_free (uri);
+    g_free (uri_again);
+    g_free (settings);
+    g_free (settings_again);
+    gst_object_unref (sink);
+    gst_object_unref (again);
+  }
+
+  /* A host that is not an address is named, and a 1 MB URI is not
+   * repeated whole. */
+  {
+    GstElement *sink = new_sink ();
+
+    fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+            "mctx://notanaddress:5004", &err));
+    fail_unless (strstr (err->message, "'notanaddress'") != NULL, "%s",
+        err->message);
+    g_clear_error (&err);
+    /* head, 1 MB of one character, tail. */
+    for (guint i = 0; i < G_N_ELEMENTS (huge_uris); i++) {
+      gchar *filler = g_strnfill (1 << 20, huge_uris[i].fill);
+      gchar *uri = g_strconcat (huge_uris[i].head, filler, huge_uris[i].tail,
+          NULL);
+
+      fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), uri, &err));
+      fail_unless (strlen (err->message) < 512, "%zu bytes: %.100s...",
+          strlen (err->message), err->message);
+      g_clear_error (&err);
+      g_free (uri);
+      g_free (filler);
+    }
+    gst_object_unref (sink);
+  }
+}
+
+GST_END_TEST;
+
 /* Each key alone and all of them together: set_uri sets the property,
  * get_uri gives the same URI back, and a URI without them sets every one
  * back to its default. */
@@ -511,7 +646,7 @@ GST_START_TEST (test_uri)
   check_uri_round_trip ("mctx://[fd00::1]@[ff3e::8000:1234]:6000?"
       "source-port=7000&interface=v0&ttl=-1&qos-dscp=46&buffer-size=65536"
       "&block=false");
-  check_uri_round_trip ("mctx://[fe80::1%25eth0]@[ff32::1]:5004");
+  check_uri_round_trip ("mctx://[fe80::1%25lo]@[ff32::1]:5004");
 
   sink = new_sink ();
   fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
@@ -732,6 +867,149 @@ GST_START_TEST (test_socket_mismatch)
 
 GST_END_TEST;
 
+/* A 10 MB value is not repeated whole by the error that names it. */
+GST_START_TEST (test_long_values_are_cut)
+{
+  const char *props[] = { "group=%s", "group=239.255.0.1 source-addr=%s",
+    "group=239.255.0.1 interface=%s", "group=ff02::1%%%s",
+    "group=239.255.0.1 interface=lo metrics-flags=%s",
+    "group=239.255.0.1 interface=lo metrics-file=/tmp/%s",
+  };
+  gchar *huge = g_strnfill (10 << 20, 'x');
+
+  for (guint i = 0; i < G_N_ELEMENTS (props); i++) {
+    gchar *p = g_strdup_printf (props[i], huge);
+    gchar *text = mst_start_error (p);
+
+    fail_unless (text != NULL, "%.40s... started", props[i]);
+    /* A path may be shown up to 1024 bytes. */
+    fail_unless (strlen (text) < 4096, "%zu bytes: %.200s", strlen (text),
+        text);
+    fail_unless (strstr (text, "xxx...") != NULL, "%.200s", text);
+    GST_INFO ("%s", text);
+    g_free (text);
+    g_free (p);
+  }
+  g_free (huge);
+}
+
+GST_END_TEST;
+
+/* A zone on group names the interface: used when interface is not set,
+ * refused when it names another or none. Root: IPv6 multicast on lo needs
+ * the route of the private namespace. */
+GST_START_TEST (test_group_zone)
+{
+  guint lo = testnet_ifindex ("lo");
+  gchar *text, *want;
+  MstSender tx;
+  char got[64];
+  int fd;
+
+  if (geteuid () != 0)
+    return;
+  testnet_sh_ok ("ip link add errz0 type veth peer name errz1");
+  text = mst_start_error ("group=ff02::8000:1234%lo interface=errz0");
+  want = g_strdup_printf ("group 'ff02::8000:1234%%lo' and interface "
+      "'errz0' name different interfaces: group ff02::8000:1234%%%u is on "
+      "interface %u (lo) but the outgoing interface is %u (errz0)", lo, lo,
+      testnet_ifindex ("errz0"));
+  fail_unless_equals_string (text, want);
+  g_free (text);
+  g_free (want);
+  testnet_sh_ok ("ip link del errz0");
+
+  text = mst_start_error ("group=ff02::1%9999");
+  fail_unless_equals_string (text, "group 'ff02::1%9999' names an interface "
+      "that does not exist: interface 9999, the zone of group ff02::1%9999, "
+      "does not exist");
+  g_free (text);
+
+  fd = mcast_recv_socket (NULL, AF_INET6, NULL, 5621);
+  mcast_join_v6 (fd, "ff02::8000:1234", lo);
+  mst_sender_start (&tx, "group=ff02::8000:1234%lo port=5621");
+  mst_sender_push (&tx, gst_buffer_new_wrapped (g_strdup ("zoned"), 5));
+  mst_sender_finish (&tx);
+  fail_unless_equals_int (mcast_recv_within (fd, got, sizeof got, 0, NULL, 0,
+          NULL, 3000), 5);
+  fail_unless (memcmp (got, "zoned", 5) == 0);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 1);
+  mst_sender_free (&tx);
+  close (fd);
+}
+
+GST_END_TEST;
+
+/* Starts a sink with group 239.255.0.1 and source-port 5031 on a socket
+ * made from fd; returns the error's text (g_free). The socket must be left
+ * as it was: unbound, no bind for the source port happened (getsockname of
+ * an unbound raw socket gives its protocol as the port: unbound_port). */
+static gchar *
+start_on_foreign_socket (int fd, guint16 unbound_port)
+{
+  GstElement *sink = new_sink ();
+  GstBus *bus = gst_bus_new ();
+  GError *err = NULL;
+  GSocket *socket = g_socket_new_from_fd (fd, &err);
+  GstMessage *msg;
+  gchar *text;
+  struct sockaddr_in sin;
+  socklen_t len = sizeof sin;
+
+  fail_unless (socket != NULL, "%s", err ? err->message : "?");
+  gst_element_set_bus (sink, bus);
+  g_object_set (sink, "group", "239.255.0.1", "interface", "lo",
+      "source-port", 5031, "socket", socket, NULL);
+  fail_unless (gst_element_set_state (sink, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  text = g_strdup (err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_element_set_state (sink, GST_STATE_NULL);
+
+  fail_unless (getsockname (fd, (struct sockaddr *) &sin, &len) == 0);
+  fail_unless_equals_int (ntohs (sin.sin_port), unbound_port);
+  fail_unless (sin.sin_addr.s_addr == htonl (INADDR_ANY));
+
+  gst_element_set_bus (sink, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+  g_object_unref (socket);
+  return text;
+}
+
+/* A socket property that is not UDP (TCP; raw, whose first 8 payload bytes
+ * would become the UDP header) is refused by what it is, untouched. */
+GST_START_TEST (test_socket_not_udp)
+{
+  gchar *text;
+  int fd;
+
+  fd = socket (AF_INET, SOCK_STREAM, 0);
+  fail_unless (fd >= 0);
+  text = start_on_foreign_socket (fd, 0);
+  fail_unless_equals_string (text, "The socket property is not a UDP "
+      "socket: the socket is a TCP socket, not UDP (domain 2, type 1, "
+      "protocol 6)");
+  g_free (text);
+
+  fd = socket (AF_INET, SOCK_RAW, IPPROTO_UDP);
+  if (fd < 0) {
+    GST_INFO ("no raw socket (%s): raw case not checked", g_strerror (errno));
+    return;
+  }
+  text = start_on_foreign_socket (fd, IPPROTO_UDP);
+  fail_unless_equals_string (text, "The socket property is not a UDP "
+      "socket: the socket is a raw socket, not UDP (domain 2, type 3, "
+      "protocol 17)");
+  g_free (text);
+}
+
+GST_END_TEST;
+
 /* 200 NULL -> PLAYING -> NULL cycles, each sending a datagram on lo. */
 GST_START_TEST (test_state_cycles_leak_no_fd)
 {
@@ -778,8 +1056,12 @@ mctxsink_element_suite (void)
   tcase_add_test (tc, test_uri);
   tcase_add_test (tc, test_uri_every_key_round_trips);
   tcase_add_test (tc, test_uri_refuses_other_keys);
+  tcase_add_test (tc, test_uri_nasty);
   tcase_add_test (tc, test_running_changes);
   tcase_add_test (tc, test_socket_mismatch);
+  tcase_add_test (tc, test_socket_not_udp);
+  tcase_add_test (tc, test_group_zone);
+  tcase_add_test (tc, test_long_values_are_cut);
   tcase_add_test (tc, test_state_cycles_leak_no_fd);
   return s;
 }

@@ -226,6 +226,83 @@ test_scoped_groups_need_an_interface (void)
   }
 }
 
+/* A zone on the group names the interface (ours): used when no interface
+ * is given, refused when it contradicts the interface or names none. The
+ * destination keeps the scope id only for ff?1/ff?2 groups. */
+static void
+test_group_zone (void)
+{
+  const uint16_t port = 46105;
+  uint32_t lo = testnet_ifindex ("lo");
+  testnet_sh_ok ("ip link add dz0 type veth peer name dz1"
+      " && ip link set dz0 up && ip link set dz1 up");
+  uint32_t dz0 = testnet_ifindex ("dz0");
+  int rx = recv_socket (NULL, AF_INET6, port);
+  mcast_join_v6 (rx, "ff02::8000:1234", lo);
+  mctx_publication_config cfg;
+  mctx_publication *pub;
+  mctx_error err;
+  mctx_endpoint dest;
+  received r;
+
+  /* ff02::8000:1234%lo alone: sent on lo, scope id lo. */
+  cfg_init (&cfg, "ff02::8000:1234%lo", port);
+  int rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_OK (rc, err);
+  CHECK (mctx_publication_get_interface_index (pub) == lo, "index %u, lo %u",
+      mctx_publication_get_interface_index (pub), lo);
+  mctx_publication_get_destination (pub, &dest);
+  CHECK (dest.ip.scope_id == lo, "ff02 scope id %u", dest.ip.scope_id);
+  send_text (pub, "zone lo", NULL);
+  expect_datagram (rx, "zone lo", &r);
+  mctx_publication_close (pub);
+
+  /* The same interface given twice is fine. */
+  cfg_init (&cfg, "ff02::8000:1234%lo", port);
+  cfg_interface (&cfg, "lo");
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_OK (rc, err);
+  send_text (pub, "zone and interface lo", NULL);
+  expect_datagram (rx, "zone and interface lo", &r);
+  mctx_publication_close (pub);
+
+  /* A contradiction names both. */
+  cfg_init (&cfg, "ff02::8000:1234%lo", port);
+  cfg_interface (&cfg, "dz0");
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_IPV6_GROUP_ZONE_MISMATCH, MCTX_SUBJECT_GROUP);
+  char want[160];
+  snprintf (want, sizeof want, "group ff02::8000:1234%%%u is on interface "
+      "%u (lo) but the outgoing interface is %u (dz0)", lo, lo, dz0);
+  CHECK (strcmp (err.message, want) == 0, "message '%s', want '%s'",
+      err.message, want);
+  expect_silence (rx, "zone lo, interface dz0");
+
+  /* An index that names no interface. */
+  cfg_init (&cfg, "ff02::1%9999", port);
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_ERR (rc, err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_GROUP);
+  CHECK (strcmp (err.message, "interface 9999, the zone of group "
+      "ff02::1%9999, does not exist") == 0, "message '%s'", err.message);
+
+  /* A name that names no interface: refused by the parser already. */
+  mctx_ip ip;
+  rc = mctx_ip_parse ("ff02::1%nosuch9", &ip, &err);
+  CHECK_ERR (rc, err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
+
+  /* A wider scope: the zone selects the interface, the destination has
+   * no scope id. */
+  cfg_init (&cfg, "ff3e::8000:1234%lo", port);
+  rc = mctx_publication_open (&cfg, &pub, &err);
+  CHECK_OK (rc, err);
+  CHECK (mctx_publication_get_interface_index (pub) == lo, "ff3e zone index");
+  mctx_publication_get_destination (pub, &dest);
+  CHECK (dest.ip.scope_id == 0, "ff3e scope id %u", dest.ip.scope_id);
+  mctx_publication_close (pub);
+  close (rx);
+  testnet_sh_ok ("ip link del dz0");
+}
+
 /* 200 datagrams of three buffers each, through the batch path. */
 static void
 test_batch_arrives_intact_and_in_order (void)
@@ -307,6 +384,7 @@ main (void)
   test_ttl_unchanged_keeps_caller_ttl ();
   test_ipv6_ff31_from_loopback ();
   test_scoped_groups_need_an_interface ();
+  test_group_zone ();
   test_batch_arrives_intact_and_in_order ();
   printf ("pub-loopback: all passed\n");
   return 0;

@@ -115,6 +115,96 @@ test_late_failure_restores_blocking (void)
   close (fd);
 }
 
+/* A socket that is not UDP (raw, TCP, UDP-Lite) or not of the group's
+ * family is refused by what the kernel says it is, before anything else:
+ * the config asks for a source port, and the socket stays unbound. Through
+ * mctx_publication_open_with_socket and mctx_context_add_with_socket. */
+static void
+refuse_kind (int fd, const char *group, int want, const char *words,
+    const char *what)
+{
+  mctx_publication_config cfg;
+  cfg_init (&cfg, group, PORT);
+  cfg.has_source_port = true;
+  cfg.source_port = PORT + 2;
+  mctx_publication *pub = (mctx_publication *) &pub;
+  mctx_error err;
+  int rc = mctx_publication_open_with_socket (&cfg, fd, &pub, &err);
+  CHECK_ERR (rc, err, want, MCTX_SUBJECT_SOCKET);
+  CHECK (pub == NULL, "%s: no publication on failure", what);
+  CHECK (strstr (err.message, words) != NULL, "%s: message '%s' lacks '%s'",
+      what, err.message, words);
+
+  mctx_context *ctx;
+  CHECK (mctx_context_new (&ctx) == MCTX_OK, "context");
+  mctx_publication_id id = 0;
+  rc = mctx_context_add_with_socket (ctx, &cfg, fd, &id, &err);
+  CHECK_ERR (rc, err, want, MCTX_SUBJECT_SOCKET);
+  CHECK (id == 0, "%s: no id on failure", what);
+  mctx_context_free (ctx);
+}
+
+static void
+test_not_udp (void)
+{
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  CHECK (fd >= 0, "socket: %s", strerror (errno));
+  refuse_kind (fd, GROUP4, MCTX_E_EXISTING_SOCKET_NOT_UDP,
+      "the socket is a TCP socket, not UDP", "tcp");
+  check_untouched (fd, 0, "tcp");
+  close (fd);
+
+  fd = socket (AF_INET6, SOCK_DGRAM, IPPROTO_UDPLITE);
+  if (fd >= 0) {
+    refuse_kind (fd, "ff15::61:1", MCTX_E_EXISTING_SOCKET_NOT_UDP,
+        "the socket is a UDP-Lite socket, not UDP", "udplite");
+    check_untouched (fd, 0, "udplite");
+    close (fd);
+  }
+
+  fd = socket (AF_UNIX, SOCK_DGRAM, 0);
+  CHECK (fd >= 0, "socket: %s", strerror (errno));
+  refuse_kind (fd, GROUP4, MCTX_E_EXISTING_SOCKET_NOT_UDP,
+      "the socket is a Unix-domain socket, not UDP", "unix");
+  close (fd);
+
+  int pipe_fds[2];
+  CHECK (pipe (pipe_fds) == 0, "pipe: %s", strerror (errno));
+  refuse_kind (pipe_fds[0], GROUP4, MCTX_E_EXISTING_SOCKET_NOT_UDP,
+      "is not a socket", "pipe");
+  int flags = fcntl (pipe_fds[0], F_GETFL);
+  CHECK (flags >= 0 && !(flags & O_NONBLOCK), "pipe made non-blocking");
+  close (pipe_fds[0]);
+  close (pipe_fds[1]);
+
+  fd = blocking_socket (AF_INET);
+  refuse_kind (fd, "ff15::61:1", MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
+      "the socket is UDP over IPv4 but group ff15::61:1 is IPv6", "family");
+  check_untouched (fd, 0, "family");
+  close (fd);
+
+  /* A raw socket with protocol UDP: it would take the payload's first 8
+   * bytes as the UDP header. Needs CAP_NET_RAW. */
+  fd = socket (AF_INET, SOCK_RAW, IPPROTO_UDP);
+  if (fd < 0) {
+    printf ("note: no raw socket (%s); raw case not checked\n",
+        strerror (errno));
+    return;
+  }
+  refuse_kind (fd, GROUP4, MCTX_E_EXISTING_SOCKET_NOT_UDP,
+      "the socket is a raw socket, not UDP", "raw");
+  flags = fcntl (fd, F_GETFL);
+  CHECK (flags >= 0 && !(flags & O_NONBLOCK), "raw socket made non-blocking");
+  struct sockaddr_in sin;
+  socklen_t len = sizeof sin;
+  CHECK (getsockname (fd, (struct sockaddr *) &sin, &len) == 0
+      && sin.sin_addr.s_addr == htonl (INADDR_ANY), "raw socket bound");
+  len = sizeof sin;
+  CHECK (getpeername (fd, (struct sockaddr *) &sin, &len) != 0,
+      "raw socket connected");
+  close (fd);
+}
+
 /* And on success the socket is the publication's, set up as usual. */
 static void
 test_success (void)
@@ -150,6 +240,7 @@ main (void)
   test_scoped_group ();
   test_bound_elsewhere ();
   test_late_failure_restores_blocking ();
+  test_not_udp ();
   test_success ();
   printf ("PASS\n");
   return 0;
