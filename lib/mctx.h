@@ -640,6 +640,18 @@ MCTX_API uint64_t mctx_monotonic_ns(void);
 
 typedef struct mctx_raw_publication mctx_raw_publication;
 
+/* What a raw publication accepts as a datagram's destination (chosen per
+ * publication, mctx-core's RawValidationMode plus its raw-ip checks). */
+typedef enum mctx_raw_validation {
+  MCTX_RAW_VALIDATION_STRICT_MULTICAST = 0, /* default: multicast only */
+  MCTX_RAW_VALIDATION_ANY_DESTINATION,      /* unicast too (not broadcast,
+                                               not unspecified) */
+  MCTX_RAW_VALIDATION_IP_DATAGRAM           /* raw-ip (ICMP from an AMT
+                                               relay): any destination as
+                                               above, and the IPv4 header
+                                               checksum must be valid */
+} mctx_raw_validation;
+
 typedef struct mctx_raw_config {
   mctx_family family;        /* inner datagram family; UNSPEC = inferred
                                 from bind_addr / interface */
@@ -649,7 +661,8 @@ typedef struct mctx_raw_config {
   int ttl;                   /* TTL / hop limit override 0..255; -1 none */
   bool loopback;             /* local receivers get a copy (where the way
                                 chosen allows); default true */
-  void *reserved[4];         /* zero (mctx_raw_config_init) */
+  mctx_raw_validation validation; /* default STRICT_MULTICAST */
+  void *reserved[3];         /* zero (mctx_raw_config_init) */
 } mctx_raw_config;
 
 /* Fills defaults: family UNSPEC (inferred), no bind address, no interface
@@ -675,13 +688,22 @@ typedef struct mctx_raw_datagram_info {
 } mctx_raw_datagram_info;
 
 /* Checks one complete IP datagram as a raw send does: version 4 or 6, a
- * header that fits, lengths consistent with len, a multicast destination
- * (mctx-core's strict multicast mode). MCTX_E_INVALID_RAW_DATAGRAM or
+ * header that fits, lengths consistent with len, a source that is not
+ * multicast, unspecified or the IPv4 broadcast address, a multicast
+ * destination (mctx-core's strict multicast mode). MCTX_E_INVALID_RAW_DATAGRAM or
  * MCTX_E_INVALID_RAW_MULTICAST_DESTINATION (subject MCTX_SUBJECT_DATAGRAM)
  * naming the fault. info may be NULL. */
 MCTX_API int mctx_raw_datagram_check(const void *datagram, size_t len,
                                      mctx_raw_datagram_info *info,
                                      mctx_error *err);
+
+/* Same, under a validation mode: ANY_DESTINATION also accepts a unicast
+ * destination; IP_DATAGRAM in addition verifies the IPv4 header checksum
+ * (MCTX_E_INVALID_RAW_DATAGRAM when it is wrong). */
+MCTX_API int mctx_raw_datagram_check_mode(const void *datagram, size_t len,
+                                          mctx_raw_validation mode,
+                                          mctx_raw_datagram_info *info,
+                                          mctx_error *err);
 
 /* Validates the config, resolves the egress and opens the sockets the
  * family needs. Without CAP_NET_RAW: MCTX_E_RAW_PERMISSION_DENIED. A raw
@@ -736,6 +758,66 @@ MCTX_API int mctx_raw_publication_sendv(mctx_raw_publication *pub,
  * fails the checks counts as a send error). */
 MCTX_API void mctx_raw_publication_metrics_snapshot(
     const mctx_raw_publication *pub, mctx_metrics *out);
+
+/* A raw context: raw publications under ids (mctx-core's RawContext), so a
+ * gateway names its downstream publications and can swap one's config
+ * without its users noticing. Ids start at 1 and are never reused. Used by
+ * one thread at a time, like its publications. */
+typedef struct mctx_raw_context mctx_raw_context;
+
+/* MCTX_E_NO_MEMORY or MCTX_OK; *out NULL on failure. */
+MCTX_API int mctx_raw_context_new(mctx_raw_context **out);
+
+/* Closes every publication still in the context and frees it. NULL is
+ * fine. */
+MCTX_API void mctx_raw_context_free(mctx_raw_context *ctx);
+
+/* Opens a raw publication (as mctx_raw_publication_open) and files it
+ * under a new id, written to *id (may be NULL). */
+MCTX_API int mctx_raw_context_add(mctx_raw_context *ctx,
+                                  const mctx_raw_config *cfg,
+                                  mctx_publication_id *id, mctx_error *err);
+
+MCTX_API size_t mctx_raw_context_count(const mctx_raw_context *ctx);
+MCTX_API bool mctx_raw_context_contains(const mctx_raw_context *ctx,
+                                        mctx_publication_id id);
+
+/* The publication under id, still owned by the context; NULL when
+ * unknown. */
+MCTX_API mctx_raw_publication *mctx_raw_context_get(mctx_raw_context *ctx,
+                                                    mctx_publication_id id);
+
+/* Removes the publication from the context without closing it: *out is
+ * the caller's to close. MCTX_E_PUBLICATION_NOT_FOUND when unknown. */
+MCTX_API int mctx_raw_context_take(mctx_raw_context *ctx,
+                                   mctx_publication_id id,
+                                   mctx_raw_publication **out);
+
+/* Closes and forgets. MCTX_E_PUBLICATION_NOT_FOUND when unknown. */
+MCTX_API int mctx_raw_context_remove(mctx_raw_context *ctx,
+                                     mctx_publication_id id);
+
+/* Swaps the config of the publication under id, keeping the id
+ * (mctx-core's replace_publication): the new publication is opened first;
+ * if that fails the old one is left untouched and the error returned.
+ * Counters start again from zero. MCTX_E_PUBLICATION_NOT_FOUND when
+ * unknown. */
+MCTX_API int mctx_raw_context_replace(mctx_raw_context *ctx,
+                                      mctx_publication_id id,
+                                      const mctx_raw_config *cfg,
+                                      mctx_error *err);
+
+/* mctx_raw_publication_send / _sendv through the publication under id. */
+MCTX_API int mctx_raw_context_send(mctx_raw_context *ctx,
+                                   mctx_publication_id id,
+                                   const void *datagram, size_t len,
+                                   mctx_raw_send_report *report,
+                                   mctx_error *err);
+MCTX_API int mctx_raw_context_sendv(mctx_raw_context *ctx,
+                                    mctx_publication_id id,
+                                    const mctx_buf *bufs, size_t nbufs,
+                                    mctx_raw_send_report *report,
+                                    mctx_error *err);
 
 #ifdef __cplusplus
 }

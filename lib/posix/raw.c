@@ -607,6 +607,17 @@ send_ipv6_link_layer (mctx_raw_publication *pub, const mctx_buf *bufs,
                        "supported (needed for the non-local source %s)",
                        pub->ifname, (unsigned) pub->link_type, src);
   }
+  /* The frame's MAC comes from the group; a unicast destination would need
+   * a neighbour lookup the link-layer way cannot make. */
+  if (!mctx_ip_is_multicast (&info->destination)) {
+    char dst[MCTX_IP_STRLEN];
+    mctx_ip_format (&info->destination, dst, sizeof dst);
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_DATAGRAM, 0,
+                       "unicast IPv6 destination %s with a non-local source "
+                       "cannot be sent (link-layer injection needs a "
+                       "multicast group)",
+                       dst);
+  }
   uint8_t header[40];
   uint8_t *patched = NULL;
   int hops = pub->config.ttl;
@@ -690,7 +701,8 @@ mctx_raw_publication_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, siz
   mctx_raw_path path = MCTX_RAW_PATH_IPV4_HDRINCL;
   int rc = read_head (bufs, nbufs, &len, &head, copy, err);
   if (rc == MCTX_OK)
-    rc = mctx__raw_datagram_check_head (head, len, &info, err);
+    rc = mctx__raw_datagram_check_head (head, len, pub->config.validation,
+                                        &info, err);
   if (rc == MCTX_OK)
     rc = check_family (pub, &info, err);
   if (rc == MCTX_OK) {

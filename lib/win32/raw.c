@@ -221,7 +221,8 @@ mctx_raw_publication_sendv(mctx_raw_publication *pub, const mctx_buf *bufs,
     len += n;
   }
   mctx_raw_datagram_info info;
-  int rc = mctx__raw_datagram_check_head(head, len, &info, err);
+  int rc = mctx__raw_datagram_check_head(head, len, pub->config.validation,
+                                         &info, err);
   if (rc == MCTX_OK && info.family != MCTX_FAMILY_IPV4)
     rc = mctx__fail(err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                     "IPv6 datagram given to an IPv4 raw publication");
