@@ -200,6 +200,22 @@ main (void)
   printf ("ok ICMPv6 packet-too-big (MTU 1280): %zu bytes, checksum 0x%02x%02x"
           " as sent\n", len, got[42], got[43]);
 
+  /* Above the link MTU (1500) the kernel way fragments: the first
+   * fragment carries a fragment header the caller never wrote. */
+  const char *marker4 = "mctx-raw-ip-big";
+  static uint8_t big_payload[2000], big[2100];
+  memset (big_payload, 'b', sizeof big_payload);
+  memcpy (big_payload, marker4, strlen (marker4));
+  len = rawtest_ipv6_udp (big, "fd77::1", "ff3e::77:9", 0, 0, 8, false, 4000,
+                          5004, big_payload, sizeof big_payload);
+  send_ok (ip6, big, len, MCTX_RAW_PATH_IPV6_KERNEL_HEADER);
+  n = rawtest_capture_find (cap, marker4, got, sizeof got, 3000);
+  TESTNET_CHECK (n >= 0 && (size_t) n < len && got[6] == 44,
+                 "the %zu-byte datagram: %d bytes, next header %u", len, n,
+                 n >= 7 ? got[6] : 0);
+  printf ("ok %zu bytes above the MTU: kernel-fragmented (first fragment "
+          "%d bytes)\n", len, n);
+
   /* A unicast destination with a far source cannot take the link-layer
    * way (no neighbour lookup): refused, not sent elsewhere. */
   uint8_t far[256];
