@@ -759,6 +759,45 @@ MCTX_API int mctx_raw_publication_sendv(mctx_raw_publication *pub,
 MCTX_API void mctx_raw_publication_metrics_snapshot(
     const mctx_raw_publication *pub, mctx_metrics *out);
 
+/* What this host can do for raw datagrams, answered by opening (and
+ * closing at once) the sockets a publication would use. */
+typedef enum mctx_raw_capability {
+  MCTX_RAW_CAPABILITY_UNSUPPORTED = 0,  /* not here, or not permitted */
+  MCTX_RAW_CAPABILITY_FULL_DATAGRAM,    /* sent as given, header included */
+  MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER /* only sources of this
+                                           host; the kernel writes the
+                                           IPv6 base header (flow label
+                                           lost) */
+} mctx_raw_capability;
+
+typedef struct mctx_raw_capabilities {
+  /* Explicit interface (the only egress libmctx has). */
+  mctx_raw_capability ipv4;              /* IP_HDRINCL */
+  mctx_raw_capability ipv6_local_source; /* datagram source of this host */
+  mctx_raw_capability ipv6_any_source;   /* any other source: link layer,
+                                            Ethernet interfaces only */
+  /* Route-selected egress (no interface given; mctx-core's
+   * raw-route-egress): not implemented, always UNSUPPORTED. */
+  mctx_raw_capability ipv4_route_selected;
+  mctx_raw_capability ipv6_route_selected;
+  /* The errno (Windows: WSA error mapped, see mctx_error.sys_errno) that
+   * made a probe fail, 0 when it succeeded or was not tried. */
+  int ipv4_errno;
+  int ipv6_local_source_errno;
+  int ipv6_any_source_errno;
+} mctx_raw_capabilities;
+
+/* Fills out by probing: every field is what a raw publication opened now
+ * by this process would do (a missing CAP_NET_RAW shows as UNSUPPORTED
+ * with EPERM). MCTX_OK when out is filled, even if nothing is supported;
+ * MCTX_E_INVALID_ARGUMENT for NULL. */
+MCTX_API int mctx_raw_capabilities_probe(mctx_raw_capabilities *out,
+                                         mctx_error *err);
+
+/* "full-datagram", "kernel-rebuilt-ipv6-header", "unsupported"; never
+ * NULL. */
+MCTX_API const char *mctx_raw_capability_name(mctx_raw_capability cap);
+
 /* A raw context: raw publications under ids (mctx-core's RawContext), so a
  * gateway names its downstream publications and can swap one's config
  * without its users noticing. Ids start at 1 and are never reused. Used by

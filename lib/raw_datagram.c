@@ -417,3 +417,17 @@ mctx__raw_egress (const mctx_raw_config *cfg, uint32_t *ifindex,
   }
   return MCTX_OK;
 }
+
+const char *
+mctx_raw_capability_name (mctx_raw_capability cap)
+{
+  switch (cap) {
+  case MCTX_RAW_CAPABILITY_FULL_DATAGRAM:
+    return "full-datagram";
+  case MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER:
+    return "kernel-rebuilt-ipv6-header";
+  case MCTX_RAW_CAPABILITY_UNSUPPORTED:
+  default:
+    return "unsupported";
+  }
+}

@@ -735,7 +735,57 @@ mctx_raw_publication_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, siz
   return mctx__ok (err);
 }
 
+/* ---- capabilities ------------------------------------------------------- */
+
+/* The sockets open_ipv4, open_raw6 and open_packet open, opened and closed
+ * again: whatever refuses them refuses a publication too. */
+static mctx_raw_capability
+probe_socket (int domain, int type, int protocol, mctx_raw_capability yes,
+              int *sys_errno)
+{
+  int fd = socket (domain, type | SOCK_CLOEXEC, protocol);
+  if (fd < 0) {
+    *sys_errno = errno;
+    return MCTX_RAW_CAPABILITY_UNSUPPORTED;
+  }
+  close (fd);
+  *sys_errno = 0;
+  return yes;
+}
+
+int
+mctx_raw_capabilities_probe (mctx_raw_capabilities *out, mctx_error *err)
+{
+  if (out == NULL)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "no place for the raw capabilities given");
+  memset (out, 0, sizeof *out);
+  out->ipv4 = probe_socket (AF_INET, SOCK_RAW, IPPROTO_RAW,
+                            MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
+                            &out->ipv4_errno);
+  out->ipv6_local_source = probe_socket (
+      AF_INET6, SOCK_RAW, IPPROTO_UDP,
+      MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER,
+      &out->ipv6_local_source_errno);
+  out->ipv6_any_source = probe_socket (AF_PACKET, SOCK_DGRAM, 0,
+                                       MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
+                                       &out->ipv6_any_source_errno);
+  out->ipv4_route_selected = MCTX_RAW_CAPABILITY_UNSUPPORTED;
+  out->ipv6_route_selected = MCTX_RAW_CAPABILITY_UNSUPPORTED;
+  return mctx__ok (err);
+}
+
 #else /* !__linux__ */
+
+int
+mctx_raw_capabilities_probe (mctx_raw_capabilities *out, mctx_error *err)
+{
+  if (out == NULL)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "no place for the raw capabilities given");
+  memset (out, 0, sizeof *out);
+  return mctx__ok (err);
+}
 
 /* Link-layer injection and IP_HDRINCL semantics differ per system; until a
  * port exists, raw publications are refused rather than half working. */

@@ -279,3 +279,27 @@ mctx_raw_publication_send(mctx_raw_publication *pub, const void *datagram,
   mctx_buf buf = { (void *) datagram, len };
   return mctx_raw_publication_sendv(pub, &buf, 1, report, err);
 }
+
+/* The socket open_ipv4 opens, opened and closed again; raw IPv6 is never
+ * possible here (see mctx_raw_publication_open). */
+int
+mctx_raw_capabilities_probe(mctx_raw_capabilities *out, mctx_error *err)
+{
+  if (out == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "no place for the raw capabilities given");
+  memset(out, 0, sizeof *out);
+  int rc = mctx__platform_acquire(err);
+  if (rc != MCTX_OK)
+    return rc;
+  SOCKET s = WSASocketW(AF_INET, SOCK_RAW, IPPROTO_RAW, NULL, 0,
+                        WSA_FLAG_NO_HANDLE_INHERIT);
+  if (s == INVALID_SOCKET) {
+    out->ipv4_errno = mctx__win32_errno(WSAGetLastError());
+  } else {
+    closesocket(s);
+    out->ipv4 = MCTX_RAW_CAPABILITY_FULL_DATAGRAM;
+  }
+  mctx__platform_release();
+  return mctx__ok(err);
+}
