@@ -303,3 +303,25 @@ mctx_raw_capabilities_probe(mctx_raw_capabilities *out, mctx_error *err)
   mctx__platform_release();
   return mctx__ok(err);
 }
+
+/* Windows has no sendmmsg: one WSASendTo per datagram, same contract. */
+int
+mctx_raw_publication_send_batch(mctx_raw_publication *pub,
+                                const mctx_datagram *datagrams, size_t count,
+                                size_t *sent, mctx_error *err)
+{
+  size_t done = 0;
+  int rc = MCTX_OK;
+  if (pub == NULL || (datagrams == NULL && count != 0))
+    rc = mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                    "no raw publication or datagrams given");
+  while (rc == MCTX_OK && done < count) {
+    rc = mctx_raw_publication_sendv(pub, datagrams[done].bufs,
+                                    datagrams[done].nbufs, NULL, err);
+    if (rc == MCTX_OK)
+      done++;
+  }
+  if (sent != NULL)
+    *sent = done;
+  return rc;
+}
