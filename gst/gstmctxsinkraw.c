@@ -215,22 +215,31 @@ gst_mctx_sink_raw_close (GstMctxSinkRaw * raw)
   g_free (raw);
 }
 
+static guint
+datagram_version (const mctx_datagram * d)
+{
+  for (gsize i = 0; i < d->nbufs; i++)
+    if (d->bufs[i].len > 0)
+      return ((const guint8 *) d->bufs[i].base)[0] >> 4;
+  return 0;
+}
+
 /* A buffer of several memories goes to libmctx as they are mapped (its
  * checks read the header across them, the kernel takes them as iovecs); a
  * datagram of any length does too, so that every refusal, too long
- * included, is libmctx's and counted in its send errors. */
+ * included, is libmctx's and counted in its send errors. A list goes out
+ * as libmctx batches, one per run of datagrams of one IP version (one
+ * publication): MCTX_OK with *sent < count when the version changes. */
 int
 gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
-    mctx_error * err)
+    gsize count, size_t * sent, mctx_error * err)
 {
   mctx_raw_publication *pub;
-  guint version = 0;
+  guint version = count > 0 ? datagram_version (d) : 0;
+  gsize run = count > 0 ? 1 : 0;
 
-  for (gsize i = 0; i < d->nbufs; i++)
-    if (d->bufs[i].len > 0) {
-      version = ((const guint8 *) d->bufs[i].base)[0] >> 4;
-      break;
-    }
+  while (run < count && datagram_version (&d[run]) == version)
+    run++;
 
   /* The other family's publication (or the only one) refuses the datagram
    * with the reason: a bad version, or a family it does not serve. */
@@ -240,7 +249,7 @@ gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
     pub = raw->pub4;
   else
     pub = raw->pub4 ? raw->pub4 : raw->pub6;
-  return mctx_raw_publication_sendv (pub, d->bufs, d->nbufs, NULL, err);
+  return mctx_raw_publication_send_batch (pub, d, run, sent, err);
 }
 
 void
