@@ -55,6 +55,7 @@ build_raw_config (GstElement * sink, const GstMctxSinkSettings * s,
     cfg->interface = *iface;
   cfg->ttl = s->ttl;
   cfg->loopback = s->loop;
+  cfg->validation = (mctx_raw_validation) s->raw_validation;
   return TRUE;
 
 not_raw:
@@ -203,6 +204,29 @@ open_failed:
     gst_mctx_sink_raw_close (raw);
     return NULL;
   }
+}
+
+GType
+gst_mctx_sink_raw_validation_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {MCTX_RAW_VALIDATION_STRICT_MULTICAST, "Multicast destinations only",
+        "strict-multicast"},
+    {MCTX_RAW_VALIDATION_ANY_DESTINATION, "Unicast destinations too",
+        "any-destination"},
+    {MCTX_RAW_VALIDATION_IP_DATAGRAM,
+        "Any destination, IPv4 header checksum verified (raw-ip)",
+        "ip-datagram"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType registered = g_enum_register_static ("GstMctxSinkRawValidation",
+        values);
+    g_once_init_leave (&type, registered);
+  }
+  return type;
 }
 
 void

@@ -25,6 +25,12 @@ GstMctxSinkRaw *gst_mctx_sink_raw_open (GstElement * element,
 
 void gst_mctx_sink_raw_close (GstMctxSinkRaw * raw);
 
+/* The values of the raw-validation property: libmctx's
+ * mctx_raw_validation. */
+#define GST_TYPE_MCTX_SINK_RAW_VALIDATION \
+  (gst_mctx_sink_raw_validation_get_type ())
+GType gst_mctx_sink_raw_validation_get_type (void);
+
 /* Sends d[0] and the datagrams after it of the same IP version (each in
  * one buffer or several, never gathered) as one libmctx batch through the
  * publication of that version, or the only one (which then refuses them,

@@ -4,7 +4,8 @@
  * extension header), also when a buffer has several memories cut inside
  * the header; a ttl override patches the TTL / hop limit (IPv4 checksum
  * right), in one memory or several; unicast, malformed and too long
- * datagrams never leave, are counted in packets-dropped, send-calls and
+ * datagrams never leave (unicast ones leave, in order, as a list, with
+ * raw-validation=any-destination), are counted in packets-dropped, send-calls and
  * send-errors and warned about, and the stream goes on; without
  * CAP_NET_RAW the start fails with RESOURCE/NOT_AUTHORIZED; the raw-replay
  * example puts the multicast datagrams of a pcap file on the wire exactly.
@@ -234,6 +235,39 @@ GST_START_TEST (test_family_from_address)
   fail_unless_equals_uint64 (o.failed, 1);
   g_free (o.first_warning);
   g_free (o.last_warning);
+  mst_sender_free (&tx);
+  close (capture);
+}
+
+GST_END_TEST;
+
+/* raw-validation=any-destination: a list of unicast datagrams to the peer's
+ * own address (and multicast ones between) goes out as raw batches and
+ * arrives complete, in order, byte for byte. */
+GST_START_TEST (test_any_destination_list)
+{
+  int capture = rawtest_capture_open (pair.peer, "rv1");
+  enum { LIST = 24 };
+  static Datagram d[LIST];
+  GstBufferList *list = gst_buffer_list_new ();
+  MstSender tx;
+  gchar marker[48];
+
+  for (int i = 0; i < LIST; i++) {
+    g_snprintf (marker, sizeof marker, "gstraw-any-%02d;", i);
+    far_ipv4 (&d[i], i % 3 == 2 ? GROUP4 : "10.77.0.2", marker);
+    gst_buffer_list_add (list, buffer_of (&d[i]));
+  }
+  mst_sender_start (&tx,
+      "raw=true interface=rv0 ttl=-1 raw-validation=any-destination");
+  mst_sender_push_list (&tx, list);
+  mst_sender_finish (&tx);
+  for (int i = 0; i < LIST; i++) {
+    g_snprintf (marker, sizeof marker, "gstraw-any-%02d;", i);
+    expect_on_wire (capture, &d[i], marker);
+  }
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), LIST);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
   mst_sender_free (&tx);
   close (capture);
 }
@@ -624,6 +658,7 @@ mctxsink_raw_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_far_sources_exact);
   tcase_add_test (tc, test_family_from_address);
+  tcase_add_test (tc, test_any_destination_list);
   tcase_add_test (tc, test_ttl_override);
   tcase_add_test (tc, test_refused_never_leave);
   tcase_add_test (tc, test_start_errors);
