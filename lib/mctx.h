@@ -652,6 +652,17 @@ typedef enum mctx_raw_validation {
                                                checksum must be valid */
 } mctx_raw_validation;
 
+/* How the egress of a raw publication is chosen. */
+typedef enum mctx_raw_egress {
+  MCTX_RAW_EGRESS_EXPLICIT = 0,     /* default: bind_addr / interface */
+  MCTX_RAW_EGRESS_ROUTE_SELECTED    /* neither: the kernel's routing table
+                                       picks the interface per datagram
+                                       (mctx-core's raw-route-egress).
+                                       Needs family set, ttl -1; Linux
+                                       IPv4 only (else
+                                       MCTX_E_RAW_UNSUPPORTED) */
+} mctx_raw_egress;
+
 typedef struct mctx_raw_config {
   mctx_family family;        /* inner datagram family; UNSPEC = inferred
                                 from bind_addr / interface */
@@ -662,6 +673,7 @@ typedef struct mctx_raw_config {
   bool loopback;             /* local receivers get a copy (where the way
                                 chosen allows); default true */
   mctx_raw_validation validation; /* default STRICT_MULTICAST */
+  mctx_raw_egress egress;    /* default EXPLICIT */
   void *reserved[3];         /* zero (mctx_raw_config_init) */
 } mctx_raw_config;
 
@@ -790,8 +802,8 @@ typedef struct mctx_raw_capabilities {
   mctx_raw_capability ipv6_local_source; /* datagram source of this host */
   mctx_raw_capability ipv6_any_source;   /* any other source: link layer,
                                             Ethernet interfaces only */
-  /* Route-selected egress (no interface given; mctx-core's
-   * raw-route-egress): not implemented, always UNSUPPORTED. */
+  /* Route-selected egress (MCTX_RAW_EGRESS_ROUTE_SELECTED): IPv4 as
+   * ipv4 on Linux; IPv6 not implemented, always UNSUPPORTED. */
   mctx_raw_capability ipv4_route_selected;
   mctx_raw_capability ipv6_route_selected;
   /* The errno (Windows: WSA error mapped, see mctx_error.sys_errno) that

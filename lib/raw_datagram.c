@@ -124,6 +124,25 @@ validate_interface (const mctx_raw_config *cfg, mctx_error *err)
   }
 }
 
+/* mctx-core's rules: the kernel picks the egress, so nothing may pin it,
+ * the family must be known up front, and no TTL override is offered. */
+static int
+validate_route_selected (const mctx_raw_config *cfg, mctx_error *err)
+{
+  const char *why = cfg->bind_addr.family != MCTX_FAMILY_UNSPEC
+                        ? "takes no bind address"
+                    : cfg->interface.kind != MCTX_INTERFACE_NONE
+                        ? "takes no outgoing interface"
+                    : cfg->family == MCTX_FAMILY_UNSPEC
+                        ? "needs the family set to IPv4 or IPv6"
+                    : cfg->ttl != -1 ? "offers no TTL override (ttl -1)"
+                                     : NULL;
+  if (why != NULL)
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_ARGUMENT, 0,
+                       "route-selected raw egress %s", why);
+  return mctx__ok (err);
+}
+
 int
 mctx_raw_config_validate (const mctx_raw_config *cfg, mctx_error *err)
 {
@@ -138,6 +157,12 @@ mctx_raw_config_validate (const mctx_raw_config *cfg, mctx_error *err)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "raw validation mode %d is not valid",
                        (int) cfg->validation);
+
+  if (cfg->egress == MCTX_RAW_EGRESS_ROUTE_SELECTED)
+    return validate_route_selected (cfg, err);
+  if (cfg->egress != MCTX_RAW_EGRESS_EXPLICIT)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "raw egress mode %d is not valid", (int) cfg->egress);
 
   if (cfg->bind_addr.family == MCTX_FAMILY_UNSPEC
       && cfg->interface.kind == MCTX_INTERFACE_NONE)

@@ -159,6 +159,20 @@ resolve_egress (mctx_raw_publication *pub, mctx_error *err)
   return MCTX_OK;
 }
 
+/* No egress to resolve: messages name the routing table instead. IPv6
+ * would need a route lookup per destination (AF_PACKET or IPV6_PKTINFO
+ * need an interface); not implemented. */
+static int
+open_route_selected (mctx_raw_publication *pub, mctx_error *err)
+{
+  if (pub->family == MCTX_FAMILY_IPV6)
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_FAMILY, 0,
+                       "route-selected raw egress is only implemented for "
+                       "IPv4; give IPv6 publications an interface");
+  snprintf (pub->ifname, sizeof pub->ifname, "%s", "(routed)");
+  return MCTX_OK;
+}
+
 static int
 open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
 {
@@ -172,6 +186,9 @@ open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
                            MCTX_SUBJECT_SOCKET, err);
   if (rc != MCTX_OK)
     return rc;
+  /* Unbound, no IP_MULTICAST_IF: the routing table picks each egress. */
+  if (pub->config.egress == MCTX_RAW_EGRESS_ROUTE_SELECTED)
+    goto loopback;
 
   struct sockaddr_in local = { .sin_family = AF_INET };
   memcpy (&local.sin_addr, pub->egress.bytes, 4);
@@ -191,6 +208,7 @@ open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
                        MCTX_SUBJECT_INTERFACE, errno,
                        "cannot set IP_MULTICAST_IF to %s on a raw socket: %s",
                        pub->ifname, strerror (errno));
+loopback:
   return set_int_option (fd, IPPROTO_IP, IP_MULTICAST_LOOP,
                          pub->config.loopback ? 1 : 0, "IP_MULTICAST_LOOP",
                          MCTX_SUBJECT_LOOPBACK, err);
@@ -395,7 +413,9 @@ mctx_raw_publication_open (const mctx_raw_config *cfg,
   pub->packet_fd = -1;
   mctx__metrics_cell_init (&pub->metrics);
 
-  rc = resolve_egress (pub, err);
+  rc = cfg->egress == MCTX_RAW_EGRESS_ROUTE_SELECTED
+           ? open_route_selected (pub, err)
+           : resolve_egress (pub, err);
   if (rc == MCTX_OK)
     rc = pub->family == MCTX_FAMILY_IPV4 ? open_ipv4 (pub, err)
                                          : open_ipv6 (pub, err);
@@ -958,7 +978,7 @@ mctx_raw_capabilities_probe (mctx_raw_capabilities *out, mctx_error *err)
   out->ipv6_any_source = probe_socket (AF_PACKET, SOCK_DGRAM, 0,
                                        MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
                                        &out->ipv6_any_source_errno);
-  out->ipv4_route_selected = MCTX_RAW_CAPABILITY_UNSUPPORTED;
+  out->ipv4_route_selected = out->ipv4; /* the same socket, unbound */
   out->ipv6_route_selected = MCTX_RAW_CAPABILITY_UNSUPPORTED;
   return mctx__ok (err);
 }

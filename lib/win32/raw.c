@@ -104,6 +104,10 @@ mctx_raw_publication_open(const mctx_raw_config *cfg,
   int rc = mctx_raw_config_validate(cfg, err);
   if (rc != MCTX_OK)
     return rc;
+  if (cfg->egress == MCTX_RAW_EGRESS_ROUTE_SELECTED)
+    return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_ARGUMENT, 0,
+                      "route-selected raw egress is not implemented on "
+                      "Windows; give an interface or a bind address");
   if (mctx__raw_family(cfg) == MCTX_FAMILY_IPV6)
     return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_FAMILY, 0,
                       "raw IPv6 is not supported on Windows: its raw IPv6 "

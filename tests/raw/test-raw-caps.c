@@ -53,10 +53,11 @@ main (void)
                  "ipv6 local %d", caps.ipv6_local_source);
   TESTNET_CHECK (caps.ipv6_any_source == MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
                  "ipv6 any %d", caps.ipv6_any_source);
-  TESTNET_CHECK (caps.ipv4_route_selected == MCTX_RAW_CAPABILITY_UNSUPPORTED
+  TESTNET_CHECK (caps.ipv4_route_selected == MCTX_RAW_CAPABILITY_FULL_DATAGRAM
                      && caps.ipv6_route_selected
                             == MCTX_RAW_CAPABILITY_UNSUPPORTED,
-                 "route-selected announced");
+                 "route-selected announced %d %d", caps.ipv4_route_selected,
+                 caps.ipv6_route_selected);
 
   uint8_t d[256];
   const char *m4 = "mctx-raw-caps-v4";
@@ -77,13 +78,24 @@ main (void)
   send_arrives (pub, d, len, cap, m6a, MCTX_RAW_PATH_IPV6_LINK_LAYER);
   mctx_raw_publication_close (pub);
 
-  /* Route-selected (no egress at all) is refused, as announced. */
+  /* Route-selected: IPv4 sends as announced (test-raw-route follows a
+   * route change), IPv6 is refused as announced. */
+  testnet_sh_ok ("ip route add 232.77.6.0/24 dev rv0");
   mctx_raw_config cfg;
   mctx_raw_config_init (&cfg);
   cfg.family = MCTX_FAMILY_IPV4;
+  cfg.egress = MCTX_RAW_EGRESS_ROUTE_SELECTED;
   int rc = mctx_raw_publication_open (&cfg, &pub, &err);
-  TESTNET_CHECK (rc == MCTX_E_RAW_INTERFACE_REQUIRED, "no egress: %s",
+  TESTNET_CHECK (rc == MCTX_OK, "route-selected IPv4: %s", err.message);
+  const char *m4r = "mctx-raw-caps-v4-routed";
+  len = rawtest_ipv4_udp (d, "198.51.100.7", "232.77.6.1", 2, 0x98, 4000,
+                          5004, m4r, strlen (m4r));
+  send_arrives (pub, d, len, cap, m4r, MCTX_RAW_PATH_IPV4_HDRINCL);
+  mctx_raw_publication_close (pub);
+  cfg.family = MCTX_FAMILY_IPV6;
+  rc = mctx_raw_publication_open (&cfg, &pub, &err);
+  TESTNET_CHECK (rc == MCTX_E_RAW_UNSUPPORTED, "route-selected IPv6: %s",
                  mctx_code_name (rc));
-  printf ("ok no egress refused: %s\nPASS\n", err.message);
+  printf ("ok route-selected IPv6 refused: %s\nPASS\n", err.message);
   return 0;
 }
