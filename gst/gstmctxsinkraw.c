@@ -46,9 +46,17 @@ build_raw_config (GstElement * sink, const GstMctxSinkSettings * s,
   mctx_raw_config_init (cfg);
   if (udp_only)
     goto not_raw;
+  /* No egress: the routing table picks one per datagram (IPv4; libmctx
+   * refuses route-selected IPv6, which open_both turns into a warning). */
   if (!gst_mctx_sink_is_set (s->source_addr)
-      && !gst_mctx_sink_is_set (s->interface))
-    goto no_egress;
+      && !gst_mctx_sink_is_set (s->interface)) {
+    if (s->ttl != -1)
+      goto no_egress;
+    cfg->egress = MCTX_RAW_EGRESS_ROUTE_SELECTED;
+    cfg->loopback = s->loop;
+    cfg->validation = (mctx_raw_validation) s->raw_validation;
+    return TRUE;
+  }
   if (gst_mctx_sink_is_set (s->source_addr))
     cfg->bind_addr = *source;
   if (gst_mctx_sink_is_set (s->interface))
@@ -69,7 +77,9 @@ no_egress:
   {
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
         ("Raw mode needs an egress: set 'interface' (a name, a local address "
-            "or an index) or 'source-addr' (a local address)"), (NULL));
+            "or an index) or 'source-addr' (a local address), or ttl=-1 to "
+            "let the routing table pick the interface of each IPv4 datagram "
+            "(which allows no ttl override)"), (NULL));
     return FALSE;
   }
 }
@@ -193,7 +203,8 @@ gst_mctx_sink_raw_open (GstElement * sink, const GstMctxSinkSettings * s,
   g_snprintf (describe, size, "raw %s%s%s via %s",
       raw->pub4 ? "IPv4" : "", raw->pub4 && raw->pub6 ? "/" : "",
       raw->pub6 ? "IPv6" : "", gst_mctx_sink_is_set (s->interface) ?
-      s->interface : s->source_addr);
+      s->interface : gst_mctx_sink_is_set (s->source_addr) ?
+      s->source_addr : "the routing table");
   GST_INFO_OBJECT (sink, "sending %s, ttl %d, loop %d", describe, cfg.ttl,
       cfg.loopback);
   return raw;

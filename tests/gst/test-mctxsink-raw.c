@@ -274,6 +274,28 @@ GST_START_TEST (test_any_destination_list)
 
 GST_END_TEST;
 
+/* No interface, no source-addr, ttl=-1: the routing table picks the
+ * interface of each IPv4 datagram (IPv6 is left out with a warning). */
+GST_START_TEST (test_route_selected)
+{
+  int capture = rawtest_capture_open (pair.peer, "rv1");
+  Datagram v4;
+  MstSender tx;
+
+  testnet_sh_ok ("ip route replace 232.1.2.0/24 dev rv0");
+  far_ipv4 (&v4, GROUP4, "gstraw-v4-routed");
+  mst_sender_start (&tx, "raw=true ttl=-1");
+  mst_sender_push (&tx, buffer_of (&v4));
+  mst_sender_finish (&tx);
+  expect_on_wire (capture, &v4, "gstraw-v4-routed");
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 1);
+  mst_sender_free (&tx);
+  testnet_sh_ok ("ip route del 232.1.2.0/24");
+  close (capture);
+}
+
+GST_END_TEST;
+
 /* Captures the datagram carrying marker: d with TTL / hop limit 7 (and the
  * IPv4 checksum recomputed), nothing else changed. */
 static void
@@ -423,7 +445,8 @@ GST_START_TEST (test_start_errors)
 
   text = mst_start_error ("raw=true");
   fail_unless (text && strstr (text, "'interface'") && strstr (text,
-          "'source-addr'"), "no egress: '%s'", text);
+          "'source-addr'") && strstr (text, "ttl=-1"), "no egress: '%s'",
+      text);
   g_free (text);
   text = mst_start_error ("raw=true interface=nosuch0");
   fail_unless (text && strstr (text, "nosuch0"), "bad interface: '%s'", text);
@@ -659,6 +682,7 @@ mctxsink_raw_suite (void)
   tcase_add_test (tc, test_far_sources_exact);
   tcase_add_test (tc, test_family_from_address);
   tcase_add_test (tc, test_any_destination_list);
+  tcase_add_test (tc, test_route_selected);
   tcase_add_test (tc, test_ttl_override);
   tcase_add_test (tc, test_refused_never_leave);
   tcase_add_test (tc, test_start_errors);
