@@ -961,13 +961,9 @@ probe_socket (int domain, int type, int protocol, mctx_raw_capability yes,
   return yes;
 }
 
-int
-mctx_raw_capabilities_probe (mctx_raw_capabilities *out, mctx_error *err)
+static void
+probe_linux (mctx_raw_capabilities *out)
 {
-  if (out == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no place for the raw capabilities given");
-  memset (out, 0, sizeof *out);
   out->ipv4 = probe_socket (AF_INET, SOCK_RAW, IPPROTO_RAW,
                             MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
                             &out->ipv4_errno);
@@ -980,20 +976,9 @@ mctx_raw_capabilities_probe (mctx_raw_capabilities *out, mctx_error *err)
                                        &out->ipv6_any_source_errno);
   out->ipv4_route_selected = out->ipv4; /* the same socket, unbound */
   out->ipv6_route_selected = MCTX_RAW_CAPABILITY_UNSUPPORTED;
-  return mctx__ok (err);
 }
 
 #else /* !__linux__ */
-
-int
-mctx_raw_capabilities_probe (mctx_raw_capabilities *out, mctx_error *err)
-{
-  if (out == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no place for the raw capabilities given");
-  memset (out, 0, sizeof *out);
-  return mctx__ok (err);
-}
 
 /* Link-layer injection and IP_HDRINCL semantics differ per system; until a
  * port exists, raw publications are refused rather than half working. */
@@ -1062,6 +1047,20 @@ mctx_raw_publication_send_batch (mctx_raw_publication *pub,
 }
 
 #endif
+
+/* Elsewhere every answer is UNSUPPORTED, as the opens are. */
+int
+mctx_raw_capabilities_probe (mctx_raw_capabilities *out, mctx_error *err)
+{
+  if (out == NULL)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "no place for the raw capabilities given");
+  memset (out, 0, sizeof *out);
+#if defined(__linux__)
+  probe_linux (out);
+#endif
+  return mctx__ok (err);
+}
 
 /* One datagram in one buffer: the same path as several. */
 int

@@ -11,82 +11,25 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint32_t
-sum16 (uint32_t sum, const uint8_t *p, size_t len)
-{
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += (uint32_t) ((p[i] << 8) | p[i + 1]);
-  if (len & 1)
-    sum += (uint32_t) (p[len - 1] << 8);
-  return sum;
-}
-
-static uint16_t
-fold (uint32_t sum)
-{
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t) ~sum;
-}
-
-static void
-put16 (uint8_t *p, uint16_t v)
-{
-  p[0] = (uint8_t) (v >> 8);
-  p[1] = (uint8_t) v;
-}
-
-/* IPv4 from src to dst carrying an ICMP destination-unreachable,
- * fragmentation-needed (type 3 code 4) with next-hop MTU mtu, quoting the
- * whole of invoking (small enough to quote entirely). */
 static size_t
 icmp4_frag_needed (uint8_t *out, const char *src, const char *dst,
                    uint16_t mtu, const uint8_t *invoking, size_t inv_len)
 {
-  size_t icmp_len = 8 + inv_len, len = 20 + icmp_len;
-  memset (out, 0, 28);
-  out[0] = 0x45;
-  put16 (out + 2, (uint16_t) len);
-  put16 (out + 4, 0x5151);
-  out[8] = 64;
-  out[9] = 1;
-  TESTNET_CHECK (inet_pton (AF_INET, src, out + 12) == 1, "src");
-  TESTNET_CHECK (inet_pton (AF_INET, dst, out + 16) == 1, "dst");
-  put16 (out + 10, ipbuild_ipv4_header_checksum (out, 20));
-  uint8_t *icmp = out + 20;
-  icmp[0] = 3;
-  icmp[1] = 4;
-  put16 (icmp + 6, mtu);
-  memcpy (icmp + 8, invoking, inv_len);
-  put16 (icmp + 2, fold (sum16 (0, icmp, icmp_len)));
-  return len;
+  uint8_t s[4], d[4];
+  TESTNET_CHECK (inet_pton (AF_INET, src, s) == 1
+                     && inet_pton (AF_INET, dst, d) == 1, "addresses");
+  return ipbuild_icmp4_frag_needed (out, s, d, 0x5151, mtu, invoking,
+                                    inv_len);
 }
 
-/* IPv6 from src to dst carrying an ICMPv6 packet-too-big (type 2) with mtu,
- * quoting invoking; checksum over the pseudo-header. */
 static size_t
 icmp6_packet_too_big (uint8_t *out, const char *src, const char *dst,
                       uint32_t mtu, const uint8_t *invoking, size_t inv_len)
 {
-  size_t icmp_len = 8 + inv_len;
-  memset (out, 0, 48);
-  out[0] = 0x60;
-  put16 (out + 4, (uint16_t) icmp_len);
-  out[6] = 58;
-  out[7] = 64;
-  TESTNET_CHECK (inet_pton (AF_INET6, src, out + 8) == 1, "src");
-  TESTNET_CHECK (inet_pton (AF_INET6, dst, out + 24) == 1, "dst");
-  uint8_t *icmp = out + 40;
-  icmp[0] = 2;
-  put16 (icmp + 4, (uint16_t) (mtu >> 16));
-  put16 (icmp + 6, (uint16_t) mtu);
-  memcpy (icmp + 8, invoking, inv_len);
-  uint8_t pseudo_tail[8] = { 0, 0, (uint8_t) (icmp_len >> 8),
-                             (uint8_t) icmp_len, 0, 0, 0, 58 };
-  uint32_t sum = sum16 (0, out + 8, 32);
-  sum = sum16 (sum, pseudo_tail, sizeof pseudo_tail);
-  put16 (icmp + 2, fold (sum16 (sum, icmp, icmp_len)));
-  return 40 + icmp_len;
+  uint8_t s[16], d[16];
+  TESTNET_CHECK (inet_pton (AF_INET6, src, s) == 1
+                     && inet_pton (AF_INET6, dst, d) == 1, "addresses");
+  return ipbuild_icmp6_packet_too_big (out, s, d, mtu, invoking, inv_len);
 }
 
 static mctx_raw_publication *
