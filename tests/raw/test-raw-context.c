@@ -42,21 +42,6 @@ send_ok (mctx_raw_context *ctx, mctx_publication_id id, const uint8_t *d,
                  report.interface_index, ifindex);
 }
 
-/* The datagram with marker arrives on want (byte for byte) and not on
- * other. */
-static void
-arrives_on (int want, int other, const uint8_t *d, size_t len,
-            const char *marker, const char *where)
-{
-  uint8_t got[2048];
-  int n = rawtest_capture_find (want, marker, got, sizeof got, 3000);
-  TESTNET_CHECK (n >= 0 && (size_t) n == len && memcmp (got, d, len) == 0,
-                 "%s: captured %d bytes of %zu", marker, n, len);
-  n = rawtest_capture_find (other, marker, got, sizeof got, 300);
-  TESTNET_CHECK (n < 0, "%s also arrived on the other link", marker);
-  printf ("ok %s: on %s only, byte for byte\n", marker, where);
-}
-
 int
 main (void)
 {
@@ -83,7 +68,7 @@ main (void)
   uint8_t d[256];
   size_t len = datagram (d, "mctx-raw-ctx-before");
   send_ok (ctx, id, d, len, pair.local_index);
-  arrives_on (cap_v, cap_w, d, len, "mctx-raw-ctx-before", "rv1");
+  rawtest_expect_only_on (cap_v, cap_w, d, len, "mctx-raw-ctx-before", "rv1");
 
   mctx_raw_publication *old = mctx_raw_context_get (ctx, id);
   cfg = config_on ("rw0");
@@ -96,7 +81,7 @@ main (void)
   (void) old;
   len = datagram (d, "mctx-raw-ctx-after");
   send_ok (ctx, id, d, len, rw0);
-  arrives_on (cap_w, cap_v, d, len, "mctx-raw-ctx-after", "rw1");
+  rawtest_expect_only_on (cap_w, cap_v, d, len, "mctx-raw-ctx-after", "rw1");
 
   /* A replace that cannot open keeps the publication as it was. */
   cfg = config_on ("nosuch0");
@@ -105,7 +90,7 @@ main (void)
                  mctx_code_name (rc));
   len = datagram (d, "mctx-raw-ctx-kept");
   send_ok (ctx, id, d, len, rw0);
-  arrives_on (cap_w, cap_v, d, len, "mctx-raw-ctx-kept", "rw1");
+  rawtest_expect_only_on (cap_w, cap_v, d, len, "mctx-raw-ctx-kept", "rw1");
   printf ("ok failed replace (%s) left id %llu on rw0\n", err.message,
           (unsigned long long) id);
 
@@ -118,7 +103,7 @@ main (void)
   mctx_raw_send_report report;
   TESTNET_CHECK (mctx_raw_publication_send (taken, d, len, &report, &err)
                      == MCTX_OK, "taken send: %s", err.message);
-  arrives_on (cap_v, cap_w, d, len, "mctx-raw-ctx-taken", "rv1");
+  rawtest_expect_only_on (cap_v, cap_w, d, len, "mctx-raw-ctx-taken", "rv1");
   mctx_raw_publication_close (taken);
   TESTNET_CHECK (mctx_raw_context_remove (ctx, id) == MCTX_OK
                      && mctx_raw_context_count (ctx) == 0, "remove");

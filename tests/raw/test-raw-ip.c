@@ -32,23 +32,6 @@ icmp6_packet_too_big (uint8_t *out, const char *src, const char *dst,
   return ipbuild_icmp6_packet_too_big (out, s, d, mtu, invoking, inv_len);
 }
 
-static mctx_raw_publication *
-open_mode (mctx_family family, mctx_raw_validation mode)
-{
-  mctx_raw_config cfg;
-  mctx_raw_config_init (&cfg);
-  mctx_error err;
-  cfg.family = family;
-  cfg.validation = mode;
-  TESTNET_CHECK (mctx_interface_parse ("rv0", &cfg.interface, &err)
-                     == MCTX_OK, "%s", err.message);
-  mctx_raw_publication *pub;
-  int rc = mctx_raw_publication_open (&cfg, &pub, &err);
-  TESTNET_CHECK (rc == MCTX_OK, "open: %s (%s)", err.message,
-                 mctx_code_name (rc));
-  return pub;
-}
-
 static void
 send_ok (mctx_raw_publication *pub, const uint8_t *d, size_t len,
          mctx_raw_path path)
@@ -77,7 +60,8 @@ main (void)
   size_t len = icmp4_frag_needed (d, "10.77.0.1", "10.77.0.2", 1280, inv,
                                   inv_len);
   mctx_raw_publication *strict
-      = open_mode (MCTX_FAMILY_IPV4, MCTX_RAW_VALIDATION_STRICT_MULTICAST);
+      = rawtest_open_validated (MCTX_FAMILY_IPV4, "rv0",
+                                MCTX_RAW_VALIDATION_STRICT_MULTICAST);
   mctx_error err;
   int rc = mctx_raw_publication_send (strict, d, len, NULL, &err);
   TESTNET_CHECK (rc == MCTX_E_INVALID_RAW_MULTICAST_DESTINATION,
@@ -86,7 +70,8 @@ main (void)
   printf ("ok strict mode refuses the unicast ICMP: %s\n", err.message);
 
   mctx_raw_publication *ip4
-      = open_mode (MCTX_FAMILY_IPV4, MCTX_RAW_VALIDATION_IP_DATAGRAM);
+      = rawtest_open_validated (MCTX_FAMILY_IPV4, "rv0",
+                                MCTX_RAW_VALIDATION_IP_DATAGRAM);
   send_ok (ip4, d, len, MCTX_RAW_PATH_IPV4_HDRINCL);
   int n = rawtest_capture_find (cap, marker1, got, sizeof got, 3000);
   TESTNET_CHECK (n >= 0, "the frag-needed never reached rv1");
@@ -115,7 +100,8 @@ main (void)
   n = rawtest_capture_find (cap, marker2, got, sizeof got, 300);
   TESTNET_CHECK (n < 0, "strict mode's refused datagram arrived");
   mctx_raw_publication *any
-      = open_mode (MCTX_FAMILY_IPV4, MCTX_RAW_VALIDATION_ANY_DESTINATION);
+      = rawtest_open_validated (MCTX_FAMILY_IPV4, "rv0",
+                                MCTX_RAW_VALIDATION_ANY_DESTINATION);
   send_ok (any, d, len, MCTX_RAW_PATH_IPV4_HDRINCL);
   n = rawtest_capture_find (cap, marker2, got, sizeof got, 3000);
   TESTNET_CHECK (n >= 0 && (size_t) n == len && memcmp (got, d, len) == 0,
@@ -131,7 +117,8 @@ main (void)
                               4000, 5004, marker3, strlen (marker3));
   len = icmp6_packet_too_big (d, "fd77::1", "fd77::2", 1280, inv, inv_len);
   mctx_raw_publication *ip6
-      = open_mode (MCTX_FAMILY_IPV6, MCTX_RAW_VALIDATION_IP_DATAGRAM);
+      = rawtest_open_validated (MCTX_FAMILY_IPV6, "rv0",
+                                MCTX_RAW_VALIDATION_IP_DATAGRAM);
   send_ok (ip6, d, len, MCTX_RAW_PATH_IPV6_KERNEL_HEADER);
   n = rawtest_capture_find (cap, marker3, got, sizeof got, 3000);
   TESTNET_CHECK (n >= 0, "the packet-too-big never reached rv1");
