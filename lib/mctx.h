@@ -672,9 +672,12 @@ typedef struct mctx_raw_config {
   int ttl;                   /* TTL / hop limit override 0..255; -1 none */
   bool loopback;             /* local receivers get a copy (where the way
                                 chosen allows); default true */
-  mctx_raw_validation validation; /* default STRICT_MULTICAST */
-  mctx_raw_egress egress;    /* default EXPLICIT */
-  void *reserved[3];         /* zero (mctx_raw_config_init) */
+  /* Bytes, so that they sit in the padding after loopback and the struct
+   * keeps its size on every ABI. */
+  uint8_t validation;        /* an mctx_raw_validation; default
+                                STRICT_MULTICAST */
+  uint8_t egress;            /* an mctx_raw_egress; default EXPLICIT */
+  void *reserved[4];         /* zero (mctx_raw_config_init) */
 } mctx_raw_config;
 
 /* Fills defaults: family UNSPEC (inferred), no bind address, no interface

@@ -152,8 +152,7 @@ mctx_raw_config_validate (const mctx_raw_config *cfg, mctx_error *err)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_FAMILY, 0,
                        "raw family %d is not valid (4, 6 or unspecified)",
                        (int) cfg->family);
-  if (cfg->validation < MCTX_RAW_VALIDATION_STRICT_MULTICAST
-      || cfg->validation > MCTX_RAW_VALIDATION_IP_DATAGRAM)
+  if (cfg->validation > MCTX_RAW_VALIDATION_IP_DATAGRAM)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "raw validation mode %d is not valid",
                        (int) cfg->validation);
