@@ -111,3 +111,53 @@ ipbuild_udp6 (uint8_t *out, const uint8_t src[16], const uint8_t dst[16],
   return IPBUILD_IPV6_HEADER + ext
          + put_udp (out + IPBUILD_IPV6_HEADER + ext, udp, pseudo);
 }
+
+size_t
+ipbuild_icmp4_frag_needed (uint8_t *out, const uint8_t src[4],
+                           const uint8_t dst[4], uint16_t id, uint16_t mtu,
+                           const uint8_t *invoking, size_t inv_len)
+{
+  size_t icmp_len = 8 + inv_len, len = 20 + icmp_len;
+  memset (out, 0, 28);
+  out[0] = 0x45;
+  put16 (out + 2, (uint16_t) len);
+  put16 (out + 4, id);
+  out[8] = 64;
+  out[9] = 1; /* ICMP */
+  memcpy (out + 12, src, 4);
+  memcpy (out + 16, dst, 4);
+  put16 (out + 10, ipbuild_ipv4_header_checksum (out, 20));
+  uint8_t *icmp = out + 20;
+  icmp[0] = 3;
+  icmp[1] = 4;
+  put16 (icmp + 6, mtu);
+  memcpy (icmp + 8, invoking, inv_len);
+  put16 (icmp + 2, fold (sum16 (0, icmp, icmp_len)));
+  return len;
+}
+
+size_t
+ipbuild_icmp6_packet_too_big (uint8_t *out, const uint8_t src[16],
+                              const uint8_t dst[16], uint32_t mtu,
+                              const uint8_t *invoking, size_t inv_len)
+{
+  size_t icmp_len = 8 + inv_len;
+  memset (out, 0, 48);
+  out[0] = 0x60;
+  put16 (out + 4, (uint16_t) icmp_len);
+  out[6] = 58; /* ICMPv6 */
+  out[7] = 64;
+  memcpy (out + 8, src, 16);
+  memcpy (out + 24, dst, 16);
+  uint8_t *icmp = out + 40;
+  icmp[0] = 2;
+  put16 (icmp + 4, (uint16_t) (mtu >> 16));
+  put16 (icmp + 6, (uint16_t) mtu);
+  memcpy (icmp + 8, invoking, inv_len);
+  uint8_t pseudo_tail[8] = { 0, 0, (uint8_t) (icmp_len >> 8),
+                             (uint8_t) icmp_len, 0, 0, 0, 58 };
+  uint32_t sum = sum16 (0, out + 8, 32);
+  sum = sum16 (sum, pseudo_tail, sizeof pseudo_tail);
+  put16 (icmp + 2, fold (sum16 (sum, icmp, icmp_len)));
+  return 40 + icmp_len;
+}

@@ -51,6 +51,7 @@ typedef struct cli_options {
   bool no_loopback;
   bool quiet;
   bool help;
+  bool capabilities;
 } cli_options;
 
 static void
@@ -79,6 +80,7 @@ print_usage (FILE *out)
       "                         (0-255; default: header 1, no override)\n"
       "  --no-loopback          no copy for receivers on this host\n"
       "  --quiet                print nothing per datagram\n"
+      "  --capabilities         print what this host can send raw (probed) and exit\n"
       "  -h, --help             show this text\n"
       "\n"
       "examples (run them in a network namespace with a veth pair):\n"
@@ -112,6 +114,10 @@ parse_args (int argc, char **argv, cli_options *o)
     const char *arg = argv[i];
     if (strcmp (arg, "-h") == 0 || strcmp (arg, "--help") == 0) {
       o->help = true;
+      return 0;
+    }
+    if (strcmp (arg, "--capabilities") == 0) {
+      o->capabilities = true;
       return 0;
     }
     if (strcmp (arg, "--no-loopback") == 0) {
@@ -245,6 +251,36 @@ send_one (mctx_raw_publication *pub, const uint8_t *datagram, size_t len,
   return rc;
 }
 
+static void
+print_capability (const char *what, mctx_raw_capability cap, int sys_errno)
+{
+  if (sys_errno != 0)
+    printf ("%-24s %s (%s)\n", what, mctx_raw_capability_name (cap),
+            strerror (sys_errno));
+  else
+    printf ("%-24s %s\n", what, mctx_raw_capability_name (cap));
+}
+
+/* One line per way, "name value [(reason)]": easy to read and to grep. */
+static int
+print_capabilities (void)
+{
+  mctx_raw_capabilities caps;
+  mctx_error err;
+  if (mctx_raw_capabilities_probe (&caps, &err) != MCTX_OK) {
+    fprintf (stderr, PROG ": %s\n", err.message);
+    return EXIT_SEND_FAILED;
+  }
+  print_capability ("ipv4", caps.ipv4, caps.ipv4_errno);
+  print_capability ("ipv6-local-source", caps.ipv6_local_source,
+                    caps.ipv6_local_source_errno);
+  print_capability ("ipv6-any-source", caps.ipv6_any_source,
+                    caps.ipv6_any_source_errno);
+  print_capability ("ipv4-route-selected", caps.ipv4_route_selected, 0);
+  print_capability ("ipv6-route-selected", caps.ipv6_route_selected, 0);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -256,6 +292,8 @@ main (int argc, char **argv)
     print_usage (stdout);
     return 0;
   }
+  if (o.capabilities)
+    return print_capabilities ();
 
   mctx_error err;
   mctx_ip group, source;

@@ -906,7 +906,7 @@ send_some (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
   int rc;
 
   if (s->raw_pub) {
-    rc = gst_mctx_sink_raw_send (s->raw_pub, datagrams, err);
+    return gst_mctx_sink_raw_send (s->raw_pub, datagrams, count, sent, err);
   } else if (count == 1) {
     rc = mctx_publication_sendv (s->pub, datagrams->bufs, datagrams->nbufs,
         NULL, err);
@@ -919,7 +919,7 @@ send_some (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
 
 /* The rest of a send once a try did not send everything: next datagrams
  * are out, rc and err say why the try stopped (MCTX_OK when a raw
- * publication sent one of several). */
+ * publication sent a run of one IP version of several). */
 static GstFlowReturn
 send_rest (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
     GstMctxSenderMode mode, gsize * done, gsize next, int rc,

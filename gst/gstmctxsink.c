@@ -100,6 +100,7 @@
 #include "gstmctxsinkgather.h"
 #include "gstmctxsinkmetrics.h"
 #include "gstmctxsinksdp.h"
+#include "gstmctxsinkraw.h"
 
 #define GST_CAT_DEFAULT gst_mctx_sink_debug
 
@@ -115,6 +116,7 @@
 #define DEFAULT_BLOCK           TRUE
 #define DEFAULT_SOCKET          NULL
 #define DEFAULT_RAW             FALSE
+#define DEFAULT_RAW_VALIDATION  MCTX_RAW_VALIDATION_STRICT_MULTICAST
 #define DEFAULT_GSO             TRUE
 #define DEFAULT_GATHER          1
 #define DEFAULT_GATHER_LATENCY  (1 * GST_MSECOND)
@@ -147,6 +149,7 @@ enum
   PROP_BLOCK,
   PROP_SOCKET,
   PROP_RAW,
+  PROP_RAW_VALIDATION,
   PROP_SEND_STATS,
   PROP_GATHER,
   PROP_GATHER_LATENCY,
@@ -342,6 +345,19 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
           "as given (needs CAP_NET_RAW; group and port are not used)",
           DEFAULT_RAW, AT_START));
   /**
+   * GstMctxSink:raw-validation:
+   *
+   * What a raw datagram may be sent to: multicast groups only (default),
+   * any unicast or multicast destination, or that with the IPv4 header
+   * checksum verified too (raw-ip, for the ICMP an AMT relay sends).
+   */
+  g_object_class_install_property (gobject_class, PROP_RAW_VALIDATION,
+      g_param_spec_enum ("raw-validation", "Raw validation",
+          "What a raw datagram may be sent to: multicast only, any "
+          "destination, or any destination with the IPv4 header checksum "
+          "verified (raw mode only)", GST_TYPE_MCTX_SINK_RAW_VALIDATION,
+          DEFAULT_RAW_VALIDATION, AT_START));
+  /**
    * GstMctxSink:gather:
    *
    * Up to this many single buffers go out together as one batch (one
@@ -440,6 +456,7 @@ gst_mctx_sink_init (GstMctxSink * sink)
   s->buffer_size = DEFAULT_BUFFER_SIZE;
   s->socket = DEFAULT_SOCKET;
   s->raw = DEFAULT_RAW;
+  s->raw_validation = DEFAULT_RAW_VALIDATION;
   s->gso = DEFAULT_GSO;
   s->gather = DEFAULT_GATHER;
   s->gather_latency = DEFAULT_GATHER_LATENCY;
@@ -579,6 +596,9 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
     case PROP_RAW:
       s->raw = g_value_get_boolean (value);
       break;
+    case PROP_RAW_VALIDATION:
+      s->raw_validation = g_value_get_enum (value);
+      break;
     case PROP_GSO:
       s->gso = g_value_get_boolean (value);
       break;
@@ -671,6 +691,9 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_RAW:
       g_value_set_boolean (value, s->raw);
+      break;
+    case PROP_RAW_VALIDATION:
+      g_value_set_enum (value, s->raw_validation);
       break;
     case PROP_GSO:
       g_value_set_boolean (value, s->gso);

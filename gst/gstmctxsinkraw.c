@@ -46,15 +46,24 @@ build_raw_config (GstElement * sink, const GstMctxSinkSettings * s,
   mctx_raw_config_init (cfg);
   if (udp_only)
     goto not_raw;
+  /* No egress: the routing table picks one per datagram (IPv4; libmctx
+   * refuses route-selected IPv6, which open_both turns into a warning). */
   if (!gst_mctx_sink_is_set (s->source_addr)
-      && !gst_mctx_sink_is_set (s->interface))
-    goto no_egress;
+      && !gst_mctx_sink_is_set (s->interface)) {
+    if (s->ttl != -1)
+      goto no_egress;
+    cfg->egress = MCTX_RAW_EGRESS_ROUTE_SELECTED;
+    cfg->loopback = s->loop;
+    cfg->validation = (mctx_raw_validation) s->raw_validation;
+    return TRUE;
+  }
   if (gst_mctx_sink_is_set (s->source_addr))
     cfg->bind_addr = *source;
   if (gst_mctx_sink_is_set (s->interface))
     cfg->interface = *iface;
   cfg->ttl = s->ttl;
   cfg->loopback = s->loop;
+  cfg->validation = (mctx_raw_validation) s->raw_validation;
   return TRUE;
 
 not_raw:
@@ -68,7 +77,9 @@ no_egress:
   {
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
         ("Raw mode needs an egress: set 'interface' (a name, a local address "
-            "or an index) or 'source-addr' (a local address)"), (NULL));
+            "or an index) or 'source-addr' (a local address), or ttl=-1 to "
+            "let the routing table pick the interface of each IPv4 datagram "
+            "(which allows no ttl override)"), (NULL));
     return FALSE;
   }
 }
@@ -192,7 +203,8 @@ gst_mctx_sink_raw_open (GstElement * sink, const GstMctxSinkSettings * s,
   g_snprintf (describe, size, "raw %s%s%s via %s",
       raw->pub4 ? "IPv4" : "", raw->pub4 && raw->pub6 ? "/" : "",
       raw->pub6 ? "IPv6" : "", gst_mctx_sink_is_set (s->interface) ?
-      s->interface : s->source_addr);
+      s->interface : gst_mctx_sink_is_set (s->source_addr) ?
+      s->source_addr : "the routing table");
   GST_INFO_OBJECT (sink, "sending %s, ttl %d, loop %d", describe, cfg.ttl,
       cfg.loopback);
   return raw;
@@ -205,6 +217,29 @@ open_failed:
   }
 }
 
+GType
+gst_mctx_sink_raw_validation_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {MCTX_RAW_VALIDATION_STRICT_MULTICAST, "Multicast destinations only",
+        "strict-multicast"},
+    {MCTX_RAW_VALIDATION_ANY_DESTINATION, "Unicast destinations too",
+        "any-destination"},
+    {MCTX_RAW_VALIDATION_IP_DATAGRAM,
+        "Any destination, IPv4 header checksum verified (raw-ip)",
+        "ip-datagram"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType registered = g_enum_register_static ("GstMctxSinkRawValidation",
+        values);
+    g_once_init_leave (&type, registered);
+  }
+  return type;
+}
+
 void
 gst_mctx_sink_raw_close (GstMctxSinkRaw * raw)
 {
@@ -215,22 +250,31 @@ gst_mctx_sink_raw_close (GstMctxSinkRaw * raw)
   g_free (raw);
 }
 
+static guint
+datagram_version (const mctx_datagram * d)
+{
+  for (gsize i = 0; i < d->nbufs; i++)
+    if (d->bufs[i].len > 0)
+      return ((const guint8 *) d->bufs[i].base)[0] >> 4;
+  return 0;
+}
+
 /* A buffer of several memories goes to libmctx as they are mapped (its
  * checks read the header across them, the kernel takes them as iovecs); a
  * datagram of any length does too, so that every refusal, too long
- * included, is libmctx's and counted in its send errors. */
+ * included, is libmctx's and counted in its send errors. A list goes out
+ * as libmctx batches, one per run of datagrams of one IP version (one
+ * publication): MCTX_OK with *sent < count when the version changes. */
 int
 gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
-    mctx_error * err)
+    gsize count, size_t * sent, mctx_error * err)
 {
   mctx_raw_publication *pub;
-  guint version = 0;
+  guint version = count > 0 ? datagram_version (d) : 0;
+  gsize run = count > 0 ? 1 : 0;
 
-  for (gsize i = 0; i < d->nbufs; i++)
-    if (d->bufs[i].len > 0) {
-      version = ((const guint8 *) d->bufs[i].base)[0] >> 4;
-      break;
-    }
+  while (run < count && datagram_version (&d[run]) == version)
+    run++;
 
   /* The other family's publication (or the only one) refuses the datagram
    * with the reason: a bad version, or a family it does not serve. */
@@ -240,7 +284,7 @@ gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
     pub = raw->pub4;
   else
     pub = raw->pub4 ? raw->pub4 : raw->pub6;
-  return mctx_raw_publication_sendv (pub, d->bufs, d->nbufs, NULL, err);
+  return mctx_raw_publication_send_batch (pub, d, run, sent, err);
 }
 
 void

@@ -25,12 +25,20 @@ GstMctxSinkRaw *gst_mctx_sink_raw_open (GstElement * element,
 
 void gst_mctx_sink_raw_close (GstMctxSinkRaw * raw);
 
-/* Sends one datagram, given in one buffer or several (never gathered):
- * the publication of the datagram's IP version, or the only one (which
- * then refuses it, like any datagram that fails libmctx's checks, and
- * counts it). Streaming thread only. */
+/* The values of the raw-validation property: libmctx's
+ * mctx_raw_validation. */
+#define GST_TYPE_MCTX_SINK_RAW_VALIDATION \
+  (gst_mctx_sink_raw_validation_get_type ())
+GType gst_mctx_sink_raw_validation_get_type (void);
+
+/* Sends d[0] and the datagrams after it of the same IP version (each in
+ * one buffer or several, never gathered) as one libmctx batch through the
+ * publication of that version, or the only one (which then refuses them,
+ * like any datagram that fails libmctx's checks, and counts it). *sent
+ * gets how many went; MCTX_OK with *sent < count when the version
+ * changes, else the code of d[*sent]. Streaming thread only. */
 int gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
-    mctx_error * err);
+    gsize count, size_t * sent, mctx_error * err);
 
 /* The counters of the publications added up. Any thread, with raw kept
  * alive by the caller (the sender's lock). */

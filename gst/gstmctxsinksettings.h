@@ -27,6 +27,7 @@ typedef struct
   GSocket *socket;
   gboolean have_socket;         /* socket != NULL, for the error texts */
   gboolean raw;                 /* complete IP datagrams (gstmctxsinkraw.c) */
+  gint raw_validation;          /* mctx_raw_validation of raw publications */
   gboolean gso;                 /* UDP GSO for batches (libmctx cfg->gso) */
   guint gather;                 /* single buffers per gathered batch; 1: off */
   GstClockTime gather_latency;  /* the longest a gathered buffer waits */

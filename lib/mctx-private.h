@@ -111,6 +111,7 @@ int mctx__iface_first_ipv4(uint32_t index, mctx_ip *out, mctx_error *err);
  * the first min(len, MCTX__RAW_HEAD_MAX) (head may be NULL when len is 0):
  * how a datagram given in several buffers is checked without gathering. */
 int mctx__raw_datagram_check_head(const uint8_t *head, size_t len,
+                                  mctx_raw_validation mode,
                                   mctx_raw_datagram_info *info,
                                   mctx_error *err);
 

@@ -782,6 +782,29 @@ MCTX_API int mctx_sap_packet_parse(const void *packet, size_t len,
 
 typedef struct mctx_raw_publication mctx_raw_publication;
 
+/* What a raw publication accepts as a datagram's destination (chosen per
+ * publication, mctx-core's RawValidationMode plus its raw-ip checks). */
+typedef enum mctx_raw_validation {
+  MCTX_RAW_VALIDATION_STRICT_MULTICAST = 0, /* default: multicast only */
+  MCTX_RAW_VALIDATION_ANY_DESTINATION,      /* unicast too (not broadcast,
+                                               not unspecified) */
+  MCTX_RAW_VALIDATION_IP_DATAGRAM           /* raw-ip (ICMP from an AMT
+                                               relay): any destination as
+                                               above, and the IPv4 header
+                                               checksum must be valid */
+} mctx_raw_validation;
+
+/* How the egress of a raw publication is chosen. */
+typedef enum mctx_raw_egress {
+  MCTX_RAW_EGRESS_EXPLICIT = 0,     /* default: bind_addr / interface */
+  MCTX_RAW_EGRESS_ROUTE_SELECTED    /* neither: the kernel's routing table
+                                       picks the interface per datagram
+                                       (mctx-core's raw-route-egress).
+                                       Needs family set, ttl -1; Linux
+                                       IPv4 only (else
+                                       MCTX_E_RAW_UNSUPPORTED) */
+} mctx_raw_egress;
+
 typedef struct mctx_raw_config {
   mctx_family family;        /* inner datagram family; UNSPEC = inferred
                                 from bind_addr / interface */
@@ -791,6 +814,11 @@ typedef struct mctx_raw_config {
   int ttl;                   /* TTL / hop limit override 0..255; -1 none */
   bool loopback;             /* local receivers get a copy (where the way
                                 chosen allows); default true */
+  /* Bytes, so that they sit in the padding after loopback and the struct
+   * keeps its size on every ABI. */
+  uint8_t validation;        /* an mctx_raw_validation; default
+                                STRICT_MULTICAST */
+  uint8_t egress;            /* an mctx_raw_egress; default EXPLICIT */
   void *reserved[4];         /* zero (mctx_raw_config_init) */
 } mctx_raw_config;
 
@@ -817,13 +845,22 @@ typedef struct mctx_raw_datagram_info {
 } mctx_raw_datagram_info;
 
 /* Checks one complete IP datagram as a raw send does: version 4 or 6, a
- * header that fits, lengths consistent with len, a multicast destination
- * (mctx-core's strict multicast mode). MCTX_E_INVALID_RAW_DATAGRAM or
+ * header that fits, lengths consistent with len, a source that is not
+ * multicast, unspecified or the IPv4 broadcast address, a multicast
+ * destination (mctx-core's strict multicast mode). MCTX_E_INVALID_RAW_DATAGRAM or
  * MCTX_E_INVALID_RAW_MULTICAST_DESTINATION (subject MCTX_SUBJECT_DATAGRAM)
  * naming the fault. info may be NULL. */
 MCTX_API int mctx_raw_datagram_check(const void *datagram, size_t len,
                                      mctx_raw_datagram_info *info,
                                      mctx_error *err);
+
+/* Same, under a validation mode: ANY_DESTINATION also accepts a unicast
+ * destination; IP_DATAGRAM in addition verifies the IPv4 header checksum
+ * (MCTX_E_INVALID_RAW_DATAGRAM when it is wrong). */
+MCTX_API int mctx_raw_datagram_check_mode(const void *datagram, size_t len,
+                                          mctx_raw_validation mode,
+                                          mctx_raw_datagram_info *info,
+                                          mctx_error *err);
 
 /* Validates the config, resolves the egress and opens the sockets the
  * family needs. Without CAP_NET_RAW: MCTX_E_RAW_PERMISSION_DENIED. A raw
@@ -874,10 +911,123 @@ MCTX_API int mctx_raw_publication_sendv(mctx_raw_publication *pub,
                                         mctx_raw_send_report *report,
                                         mctx_error *err);
 
+/* Checks and sends count datagrams, as mctx_raw_publication_sendv each,
+ * in as few system calls as the platform allows: on Linux a run of
+ * datagrams that take the same way (and, for IPv6 sources of this host,
+ * the same next header) leaves in one sendmmsg, up to 32 at a time.
+ * *sent gets the number that went out, always set. MCTX_OK when all went;
+ * otherwise the code for datagram number *sent, which did not go out: a
+ * refused datagram (its check's code) or a send failure (as
+ * mctx_publication_send_batch); the caller retries from there, or skips it.
+ * Nothing is copied or allocated. Windows: one send per datagram. */
+MCTX_API int mctx_raw_publication_send_batch(mctx_raw_publication *pub,
+                                             const mctx_datagram *datagrams,
+                                             size_t count, size_t *sent,
+                                             mctx_error *err);
+
 /* Counters of a raw publication (same meaning as for UDP; a datagram that
  * fails the checks counts as a send error). */
 MCTX_API void mctx_raw_publication_metrics_snapshot(
     const mctx_raw_publication *pub, mctx_metrics *out);
+
+/* What this host can do for raw datagrams, answered by opening (and
+ * closing at once) the sockets a publication would use. */
+typedef enum mctx_raw_capability {
+  MCTX_RAW_CAPABILITY_UNSUPPORTED = 0,  /* not here, or not permitted */
+  MCTX_RAW_CAPABILITY_FULL_DATAGRAM,    /* sent as given, header included */
+  MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER /* only sources of this
+                                           host; the kernel writes the
+                                           IPv6 base header (flow label
+                                           lost) */
+} mctx_raw_capability;
+
+typedef struct mctx_raw_capabilities {
+  /* Explicit interface (the only egress libmctx has). */
+  mctx_raw_capability ipv4;              /* IP_HDRINCL */
+  mctx_raw_capability ipv6_local_source; /* datagram source of this host */
+  mctx_raw_capability ipv6_any_source;   /* any other source: link layer,
+                                            Ethernet interfaces only */
+  /* Route-selected egress (MCTX_RAW_EGRESS_ROUTE_SELECTED): IPv4 as
+   * ipv4 on Linux; IPv6 not implemented, always UNSUPPORTED. */
+  mctx_raw_capability ipv4_route_selected;
+  mctx_raw_capability ipv6_route_selected;
+  /* The errno (Windows: WSA error mapped, see mctx_error.sys_errno) that
+   * made a probe fail, 0 when it succeeded or was not tried. */
+  int ipv4_errno;
+  int ipv6_local_source_errno;
+  int ipv6_any_source_errno;
+} mctx_raw_capabilities;
+
+/* Fills out by probing: every field is what a raw publication opened now
+ * by this process would do (a missing CAP_NET_RAW shows as UNSUPPORTED
+ * with EPERM). MCTX_OK when out is filled, even if nothing is supported;
+ * MCTX_E_INVALID_ARGUMENT for NULL. */
+MCTX_API int mctx_raw_capabilities_probe(mctx_raw_capabilities *out,
+                                         mctx_error *err);
+
+/* "full-datagram", "kernel-rebuilt-ipv6-header", "unsupported"; never
+ * NULL. */
+MCTX_API const char *mctx_raw_capability_name(mctx_raw_capability cap);
+
+/* A raw context: raw publications under ids (mctx-core's RawContext), so a
+ * gateway names its downstream publications and can swap one's config
+ * without its users noticing. Ids start at 1 and are never reused. Used by
+ * one thread at a time, like its publications. */
+typedef struct mctx_raw_context mctx_raw_context;
+
+/* MCTX_E_NO_MEMORY or MCTX_OK; *out NULL on failure. */
+MCTX_API int mctx_raw_context_new(mctx_raw_context **out);
+
+/* Closes every publication still in the context and frees it. NULL is
+ * fine. */
+MCTX_API void mctx_raw_context_free(mctx_raw_context *ctx);
+
+/* Opens a raw publication (as mctx_raw_publication_open) and files it
+ * under a new id, written to *id (may be NULL). */
+MCTX_API int mctx_raw_context_add(mctx_raw_context *ctx,
+                                  const mctx_raw_config *cfg,
+                                  mctx_publication_id *id, mctx_error *err);
+
+MCTX_API size_t mctx_raw_context_count(const mctx_raw_context *ctx);
+MCTX_API bool mctx_raw_context_contains(const mctx_raw_context *ctx,
+                                        mctx_publication_id id);
+
+/* The publication under id, still owned by the context; NULL when
+ * unknown. */
+MCTX_API mctx_raw_publication *mctx_raw_context_get(mctx_raw_context *ctx,
+                                                    mctx_publication_id id);
+
+/* Removes the publication from the context without closing it: *out is
+ * the caller's to close. MCTX_E_PUBLICATION_NOT_FOUND when unknown. */
+MCTX_API int mctx_raw_context_take(mctx_raw_context *ctx,
+                                   mctx_publication_id id,
+                                   mctx_raw_publication **out);
+
+/* Closes and forgets. MCTX_E_PUBLICATION_NOT_FOUND when unknown. */
+MCTX_API int mctx_raw_context_remove(mctx_raw_context *ctx,
+                                     mctx_publication_id id);
+
+/* Swaps the config of the publication under id, keeping the id
+ * (mctx-core's replace_publication): the new publication is opened first;
+ * if that fails the old one is left untouched and the error returned.
+ * Counters start again from zero. MCTX_E_PUBLICATION_NOT_FOUND when
+ * unknown. */
+MCTX_API int mctx_raw_context_replace(mctx_raw_context *ctx,
+                                      mctx_publication_id id,
+                                      const mctx_raw_config *cfg,
+                                      mctx_error *err);
+
+/* mctx_raw_publication_send / _sendv through the publication under id. */
+MCTX_API int mctx_raw_context_send(mctx_raw_context *ctx,
+                                   mctx_publication_id id,
+                                   const void *datagram, size_t len,
+                                   mctx_raw_send_report *report,
+                                   mctx_error *err);
+MCTX_API int mctx_raw_context_sendv(mctx_raw_context *ctx,
+                                    mctx_publication_id id,
+                                    const mctx_buf *bufs, size_t nbufs,
+                                    mctx_raw_send_report *report,
+                                    mctx_error *err);
 
 #ifdef __cplusplus
 }

@@ -5,9 +5,10 @@
  *
  * Config validation follows mctx-core's raw config validation in its order;
  * our own checks (family value, TTL range, a family that can be inferred)
- * come last. Datagram checks are mctx-core's, always in its strict multicast
- * mode: there
- * is deliberately no way to send a raw datagram to a unicast address.
+ * come last. Datagram checks are mctx-core's, in its strict multicast mode
+ * unless the config asks for any destination (or raw-ip's stricter checks);
+ * a source that no host can have (multicast, unspecified, the IPv4
+ * broadcast address) is refused in every mode, as receivers would drop it.
  * They read the header alone (d below holds at least the first
  * min(len, MCTX__RAW_HEAD_MAX) bytes of a len-byte datagram), so a datagram
  * in several buffers needs no gathering.
@@ -123,6 +124,25 @@ validate_interface (const mctx_raw_config *cfg, mctx_error *err)
   }
 }
 
+/* mctx-core's rules: the kernel picks the egress, so nothing may pin it,
+ * the family must be known up front, and no TTL override is offered. */
+static int
+validate_route_selected (const mctx_raw_config *cfg, mctx_error *err)
+{
+  const char *why = cfg->bind_addr.family != MCTX_FAMILY_UNSPEC
+                        ? "takes no bind address"
+                    : cfg->interface.kind != MCTX_INTERFACE_NONE
+                        ? "takes no outgoing interface"
+                    : cfg->family == MCTX_FAMILY_UNSPEC
+                        ? "needs the family set to IPv4 or IPv6"
+                    : cfg->ttl != -1 ? "offers no TTL override (ttl -1)"
+                                     : NULL;
+  if (why != NULL)
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_ARGUMENT, 0,
+                       "route-selected raw egress %s", why);
+  return mctx__ok (err);
+}
+
 int
 mctx_raw_config_validate (const mctx_raw_config *cfg, mctx_error *err)
 {
@@ -132,6 +152,16 @@ mctx_raw_config_validate (const mctx_raw_config *cfg, mctx_error *err)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_FAMILY, 0,
                        "raw family %d is not valid (4, 6 or unspecified)",
                        (int) cfg->family);
+  if (cfg->validation > MCTX_RAW_VALIDATION_IP_DATAGRAM)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "raw validation mode %d is not valid",
+                       (int) cfg->validation);
+
+  if (cfg->egress == MCTX_RAW_EGRESS_ROUTE_SELECTED)
+    return validate_route_selected (cfg, err);
+  if (cfg->egress != MCTX_RAW_EGRESS_EXPLICIT)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "raw egress mode %d is not valid", (int) cfg->egress);
 
   if (cfg->bind_addr.family == MCTX_FAMILY_UNSPEC
       && cfg->interface.kind == MCTX_INTERFACE_NONE)
@@ -232,11 +262,72 @@ check_ipv6 (const uint8_t *d, size_t len, mctx_raw_datagram_info *info,
   return MCTX_OK;
 }
 
+/* Ones' complement sum of the header, its checksum field included: 0xffff
+ * when the checksum is right. */
+static bool
+ipv4_header_checksum_ok (const uint8_t *header, size_t header_len)
+{
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < header_len; i += 2)
+    sum += read_be16 (header + i);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return sum == 0xffff;
+}
+
+static bool
+is_ipv4_broadcast (const mctx_ip *ip)
+{
+  return ip->family == MCTX_FAMILY_IPV4 && ip->bytes[0] == 255
+         && ip->bytes[1] == 255 && ip->bytes[2] == 255 && ip->bytes[3] == 255;
+}
+
+/* No host sends from these, and receivers drop what claims to. */
+static int
+check_source (const mctx_raw_datagram_info *info, mctx_error *err)
+{
+  const char *what = mctx_ip_is_multicast (&info->source) ? "a multicast"
+                     : mctx_ip_is_unspecified (&info->source) ? "the unspecified"
+                     : is_ipv4_broadcast (&info->source) ? "the broadcast"
+                     : NULL;
+  if (what == NULL)
+    return MCTX_OK;
+  char text[MCTX_IP_STRLEN];
+  mctx_ip_format (&info->source, text, sizeof text);
+  return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
+                     "raw datagram source %s is %s address; a datagram's "
+                     "source must be a unicast address",
+                     text, what);
+}
+
+static int
+check_destination (const mctx_raw_datagram_info *info,
+                   mctx_raw_validation mode, mctx_error *err)
+{
+  if (mctx_ip_is_multicast (&info->destination))
+    return MCTX_OK;
+  char text[MCTX_IP_STRLEN];
+  mctx_ip_format (&info->destination, text, sizeof text);
+  if (mode == MCTX_RAW_VALIDATION_STRICT_MULTICAST)
+    return mctx__fail (err, MCTX_E_INVALID_RAW_MULTICAST_DESTINATION, MCTX_SUBJECT_DATAGRAM, 0,
+                       "raw datagram destination %s is not a multicast "
+                       "address; raw datagrams go to multicast groups only",
+                       text);
+  if (mctx_ip_is_unspecified (&info->destination)
+      || is_ipv4_broadcast (&info->destination))
+    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
+                       "raw datagram destination %s is neither a multicast "
+                       "nor a unicast address",
+                       text);
+  return MCTX_OK;
+}
+
 /* The checks read only the header: the first MCTX__RAW_HEAD_MAX bytes at
  * most, so a datagram given in several buffers is checked without being
  * gathered (posix/raw.c). */
 int
 mctx__raw_datagram_check_head (const uint8_t *head, size_t len,
+                               mctx_raw_validation mode,
                                mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (len == 0)
@@ -257,28 +348,44 @@ mctx__raw_datagram_check_head (const uint8_t *head, size_t len,
                      version);
   if (rc != MCTX_OK)
     return rc;
-
-  if (!mctx_ip_is_multicast (&found.destination)) {
-    char text[MCTX_IP_STRLEN];
-    mctx_ip_format (&found.destination, text, sizeof text);
-    return mctx__fail (err, MCTX_E_INVALID_RAW_MULTICAST_DESTINATION, MCTX_SUBJECT_DATAGRAM, 0,
-                       "raw datagram destination %s is not a multicast "
-                       "address; raw datagrams go to multicast groups only",
-                       text);
-  }
+  rc = check_source (&found, err);
+  if (rc != MCTX_OK)
+    return rc;
+  rc = check_destination (&found, mode, err);
+  if (rc != MCTX_OK)
+    return rc;
+  if (mode == MCTX_RAW_VALIDATION_IP_DATAGRAM && version == 4
+      && !ipv4_header_checksum_ok (head, found.header_len))
+    return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
+                       "IPv4 header checksum 0x%04x is not valid",
+                       (unsigned) read_be16 (head + 10));
   if (info != NULL)
     *info = found;
   return mctx__ok (err);
 }
 
 int
-mctx_raw_datagram_check (const void *datagram, size_t len,
-                         mctx_raw_datagram_info *info, mctx_error *err)
+mctx_raw_datagram_check_mode (const void *datagram, size_t len,
+                              mctx_raw_validation mode,
+                              mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (datagram == NULL && len != 0)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                        "no raw datagram given (NULL with length %zu)", len);
-  return mctx__raw_datagram_check_head (datagram, len, info, err);
+  if (mode < MCTX_RAW_VALIDATION_STRICT_MULTICAST
+      || mode > MCTX_RAW_VALIDATION_IP_DATAGRAM)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "raw validation mode %d is not valid", (int) mode);
+  return mctx__raw_datagram_check_head (datagram, len, mode, info, err);
+}
+
+int
+mctx_raw_datagram_check (const void *datagram, size_t len,
+                         mctx_raw_datagram_info *info, mctx_error *err)
+{
+  return mctx_raw_datagram_check_mode (datagram, len,
+                                       MCTX_RAW_VALIDATION_STRICT_MULTICAST,
+                                       info, err);
 }
 
 mctx_family
@@ -333,4 +440,18 @@ mctx__raw_egress (const mctx_raw_config *cfg, uint32_t *ifindex,
       return mctx__iface_first_ipv4 (*ifindex, egress, err);
   }
   return MCTX_OK;
+}
+
+const char *
+mctx_raw_capability_name (mctx_raw_capability cap)
+{
+  switch (cap) {
+  case MCTX_RAW_CAPABILITY_FULL_DATAGRAM:
+    return "full-datagram";
+  case MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER:
+    return "kernel-rebuilt-ipv6-header";
+  case MCTX_RAW_CAPABILITY_UNSUPPORTED:
+  default:
+    return "unsupported";
+  }
 }

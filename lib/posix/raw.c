@@ -55,6 +55,8 @@ _Static_assert (offsetof (mctx_buf, len) == offsetof (struct iovec, iov_len),
 /* Distinct next-header values one IPv6 publication keeps sockets for; in
  * practice UDP alone, sometimes ICMPv6. Beyond that the oldest is replaced. */
 #define RAW6_SOCKETS_MAX 8
+/* Datagrams per sendmmsg of a batch. */
+#define RAW_BATCH 32
 
 #define PERMISSION_HINT \
   "raw sockets need CAP_NET_RAW (run as root or grant the capability)"
@@ -63,6 +65,25 @@ typedef struct raw6_socket {
   int fd;
   uint8_t protocol;
 } raw6_socket;
+
+/* Room for one datagram's message: its address, a patched header and the
+ * control messages of the kernel way. A single send uses one on the stack,
+ * a batch one per datagram in the publication. */
+typedef struct raw_slot {
+  union {
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+    struct sockaddr_ll ll;
+  } to;
+  uint8_t header[MCTX__RAW_HEAD_MAX];
+  union {
+    char buf[CMSG_SPACE (sizeof (struct in6_pktinfo))
+             + 2 * CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  size_t len;                   /* the whole datagram, for the counters */
+  mctx_raw_datagram_info info;
+} raw_slot;
 
 struct mctx_raw_publication {
   mctx_raw_config config;
@@ -88,8 +109,11 @@ struct mctx_raw_publication {
 
   mctx_metrics_cell metrics;
   /* The datagram's buffers re-cut when a patched header replaces the start
-   * or the kernel way leaves the base header out. */
+   * or the kernel way leaves the base header out; a batch shares it. */
   struct iovec iov[RAW_MAX_BUFFERS + 1];
+  /* The messages of one batch run and their room (raw_slot, below). */
+  struct mmsghdr msgs[RAW_BATCH];
+  raw_slot *slots;
 };
 
 static const char *
@@ -135,6 +159,20 @@ resolve_egress (mctx_raw_publication *pub, mctx_error *err)
   return MCTX_OK;
 }
 
+/* No egress to resolve: messages name the routing table instead. IPv6
+ * would need a route lookup per destination (AF_PACKET or IPV6_PKTINFO
+ * need an interface); not implemented. */
+static int
+open_route_selected (mctx_raw_publication *pub, mctx_error *err)
+{
+  if (pub->family == MCTX_FAMILY_IPV6)
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_FAMILY, 0,
+                       "route-selected raw egress is only implemented for "
+                       "IPv4; give IPv6 publications an interface");
+  snprintf (pub->ifname, sizeof pub->ifname, "%s", "(routed)");
+  return MCTX_OK;
+}
+
 static int
 open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
 {
@@ -148,6 +186,9 @@ open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
                            MCTX_SUBJECT_SOCKET, err);
   if (rc != MCTX_OK)
     return rc;
+  /* Unbound, no IP_MULTICAST_IF: the routing table picks each egress. */
+  if (pub->config.egress == MCTX_RAW_EGRESS_ROUTE_SELECTED)
+    goto loopback;
 
   struct sockaddr_in local = { .sin_family = AF_INET };
   memcpy (&local.sin_addr, pub->egress.bytes, 4);
@@ -167,6 +208,7 @@ open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
                        MCTX_SUBJECT_INTERFACE, errno,
                        "cannot set IP_MULTICAST_IF to %s on a raw socket: %s",
                        pub->ifname, strerror (errno));
+loopback:
   return set_int_option (fd, IPPROTO_IP, IP_MULTICAST_LOOP,
                          pub->config.loopback ? 1 : 0, "IP_MULTICAST_LOOP",
                          MCTX_SUBJECT_LOOPBACK, err);
@@ -359,13 +401,21 @@ mctx_raw_publication_open (const mctx_raw_config *cfg,
     return mctx__fail (err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
                        "no memory for a raw publication");
   memset (pub, 0, offsetof (mctx_raw_publication, iov));
+  pub->slots = calloc (RAW_BATCH, sizeof *pub->slots);
+  if (pub->slots == NULL) {
+    free (pub);
+    return mctx__fail (err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
+                       "no memory for a raw publication");
+  }
   pub->config = *cfg;
   pub->family = mctx__raw_family (cfg);
   pub->fd4 = -1;
   pub->packet_fd = -1;
   mctx__metrics_cell_init (&pub->metrics);
 
-  rc = resolve_egress (pub, err);
+  rc = cfg->egress == MCTX_RAW_EGRESS_ROUTE_SELECTED
+           ? open_route_selected (pub, err)
+           : resolve_egress (pub, err);
   if (rc == MCTX_OK)
     rc = pub->family == MCTX_FAMILY_IPV4 ? open_ipv4 (pub, err)
                                          : open_ipv6 (pub, err);
@@ -389,6 +439,7 @@ mctx_raw_publication_close (mctx_raw_publication *pub)
   for (size_t i = 0; i < pub->raw6_count; i++)
     close (pub->raw6[i].fd);
   free (pub->local6);
+  free (pub->slots);
   free (pub);
 }
 
@@ -497,77 +548,72 @@ iov_from (struct iovec *iov, const mctx_buf *bufs, size_t nbufs,
 }
 
 /* The message for the datagram as given, or, with a patched header, the
- * header followed by the rest of the datagram. */
+ * header followed by the rest of the datagram (iovecs written to iov). */
 static void
-set_payload (mctx_raw_publication *pub, struct msghdr *msg,
-             const mctx_buf *bufs, size_t nbufs, uint8_t *header,
-             size_t header_len)
+set_payload (struct iovec *iov, struct msghdr *msg, const mctx_buf *bufs,
+             size_t nbufs, uint8_t *header, size_t header_len)
 {
   if (header == NULL) {
     msg->msg_iov = as_iovec (bufs);
     msg->msg_iovlen = nbufs;
     return;
   }
-  pub->iov[0] = (struct iovec) { .iov_base = header, .iov_len = header_len };
-  msg->msg_iov = pub->iov;
-  msg->msg_iovlen = 1 + iov_from (pub->iov + 1, bufs, nbufs, header_len);
+  iov[0] = (struct iovec) { .iov_base = header, .iov_len = header_len };
+  msg->msg_iov = iov;
+  msg->msg_iovlen = 1 + iov_from (iov + 1, bufs, nbufs, header_len);
 }
 
-static int
-send_ipv4 (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
-           const uint8_t *head, size_t len,
-           const mctx_raw_datagram_info *info, mctx_error *err)
+static void
+prepare_ipv4 (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+              const uint8_t *head, raw_slot *slot, struct iovec *iov,
+              struct msghdr *msg)
 {
-  uint8_t header[MCTX__RAW_HEAD_MAX];
+  const mctx_raw_datagram_info *info = &slot->info;
   uint8_t *patched = NULL;
   int ttl = pub->config.ttl;
   if (ttl >= 0 && head[8] != ttl) {
-    memcpy (header, head, info->header_len);
-    header[8] = (uint8_t) ttl;
-    ipv4_fix_checksum (header, info->header_len);
-    patched = header;
+    memcpy (slot->header, head, info->header_len);
+    slot->header[8] = (uint8_t) ttl;
+    ipv4_fix_checksum (slot->header, info->header_len);
+    patched = slot->header;
   }
-  struct sockaddr_in to = { .sin_family = AF_INET };
-  memcpy (&to.sin_addr, info->destination.bytes, 4);
-  struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof to };
-  set_payload (pub, &msg, bufs, nbufs, patched, info->header_len);
-  if (sendmsg (pub->fd4, &msg, 0) < 0)
-    return send_error (pub, info, len, errno, err);
-  return MCTX_OK;
+  slot->to.in = (struct sockaddr_in) { .sin_family = AF_INET };
+  memcpy (&slot->to.in.sin_addr, info->destination.bytes, 4);
+  *msg = (struct msghdr) { .msg_name = &slot->to.in,
+                           .msg_namelen = sizeof slot->to.in };
+  set_payload (iov, msg, bufs, nbufs, patched, info->header_len);
 }
 
 static int
-send_ipv6_kernel_header (mctx_raw_publication *pub, const mctx_buf *bufs,
-                         size_t nbufs, const uint8_t *head, size_t len,
-                         const mctx_raw_datagram_info *info, mctx_error *err)
+check_kernel_header (const mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (info->protocol == IPPROTO_RAW)
     return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
                        "IPv6 next header 255 cannot be sent with a kernel-"
                        "built header");
-  int fd;
-  int rc = raw6_socket_for (pub, info->protocol, &fd, err);
-  if (rc != MCTX_OK)
-    return rc;
+  return MCTX_OK;
+}
 
-  struct sockaddr_in6 to = { .sin6_family = AF_INET6,
-                             .sin6_scope_id = pub->ifindex };
-  memcpy (&to.sin6_addr, info->destination.bytes, 16);
-
-  union {
-    char buf[CMSG_SPACE (sizeof (struct in6_pktinfo))
-             + 2 * CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  memset (&control, 0, sizeof control);
+static void
+prepare_ipv6_kernel_header (mctx_raw_publication *pub, const mctx_buf *bufs,
+                            size_t nbufs, const uint8_t *head,
+                            raw_slot *slot, struct iovec *iov,
+                            struct msghdr *msg)
+{
+  const mctx_raw_datagram_info *info = &slot->info;
+  slot->to.in6 = (struct sockaddr_in6) { .sin6_family = AF_INET6,
+                                         .sin6_scope_id = pub->ifindex };
+  memcpy (&slot->to.in6.sin6_addr, info->destination.bytes, 16);
+  memset (&slot->control, 0, sizeof slot->control);
   /* The kernel writes the base header: everything after it goes out. */
-  struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof to,
-                        .msg_iov = pub->iov,
-                        .msg_iovlen = iov_from (pub->iov, bufs, nbufs, 40),
-                        .msg_control = control.buf,
-                        .msg_controllen = sizeof control.buf };
+  *msg = (struct msghdr) { .msg_name = &slot->to.in6,
+                           .msg_namelen = sizeof slot->to.in6,
+                           .msg_iov = iov,
+                           .msg_iovlen = iov_from (iov, bufs, nbufs, 40),
+                           .msg_control = slot->control.buf,
+                           .msg_controllen = sizeof slot->control.buf };
 
-  struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
+  struct cmsghdr *cm = CMSG_FIRSTHDR (msg);
   struct in6_pktinfo pktinfo = { .ipi6_ifindex = pub->ifindex };
   memcpy (&pktinfo.ipi6_addr, info->source.bytes, 16);
   cm->cmsg_level = IPPROTO_IPV6;
@@ -576,28 +622,23 @@ send_ipv6_kernel_header (mctx_raw_publication *pub, const mctx_buf *bufs,
   memcpy (CMSG_DATA (cm), &pktinfo, sizeof pktinfo);
 
   int hops = pub->config.ttl >= 0 ? pub->config.ttl : head[7];
-  cm = CMSG_NXTHDR (&msg, cm);
+  cm = CMSG_NXTHDR (msg, cm);
   cm->cmsg_level = IPPROTO_IPV6;
   cm->cmsg_type = IPV6_HOPLIMIT;
   cm->cmsg_len = CMSG_LEN (sizeof hops);
   memcpy (CMSG_DATA (cm), &hops, sizeof hops);
 
   int tclass = ((head[0] & 0x0f) << 4) | (head[1] >> 4);
-  cm = CMSG_NXTHDR (&msg, cm);
+  cm = CMSG_NXTHDR (msg, cm);
   cm->cmsg_level = IPPROTO_IPV6;
   cm->cmsg_type = IPV6_TCLASS;
   cm->cmsg_len = CMSG_LEN (sizeof tclass);
   memcpy (CMSG_DATA (cm), &tclass, sizeof tclass);
-
-  if (sendmsg (fd, &msg, 0) < 0)
-    return send_error (pub, info, len, errno, err);
-  return MCTX_OK;
 }
 
 static int
-send_ipv6_link_layer (mctx_raw_publication *pub, const mctx_buf *bufs,
-                      size_t nbufs, const uint8_t *head, size_t len,
-                      const mctx_raw_datagram_info *info, mctx_error *err)
+check_link_layer (const mctx_raw_publication *pub,
+                  const mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (pub->link_type != ARPHRD_ETHER) {
     char src[MCTX_IP_STRLEN];
@@ -607,25 +648,42 @@ send_ipv6_link_layer (mctx_raw_publication *pub, const mctx_buf *bufs,
                        "supported (needed for the non-local source %s)",
                        pub->ifname, (unsigned) pub->link_type, src);
   }
-  uint8_t header[40];
+  /* The frame's MAC comes from the group; a unicast destination would need
+   * a neighbour lookup the link-layer way cannot make. */
+  if (!mctx_ip_is_multicast (&info->destination)) {
+    char dst[MCTX_IP_STRLEN];
+    mctx_ip_format (&info->destination, dst, sizeof dst);
+    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_DATAGRAM, 0,
+                       "unicast IPv6 destination %s with a non-local source "
+                       "cannot be sent (link-layer injection needs a "
+                       "multicast group)",
+                       dst);
+  }
+  return MCTX_OK;
+}
+
+static void
+prepare_ipv6_link_layer (mctx_raw_publication *pub, const mctx_buf *bufs,
+                         size_t nbufs, const uint8_t *head, raw_slot *slot,
+                         struct iovec *iov, struct msghdr *msg)
+{
+  const mctx_raw_datagram_info *info = &slot->info;
   uint8_t *patched = NULL;
   int hops = pub->config.ttl;
   if (hops >= 0 && head[7] != hops) {
-    memcpy (header, head, sizeof header);
-    header[7] = (uint8_t) hops;
-    patched = header;
+    memcpy (slot->header, head, 40);
+    slot->header[7] = (uint8_t) hops;
+    patched = slot->header;
   }
-  struct sockaddr_ll to = { .sll_family = AF_PACKET,
-                            .sll_protocol = htons (ETH_P_IPV6),
-                            .sll_ifindex = (int) pub->ifindex,
-                            .sll_halen = 6,
-                            .sll_addr = { 0x33, 0x33 } };
-  memcpy (to.sll_addr + 2, info->destination.bytes + 12, 4);
-  struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof to };
-  set_payload (pub, &msg, bufs, nbufs, patched, sizeof header);
-  if (sendmsg (pub->packet_fd, &msg, 0) < 0)
-    return send_error (pub, info, len, errno, err);
-  return MCTX_OK;
+  slot->to.ll = (struct sockaddr_ll) { .sll_family = AF_PACKET,
+                                       .sll_protocol = htons (ETH_P_IPV6),
+                                       .sll_ifindex = (int) pub->ifindex,
+                                       .sll_halen = 6,
+                                       .sll_addr = { 0x33, 0x33 } };
+  memcpy (slot->to.ll.sll_addr + 2, info->destination.bytes + 12, 4);
+  *msg = (struct msghdr) { .msg_name = &slot->to.ll,
+                           .msg_namelen = sizeof slot->to.ll };
+  set_payload (iov, msg, bufs, nbufs, patched, 40);
 }
 
 /* The datagram's length, and its first min(len, MCTX__RAW_HEAD_MAX) bytes
@@ -676,6 +734,86 @@ read_head (const mctx_buf *bufs, size_t nbufs, size_t *len,
   return MCTX_OK;
 }
 
+/* Reads and checks one datagram and picks its way: slot->info and
+ * slot->len filled, *path set, and for the kernel way the next header in
+ * *protocol (its socket is looked up by prepare_datagram). */
+static int
+check_datagram (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+                uint8_t copy[MCTX__RAW_HEAD_MAX], const uint8_t **head,
+                raw_slot *slot, mctx_raw_path *path, mctx_error *err)
+{
+  int rc = read_head (bufs, nbufs, &slot->len, head, copy, err);
+  if (rc == MCTX_OK)
+    rc = mctx__raw_datagram_check_head (*head, slot->len,
+                                        pub->config.validation, &slot->info,
+                                        err);
+  if (rc == MCTX_OK)
+    rc = check_family (pub, &slot->info, err);
+  if (rc != MCTX_OK)
+    return rc;
+  if (slot->info.family == MCTX_FAMILY_IPV4) {
+    *path = MCTX_RAW_PATH_IPV4_HDRINCL;
+    return MCTX_OK;
+  }
+  if (is_local_ipv6 (pub, slot->info.source.bytes)) {
+    *path = MCTX_RAW_PATH_IPV6_KERNEL_HEADER;
+    return check_kernel_header (&slot->info, err);
+  }
+  *path = MCTX_RAW_PATH_IPV6_LINK_LAYER;
+  return check_link_layer (pub, &slot->info, err);
+}
+
+/* The socket of a checked datagram's way and its message, built in slot
+ * with iovecs written to iov (at most nbufs + 1). */
+static int
+prepare_datagram (mctx_raw_publication *pub, const mctx_buf *bufs,
+                  size_t nbufs, const uint8_t *head, mctx_raw_path path,
+                  raw_slot *slot, struct iovec *iov, struct msghdr *msg,
+                  int *fd, mctx_error *err)
+{
+  switch (path) {
+  case MCTX_RAW_PATH_IPV4_HDRINCL:
+    *fd = pub->fd4;
+    prepare_ipv4 (pub, bufs, nbufs, head, slot, iov, msg);
+    return MCTX_OK;
+  case MCTX_RAW_PATH_IPV6_KERNEL_HEADER: {
+    int rc = raw6_socket_for (pub, slot->info.protocol, fd, err);
+    if (rc != MCTX_OK)
+      return rc;
+    prepare_ipv6_kernel_header (pub, bufs, nbufs, head, slot, iov, msg);
+    return MCTX_OK;
+  }
+  case MCTX_RAW_PATH_IPV6_LINK_LAYER:
+  default:
+    *fd = pub->packet_fd;
+    prepare_ipv6_link_layer (pub, bufs, nbufs, head, slot, iov, msg);
+    return MCTX_OK;
+  }
+}
+
+static void
+fill_report (const mctx_raw_publication *pub, const raw_slot *slot,
+             mctx_raw_path path, mctx_raw_send_report *report)
+{
+  if (report == NULL)
+    return;
+  report->datagram = slot->info;
+  if (slot->info.family == MCTX_FAMILY_IPV6
+      && mctx_ipv6_multicast_scope (&slot->info.destination) <= 2)
+    report->datagram.destination.scope_id = pub->ifindex;
+  report->path = path;
+  report->interface_index = pub->ifindex;
+  report->bytes_sent = slot->len;
+}
+
+static int
+record_failure (mctx_raw_publication *pub, int rc)
+{
+  mctx__metrics_record (&pub->metrics, 1, 0, 0, 1,
+                        rc == MCTX_E_WOULD_BLOCK ? 1 : 0);
+  return rc;
+}
+
 int
 mctx_raw_publication_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
                 mctx_raw_send_report *report, mctx_error *err)
@@ -685,42 +823,159 @@ mctx_raw_publication_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, siz
                        "no raw publication given");
   uint8_t copy[MCTX__RAW_HEAD_MAX];
   const uint8_t *head = NULL;
-  size_t len = 0;
-  mctx_raw_datagram_info info;
-  mctx_raw_path path = MCTX_RAW_PATH_IPV4_HDRINCL;
-  int rc = read_head (bufs, nbufs, &len, &head, copy, err);
+  raw_slot slot;
+  mctx_raw_path path;
+  struct msghdr msg;
+  int fd = -1;
+  int rc = check_datagram (pub, bufs, nbufs, copy, &head, &slot, &path, err);
   if (rc == MCTX_OK)
-    rc = mctx__raw_datagram_check_head (head, len, &info, err);
-  if (rc == MCTX_OK)
-    rc = check_family (pub, &info, err);
-  if (rc == MCTX_OK) {
-    if (info.family == MCTX_FAMILY_IPV4) {
-      rc = send_ipv4 (pub, bufs, nbufs, head, len, &info, err);
-    } else if (is_local_ipv6 (pub, info.source.bytes)) {
-      path = MCTX_RAW_PATH_IPV6_KERNEL_HEADER;
-      rc = send_ipv6_kernel_header (pub, bufs, nbufs, head, len, &info, err);
-    } else {
-      path = MCTX_RAW_PATH_IPV6_LINK_LAYER;
-      rc = send_ipv6_link_layer (pub, bufs, nbufs, head, len, &info, err);
-    }
-  }
-
-  if (rc != MCTX_OK) {
-    mctx__metrics_record (&pub->metrics, 1, 0, 0, 1,
-                          rc == MCTX_E_WOULD_BLOCK ? 1 : 0);
-    return rc;
-  }
-  mctx__metrics_record (&pub->metrics, 1, 1, len, 0, 0);
-  if (report != NULL) {
-    report->datagram = info;
-    if (info.family == MCTX_FAMILY_IPV6
-        && mctx_ipv6_multicast_scope (&info.destination) <= 2)
-      report->datagram.destination.scope_id = pub->ifindex;
-    report->path = path;
-    report->interface_index = pub->ifindex;
-    report->bytes_sent = len;
-  }
+    rc = prepare_datagram (pub, bufs, nbufs, head, path, &slot, pub->iov,
+                           &msg, &fd, err);
+  if (rc == MCTX_OK && sendmsg (fd, &msg, 0) < 0)
+    rc = send_error (pub, &slot.info, slot.len, errno, err);
+  if (rc != MCTX_OK)
+    return record_failure (pub, rc);
+  mctx__metrics_record (&pub->metrics, 1, 1, slot.len, 0, 0);
+  fill_report (pub, &slot, path, report);
   return mctx__ok (err);
+}
+
+/* ---- batches -------------------------------------------------------------
+ *
+ * A run of datagrams that take the same socket leaves in one sendmmsg; the
+ * messages are built in the publication's slots and iovec pool, so a batch
+ * allocates nothing. A run ends at RAW_BATCH datagrams, at a datagram of
+ * another way (or, for the kernel way, another next header: fetching its
+ * socket could evict the run's), or where the iovec pool is full. */
+
+/* The next run of datagrams[0..count): checked and prepared into
+ * pub->msgs. Returns how many (0 with rc set when the first is refused),
+ * their socket in *fd. */
+static size_t
+prepare_run (mctx_raw_publication *pub, const mctx_datagram *datagrams,
+             size_t count, int *fd, int *rc, mctx_error *err)
+{
+  size_t n = 0, iov_used = 0;
+  mctx_raw_path run_path = MCTX_RAW_PATH_IPV4_HDRINCL;
+  uint8_t run_protocol = 0;
+  *rc = MCTX_OK;
+  while (n < count && n < RAW_BATCH) {
+    const mctx_datagram *d = &datagrams[n];
+    uint8_t copy[MCTX__RAW_HEAD_MAX];
+    const uint8_t *head = NULL;
+    mctx_raw_path path;
+    raw_slot *slot = &pub->slots[n];
+    /* A refusal after the first only ends the run: it is reported when
+     * the next run starts with it. */
+    mctx_error *run_err = n == 0 ? err : NULL;
+    int checked = check_datagram (pub, d->bufs, d->nbufs, copy, &head, slot,
+                                  &path, run_err);
+    if (checked != MCTX_OK) {
+      if (n == 0)
+        *rc = checked;
+      break;
+    }
+    if (n > 0 && (path != run_path
+                  || (path == MCTX_RAW_PATH_IPV6_KERNEL_HEADER
+                      && slot->info.protocol != run_protocol)))
+      break;
+    if (iov_used + d->nbufs + 1 > RAW_MAX_BUFFERS + 1)
+      break;
+    int way_fd = -1;
+    int prepared = prepare_datagram (pub, d->bufs, d->nbufs, head, path, slot,
+                                     pub->iov + iov_used,
+                                     &pub->msgs[n].msg_hdr, &way_fd, run_err);
+    if (prepared != MCTX_OK) {
+      if (n == 0)
+        *rc = prepared;
+      break;
+    }
+    struct msghdr *msg = &pub->msgs[n].msg_hdr;
+    if (msg->msg_iov != as_iovec (d->bufs))
+      iov_used += msg->msg_iovlen;
+    run_path = path;
+    run_protocol = slot->info.protocol;
+    *fd = way_fd;
+    n++;
+  }
+  return n;
+}
+
+int
+mctx_raw_publication_send_batch (mctx_raw_publication *pub,
+                                 const mctx_datagram *datagrams, size_t count,
+                                 size_t *sent, mctx_error *err)
+{
+  size_t done = 0;
+  if (sent != NULL)
+    *sent = 0;
+  if (pub == NULL || (datagrams == NULL && count != 0))
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "no raw publication or datagrams given");
+  int rc = MCTX_OK;
+  /* Bounded: every pass sends at least one datagram or returns. */
+  while (done < count) {
+    int fd = -1;
+    size_t n = prepare_run (pub, datagrams + done, count - done, &fd, &rc,
+                            err);
+    if (n == 0) {
+      record_failure (pub, rc);
+      break;
+    }
+    int went;
+    do
+      went = sendmmsg (fd, pub->msgs, (unsigned) n, 0);
+    while (went < 0 && errno == EINTR);
+    if (went < 0) {
+      rc = record_failure (pub, send_error (pub, &pub->slots[0].info,
+                                            pub->slots[0].len, errno, err));
+      break;
+    }
+    uint64_t bytes = 0;
+    for (int i = 0; i < went; i++)
+      bytes += pub->slots[i].len;
+    mctx__metrics_record (&pub->metrics, (uint64_t) went, (uint64_t) went,
+                          bytes, 0, 0);
+    done += (size_t) went;
+  }
+  if (sent != NULL)
+    *sent = done;
+  return rc == MCTX_OK ? mctx__ok (err) : rc;
+}
+
+/* ---- capabilities ------------------------------------------------------- */
+
+/* The sockets open_ipv4, open_raw6 and open_packet open, opened and closed
+ * again: whatever refuses them refuses a publication too. */
+static mctx_raw_capability
+probe_socket (int domain, int type, int protocol, mctx_raw_capability yes,
+              int *sys_errno)
+{
+  int fd = socket (domain, type | SOCK_CLOEXEC, protocol);
+  if (fd < 0) {
+    *sys_errno = errno;
+    return MCTX_RAW_CAPABILITY_UNSUPPORTED;
+  }
+  close (fd);
+  *sys_errno = 0;
+  return yes;
+}
+
+static void
+probe_linux (mctx_raw_capabilities *out)
+{
+  out->ipv4 = probe_socket (AF_INET, SOCK_RAW, IPPROTO_RAW,
+                            MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
+                            &out->ipv4_errno);
+  out->ipv6_local_source = probe_socket (
+      AF_INET6, SOCK_RAW, IPPROTO_UDP,
+      MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER,
+      &out->ipv6_local_source_errno);
+  out->ipv6_any_source = probe_socket (AF_PACKET, SOCK_DGRAM, 0,
+                                       MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
+                                       &out->ipv6_any_source_errno);
+  out->ipv4_route_selected = out->ipv4; /* the same socket, unbound */
+  out->ipv6_route_selected = MCTX_RAW_CAPABILITY_UNSUPPORTED;
 }
 
 #else /* !__linux__ */
@@ -777,7 +1032,35 @@ mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
     *out = (mctx_metrics) { 0 };
 }
 
+int
+mctx_raw_publication_send_batch (mctx_raw_publication *pub,
+                                 const mctx_datagram *datagrams, size_t count,
+                                 size_t *sent, mctx_error *err)
+{
+  (void) pub;
+  (void) datagrams;
+  (void) count;
+  if (sent != NULL)
+    *sent = 0;
+  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
+                     "raw publications are only implemented on Linux");
+}
+
 #endif
+
+/* Elsewhere every answer is UNSUPPORTED, as the opens are. */
+int
+mctx_raw_capabilities_probe (mctx_raw_capabilities *out, mctx_error *err)
+{
+  if (out == NULL)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "no place for the raw capabilities given");
+  memset (out, 0, sizeof *out);
+#if defined(__linux__)
+  probe_linux (out);
+#endif
+  return mctx__ok (err);
+}
 
 /* One datagram in one buffer: the same path as several. */
 int

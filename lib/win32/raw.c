@@ -104,6 +104,10 @@ mctx_raw_publication_open(const mctx_raw_config *cfg,
   int rc = mctx_raw_config_validate(cfg, err);
   if (rc != MCTX_OK)
     return rc;
+  if (cfg->egress == MCTX_RAW_EGRESS_ROUTE_SELECTED)
+    return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_ARGUMENT, 0,
+                      "route-selected raw egress is not implemented on "
+                      "Windows; give an interface or a bind address");
   if (mctx__raw_family(cfg) == MCTX_FAMILY_IPV6)
     return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_FAMILY, 0,
                       "raw IPv6 is not supported on Windows: its raw IPv6 "
@@ -221,7 +225,8 @@ mctx_raw_publication_sendv(mctx_raw_publication *pub, const mctx_buf *bufs,
     len += n;
   }
   mctx_raw_datagram_info info;
-  int rc = mctx__raw_datagram_check_head(head, len, &info, err);
+  int rc = mctx__raw_datagram_check_head(head, len, pub->config.validation,
+                                         &info, err);
   if (rc == MCTX_OK && info.family != MCTX_FAMILY_IPV4)
     rc = mctx__fail(err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
                     "IPv6 datagram given to an IPv4 raw publication");
@@ -277,4 +282,50 @@ mctx_raw_publication_send(mctx_raw_publication *pub, const void *datagram,
 {
   mctx_buf buf = { (void *) datagram, len };
   return mctx_raw_publication_sendv(pub, &buf, 1, report, err);
+}
+
+/* The socket open_ipv4 opens, opened and closed again; raw IPv6 is never
+ * possible here (see mctx_raw_publication_open). */
+int
+mctx_raw_capabilities_probe(mctx_raw_capabilities *out, mctx_error *err)
+{
+  if (out == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "no place for the raw capabilities given");
+  memset(out, 0, sizeof *out);
+  int rc = mctx__platform_acquire(err);
+  if (rc != MCTX_OK)
+    return rc;
+  SOCKET s = WSASocketW(AF_INET, SOCK_RAW, IPPROTO_RAW, NULL, 0,
+                        WSA_FLAG_NO_HANDLE_INHERIT);
+  if (s == INVALID_SOCKET) {
+    out->ipv4_errno = mctx__win32_errno(WSAGetLastError());
+  } else {
+    closesocket(s);
+    out->ipv4 = MCTX_RAW_CAPABILITY_FULL_DATAGRAM;
+  }
+  mctx__platform_release();
+  return mctx__ok(err);
+}
+
+/* Windows has no sendmmsg: one WSASendTo per datagram, same contract. */
+int
+mctx_raw_publication_send_batch(mctx_raw_publication *pub,
+                                const mctx_datagram *datagrams, size_t count,
+                                size_t *sent, mctx_error *err)
+{
+  size_t done = 0;
+  int rc = MCTX_OK;
+  if (pub == NULL || (datagrams == NULL && count != 0))
+    rc = mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                    "no raw publication or datagrams given");
+  while (rc == MCTX_OK && done < count) {
+    rc = mctx_raw_publication_sendv(pub, datagrams[done].bufs,
+                                    datagrams[done].nbufs, NULL, err);
+    if (rc == MCTX_OK)
+      done++;
+  }
+  if (sent != NULL)
+    *sent = done;
+  return rc;
 }

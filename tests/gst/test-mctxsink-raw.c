@@ -4,7 +4,8 @@
  * extension header), also when a buffer has several memories cut inside
  * the header; a ttl override patches the TTL / hop limit (IPv4 checksum
  * right), in one memory or several; unicast, malformed and too long
- * datagrams never leave, are counted in packets-dropped, send-calls and
+ * datagrams never leave (unicast ones leave, in order, as a list, with
+ * raw-validation=any-destination), are counted in packets-dropped, send-calls and
  * send-errors and warned about, and the stream goes on; without
  * CAP_NET_RAW the start fails with RESOURCE/NOT_AUTHORIZED; the raw-replay
  * example puts the multicast datagrams of a pcap file on the wire exactly.
@@ -240,6 +241,61 @@ GST_START_TEST (test_family_from_address)
 
 GST_END_TEST;
 
+/* raw-validation=any-destination: a list of unicast datagrams to the peer's
+ * own address (and multicast ones between) goes out as raw batches and
+ * arrives complete, in order, byte for byte. */
+GST_START_TEST (test_any_destination_list)
+{
+  int capture = rawtest_capture_open (pair.peer, "rv1");
+  enum { LIST = 24 };
+  static Datagram d[LIST];
+  GstBufferList *list = gst_buffer_list_new ();
+  MstSender tx;
+  gchar marker[48];
+
+  for (int i = 0; i < LIST; i++) {
+    g_snprintf (marker, sizeof marker, "gstraw-any-%02d;", i);
+    far_ipv4 (&d[i], i % 3 == 2 ? GROUP4 : "10.77.0.2", marker);
+    gst_buffer_list_add (list, buffer_of (&d[i]));
+  }
+  mst_sender_start (&tx,
+      "raw=true interface=rv0 ttl=-1 raw-validation=any-destination");
+  mst_sender_push_list (&tx, list);
+  mst_sender_finish (&tx);
+  for (int i = 0; i < LIST; i++) {
+    g_snprintf (marker, sizeof marker, "gstraw-any-%02d;", i);
+    expect_on_wire (capture, &d[i], marker);
+  }
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), LIST);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
+  mst_sender_free (&tx);
+  close (capture);
+}
+
+GST_END_TEST;
+
+/* No interface, no source-addr, ttl=-1: the routing table picks the
+ * interface of each IPv4 datagram (IPv6 is left out with a warning). */
+GST_START_TEST (test_route_selected)
+{
+  int capture = rawtest_capture_open (pair.peer, "rv1");
+  Datagram v4;
+  MstSender tx;
+
+  testnet_sh_ok ("ip route replace 232.1.2.0/24 dev rv0");
+  far_ipv4 (&v4, GROUP4, "gstraw-v4-routed");
+  mst_sender_start (&tx, "raw=true ttl=-1");
+  mst_sender_push (&tx, buffer_of (&v4));
+  mst_sender_finish (&tx);
+  expect_on_wire (capture, &v4, "gstraw-v4-routed");
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 1);
+  mst_sender_free (&tx);
+  testnet_sh_ok ("ip route del 232.1.2.0/24");
+  close (capture);
+}
+
+GST_END_TEST;
+
 /* Captures the datagram carrying marker: d with TTL / hop limit 7 (and the
  * IPv4 checksum recomputed), nothing else changed. */
 static void
@@ -389,7 +445,8 @@ GST_START_TEST (test_start_errors)
 
   text = mst_start_error ("raw=true");
   fail_unless (text && strstr (text, "'interface'") && strstr (text,
-          "'source-addr'"), "no egress: '%s'", text);
+          "'source-addr'") && strstr (text, "ttl=-1"), "no egress: '%s'",
+      text);
   g_free (text);
   text = mst_start_error ("raw=true interface=nosuch0");
   fail_unless (text && strstr (text, "nosuch0"), "bad interface: '%s'", text);
@@ -624,6 +681,8 @@ mctxsink_raw_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_far_sources_exact);
   tcase_add_test (tc, test_family_from_address);
+  tcase_add_test (tc, test_any_destination_list);
+  tcase_add_test (tc, test_route_selected);
   tcase_add_test (tc, test_ttl_override);
   tcase_add_test (tc, test_refused_never_leave);
   tcase_add_test (tc, test_start_errors);

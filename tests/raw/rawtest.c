@@ -37,8 +37,9 @@ rawtest_pair_setup (rawtest_pair *pair)
                  "veth indexes %u %u", pair->local_index, pair->peer_index);
 }
 
-mctx_raw_publication *
-rawtest_open (mctx_family family, const char *bind, const char *itf, int ttl)
+static mctx_raw_publication *
+open_config (mctx_family family, const char *bind, const char *itf, int ttl,
+             mctx_raw_validation mode)
 {
   mctx_raw_config cfg;
   mctx_raw_config_init (&cfg);
@@ -51,11 +52,26 @@ rawtest_open (mctx_family family, const char *bind, const char *itf, int ttl)
                    "%s", err.message);
   cfg.family = family;
   cfg.ttl = ttl;
+  cfg.validation = mode;
   mctx_raw_publication *pub;
   int rc = mctx_raw_publication_open (&cfg, &pub, &err);
   TESTNET_CHECK (rc == MCTX_OK, "open: %s (%s)", err.message,
                  mctx_code_name (rc));
   return pub;
+}
+
+mctx_raw_publication *
+rawtest_open (mctx_family family, const char *bind, const char *itf, int ttl)
+{
+  return open_config (family, bind, itf, ttl,
+                      MCTX_RAW_VALIDATION_STRICT_MULTICAST);
+}
+
+mctx_raw_publication *
+rawtest_open_validated (mctx_family family, const char *itf,
+                        mctx_raw_validation mode)
+{
+  return open_config (family, NULL, itf, -1, mode);
 }
 
 static void
@@ -141,4 +157,18 @@ rawtest_capture_find (int fd, const char *marker, uint8_t *buf, size_t cap,
       return (int) len;
   }
   return -1;
+}
+
+void
+rawtest_expect_only_on (int want, int other, const uint8_t *d, size_t len,
+                        const char *marker, const char *where)
+{
+  uint8_t got[2048];
+  int n = rawtest_capture_find (want, marker, got, sizeof got, 3000);
+  TESTNET_CHECK (n >= 0 && (size_t) n == len && memcmp (got, d, len) == 0,
+                 "%s did not arrive on %s byte for byte (%d bytes of %zu)",
+                 marker, where, n, len);
+  n = rawtest_capture_find (other, marker, got, sizeof got, 300);
+  TESTNET_CHECK (n < 0, "%s also arrived on the other link", marker);
+  printf ("ok %s: on %s only, byte for byte\n", marker, where);
 }

@@ -58,4 +58,15 @@ int rawtest_capture_open (const char *ns, const char *ifname);
 int rawtest_capture_find (int fd, const char *marker, uint8_t *buf, size_t cap,
                           int timeout_ms);
 
+/* The datagram d (len bytes, carrying marker) arrives byte for byte on
+ * capture want (where names it) and not on capture other. */
+void rawtest_expect_only_on (int want, int other, const uint8_t *d,
+                             size_t len, const char *marker,
+                             const char *where);
+
+/* rawtest_open with an interface and a validation mode. */
+mctx_raw_publication *rawtest_open_validated (mctx_family family,
+                                              const char *itf,
+                                              mctx_raw_validation mode);
+
 #endif

@@ -264,10 +264,124 @@ config_cases (void)
   TESTNET_CHECK (mctx_raw_publication_get_config (NULL) == NULL, "NULL config");
 }
 
+static void
+check_mode (const uint8_t *d, size_t len, mctx_raw_validation mode, int code,
+            const char *label)
+{
+  mctx_error err;
+  expect (mctx_raw_datagram_check_mode (d, len, mode, NULL, &err), &err, code,
+          code == MCTX_OK ? MCTX_SUBJECT_NONE : MCTX_SUBJECT_DATAGRAM, label);
+}
+
+/* Sources no host can have are refused in every mode; unicast destinations
+ * only when the mode allows them; raw-ip verifies the header checksum. */
+static void
+source_and_mode_cases (void)
+{
+  static const char *bad_v4[] = { "224.0.0.1", "0.0.0.0", "255.255.255.255" };
+  uint8_t d[128];
+  for (size_t i = 0; i < 3; i++) {
+    size_t n = rawtest_ipv4_udp (d, bad_v4[i], "239.77.1.1", 1, 7, 4000, 5000,
+                                 "abcd", 4);
+    char label[64];
+    for (int mode = 0; mode <= MCTX_RAW_VALIDATION_IP_DATAGRAM; mode++) {
+      snprintf (label, sizeof label, "IPv4 source %s, mode %d", bad_v4[i],
+                mode);
+      check_mode (d, n, (mctx_raw_validation) mode,
+                  MCTX_E_INVALID_RAW_DATAGRAM, label);
+    }
+  }
+  static const char *bad_v6[] = { "ff02::1", "::" };
+  for (size_t i = 0; i < 2; i++) {
+    size_t n = rawtest_ipv6_udp (d, bad_v6[i], "ff3e::77:1", 0, 0, 1, false,
+                                 4000, 5000, "abcd", 4);
+    char label[64];
+    snprintf (label, sizeof label, "IPv6 source %s", bad_v6[i]);
+    check_datagram (d, n, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM,
+                    label);
+  }
+
+  size_t n = rawtest_ipv4_udp (d, "10.77.0.1", "10.77.0.2", 1, 7, 4000, 5000,
+                               "abcd", 4);
+  check_mode (d, n, MCTX_RAW_VALIDATION_STRICT_MULTICAST,
+              MCTX_E_INVALID_RAW_MULTICAST_DESTINATION,
+              "IPv4 unicast destination, strict");
+  check_mode (d, n, MCTX_RAW_VALIDATION_ANY_DESTINATION, MCTX_OK,
+              "IPv4 unicast destination, any destination");
+  check_mode (d, n, MCTX_RAW_VALIDATION_IP_DATAGRAM, MCTX_OK,
+              "IPv4 unicast destination, raw-ip");
+  d[10] ^= 0x01;
+  check_mode (d, n, MCTX_RAW_VALIDATION_ANY_DESTINATION, MCTX_OK,
+              "IPv4 bad header checksum, any destination (not verified)");
+  check_mode (d, n, MCTX_RAW_VALIDATION_IP_DATAGRAM,
+              MCTX_E_INVALID_RAW_DATAGRAM, "IPv4 bad header checksum, raw-ip");
+  static const char *bad_dst[] = { "0.0.0.0", "255.255.255.255" };
+  for (size_t i = 0; i < 2; i++) {
+    n = rawtest_ipv4_udp (d, "10.77.0.1", bad_dst[i], 1, 7, 4000, 5000,
+                          "abcd", 4);
+    char label[64];
+    snprintf (label, sizeof label, "IPv4 destination %s, any destination",
+              bad_dst[i]);
+    check_mode (d, n, MCTX_RAW_VALIDATION_ANY_DESTINATION,
+                MCTX_E_INVALID_RAW_DATAGRAM, label);
+  }
+  n = rawtest_ipv6_udp (d, "fd77::1", "fd77::2", 0, 0, 1, false, 4000, 5000,
+                        "abcd", 4);
+  check_mode (d, n, MCTX_RAW_VALIDATION_ANY_DESTINATION, MCTX_OK,
+              "IPv6 unicast destination, any destination");
+  mctx_error err;
+  expect (mctx_raw_datagram_check_mode (d, n, (mctx_raw_validation) 9, NULL,
+                                        &err),
+          &err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT,
+          "validation mode 9");
+}
+
+/* Ids, lookups and a replace that fails, all without a socket: the configs
+ * are refused by validation. */
+static void
+context_cases (void)
+{
+  mctx_raw_context *ctx;
+  TESTNET_CHECK (mctx_raw_context_new (&ctx) == MCTX_OK, "raw context");
+  mctx_raw_config cfg;
+  mctx_raw_config_init (&cfg);
+  mctx_error err;
+  mctx_publication_id id = 99;
+  expect (mctx_raw_context_add (ctx, &cfg, &id, &err), &err,
+          MCTX_E_RAW_INTERFACE_REQUIRED, MCTX_SUBJECT_INTERFACE,
+          "context add without egress");
+  TESTNET_CHECK (mctx_raw_context_count (ctx) == 0, "nothing added");
+  TESTNET_CHECK (!mctx_raw_context_contains (ctx, 1), "no id 1");
+  TESTNET_CHECK (mctx_raw_context_get (ctx, 1) == NULL, "get of unknown");
+  expect (mctx_raw_context_replace (ctx, 1, &cfg, &err), &err,
+          MCTX_E_PUBLICATION_NOT_FOUND, MCTX_SUBJECT_PUBLICATION,
+          "replace of unknown id");
+  expect (mctx_raw_context_send (ctx, 1, "x", 1, NULL, &err), &err,
+          MCTX_E_PUBLICATION_NOT_FOUND, MCTX_SUBJECT_PUBLICATION,
+          "send through unknown id");
+  TESTNET_CHECK (mctx_raw_context_remove (ctx, 1)
+                     == MCTX_E_PUBLICATION_NOT_FOUND, "remove of unknown");
+  mctx_raw_publication *taken = (mctx_raw_publication *) &cfg;
+  TESTNET_CHECK (mctx_raw_context_take (ctx, 1, &taken)
+                         == MCTX_E_PUBLICATION_NOT_FOUND && taken == NULL,
+                 "take of unknown");
+  cfg.validation = (mctx_raw_validation) 7;
+  cfg.interface.kind = MCTX_INTERFACE_INDEX;
+  cfg.interface.index = 1;
+  cfg.family = MCTX_FAMILY_IPV4;
+  expect (mctx_raw_config_validate (&cfg, &err), &err, MCTX_E_INVALID_ARGUMENT,
+          MCTX_SUBJECT_ARGUMENT, "config validation mode 7");
+  mctx_raw_context_free (ctx);
+  mctx_raw_context_free (NULL);
+  printf ("ok raw context lookups of unknown ids\n");
+}
+
 int
 main (void)
 {
   datagram_cases ();
+  source_and_mode_cases ();
+  context_cases ();
   config_cases ();
   printf ("PASS\n");
   return 0;

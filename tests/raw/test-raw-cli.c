@@ -122,6 +122,24 @@ usage_errors (void)
   printf ("ok usage errors exit 2 with their message, library errors exit 1\n");
 }
 
+/* --capabilities prints the probe's answers, one line each, exit 0; as
+ * root every explicit way is supported (raw-caps sends each). */
+static void
+capabilities_case (void)
+{
+  char out[2048];
+  int rc = run (out, sizeof out, "--capabilities");
+  TESTNET_CHECK (rc == 0, "--capabilities exited %d:\n%s", rc, out);
+  TESTNET_CHECK (strstr (out, "ipv4                     full-datagram\n")
+                     && strstr (out, "ipv6-local-source        "
+                                     "kernel-rebuilt-ipv6-header\n")
+                     && strstr (out, "ipv6-any-source          full-datagram\n")
+                     && strstr (out, "ipv4-route-selected      full-datagram\n")
+                     && strstr (out, "ipv6-route-selected      unsupported\n"),
+                 "--capabilities printed:\n%s", out);
+  printf ("ok --capabilities:\n%s", out);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -132,6 +150,7 @@ main (int argc, char **argv)
   amt_case (&pair, "232.77.6.1", "198.51.100.9", 5106, "amt-v4-payload");
   amt_case (&pair, "ff3e::77:6", "2001:db8:77::9", 5106, "amt-v6-payload");
   usage_errors ();
+  capabilities_case ();
   printf ("PASS\n");
   return 0;
 }

@@ -44,6 +44,23 @@ child (void)
     testnet_skip ("dropping CAP_NET_RAW did not take effect");
   expect_denied (MCTX_FAMILY_IPV4, "IPv4");
   expect_denied (MCTX_FAMILY_IPV6, "IPv6");
+  /* The capability answers agree with the refusals above. */
+  mctx_raw_capabilities caps;
+  mctx_error err;
+  TESTNET_CHECK (mctx_raw_capabilities_probe (&caps, &err) == MCTX_OK, "%s",
+                 err.message);
+  TESTNET_CHECK (caps.ipv4 == MCTX_RAW_CAPABILITY_UNSUPPORTED
+                     && caps.ipv6_local_source == MCTX_RAW_CAPABILITY_UNSUPPORTED
+                     && caps.ipv6_any_source == MCTX_RAW_CAPABILITY_UNSUPPORTED,
+                 "capabilities without CAP_NET_RAW: %s %s %s",
+                 mctx_raw_capability_name (caps.ipv4),
+                 mctx_raw_capability_name (caps.ipv6_local_source),
+                 mctx_raw_capability_name (caps.ipv6_any_source));
+  TESTNET_CHECK (caps.ipv4_errno == EPERM && caps.ipv6_local_source_errno == EPERM
+                     && caps.ipv6_any_source_errno == EPERM,
+                 "probe errnos %d %d %d", caps.ipv4_errno,
+                 caps.ipv6_local_source_errno, caps.ipv6_any_source_errno);
+  printf ("ok capabilities: all unsupported (EPERM)\n");
   return 0;
 }
 
