@@ -102,6 +102,11 @@ mctx_publication_send(mctx_publication *pub, const void *data, size_t len,
   if (pub == NULL || (data == NULL && len > 0))
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and data must not be NULL");
+  if (mctx__pacing_on(pub)) {
+    int rc = mctx__pace_one(pub, len, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
   ssize_t n;
   do
     n = send(pub->fd, data, len, 0);
@@ -116,6 +121,14 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
   if (pub == NULL || (bufs == NULL && nbufs > 0))
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and buffers must not be NULL");
+  if (mctx__pacing_on(pub)) {
+    size_t len = 0;
+    for (size_t i = 0; i < nbufs; i++)
+      len += bufs[i].len;
+    int rc = mctx__pace_one(pub, len, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = as_iovec(bufs);
@@ -430,6 +443,15 @@ mctx_publication_send_batch(mctx_publication *pub,
   if (pub == NULL || sent == NULL || (datagrams == NULL && count > 0))
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication, datagrams and sent must not be NULL");
+  if (mctx__pacing_on(pub))
+    return mctx__paced_batch(pub, datagrams, count, sent, err);
+  return mctx__send_batch_now(pub, datagrams, count, sent, err);
+}
+
+int
+mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
+                     size_t count, size_t *sent, mctx_error *err)
+{
 
   int gso = MCTX__GSO_OFF;
   if (count > 1) {
