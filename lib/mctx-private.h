@@ -193,11 +193,10 @@ int mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
  * out->captured_mono_ns. */
 void mctx__pacing_read(const mctx_publication *pub, mctx_metrics *out);
 
-/* pacer_posix.c: the monotonic clock, and the wait until an absolute
- * CLOCK_MONOTONIC time that mctx_publication_interrupt cuts short (0 when
+/* pacer_posix.c: the wait until an absolute CLOCK_MONOTONIC time (the
+ * clock of mctx_monotonic_ns) that mctx_publication_interrupt cuts short (0 when
  * the time came, MCTX_E_INTERRUPTED otherwise). wake makes a waiting
  * thread look at *interrupted at once. */
-uint64_t mctx__mono_ns(void);
 int mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns);
 void mctx__pacer_wake(_Atomic uint32_t *interrupted);
 

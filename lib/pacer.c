@@ -208,7 +208,7 @@ int
 mctx__pace_one(mctx_publication *pub, size_t payload, mctx_error *err)
 {
   mctx__pacing_lateness late = { 0 };
-  uint64_t now = mctx__mono_ns();
+  uint64_t now = mctx_monotonic_ns();
   uint64_t due = now;
 
   pacer_sync(pub);
@@ -219,7 +219,7 @@ mctx__pace_one(mctx_publication *pub, size_t payload, mctx_error *err)
       return mctx__fail(err, MCTX_E_INTERRUPTED, MCTX_SUBJECT_PACING, 0,
                         "paced send interrupted before the datagram was "
                         "due; nothing was sent");
-    now = mctx__mono_ns();
+    now = mctx_monotonic_ns();
   }
   record_lateness(pub, &late, now);
   return MCTX_OK;
@@ -230,7 +230,7 @@ mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
                   size_t count, size_t *sent, mctx_error *err)
 {
   mctx__pacing_lateness late = { 0 };
-  uint64_t now = mctx__mono_ns();
+  uint64_t now = mctx_monotonic_ns();
   size_t done = 0;
   int rc = MCTX_OK;
 
@@ -254,7 +254,7 @@ mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
       if (rc != MCTX_OK)
         break;
     }
-    now = mctx__mono_ns();
+    now = mctx_monotonic_ns();
   }
   record_lateness(pub, &late, now);
   *sent = done;

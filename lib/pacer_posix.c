@@ -1,5 +1,4 @@
-/* Pacing's system calls: the monotonic clock and the interruptible wait
- * until a datagram is due (docs/pacing.md).
+/* Pacing's system call: the interruptible wait until a datagram is due (docs/pacing.md).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  *
@@ -24,14 +23,6 @@
 #else
 #  define SLICE_NS 5000000ull
 #endif
-
-uint64_t
-mctx__mono_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
 
 static struct timespec
 timespec_of(uint64_t ns)
@@ -58,14 +49,14 @@ mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns)
       return MCTX_OK;
     /* Woken, EAGAIN or EINTR: look at the word and the clock again. */
 #else
-    uint64_t now = mctx__mono_ns();
+    uint64_t now = mctx_monotonic_ns();
     if (now >= due_ns)
       return MCTX_OK;
     struct timespec until = timespec_of(
         due_ns - now > SLICE_NS ? now + SLICE_NS : due_ns);
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
 #endif
-    if (mctx__mono_ns() >= due_ns)
+    if (mctx_monotonic_ns() >= due_ns)
       return atomic_load_explicit(interrupted, memory_order_acquire) != 0
                  ? MCTX_E_INTERRUPTED
                  : MCTX_OK;
