@@ -28,6 +28,8 @@ typedef struct
   gboolean have_socket;         /* socket != NULL, for the error texts */
   gboolean raw;                 /* complete IP datagrams (gstmctxsinkraw.c) */
   gboolean gso;                 /* UDP GSO for batches (libmctx cfg->gso) */
+  guint64 pacing_rate;          /* bits/s on the wire; 0: not paced */
+  guint pacing_burst;           /* back to back after a late buffer */
   guint gather;                 /* single buffers per gathered batch; 1: off */
   GstClockTime gather_latency;  /* the longest a gathered buffer waits */
   /* gstmctxsinkmetrics.c's settings, copied in by it at start. */

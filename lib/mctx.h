@@ -612,8 +612,8 @@ typedef struct mctx_metrics {
   uint64_t active_publications;   /* contexts only; a gauge */
   double captured_at;             /* wall clock, Unix seconds */
   uint64_t captured_mono_ns;      /* monotonic clock */
-  /* Pacing (publications with a pacing rate; 0 otherwise and for
-   * contexts). A departure's lateness is how long after its due time it
+  /* Pacing (publications with a pacing rate, and a context's sums of them;
+   * 0 otherwise). A departure's lateness is how long after its due time it
    * left, the due time counted from no earlier than the send call: a
    * machine that cannot keep the rate shows growing lateness. */
   uint64_t paced_packets;         /* datagrams that left paced */
