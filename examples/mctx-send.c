@@ -47,6 +47,7 @@ typedef struct cli_options {
   bool has_ttl;
   uint32_t ttl;
   bool no_loopback;
+  uint64_t pacing_rate;
   bool quiet;
   bool help;
 } cli_options;
@@ -70,6 +71,8 @@ print_usage (FILE *out)
       "  --interface-index N    outgoing interface by index (IPv6 groups only)\n"
       "  --ttl N                IPv4 TTL / IPv6 hop limit (default 1)\n"
       "  --no-loopback          do not loop datagrams back to local receivers\n"
+      "  --pacing-rate BPS      spread the sends at BPS bits per second on the\n"
+      "                         wire (payload and UDP/IP headers); 0: off\n"
       "  --quiet                print nothing per send\n"
       "  -h, --help             show this text\n"
       "\n"
@@ -173,7 +176,8 @@ parse_args (int argc, char **argv, cli_options *o)
 
     bool takes_value = is_flag (arg, "--source") || is_flag (arg, "--source-port")
         || is_flag (arg, "--bind") || is_flag (arg, "--interface")
-        || is_flag (arg, "--interface-index") || is_flag (arg, "--ttl");
+        || is_flag (arg, "--interface-index") || is_flag (arg, "--ttl")
+        || is_flag (arg, "--pacing-rate");
     if (!takes_value)
       return usage_error ("unknown argument '%s'", arg);
     if (i + 1 >= argc)
@@ -196,6 +200,10 @@ parse_args (int argc, char **argv, cli_options *o)
         return EXIT_USAGE;
       o->has_interface_index = true;
       o->interface_index = (uint32_t) n;
+    } else if (is_flag (arg, "--pacing-rate")) {
+      if (parse_number ("--pacing-rate", value, UINT64_MAX,
+              &o->pacing_rate) != 0)
+        return EXIT_USAGE;
     } else { /* --ttl */
       if (parse_number ("--ttl", value, UINT32_MAX, &n) != 0)
         return EXIT_USAGE;
@@ -298,6 +306,7 @@ build_config (const cli_options *o, mctx_publication_config *cfg)
    * bind address selects the interface. */
   if (o->bind)
     mctx_publication_config_set_bind (cfg, &bind);
+  cfg->pacing_rate_bps = o->pacing_rate;
   if (o->has_ttl)
     cfg->ttl = o->ttl;
   if (o->no_loopback)
