@@ -22,8 +22,12 @@
  * buffer is a complete IP datagram, sent as given (an AMT gateway's
  * re-emission of (S,G) traffic).
  *
+ * #GstMctxSink:pacing-rate spreads the datagrams of each buffer or list at
+ * a rate on the wire, so that a frame handed over at once does not
+ * overflow a switch port's buffer.
+ *
  * The destination (group, port, source-addr, source-port, interface) and
- * ttl, loop and qos-dscp may change while playing: the next buffer goes out
+ * ttl, loop, qos-dscp and the pacing may change while playing: the next buffer goes out
  * the new way, nothing is lost or sent twice, and a refused value is a
  * warning while the stream goes on unchanged. The element may start
  * without a group (GstHarness idiom); a buffer with none is an error.
