@@ -9,7 +9,8 @@
  * coefficient of variation of the gaps inside a frame, and the sender's
  * CPU time per datagram.
  *
- *   mctx-bench-pacing [datagrams-per-frame [pacing-rate [tbf-rate [frames]]]]
+ *   mctx-bench-pacing [datagrams-per-frame [pacing-rate [tbf-rate [frames
+ *                     [timer-slack-ns]]]]]
  *
  * Defaults: 60 datagrams, 23500000 bit/s, tbf 25mbit, 45 frames (the
  * issue's 2,700 datagrams). Root only: everything happens in namespaces
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -195,6 +197,11 @@ main (int argc, char **argv)
   uint64_t rate = argc > 2 ? strtoull (argv[2], NULL, 10) : 23500000ull;
   const char *tbf_rate = argc > 3 ? argv[3] : "25mbit";
   int frames = argc > 4 ? atoi (argv[4]) : 45;
+  /* The sending thread's timer slack in ns (the kernel's default for a
+   * normal thread is 50 us): how late a wake-up may come. */
+  unsigned long slack = argc > 5 ? strtoul (argv[5], NULL, 10) : 0;
+  if (slack > 0)
+    prctl (PR_SET_TIMERSLACK, slack, 0, 0, 0);
 
   setvbuf (stdout, NULL, _IOLBF, 0);
   testnet_private_netns_or_skip ();
@@ -214,8 +221,9 @@ main (int argc, char **argv)
       "match u32 0 0 action mirred egress redirect dev pbifb", ns);
 
   printf ("frames of %d x %d B at %d fps, %d frames; switch port: tbf rate "
-      "%s burst 3000 limit 12000; pacing %llu bit/s\n", per_frame, SIZE, FPS,
-      frames, tbf_rate, (unsigned long long) rate);
+      "%s burst 3000 limit 12000; pacing %llu bit/s; timer slack %lu ns\n",
+      per_frame, SIZE, FPS, frames, tbf_rate, (unsigned long long) rate,
+      (unsigned long) prctl (PR_GET_TIMERSLACK, 0, 0, 0, 0));
   printf ("behind the switch port (pba -> pbb -> ifb with tbf):\n");
   run ("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);
   run ("paced", ns, "pba", "pbb", 46642, rate, per_frame, frames);
