@@ -10,7 +10,7 @@
  * CPU time per datagram.
  *
  *   mctx-bench-pacing [datagrams-per-frame [pacing-rate [tbf-rate [frames
- *                     [timer-slack-ns]]]]]
+ *                     [timer-slack-ns [pacing-burst]]]]]]
  *
  * Defaults: 60 datagrams, 23500000 bit/s, tbf 25mbit, 45 frames (the
  * issue's 2,700 datagrams). Root only: everything happens in namespaces
@@ -40,6 +40,8 @@
 #define FPS 30
 #define WINDOW_NS 2000000ull
 #define QUIET_MS 1000
+
+static uint32_t burst = 2;
 
 typedef struct {
   int fd;
@@ -117,6 +119,7 @@ run (const char *name, const char *ns, const char *tx_if, const char *rx_if,
   mctx_publication_config_init_group (&cfg, GROUP, port, &err);
   mctx_interface_parse (tx_if, &cfg.interface, &err);
   cfg.pacing_rate_bps = rate;
+  cfg.pacing_burst = burst;
   mctx_publication *pub;
   if (mctx_publication_open (&cfg, &pub, &err) != MCTX_OK) {
     fprintf (stderr, "open: %s\n", err.message);
@@ -202,6 +205,7 @@ main (int argc, char **argv)
   unsigned long slack = argc > 5 ? strtoul (argv[5], NULL, 10) : 0;
   if (slack > 0)
     prctl (PR_SET_TIMERSLACK, slack, 0, 0, 0);
+  burst = argc > 6 ? (uint32_t) strtoul (argv[6], NULL, 10) : 2;
 
   setvbuf (stdout, NULL, _IOLBF, 0);
   testnet_private_netns_or_skip ();
@@ -221,8 +225,9 @@ main (int argc, char **argv)
       "match u32 0 0 action mirred egress redirect dev pbifb", ns);
 
   printf ("frames of %d x %d B at %d fps, %d frames; switch port: tbf rate "
-      "%s burst 3000 limit 12000; pacing %llu bit/s; timer slack %lu ns\n",
-      per_frame, SIZE, FPS, frames, tbf_rate, (unsigned long long) rate,
+      "%s burst 3000 limit 12000; pacing %llu bit/s, burst %u; timer slack "
+      "%lu ns\n", per_frame, SIZE, FPS, frames, tbf_rate,
+      (unsigned long long) rate, burst,
       (unsigned long) prctl (PR_GET_TIMERSLACK, 0, 0, 0, 0));
   printf ("behind the switch port (pba -> pbb -> ifb with tbf):\n");
   run ("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);
