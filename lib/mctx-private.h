@@ -150,6 +150,10 @@ typedef struct mctx__pacing_lateness {
   uint64_t max_ns;
 } mctx__pacing_lateness;
 
+/* A datagram's payload bytes: the sum of its buffers (pacer.c; the batch
+ * path uses it too). */
+size_t mctx__datagram_size(const mctx_datagram *d);
+
 /* MCTX_E_INVALID_ARGUMENT (subject PACING) for a rate with burst 0. */
 int mctx__pacing_check(uint64_t rate_bps, uint32_t burst, mctx_error *err);
 

@@ -80,8 +80,8 @@ mctx__pacer_begin(mctx__pacer *p, uint64_t now_ns)
   p->ideal_due_ns = p->next_due_ns > now_ns ? p->next_due_ns : now_ns;
 }
 
-static size_t
-payload_of(const mctx_datagram *d)
+size_t
+mctx__datagram_size(const mctx_datagram *d)
 {
   size_t n = 0;
   for (size_t i = 0; i < d->nbufs; i++)
@@ -96,8 +96,8 @@ mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
 {
   size_t k;
   for (k = 0; k < count; k++) {
-    uint64_t bits = wire_bits(p, payload ? payload[k]
-                                         : payload_of(&datagrams[k]));
+    size_t size = payload ? payload[k] : mctx__datagram_size(&datagrams[k]);
+    uint64_t bits = wire_bits(p, size);
     uint64_t frac = 0;
     uint64_t wire = bits_ns(bits, p->rate_bps, &frac);
     uint64_t ahead = (uint64_t) (p->burst - 1) * wire;
