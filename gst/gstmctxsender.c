@@ -415,6 +415,9 @@ gst_mctx_sender_start (GstMctxSender * s, const GstMctxSinkSettings * settings)
   memset (&s->retired, 0, sizeof s->retired);
   s->group_text[0] = s->source_text[0] = '\0';
   s->port = 0;
+  /* Like the poll's flushing below: an unlock() without its unlock_stop()
+   * must not interrupt the new publication's pacing. */
+  s->unlocked = FALSE;
   GST_OBJECT_UNLOCK (s->owner);
   g_strlcpy (s->destination, "(no group set)", sizeof s->destination);
   /* A live setting changed since start() copied them stays staged: the

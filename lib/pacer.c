@@ -40,7 +40,7 @@ mctx__pacer_init(mctx__pacer *p, uint64_t rate_bps, uint32_t burst,
 static uint64_t
 bits_ns(uint64_t bits, uint64_t rate_bps, uint64_t *frac)
 {
-  /* bits <= (65535 + 48) * 8, so bits * 1e9 stays far below 2^64. */
+  /* bits <= (PAYLOAD_MAX + 48) * 8, so bits * 1e9 stays below 2^64. */
   uint64_t scaled = bits * NS_PER_SEC;
   if (frac != NULL)
     *frac = scaled % rate_bps;
@@ -62,9 +62,15 @@ mctx__pacer_set(mctx__pacer *p, uint64_t rate_bps, uint32_t burst)
                                             &p->next_due_frac);
 }
 
+/* The largest UDP payload counted: larger datagrams fail to send anyway,
+ * and the bound keeps bits * 1e9 within 64 bits. */
+#define PAYLOAD_MAX 65535u
+
 static uint64_t
 wire_bits(const mctx__pacer *p, size_t payload)
 {
+  if (payload > PAYLOAD_MAX)
+    payload = PAYLOAD_MAX;
   return ((uint64_t) payload + p->header_bytes) * 8u;
 }
 
@@ -100,7 +106,10 @@ mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
     uint64_t bits = wire_bits(p, size);
     uint64_t frac = 0;
     uint64_t wire = bits_ns(bits, p->rate_bps, &frac);
-    uint64_t ahead = (uint64_t) (p->burst - 1) * wire;
+    /* At 1 bit/s a wire time is hours: keep burst - 1 of them in range. */
+    uint64_t ahead = wire != 0 && p->burst - 1 > UINT64_MAX / wire
+                         ? UINT64_MAX
+                         : (uint64_t) (p->burst - 1) * wire;
     uint64_t earliest = now_ns > ahead ? now_ns - ahead : 0;
     uint64_t due = p->next_due_ns;
     if (due < earliest) {
@@ -212,6 +221,8 @@ mctx__pace_one(mctx_publication *pub, size_t payload, mctx_error *err)
   uint64_t due = now;
 
   pacer_sync(pub);
+  if (pub->pacer.rate_bps == 0) /* turned off since mctx__pacing_on */
+    return MCTX_OK;
   mctx__pacer_begin(&pub->pacer, now);
   while (mctx__pacer_take(&pub->pacer, NULL, &payload, 1, now, &due,
                           &late) == 0) {
@@ -235,6 +246,8 @@ mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
   int rc = MCTX_OK;
 
   pacer_sync(pub);
+  if (pub->pacer.rate_bps == 0) /* turned off since mctx__pacing_on */
+    return mctx__send_batch_now(pub, datagrams, count, sent, err);
   mctx__pacer_begin(&pub->pacer, now);
   while (done < count) {
     uint64_t due = now;
