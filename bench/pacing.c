@@ -10,7 +10,10 @@
  * CPU time per datagram.
  *
  *   mctx-bench-pacing [datagrams-per-frame [pacing-rate [tbf-rate [frames
- *                     [timer-slack-ns [pacing-burst]]]]]]
+ *                     [timer-slack-ns [pacing-burst [element]]]]]]]
+ *
+ * "element" sends the frames as buffer lists through "appsrc ! mctxsink
+ * sync=true" (the element's pacing-rate) instead of the C source.
  *
  * Defaults: 60 datagrams, 23500000 bit/s, tbf 25mbit, 45 frames (the
  * issue's 2,700 datagrams). Root only: everything happens in namespaces
@@ -24,6 +27,7 @@
 #include "testnet.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -42,6 +46,65 @@
 #define QUIET_MS 1000
 
 static uint32_t burst = 2;
+static bool use_element;    /* appsrc ! mctxsink instead of the C source */
+
+#ifdef HAVE_GST
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+
+/* The same frames as buffer lists through "appsrc ! mctxsink sync=true",
+ * each list stamped with its frame's time. Fills what the metrics say. */
+static void
+send_frames_element (const char *tx_if, uint16_t port, uint64_t rate,
+    int per_frame, int frames, mctx_metrics *m)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=src format=time ! mctxsink "
+      "name=sink group=" GROUP " port=%u interface=%s pacing-rate=%llu "
+      "pacing-burst=%u sync=true", port, tx_if, (unsigned long long) rate,
+      burst);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  for (int f = 0; f < frames; f++) {
+    GstBufferList *list = gst_buffer_list_new_sized (per_frame);
+    for (int i = 0; i < per_frame; i++) {
+      GstBuffer *b = gst_buffer_new_allocate (NULL, SIZE, NULL);
+      GstMapInfo map;
+      gst_buffer_map (b, &map, GST_MAP_WRITE);
+      memset (map.data, 0, SIZE);
+      snprintf ((char *) map.data, 12, "%010d", f * per_frame + i);
+      gst_buffer_unmap (b, &map);
+      if (i == 0)
+        GST_BUFFER_PTS (b) = (GstClockTime) f * GST_SECOND / FPS;
+      gst_buffer_list_add (list, b);
+    }
+    gst_app_src_push_buffer_list (GST_APP_SRC (src), list);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (msg)
+    gst_message_unref (msg);
+  GstStructure *stats = NULL;
+  g_object_get (sink, "send-stats", &stats, NULL);
+  guint64 paced = 0;
+  gdouble max_us = 0;
+  gst_structure_get_uint64 (stats, "paced-packets", &paced);
+  gst_structure_get_double (stats, "pacing-late-max-us", &max_us);
+  memset (m, 0, sizeof *m);
+  m->paced_packets = paced;
+  m->pacing_late_max_ns = (uint64_t) (max_us * 1e3);
+  gst_structure_free (stats);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_free (desc);
+}
+#endif
 
 typedef struct {
   int fd;
@@ -90,6 +153,10 @@ thread_cpu_secs (void)
       + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+static void report (const char *name, const receiver *rv, uint64_t rate,
+    int per_frame, int frames, double cpu, const mctx_metrics *mp,
+    uint64_t retries);
+
 static void
 run (const char *name, const char *ns, const char *tx_if, const char *rx_if,
     uint16_t port, uint64_t rate, int per_frame, int frames)
@@ -105,6 +172,21 @@ run (const char *name, const char *ns, const char *tx_if, const char *rx_if,
   mcast_join_v4 (r.fd, GROUP, testnet_ifindex_in (ns, rx_if));
   pthread_t thread;
   pthread_create (&thread, NULL, receive_all, &r);
+
+  mctx_metrics m;
+  double cpu = 0;
+  uint64_t retries = 0;
+#ifdef HAVE_GST
+  if (use_element) {
+    send_frames_element (tx_if, port, rate, per_frame, frames, &m);
+    pthread_join (thread, NULL);
+    report (name, &r, rate, per_frame, frames, cpu, &m, retries);
+    close (r.fd);
+    free (r.index);
+    free (r.at_ns);
+    return;
+  }
+#endif
 
   char (*payload)[SIZE] = calloc (total, SIZE);
   mctx_buf *bufs = calloc (total, sizeof *bufs);
@@ -127,7 +209,7 @@ run (const char *name, const char *ns, const char *tx_if, const char *rx_if,
   }
 
   double cpu0 = thread_cpu_secs ();
-  uint64_t start = mctx_monotonic_ns () + 20000000ull, retries = 0;
+  uint64_t start = mctx_monotonic_ns () + 20000000ull;
   for (int f = 0; f < frames; f++) {
     uint64_t at = start + (uint64_t) f * 1000000000ull / FPS;
     struct timespec ts = { .tv_sec = at / 1000000000ull,
@@ -146,10 +228,27 @@ run (const char *name, const char *ns, const char *tx_if, const char *rx_if,
       poll (&p, 1, 1);
     }
   }
-  double cpu = thread_cpu_secs () - cpu0;
-  mctx_metrics m;
+  cpu = thread_cpu_secs () - cpu0;
   mctx_publication_metrics_snapshot (pub, &m);
   pthread_join (thread, NULL);
+  report (name, &r, rate, per_frame, frames, cpu, &m, retries);
+  mctx_publication_close (pub);
+  close (r.fd);
+  free (r.index);
+  free (r.at_ns);
+  free (payload);
+  free (bufs);
+  free (datagrams);
+}
+
+/* What the receiver saw, and what the sender says. */
+static void
+report (const char *name, const receiver *rv, uint64_t rate, int per_frame,
+    int frames, double cpu, const mctx_metrics *mp, uint64_t retries)
+{
+  const receiver r = *rv;
+  const mctx_metrics m = *mp;
+  int total = per_frame * frames;
 
   /* Arrival order is timestamp order on one socket. */
   uint64_t window_max = 0;
@@ -184,13 +283,6 @@ run (const char *name, const char *ns, const char *tx_if, const char *rx_if,
       cpu * 1e6 / total,
       m.paced_packets ? m.pacing_late_ns_sum / 1e3 / m.paced_packets : 0.0,
       m.pacing_late_max_ns / 1e3, (unsigned long long) retries);
-  mctx_publication_close (pub);
-  close (r.fd);
-  free (r.index);
-  free (r.at_ns);
-  free (payload);
-  free (bufs);
-  free (datagrams);
 }
 
 int
@@ -206,6 +298,15 @@ main (int argc, char **argv)
   if (slack > 0)
     prctl (PR_SET_TIMERSLACK, slack, 0, 0, 0);
   burst = argc > 6 ? (uint32_t) strtoul (argv[6], NULL, 10) : 2;
+  use_element = argc > 7 && strcmp (argv[7], "element") == 0;
+#ifdef HAVE_GST
+  gst_init (NULL, NULL);
+#else
+  if (use_element) {
+    fprintf (stderr, "built without GStreamer: no element variant\n");
+    return 1;
+  }
+#endif
 
   setvbuf (stdout, NULL, _IOLBF, 0);
   testnet_private_netns_or_skip ();
@@ -226,9 +327,10 @@ main (int argc, char **argv)
 
   printf ("frames of %d x %d B at %d fps, %d frames; switch port: tbf rate "
       "%s burst 3000 limit 12000; pacing %llu bit/s, burst %u; timer slack "
-      "%lu ns\n", per_frame, SIZE, FPS, frames, tbf_rate,
+      "%lu ns; source: %s\n", per_frame, SIZE, FPS, frames, tbf_rate,
       (unsigned long long) rate, burst,
-      (unsigned long) prctl (PR_GET_TIMERSLACK, 0, 0, 0, 0));
+      (unsigned long) prctl (PR_GET_TIMERSLACK, 0, 0, 0, 0),
+      use_element ? "appsrc ! mctxsink" : "C, libmctx");
   printf ("behind the switch port (pba -> pbb -> ifb with tbf):\n");
   run ("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);
   run ("paced", ns, "pba", "pbb", 46642, rate, per_frame, frames);
