@@ -46,6 +46,7 @@ typedef struct cli_options {
   bool has_ttl;
   uint32_t ttl;
   bool no_loopback;
+  uint64_t pacing_rate;
   bool quiet;
   const char *sdp;
   bool has_sdp_payload_type;
@@ -73,6 +74,8 @@ print_usage (FILE *out)
       "  --interface-index N    outgoing interface by index (IPv6 groups only)\n"
       "  --ttl N                IPv4 TTL / IPv6 hop limit (default 1)\n"
       "  --no-loopback          do not loop datagrams back to local receivers\n"
+      "  --pacing-rate BPS      spread the sends at BPS bits per second on the\n"
+      "                         wire (payload and UDP/IP headers); 0: off\n"
       "  --quiet                print nothing per send\n"
       "  --sdp FILE             write the session description (SDP) of the stream\n"
       "                         to FILE before the first send (needs\n"
@@ -186,7 +189,8 @@ parse_args (int argc, char **argv, cli_options *o)
         || is_flag (arg, "--bind") || is_flag (arg, "--interface")
         || is_flag (arg, "--interface-index") || is_flag (arg, "--ttl")
         || is_flag (arg, "--sdp") || is_flag (arg, "--sdp-payload-type")
-        || is_flag (arg, "--sdp-encoding");
+        || is_flag (arg, "--sdp-encoding")
+        || is_flag (arg, "--pacing-rate");
     if (!takes_value)
       return usage_error ("unknown argument '" CLI_VALUE_FMT "'",
           CLI_VALUE (arg));
@@ -223,6 +227,10 @@ parse_args (int argc, char **argv, cli_options *o)
         return EXIT_USAGE;
       o->has_interface_index = true;
       o->interface_index = (uint32_t) n;
+    } else if (is_flag (arg, "--pacing-rate")) {
+      if (parse_number ("--pacing-rate", value, UINT64_MAX,
+              &o->pacing_rate) != 0)
+        return EXIT_USAGE;
     } else { /* --ttl */
       if (parse_number ("--ttl", value, UINT32_MAX, &n) != 0)
         return EXIT_USAGE;
@@ -329,6 +337,7 @@ build_config (const cli_options *o, mctx_publication_config *cfg)
    * bind address selects the interface. */
   if (o->bind)
     mctx_publication_config_set_bind (cfg, &bind);
+  cfg->pacing_rate_bps = o->pacing_rate;
   if (o->has_ttl)
     cfg->ttl = o->ttl;
   if (o->no_loopback)

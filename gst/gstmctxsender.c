@@ -81,6 +81,10 @@ struct _GstMctxSender
   GstMctxSinkSettings current;
   char destination[MCTX_ENDPOINT_STRLEN];
 
+  /* Between unlock() and unlock_stop(), under the owner's object lock:
+   * pacing waits of every publication taken meanwhile fail at once. */
+  gboolean unlocked;
+
   /* Waits for writability (and the ENOBUFS backoff); unlock() flushes it. */
   GstPoll *poll;
   GstPollFD pollfd;
@@ -294,6 +298,8 @@ open_udp (const GstMctxSinkSettings * s, mctx_publication ** pub,
   cfg.send_buffer_size = s->buffer_size;
   cfg.report_local_drops = true;
   cfg.gso = s->gso;
+  cfg.pacing_rate_bps = s->pacing_rate;
+  cfg.pacing_burst = s->pacing_burst;
 
   rc = mctx_publication_config_validate (&cfg, err);
   if (rc != MCTX_OK)
@@ -321,10 +327,15 @@ take_publication (GstMctxSender * s, mctx_publication * pub)
     s->retired.bytes_sent += old.bytes_sent;
     s->retired.send_errors += old.send_errors;
     s->retired.would_block += old.would_block;
+    s->retired.paced_packets += old.paced_packets;
+    s->retired.pacing_late_ns_sum += old.pacing_late_ns_sum;
     s->retired.captured_at = old.captured_at;
     s->retired.captured_mono_ns = old.captured_mono_ns;
   }
   s->pub = pub;
+  /* unlock() came before this publication: its waits must fail too. */
+  if (s->unlocked)
+    mctx_publication_interrupt (pub);
   mctx_publication_get_destination (pub, &destination);
   mctx_endpoint_format (&destination, s->destination, sizeof s->destination);
   s->max_datagram = destination.ip.family == MCTX_FAMILY_IPV6 ? UDP6_MAX :
@@ -404,6 +415,9 @@ gst_mctx_sender_start (GstMctxSender * s, const GstMctxSinkSettings * settings)
   memset (&s->retired, 0, sizeof s->retired);
   s->group_text[0] = s->source_text[0] = '\0';
   s->port = 0;
+  /* Like the poll's flushing below: an unlock() without its unlock_stop()
+   * must not interrupt the new publication's pacing. */
+  s->unlocked = FALSE;
   GST_OBJECT_UNLOCK (s->owner);
   g_strlcpy (s->destination, "(no group set)", sizeof s->destination);
   /* A live setting changed since start() copied them stays staged: the
@@ -482,15 +496,24 @@ gst_mctx_sender_stop (GstMctxSender * s)
   gst_mctx_sink_settings_clear (&s->current);
 }
 
+/* Interrupts a pacing wait (libmctx) or a wait for writability (poll). */
 void
 gst_mctx_sender_unlock (GstMctxSender * s)
 {
+  GST_OBJECT_LOCK (s->owner);
+  s->unlocked = TRUE;
+  mctx_publication_interrupt (s->pub);
+  GST_OBJECT_UNLOCK (s->owner);
   gst_poll_set_flushing (s->poll, TRUE);
 }
 
 void
 gst_mctx_sender_unlock_stop (GstMctxSender * s)
 {
+  GST_OBJECT_LOCK (s->owner);
+  s->unlocked = FALSE;
+  mctx_publication_clear_interrupt (s->pub);
+  GST_OBJECT_UNLOCK (s->owner);
   gst_poll_set_flushing (s->poll, FALSE);
 }
 
@@ -527,6 +550,10 @@ gst_mctx_sender_snapshot (GstMctxSender * s, GstMctxSenderCounters * out)
   out->counters.bytes_sent = s->retired.bytes_sent + now.bytes_sent;
   out->counters.send_errors = s->retired.send_errors + now.send_errors;
   out->counters.would_block = s->retired.would_block + now.would_block;
+  out->counters.paced_packets = s->retired.paced_packets + now.paced_packets;
+  out->counters.pacing_late_ns_sum = s->retired.pacing_late_ns_sum +
+      now.pacing_late_ns_sum;
+  out->counters.pacing_late_max_ns = now.pacing_late_max_ns;
   out->counters.captured_at = MAX (s->retired.captured_at, now.captured_at);
   out->counters.captured_mono_ns = MAX (s->retired.captured_mono_ns,
       now.captured_mono_ns);
@@ -593,11 +620,15 @@ describe_changes (const GstMctxSinkSettings * was,
       now->loop ? "true" : "false");
   note_change (c, "qos-dscp", was->qos_dscp != now->qos_dscp, "%d",
       now->qos_dscp);
+  note_change (c, "pacing-rate", was->pacing_rate != now->pacing_rate,
+      "%" G_GUINT64_FORMAT, now->pacing_rate);
+  note_change (c, "pacing-burst", was->pacing_burst != now->pacing_burst,
+      "%u", now->pacing_burst);
   *where = w;
   return c;
 }
 
-/* ttl, loop and qos-dscp on the running publication. */
+/* ttl, loop, qos-dscp and pacing on the running publication. */
 static int
 set_socket_options (GstMctxSender * s, const GstMctxSinkSettings * now,
     mctx_error * err)
@@ -611,6 +642,10 @@ set_socket_options (GstMctxSender * s, const GstMctxSinkSettings * now,
     rc = mctx_publication_set_loopback (s->pub, now->loop, err);
   if (rc == MCTX_OK && was->qos_dscp != now->qos_dscp)
     rc = mctx_publication_set_dscp (s->pub, now->qos_dscp, err);
+  if (rc == MCTX_OK && (was->pacing_rate != now->pacing_rate
+          || was->pacing_burst != now->pacing_burst))
+    rc = mctx_publication_set_pacing (s->pub, now->pacing_rate,
+        now->pacing_burst, err);
   return rc;
 }
 
@@ -635,6 +670,8 @@ restore_settings (GstMctxSender * s)
     live->ttl = was->ttl;
     live->loop = was->loop;
     live->qos_dscp = was->qos_dscp;
+    live->pacing_rate = was->pacing_rate;
+    live->pacing_burst = was->pacing_burst;
   }
   GST_OBJECT_UNLOCK (s->owner);
 }
@@ -934,6 +971,18 @@ send_rest (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
 
     if (rc == MCTX_OK) {
       /* nothing to handle */
+    } else if (rc == MCTX_E_INTERRUPTED && mode == GST_MCTX_SENDER_WAIT) {
+      /* unlock() during a pacing wait: as for any wait. */
+      waited = WAIT_INTERRUPTED;
+    } else if (rc == MCTX_E_INTERRUPTED && mode == GST_MCTX_SENDER_NO_WAIT) {
+      GST_LOG_OBJECT (s->owner, "pacing wait interrupted, %" G_GSIZE_FORMAT
+          " datagram(s) left for later", count - next);
+      break;
+    } else if (rc == MCTX_E_INTERRUPTED) {
+      GST_DEBUG_OBJECT (s->owner, "pacing wait interrupted at stop, "
+          "dropping %" G_GSIZE_FORMAT " datagram(s)", count - next);
+      atomic_fetch_add (&s->packets_dropped, count - next);
+      next = count;
     } else if (block && mode == GST_MCTX_SENDER_NO_WAIT
         && mctx_error_is_transient (rc)) {
       GST_LOG_OBJECT (s->owner, "socket full, %" G_GSIZE_FORMAT
@@ -1012,6 +1061,10 @@ gst_mctx_sender_send (GstMctxSender * s, GstMctxSenderBatch * b,
     apply_staged (s);
   if (G_UNLIKELY (s->pub == NULL && s->raw_pub == NULL))
     goto no_group;
+  /* The last send at stop does not wait for pacing: what is due goes out,
+   * the rest is dropped and counted. */
+  if (G_UNLIKELY (mode == GST_MCTX_SENDER_LAST))
+    mctx_publication_interrupt (s->pub);
 
   rc = send_some (s, datagrams, count, &sent, &err);
   if (G_LIKELY (rc == MCTX_OK && sent == count)) {

@@ -72,7 +72,8 @@ typedef enum
   /* Stop there and return GST_FLOW_OK; the rest stays in the batch (the
    * gathering flusher thread). */
   GST_MCTX_SENDER_NO_WAIT,
-  /* Drop and count it, as with block=false (the last send at stop). */
+  /* Drop and count it, as with block=false (the last send at stop); with
+   * pacing, send what is due and drop and count the rest. */
   GST_MCTX_SENDER_LAST,
 } GstMctxSenderMode;
 

@@ -22,8 +22,12 @@
  * buffer is a complete IP datagram, sent as given (an AMT gateway's
  * re-emission of (S,G) traffic).
  *
+ * #GstMctxSink:pacing-rate spreads the datagrams of each buffer or list at
+ * a rate on the wire, so that a frame handed over at once does not
+ * overflow a switch port's buffer.
+ *
  * The destination (group, port, source-addr, source-port, interface) and
- * ttl, loop and qos-dscp may change while playing: the next buffer goes out
+ * ttl, loop, qos-dscp and the pacing may change while playing: the next buffer goes out
  * the new way, nothing is lost or sent twice, and a refused value is a
  * warning while the stream goes on unchanged. The element may start
  * without a group (GstHarness idiom); a buffer with none is an error.
@@ -118,6 +122,8 @@
 #define DEFAULT_RAW             FALSE
 #define DEFAULT_RAW_VALIDATION  MCTX_RAW_VALIDATION_STRICT_MULTICAST
 #define DEFAULT_GSO             TRUE
+#define DEFAULT_PACING_RATE     0
+#define DEFAULT_PACING_BURST    2
 #define DEFAULT_GATHER          1
 #define DEFAULT_GATHER_LATENCY  (1 * GST_MSECOND)
 #define DEFAULT_SDP_FILE        NULL
@@ -156,6 +162,8 @@ enum
   PROP_GSO,
   PROP_SDP_FILE,
   PROP_ANNOUNCE,
+  PROP_PACING_RATE,
+  PROP_PACING_BURST,
   /* metrics-interval, metrics-file, metrics-node-id, metrics-flags */
   PROP_METRICS_FIRST,
 };
@@ -420,6 +428,31 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
           "Announce the stream's SDP with SAP (RFC 2974) on the SAP group of "
           "its scope, from its source and interface, until it stops",
           DEFAULT_ANNOUNCE, AT_START));
+  /**
+   * GstMctxSink:pacing-rate:
+   *
+   * Spread the datagrams at this many bits per second on the wire (UDP
+   * payload plus UDP and IP headers), across buffers and inside buffer
+   * lists, so that a frame handed over at once does not overflow a
+   * switch port's buffer; 0 sends at once. May change while playing.
+   * Not used in raw mode. See docs/pacing.md, also for max-bitrate.
+   */
+  g_object_class_install_property (gobject_class, PROP_PACING_RATE,
+      g_param_spec_uint64 ("pacing-rate", "Pacing rate",
+          "Spread datagrams at this many bits per second on the wire "
+          "(payload and UDP/IP headers); 0 sends at once", 0, G_MAXUINT64,
+          DEFAULT_PACING_RATE, LIVE));
+  /**
+   * GstMctxSink:pacing-burst:
+   *
+   * With pacing, how many datagrams may leave back to back when the
+   * stream is behind its schedule (a late buffer), 1 or more.
+   */
+  g_object_class_install_property (gobject_class, PROP_PACING_BURST,
+      g_param_spec_uint ("pacing-burst", "Pacing burst",
+          "With pacing, datagrams that may leave back to back when behind "
+          "the schedule (1..4294967295)", 0, G_MAXUINT, DEFAULT_PACING_BURST,
+          LIVE));
   gst_mctx_sink_metrics_install_properties (gobject_class, PROP_METRICS_FIRST);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -458,6 +491,8 @@ gst_mctx_sink_init (GstMctxSink * sink)
   s->raw = DEFAULT_RAW;
   s->raw_validation = DEFAULT_RAW_VALIDATION;
   s->gso = DEFAULT_GSO;
+  s->pacing_rate = DEFAULT_PACING_RATE;
+  s->pacing_burst = DEFAULT_PACING_BURST;
   s->gather = DEFAULT_GATHER;
   s->gather_latency = DEFAULT_GATHER_LATENCY;
   s->sdp_file = g_strdup (DEFAULT_SDP_FILE);
@@ -519,6 +554,8 @@ refuse_out_of_range (GstMctxSink * sink, GParamSpec * pspec,
     return NULL;
   if (G_VALUE_HOLDS_INT (value))
     number = g_value_get_int (value);
+  else if (G_VALUE_HOLDS_UINT (value))
+    number = g_value_get_uint (value);
   else if (G_VALUE_HOLDS_UINT64 (value))
     number = (gint64) MIN (g_value_get_uint64 (value), (guint64) G_MAXINT64);
   else
@@ -601,6 +638,14 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_GSO:
       s->gso = g_value_get_boolean (value);
+      break;
+    case PROP_PACING_RATE:
+      s->pacing_rate = g_value_get_uint64 (value);
+      live = TRUE;
+      break;
+    case PROP_PACING_BURST:
+      s->pacing_burst = g_value_get_uint (value);
+      live = TRUE;
       break;
     case PROP_GATHER:
       s->gather = g_value_get_uint (value);
@@ -698,6 +743,12 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_GSO:
       g_value_set_boolean (value, s->gso);
       break;
+    case PROP_PACING_RATE:
+      g_value_set_uint64 (value, s->pacing_rate);
+      break;
+    case PROP_PACING_BURST:
+      g_value_set_uint (value, s->pacing_burst);
+      break;
     case PROP_GATHER:
       g_value_set_uint (value, s->gather);
       break;
@@ -758,6 +809,23 @@ sdp_start (GstMctxSink * sink, const GstMctxSinkSettings * settings)
  * marks the element as running: from then on the start-time settings are
  * refused, so none changes between this copy and the publication it opens;
  * a live one set meanwhile is staged and applied at the first buffer. */
+/* GstBaseSink's max-bitrate holds whole buffers back; pacing spreads the
+ * datagrams of each buffer. Both at once wait twice for the same bits. */
+static void
+warn_pacing_and_max_bitrate (GstMctxSink * sink,
+    const GstMctxSinkSettings * settings)
+{
+  guint64 max_bitrate = gst_base_sink_get_max_bitrate (GST_BASE_SINK (sink));
+
+  if (settings->pacing_rate == 0 || max_bitrate == 0)
+    return;
+  GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,
+      ("Both pacing-rate (%" G_GUINT64_FORMAT " bit/s) and max-bitrate (%"
+          G_GUINT64_FORMAT " bit/s) are set: they throttle the same stream "
+          "twice; set max-bitrate to 0 and use pacing-rate alone",
+          settings->pacing_rate, max_bitrate), (NULL));
+}
+
 static gboolean
 gst_mctx_sink_start (GstBaseSink * bsink)
 {
@@ -780,6 +848,7 @@ gst_mctx_sink_start (GstBaseSink * bsink)
     gst_mctx_sender_stop (sink->sender);
     goto failed;
   }
+  warn_pacing_and_max_bitrate (sink, &settings);
 
   if (settings.gather > 1)
     sink->gathering = gst_mctx_sink_gather_new (sink->sender,

@@ -56,6 +56,7 @@ typedef struct
   guint64 interval_ns;
   guint64 packets_delta, bytes_delta, calls_delta, errors_delta;
   guint64 would_block_delta, dropped_delta;
+  guint64 paced_delta, late_sum_delta;
 } Sample;
 
 struct _GstMctxSinkMetrics
@@ -331,6 +332,10 @@ take_sample (GstMctxSinkMetrics * m, Sample * s)
   s->would_block_delta = grown (s->counters.would_block,
       p->counters.would_block);
   s->dropped_delta = grown (s->dropped, p->dropped);
+  s->paced_delta = grown (s->counters.paced_packets,
+      p->counters.paced_packets);
+  s->late_sum_delta = grown (s->counters.pacing_late_ns_sum,
+      p->counters.pacing_late_ns_sum);
 
   /* basesink forgets its last buffer when it goes to READY: keep the last
    * one seen. */
@@ -351,6 +356,11 @@ sample_structure (GstMctxSinkMetrics * m, const gchar * name,
       "send-errors", G_TYPE_UINT64, (guint64) s->counters.send_errors,
       "would-block", G_TYPE_UINT64, (guint64) s->counters.would_block,
       "packets-dropped", G_TYPE_UINT64, s->dropped,
+      "paced-packets", G_TYPE_UINT64, (guint64) s->counters.paced_packets,
+      "pacing-late-mean-us", G_TYPE_DOUBLE, s->paced_delta ?
+      s->late_sum_delta / 1e3 / s->paced_delta : 0.0,
+      "pacing-late-max-us", G_TYPE_DOUBLE,
+      s->counters.pacing_late_max_ns / 1e3,
       "interval", G_TYPE_UINT64, s->interval_ns,
       "packets-per-sec", G_TYPE_DOUBLE,
       per_second (s->packets_delta, s->interval_ns),
@@ -390,6 +400,8 @@ sample_row (const Sample * s)
       s->counters.would_block, s->would_block_delta, secs);
   mctx_jsonl_row_set_counter (row, "packets_dropped", NULL,
       s->dropped, s->dropped_delta, secs);
+  mctx_jsonl_row_set_pacing (row, s->counters.paced_packets, s->paced_delta,
+      s->late_sum_delta, s->counters.pacing_late_max_ns);
   return row;
 }
 #endif

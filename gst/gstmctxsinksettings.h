@@ -29,6 +29,8 @@ typedef struct
   gboolean raw;                 /* complete IP datagrams (gstmctxsinkraw.c) */
   gint raw_validation;          /* mctx_raw_validation of raw publications */
   gboolean gso;                 /* UDP GSO for batches (libmctx cfg->gso) */
+  guint64 pacing_rate;          /* bits/s on the wire; 0: not paced */
+  guint pacing_burst;           /* back to back after a late buffer */
   guint gather;                 /* single buffers per gathered batch; 1: off */
   GstClockTime gather_latency;  /* the longest a gathered buffer waits */
   gchar *sdp_file;              /* gstmctxsinksdp.c: the SDP written */

@@ -27,6 +27,8 @@ mctx_publication_config_init (mctx_publication_config *cfg)
   cfg->send_buffer_size = 0;
   cfg->report_local_drops = true;
   cfg->gso = true;
+  cfg->pacing_rate_bps = 0;
+  cfg->pacing_burst = MCTX__PACING_BURST_DEFAULT;
 }
 
 int
@@ -165,7 +167,7 @@ validate_options (const mctx_publication_config *cfg, mctx_error *err)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_SEND_BUFFER_SIZE, 0,
                        "send buffer size %d is not valid (0 leaves it as is)",
                        cfg->send_buffer_size);
-  return MCTX_OK;
+  return mctx__pacing_check (cfg->pacing_rate_bps, cfg->pacing_burst, err);
 }
 
 int
@@ -236,5 +238,7 @@ mctx_publication_config_equal (const mctx_publication_config *a,
          same_source_port && interface_equal (&a->interface, &b->interface) &&
          a->ttl == b->ttl && a->loopback == b->loopback &&
          a->dscp == b->dscp && a->send_buffer_size == b->send_buffer_size &&
-         a->report_local_drops == b->report_local_drops && a->gso == b->gso;
+         a->report_local_drops == b->report_local_drops && a->gso == b->gso &&
+         a->pacing_rate_bps == b->pacing_rate_bps &&
+         a->pacing_burst == b->pacing_burst;
 }

@@ -22,6 +22,8 @@ typedef struct retired_totals {
   uint64_t bytes_sent;
   uint64_t send_errors;
   uint64_t would_block;
+  uint64_t paced_packets;
+  uint64_t pacing_late_ns_sum;
 } retired_totals;
 
 struct mctx_context {
@@ -213,6 +215,9 @@ detach(mctx_context *ctx, size_t i)
   ctx->retired.bytes_sent += m.bytes_sent;
   ctx->retired.send_errors += m.send_errors;
   ctx->retired.would_block += m.would_block;
+  mctx__pacing_read(pub, &m);
+  ctx->retired.paced_packets += m.paced_packets;
+  ctx->retired.pacing_late_ns_sum += m.pacing_late_ns_sum;
   ctx->pubs[i] = ctx->pubs[ctx->count - 1];
   ctx->count--;
   ctx->removed++;
@@ -296,6 +301,7 @@ mctx_context_metrics_snapshot(const mctx_context *ctx, mctx_metrics *out)
   if (out == NULL)
     return;
   memset(out, 0, sizeof *out);
+  out->captured_mono_ns = mctx_monotonic_ns();
   if (ctx != NULL) {
     /* The context is never a const object; only this read path is const. */
     mctx_context *c = (mctx_context *) (uintptr_t) ctx;
@@ -308,9 +314,17 @@ mctx_context_metrics_snapshot(const mctx_context *ctx, mctx_metrics *out)
     out->bytes_sent = c->retired.bytes_sent;
     out->send_errors = c->retired.send_errors;
     out->would_block = c->retired.would_block;
+    out->paced_packets = c->retired.paced_packets;
+    out->pacing_late_ns_sum = c->retired.pacing_late_ns_sum;
     for (size_t i = 0; i < c->count; i++) {
       mctx_metrics m;
       mctx__metrics_read_counters(&c->pubs[i]->metrics, &m);
+      m.captured_mono_ns = out->captured_mono_ns;
+      mctx__pacing_read(c->pubs[i], &m);
+      out->paced_packets += m.paced_packets;
+      out->pacing_late_ns_sum += m.pacing_late_ns_sum;
+      if (m.pacing_late_max_ns > out->pacing_late_max_ns)
+        out->pacing_late_max_ns = m.pacing_late_max_ns;
       out->send_calls += m.send_calls;
       out->packets_sent += m.packets_sent;
       out->bytes_sent += m.bytes_sent;
@@ -320,5 +334,4 @@ mctx_context_metrics_snapshot(const mctx_context *ctx, mctx_metrics *out)
     pthread_mutex_unlock(&c->lock);
   }
   out->captured_at = mctx_unix_time_secs();
-  out->captured_mono_ns = mctx_monotonic_ns();
 }

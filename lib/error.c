@@ -49,6 +49,7 @@ static const code_info codes[] = {
   CODE (MCTX_E_SEND_FAILED, "send failed"),
   CODE (MCTX_E_WOULD_BLOCK, "send would block"),
   CODE (MCTX_E_QUEUE_FULL, "local queue full"),
+  CODE (MCTX_E_INTERRUPTED, "paced send interrupted"),
   CODE (MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
         "existing socket family does not match the group"),
   CODE (MCTX_E_EXISTING_SOCKET_PORT_MISMATCH,
@@ -110,10 +111,11 @@ static const char *const subject_names[] = {
   "MCTX_SUBJECT_DATAGRAM",
   "MCTX_SUBJECT_PUBLICATION",
   "MCTX_SUBJECT_ARGUMENT",
+  "MCTX_SUBJECT_PACING",
 };
 
 _Static_assert(sizeof subject_names / sizeof subject_names[0] ==
-                   MCTX_SUBJECT_ARGUMENT + 1,
+                   MCTX_SUBJECT_PACING + 1,
                "every mctx_subject has a name");
 
 const char *

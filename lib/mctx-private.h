@@ -158,6 +158,93 @@ void mctx__metrics_read(const mctx_metrics_cell *cell,
 void mctx__metrics_read_counters(const mctx_metrics_cell *cell,
                                  mctx_metrics *out);
 
+/* ---- pacing (pacer.c; the clock and the wait in pacer_posix.c) --------- */
+
+#define MCTX__PACING_BURST_DEFAULT 2u
+
+/* The schedule of a paced publication, written only by the thread sending
+ * on it (paced sends come from one thread at a time). Times are
+ * CLOCK_MONOTONIC nanoseconds; the functions below take the time as an
+ * argument so that tests drive them with their own clock. */
+typedef struct mctx__pacer {
+  uint64_t rate_bps;         /* 0: not paced */
+  uint32_t burst;            /* >= 1 */
+  unsigned header_bytes;     /* UDP + IP header bytes added per datagram */
+  uint64_t next_due_ns;      /* due time of the next datagram before the
+                                burst limit pulls it forward */
+  uint64_t next_due_frac;    /* fraction of a nanosecond, in 1/rate_bps */
+  uint64_t last_due_ns;      /* due time of the last datagram that left */
+  uint64_t last_bits;        /* its wire size, for a rate change */
+  uint64_t ideal_due_ns;     /* the schedule from the call's start without
+                                the burst limit: what lateness is against */
+} mctx__pacer;
+
+/* Lateness over one paced call: departures, their summed and largest
+ * lateness. */
+typedef struct mctx__pacing_lateness {
+  uint64_t departures;
+  uint64_t sum_ns;
+  uint64_t max_ns;
+} mctx__pacing_lateness;
+
+/* A datagram's payload bytes: the sum of its buffers (pacer.c; the batch
+ * path uses it too). */
+size_t mctx__datagram_size(const mctx_datagram *d);
+
+/* MCTX_E_INVALID_ARGUMENT (subject PACING) for a rate with burst 0. */
+int mctx__pacing_check(uint64_t rate_bps, uint32_t burst, mctx_error *err);
+
+/* A new schedule: nothing sent yet, so the first datagram is due at once. */
+void mctx__pacer_init(mctx__pacer *p, uint64_t rate_bps, uint32_t burst,
+                      unsigned header_bytes);
+
+/* A new rate or burst: the next datagram is due one wire time at the new
+ * rate after the last one's due time. */
+void mctx__pacer_set(mctx__pacer *p, uint64_t rate_bps, uint32_t burst);
+
+/* Nanoseconds a datagram of payload bytes takes on the wire at the rate
+ * (rounded down; the schedule keeps the fraction). */
+uint64_t mctx__pacer_wire_ns(const mctx__pacer *p, size_t payload);
+
+/* A send call starts at now: lateness counts from here at the earliest. */
+void mctx__pacer_begin(mctx__pacer *p, uint64_t now_ns);
+
+/* How many of the count datagrams (their sizes from payload[] or, when
+ * payload is NULL, from datagrams[]) are due at now_ns: they leave
+ * together, and the schedule moves past them. 0 when the first is not due
+ * yet: *wait_until_ns then says when it is. After the sender fell behind,
+ * at most burst are due at once. late collects their lateness. */
+size_t mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
+                        const size_t *payload, size_t count, uint64_t now_ns,
+                        uint64_t *wait_until_ns,
+                        mctx__pacing_lateness *late);
+
+/* The publication's side: when pacing is on, waits until a datagram of
+ * payload bytes is due (MCTX_OK) or is interrupted (MCTX_E_INTERRUPTED,
+ * nothing sent); sends, sendv. */
+bool mctx__pacing_on(const mctx_publication *pub);
+int mctx__pace_one(mctx_publication *pub, size_t payload, mctx_error *err);
+
+/* A paced batch: waits for each group of datagrams due together and sends
+ * it with mctx__send_batch_now. Same contract as send_batch. */
+int mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
+                      size_t count, size_t *sent, mctx_error *err);
+
+/* Adds the publication's pacing counters to a snapshot taken at
+ * out->captured_mono_ns. */
+void mctx__pacing_read(const mctx_publication *pub, mctx_metrics *out);
+
+/* pacer_posix.c: the wait until an absolute CLOCK_MONOTONIC time (the
+ * clock of mctx_monotonic_ns) that mctx_publication_interrupt cuts short (0 when
+ * the time came, MCTX_E_INTERRUPTED otherwise). wake makes a waiting
+ * thread look at *interrupted at once. */
+int mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns);
+void mctx__pacer_wake(_Atomic uint32_t *interrupted);
+
+/* send_posix.c: the unpaced batch send (send_batch without pacing). */
+int mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
+                         size_t count, size_t *sent, mctx_error *err);
+
 /* ---- publication internals used by context.c --------------------------- */
 
 /* Set by context.c when it adopts / releases a publication. */
@@ -190,6 +277,22 @@ struct mctx_publication {
                                         lowered when the kernel refuses */
   _Atomic unsigned gso_refusals;     /* GSO calls refused and resent */
   _Atomic uint64_t gso_calls;        /* GSO calls that went out (for tests) */
+
+  /* Pacing (pacer.c). The setter stores the wanted rate and burst; the
+   * sending thread copies them into its schedule at its next call. The
+   * lateness counters are written by that thread only; the largest
+   * lateness is kept per second of the monotonic clock (this one and the
+   * one before), so a snapshot reads a recent maximum without resetting
+   * anything. */
+  _Atomic uint64_t pacing_rate_bps;
+  _Atomic uint32_t pacing_burst;
+  _Atomic uint32_t interrupted;      /* a futex word on Linux */
+  mctx__pacer pacer;
+  _Atomic uint64_t paced_packets;
+  _Atomic uint64_t pacing_late_sum_ns;
+  _Atomic uint64_t pacing_late_max_ns;       /* in second late_second */
+  _Atomic uint64_t pacing_late_max_prev_ns;  /* in second late_second - 1 */
+  _Atomic uint64_t pacing_late_second;
 };
 
 /* What the batch path knows about UDP GSO on a publication. */

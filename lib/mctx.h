@@ -95,6 +95,11 @@ typedef enum mctx_code {
   MCTX_E_QUEUE_FULL = -47,   /* transient: the local queue (a qdisc) refused
                                 the datagram (ENOBUFS); nothing was sent.
                                 Resend later or drop. */
+  MCTX_E_INTERRUPTED = -48,  /* not transient: a paced send stopped waiting
+                                because mctx_publication_interrupt was
+                                called; the datagrams from *sent on did not
+                                go out. Sending again fails the same way
+                                until mctx_publication_clear_interrupt. */
 
   /* Caller-provided sockets */
   MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH = -50,
@@ -134,8 +139,9 @@ typedef enum mctx_subject {
                                      a caller's socket, a send */
   MCTX_SUBJECT_DATAGRAM,          /* a datagram given to a send */
   MCTX_SUBJECT_PUBLICATION,       /* a publication id or handle */
-  MCTX_SUBJECT_ARGUMENT           /* another argument: a NULL pointer, text
+  MCTX_SUBJECT_ARGUMENT,          /* another argument: a NULL pointer, text
                                      that is not an address, ... */
+  MCTX_SUBJECT_PACING             /* pacing_rate_bps / pacing_burst */
 } mctx_subject;
 
 #define MCTX_ERROR_MESSAGE_MAX 256
@@ -299,7 +305,17 @@ typedef struct mctx_publication_config {
                                  a burst smaller than a batch) splits GSO
                                  packets: it drops the segments that do not
                                  fit and tells the sender nothing. */
-  void *reserved[4];          /* zero (mctx_publication_config_init) */
+  /* Pacing (docs/pacing.md): each datagram gets a due time, the previous
+   * one's plus its wire size (payload + UDP and IP headers) in bits over
+   * the rate, and does not leave before it. Settable while open
+   * (mctx_publication_set_pacing). */
+  uint64_t pacing_rate_bps;   /* bits per second on the wire; 0 (default)
+                                 = no pacing, every send leaves at once */
+  uint32_t pacing_burst;      /* datagrams that may leave back to back once
+                                 the sender is behind its schedule (a late
+                                 buffer); default 2, at least 1 */
+  uint32_t reserved_u32;      /* zero */
+  void *reserved[2];          /* zero (mctx_publication_config_init) */
 } mctx_publication_config;
 
 /* A ttl that leaves the socket's TTL / hop limit as it is: the kernel's
@@ -309,7 +325,8 @@ typedef struct mctx_publication_config {
 
 /* Fills defaults: no group, port 0, no source, no interface, ttl 1,
  * loopback on, dscp -1, send_buffer_size 0, report_local_drops on, gso on,
- * reserved zero. NULL is ignored. */
+ * pacing_rate_bps 0 (off), pacing_burst 2, reserved zero. NULL is
+ * ignored. */
 MCTX_API void mctx_publication_config_init(mctx_publication_config *cfg);
 
 /* Convenience: init, then the group parsed from text (as mctx_ip_parse)
@@ -487,6 +504,31 @@ MCTX_API int mctx_publication_send_batch(mctx_publication *pub,
                                          size_t count, size_t *sent,
                                          mctx_error *err);
 
+/* Pacing (docs/pacing.md). With a pacing rate, send, sendv and send_batch
+ * wait in the caller's thread until each datagram is due (an absolute
+ * CLOCK_MONOTONIC deadline; on Linux a futex wait, so that
+ * mctx_publication_interrupt wakes it at once) and a batch groups only
+ * datagrams that are due together. The schedule is the publication's: it
+ * runs across calls, so a buffer handed over early waits for the previous
+ * one's datagrams to have left, and one handed over late sends at most
+ * pacing_burst datagrams back to back before going on at the rate.
+ * Paced sends on one publication must come from one thread at a time (the
+ * schedule is not shared); any thread may call the functions below.
+ *
+ * Sets the rate (bits/s on the wire, 0 = off) and burst (>= 1) while open;
+ * the next datagram is due one wire time at the new rate after the last
+ * one's due time. MCTX_E_INVALID_ARGUMENT for burst 0 with a rate. */
+MCTX_API int mctx_publication_set_pacing(mctx_publication *pub,
+                                         uint64_t rate_bps, uint32_t burst,
+                                         mctx_error *err);
+
+/* Makes every paced wait on pub return MCTX_E_INTERRUPTED at once: the one
+ * running in another thread now, and every later one until
+ * mctx_publication_clear_interrupt. Unpaced sends are not affected. Any
+ * thread, any time; async-signal-safe on Linux. NULL is ignored. */
+MCTX_API void mctx_publication_interrupt(mctx_publication *pub);
+MCTX_API void mctx_publication_clear_interrupt(mctx_publication *pub);
+
 /* Reads and discards pending entries of the socket's error queue (filled
  * with IP_RECVERR), so it never grows. Returns how many were drained. */
 MCTX_API int mctx_publication_drain_errors(mctx_publication *pub);
@@ -582,7 +624,15 @@ typedef struct mctx_metrics {
   uint64_t active_publications;   /* contexts only; a gauge */
   double captured_at;             /* wall clock, Unix seconds */
   uint64_t captured_mono_ns;      /* monotonic clock */
-  uint64_t reserved[4];
+  /* Pacing (publications with a pacing rate, and a context's sums of them;
+   * 0 otherwise). A departure's lateness is how long after its due time it
+   * left, the due time counted from no earlier than the send call: a
+   * machine that cannot keep the rate shows growing lateness. */
+  uint64_t paced_packets;         /* datagrams that left paced */
+  uint64_t pacing_late_ns_sum;    /* their lateness, summed */
+  uint64_t pacing_late_max_ns;    /* largest lateness in the last 1 to 2
+                                     seconds: a gauge */
+  uint64_t reserved[1];
 } mctx_metrics;
 
 /* Differences between two snapshots; no gauge. reserved is zero. */
@@ -595,7 +645,10 @@ typedef struct mctx_metrics_delta {
   uint64_t bytes_sent;
   uint64_t send_errors;
   uint64_t would_block;
-  uint64_t reserved[4];
+  uint64_t paced_packets;
+  uint64_t pacing_late_ns_sum;
+  uint64_t pacing_late_max_ns;    /* later's gauge */
+  uint64_t reserved[1];
 } mctx_metrics_delta;
 
 /* Snapshot of a publication's counters into *out. Safe to call from any

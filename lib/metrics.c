@@ -194,8 +194,12 @@ mctx_metrics_diff(const mctx_metrics *later, const mctx_metrics *earlier,
       || !sub(later->packets_sent, earlier->packets_sent, &d.packets_sent)
       || !sub(later->bytes_sent, earlier->bytes_sent, &d.bytes_sent)
       || !sub(later->send_errors, earlier->send_errors, &d.send_errors)
-      || !sub(later->would_block, earlier->would_block, &d.would_block))
+      || !sub(later->would_block, earlier->would_block, &d.would_block)
+      || !sub(later->paced_packets, earlier->paced_packets, &d.paced_packets)
+      || !sub(later->pacing_late_ns_sum, earlier->pacing_late_ns_sum,
+              &d.pacing_late_ns_sum))
     return MCTX_E_INVALID_ARGUMENT;
+  d.pacing_late_max_ns = later->pacing_late_max_ns;
   *out = d;
   return MCTX_OK;
 }

@@ -58,6 +58,18 @@ open_common(const mctx_publication_config *cfg, int fd,
   atomic_init(&pub->gso_max_segment, 0);
   atomic_init(&pub->gso_refusals, 0);
   atomic_init(&pub->gso_calls, 0);
+  atomic_init(&pub->pacing_rate_bps, cfg->pacing_rate_bps);
+  atomic_init(&pub->pacing_burst, cfg->pacing_burst);
+  atomic_init(&pub->interrupted, 0);
+  mctx__pacer_init(&pub->pacer, cfg->pacing_rate_bps, cfg->pacing_burst,
+                   setup.destination.ip.family == MCTX_FAMILY_IPV6
+                       ? 8u + 40u
+                       : 8u + 20u);
+  atomic_init(&pub->paced_packets, 0);
+  atomic_init(&pub->pacing_late_sum_ns, 0);
+  atomic_init(&pub->pacing_late_max_ns, 0);
+  atomic_init(&pub->pacing_late_max_prev_ns, 0);
+  atomic_init(&pub->pacing_late_second, 0);
   *out = pub;
   return mctx__ok(err);
 }
@@ -232,6 +244,40 @@ mctx_publication_set_dscp(mctx_publication *pub, int dscp, mctx_error *err)
   return mctx__ok(err);
 }
 
+int
+mctx_publication_set_pacing(mctx_publication *pub, uint64_t rate_bps,
+                            uint32_t burst, mctx_error *err)
+{
+  if (pub == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "publication must not be NULL");
+  int rc = mctx__pacing_check(rate_bps, burst, err);
+  if (rc != MCTX_OK)
+    return rc;
+  /* The sending thread picks both up at its next call. */
+  atomic_store_explicit(&pub->pacing_burst, burst, memory_order_relaxed);
+  atomic_store_explicit(&pub->pacing_rate_bps, rate_bps, memory_order_relaxed);
+  pub->config.pacing_rate_bps = rate_bps;
+  pub->config.pacing_burst = burst;
+  return mctx__ok(err);
+}
+
+void
+mctx_publication_interrupt(mctx_publication *pub)
+{
+  if (pub == NULL)
+    return;
+  atomic_store_explicit(&pub->interrupted, 1, memory_order_release);
+  mctx__pacer_wake(&pub->interrupted);
+}
+
+void
+mctx_publication_clear_interrupt(mctx_publication *pub)
+{
+  if (pub != NULL)
+    atomic_store_explicit(&pub->interrupted, 0, memory_order_release);
+}
+
 void
 mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id)
 {
@@ -243,4 +289,6 @@ mctx_publication_metrics_snapshot(const mctx_publication *pub,
                                   mctx_metrics *out)
 {
   mctx__metrics_read(pub != NULL ? &pub->metrics : NULL, out);
+  if (pub != NULL && out != NULL)
+    mctx__pacing_read(pub, out);
 }

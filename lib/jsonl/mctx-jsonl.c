@@ -622,6 +622,22 @@ mctx_jsonl_row_set_counter(JsonObject *row, const gchar *name,
   g_free(key);
 }
 
+void
+mctx_jsonl_row_set_pacing(JsonObject *row, guint64 paced_total,
+                          guint64 paced_delta, guint64 late_sum_delta_ns,
+                          guint64 late_max_ns)
+{
+  if (paced_total == 0)
+    return;
+  mctx_jsonl_row_set_uint(row, "paced_packets_total", paced_total);
+  mctx_jsonl_row_set_uint(row, "paced_packets_delta", paced_delta);
+  json_object_set_double_member(row, "pacing_late_mean_us",
+                                paced_delta ? late_sum_delta_ns / 1e3 /
+                                                  paced_delta
+                                            : 0.0);
+  json_object_set_double_member(row, "pacing_late_max_us", late_max_ns / 1e3);
+}
+
 JsonObject *
 mctx_jsonl_network_row_new(const mctx_metrics *now,
                            const mctx_metrics_delta *delta)
@@ -650,6 +666,8 @@ mctx_jsonl_network_row_new(const mctx_metrics *now,
                              d->send_errors, secs);
   mctx_jsonl_row_set_counter(row, "would_block", NULL, now->would_block,
                              d->would_block, secs);
+  mctx_jsonl_row_set_pacing(row, now->paced_packets, d->paced_packets,
+                            d->pacing_late_ns_sum, now->pacing_late_max_ns);
   return row;
 }
 

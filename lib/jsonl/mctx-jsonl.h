@@ -153,6 +153,17 @@ MCTX_JSONL_API void mctx_jsonl_row_set_counter(JsonObject *row,
                                                guint64 total, guint64 delta,
                                                gdouble interval_secs);
 
+/* A paced stream's fields (docs/pacing.md), set only when paced_total > 0
+ * so that unpaced rows keep mctx-core's fields: paced_packets_total and
+ * _delta, pacing_late_mean_us (the interval's summed lateness over its
+ * paced departures, 0.0 without any) and pacing_late_max_us (the
+ * largest lateness of the last one to two seconds). */
+MCTX_JSONL_API void mctx_jsonl_row_set_pacing(JsonObject *row,
+                                              guint64 paced_total,
+                                              guint64 paced_delta,
+                                              guint64 late_sum_delta_ns,
+                                              guint64 late_max_ns);
+
 /* The "mctx-network" row of a context sample, every field mctx-core's
  * mctx_send writes: ts (now->captured_at), interval_secs,
  * active_publications, publications_added_total/_delta,
@@ -161,7 +172,8 @@ MCTX_JSONL_API void mctx_jsonl_row_set_counter(JsonObject *row,
  * send_errors_total/_delta, send_calls_per_sec, packets_per_sec,
  * bytes_per_sec, send_errors_per_sec; and ours: would_block_total,
  * would_block_delta, would_block_per_sec (would-blocks are also counted in
- * send_errors). delta NULL gives zero deltas and rates over interval 0. */
+ * send_errors), and the pacing fields of mctx_jsonl_row_set_pacing when a
+ * publication was paced. delta NULL gives zero deltas and rates over interval 0. */
 MCTX_JSONL_API JsonObject *
 mctx_jsonl_network_row_new(const mctx_metrics *now,
                            const mctx_metrics_delta *delta);

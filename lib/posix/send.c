@@ -102,6 +102,11 @@ mctx_publication_send(mctx_publication *pub, const void *data, size_t len,
   if (pub == NULL || (data == NULL && len > 0))
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and data must not be NULL");
+  if (mctx__pacing_on(pub)) {
+    int rc = mctx__pace_one(pub, len, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
   ssize_t n;
   do
     n = send(pub->fd, data, len, 0);
@@ -116,6 +121,12 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
   if (pub == NULL || (bufs == NULL && nbufs > 0))
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and buffers must not be NULL");
+  if (mctx__pacing_on(pub)) {
+    mctx_datagram d = { bufs, nbufs };
+    int rc = mctx__pace_one(pub, mctx__datagram_size(&d), err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = as_iovec(bufs);
@@ -305,15 +316,6 @@ gso_gather(const mctx_datagram *d, size_t count, size_t max_segment,
   return n;
 }
 
-static size_t
-datagram_size(const mctx_datagram *d)
-{
-  size_t size = 0;
-  for (size_t k = 0; k < d->nbufs; k++)
-    size += d->bufs[k].len;
-  return size;
-}
-
 /* How many datagrams from d[0] on (at most BATCH_CHUNK) do not start a run,
  * so that they share one sendmmsg. A cheap look at two sizes; gso_gather
  * stays the judge (a misjudged start just sends a run of one). */
@@ -324,9 +326,9 @@ gso_singles(const mctx_datagram *d, size_t count, size_t max_segment,
   if (count > BATCH_CHUNK)
     count = BATCH_CHUNK;
   size_t i = 0;
-  size_t size = count > 0 ? datagram_size(&d[0]) : 0;
+  size_t size = count > 0 ? mctx__datagram_size(&d[0]) : 0;
   for (; i + 1 < count; i++) {
-    size_t next = datagram_size(&d[i + 1]);
+    size_t next = mctx__datagram_size(&d[i + 1]);
     if (size != 0 && size <= max_segment && 2 * size <= max_payload &&
         next != 0 && next <= size &&
         d[i].nbufs + d[i + 1].nbufs <= GSO_MAX_IOV)
@@ -430,6 +432,15 @@ mctx_publication_send_batch(mctx_publication *pub,
   if (pub == NULL || sent == NULL || (datagrams == NULL && count > 0))
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication, datagrams and sent must not be NULL");
+  if (mctx__pacing_on(pub))
+    return mctx__paced_batch(pub, datagrams, count, sent, err);
+  return mctx__send_batch_now(pub, datagrams, count, sent, err);
+}
+
+int
+mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
+                     size_t count, size_t *sent, mctx_error *err)
+{
 
   int gso = MCTX__GSO_OFF;
   if (count > 1) {

@@ -60,6 +60,14 @@ main (void)
   TESTNET_CHECK (send_gathered (ssm_pub, &err) == MCTX_OK, "send_gathered: %s",
       err.message);
   expect_gathered (ssm, 4);
+  TESTNET_CHECK (send_paced (ssm_pub, &err) == MCTX_OK, "send_paced: %s",
+      err.message);
+  for (int i = 0; i < 6; i++) {
+    struct pollfd pfd = { .fd = ssm, .events = POLLIN };
+    uint8_t frame[2048];
+    TESTNET_CHECK (poll (&pfd, 1, 2000) == 1 && recv (ssm, frame, sizeof frame, 0) == 1316,
+        "paced datagram %d of 6 did not arrive whole", i + 1);
+  }
 
   int bound = lo_receiver ("239.255.0.3", 5000);
   mctx_publication_id bound_id;

@@ -1,0 +1,75 @@
+/* Pacing's system call: the interruptible wait until a datagram is due (docs/pacing.md).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * On Linux the wait is FUTEX_WAIT_BITSET on the publication's interrupt
+ * word: an absolute CLOCK_MONOTONIC deadline like clock_nanosleep with
+ * TIMER_ABSTIME, which mctx_publication_interrupt ends at once with one
+ * FUTEX_WAKE, and which costs nothing when nobody interrupts (no
+ * descriptor, no extra system call per wait). Elsewhere the wait is
+ * clock_nanosleep in slices of at most SLICE_NS, looking at the word
+ * between them.
+ */
+#include "mctx-private.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <time.h>
+
+#if defined(__linux__)
+#  include <linux/futex.h>
+#  include <sys/syscall.h>
+#  include <unistd.h>
+#else
+#  define SLICE_NS 5000000ull
+#endif
+
+static struct timespec
+timespec_of(uint64_t ns)
+{
+  struct timespec ts = { .tv_sec = (time_t) (ns / 1000000000ull),
+                         .tv_nsec = (long) (ns % 1000000000ull) };
+  return ts;
+}
+
+int
+mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns)
+{
+  for (;;) {
+    if (atomic_load_explicit(interrupted, memory_order_acquire) != 0)
+      return MCTX_E_INTERRUPTED;
+#if defined(__linux__)
+    struct timespec until = timespec_of(due_ns);
+    /* Sleeps only while the word is still 0: an interrupt between the
+     * load above and the call makes it return EAGAIN at once. */
+    long r = syscall(SYS_futex, (uint32_t *) interrupted,
+                     FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0u, &until,
+                     NULL, FUTEX_BITSET_MATCH_ANY);
+    if (r < 0 && errno == ETIMEDOUT)
+      return MCTX_OK;
+    /* Woken, EAGAIN or EINTR: look at the word and the clock again. */
+#else
+    uint64_t now = mctx_monotonic_ns();
+    if (now >= due_ns)
+      return MCTX_OK;
+    struct timespec until = timespec_of(
+        due_ns - now > SLICE_NS ? now + SLICE_NS : due_ns);
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+#endif
+    if (mctx_monotonic_ns() >= due_ns)
+      return atomic_load_explicit(interrupted, memory_order_acquire) != 0
+                 ? MCTX_E_INTERRUPTED
+                 : MCTX_OK;
+  }
+}
+
+void
+mctx__pacer_wake(_Atomic uint32_t *interrupted)
+{
+#if defined(__linux__)
+  syscall(SYS_futex, (uint32_t *) interrupted, FUTEX_WAKE | FUTEX_PRIVATE_FLAG,
+          INT_MAX, NULL, NULL, 0);
+#else
+  (void) interrupted; /* the sleeper looks at the word every slice */
+#endif
+}
