@@ -89,6 +89,9 @@ struct _GstMctxSinkMetrics
   gchar *group;
   gint port;
   gchar *source;
+  /* The destinations' legs at the last sample: a GstValueArray of
+   * GstStructures, unset without legs. */
+  GValue legs;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -191,6 +194,8 @@ gst_mctx_sink_metrics_free (GstMctxSinkMetrics * m)
   g_free (m->flags);
   g_free (m->group);
   g_free (m->source);
+  if (G_IS_VALUE (&m->legs))
+    g_value_unset (&m->legs);
   g_mutex_clear (&m->wait_lock);
   g_cond_clear (&m->wake);
   g_mutex_clear (&m->post_lock);
@@ -299,6 +304,38 @@ last_rendered_running_time (GstMctxSinkMetrics * m)
   return rt;
 }
 
+/* Called with sample_lock: m->legs becomes one structure per leg (and
+ * stats is freed). */
+static void
+take_legs (GstMctxSinkMetrics * m, GArray * stats)
+{
+  if (G_IS_VALUE (&m->legs))
+    g_value_unset (&m->legs);
+  if (stats == NULL)
+    return;
+  if (stats->len > 0) {
+    g_value_init (&m->legs, GST_TYPE_ARRAY);
+    for (guint i = 0; i < stats->len; i++) {
+      const GstMctxSinkLegStats *st =
+          &g_array_index (stats, GstMctxSinkLegStats, i);
+      GValue v = G_VALUE_INIT;
+
+      g_value_init (&v, GST_TYPE_STRUCTURE);
+      g_value_take_boxed (&v, gst_structure_new ("mctx-leg",
+              "destination", G_TYPE_STRING, st->destination,
+              "open", G_TYPE_BOOLEAN, st->open,
+              "stalled", G_TYPE_BOOLEAN, st->stalled,
+              "packets-sent", G_TYPE_UINT64, (guint64) st->counters.packets_sent,
+              "bytes-sent", G_TYPE_UINT64, (guint64) st->counters.bytes_sent,
+              "packets-dropped", G_TYPE_UINT64, st->dropped,
+              "send-errors", G_TYPE_UINT64, (guint64) st->counters.send_errors,
+              NULL));
+      gst_value_array_append_and_take_value (&m->legs, &v);
+    }
+  }
+  gst_mctx_sink_legs_stats_free (stats);
+}
+
 /* Called with sample_lock. Reads the counters now and subtracts the
  * previous sample's. */
 static void
@@ -311,6 +348,7 @@ take_sample (GstMctxSinkMetrics * m, Sample * s)
   gst_mctx_sender_snapshot (m->sender, &now);
   s->counters = now.counters;
   s->dropped = now.dropped;
+  take_legs (m, now.legs);
   /* Where the datagrams go, which a live change may have moved. */
   if (g_strcmp0 (m->group, now.group) != 0) {
     g_free (m->group);
@@ -344,7 +382,7 @@ static GstStructure *
 sample_structure (GstMctxSinkMetrics * m, const gchar * name,
     const Sample * s, gboolean final)
 {
-  return gst_structure_new (name,
+  GstStructure *st = gst_structure_new (name,
       "packets-sent", G_TYPE_UINT64, (guint64) s->counters.packets_sent,
       "bytes-sent", G_TYPE_UINT64, (guint64) s->counters.bytes_sent,
       "send-calls", G_TYPE_UINT64, (guint64) s->counters.send_calls,
@@ -361,6 +399,10 @@ sample_structure (GstMctxSinkMetrics * m, const gchar * name,
       "port", G_TYPE_INT, m->port,
       "source", G_TYPE_STRING, m->source,
       "final", G_TYPE_BOOLEAN, final, NULL);
+
+  if (G_IS_VALUE (&m->legs))
+    gst_structure_set_value (st, "legs", &m->legs);
+  return st;
 }
 
 #ifdef HAVE_MCTX_JSONL
@@ -523,6 +565,7 @@ gst_mctx_sink_metrics_get_send_stats (GstMctxSinkMetrics * m)
     gst_mctx_sender_snapshot (m->sender, &now);
     s.counters = now.counters;
     s.dropped = now.dropped;
+    take_legs (m, now.legs);
   }
   stats = sample_structure (m, STATS_STRUCTURE_NAME, &s, m->finished);
   g_mutex_unlock (&m->sample_lock);
@@ -689,6 +732,7 @@ gst_mctx_sink_metrics_begin (GstMctxSinkMetrics * m)
 
   gst_mctx_sender_snapshot (m->sender, &now);
   g_mutex_lock (&m->sample_lock);
+  take_legs (m, now.legs);
   g_free (m->group);
   g_free (m->source);
   m->group = g_strdup (now.group);
