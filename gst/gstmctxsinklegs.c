@@ -63,6 +63,8 @@ struct _GstMctxSinkLegs
 static void
 leg_free (Leg * leg)
 {
+  if (leg == NULL)
+    return;                     /* moved to the new array (apply_destinations) */
   mctx_publication_close (leg->pub);
   gst_mctx_sink_settings_clear (&leg->settings);
   g_free (leg->uri);
