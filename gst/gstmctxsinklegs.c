@@ -293,6 +293,8 @@ apply_destinations (GstMctxSinkLegs * l)
 {
   GPtrArray *now = g_ptr_array_new_with_free_func ((GDestroyNotify) leg_free);
   GPtrArray *old = l->legs;
+  /* old stays readable by snapshot() until swapped: moves are marked. */
+  gboolean *moved = g_new0 (gboolean, old->len + 1);
   gchar **uris;
 
   g_mutex_lock (&l->lock);
@@ -304,9 +306,9 @@ apply_destinations (GstMctxSinkLegs * l)
     Leg *leg = NULL;
     for (guint j = 0; j < old->len && leg == NULL; j++) {
       Leg *o = g_ptr_array_index (old, j);
-      if (o && g_str_equal (o->uri, uris[i])) {
+      if (!moved[j] && g_str_equal (o->uri, uris[i])) {
         leg = o;
-        old->pdata[j] = NULL;   /* moved */
+        moved[j] = TRUE;
       }
     }
     if (leg == NULL) {
@@ -322,14 +324,19 @@ apply_destinations (GstMctxSinkLegs * l)
   g_mutex_lock (&l->lock);
   for (guint j = 0; j < old->len; j++) {
     Leg *o = g_ptr_array_index (old, j);
-    if (o) {
+    if (!moved[j]) {
       GST_INFO_OBJECT (l->owner, "leg %s removed", o->uri);
       retire (l, o);
     }
   }
   l->legs = now;
   g_mutex_unlock (&l->lock);
+  for (guint j = 0; j < old->len; j++) {
+    if (moved[j])
+      old->pdata[j] = NULL;     /* now in the new array */
+  }
   g_ptr_array_unref (old);
+  g_free (moved);
   g_strfreev (uris);
 }
 
