@@ -56,6 +56,13 @@ struct _GstMctxSinkLegs
   guint64 retired_dropped;
   _Atomic guint64 timeout;
   GstPoll *poll;
+  /* The sending thread's: the open legs and their publications, rebuilt
+   * when open_changed, and the one pass's results and errors. */
+  GPtrArray *open_legs;
+  GPtrArray *open_pubs;
+  GArray *results;
+  GArray *errors;
+  gboolean open_changed;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -81,6 +88,10 @@ gst_mctx_sink_legs_new (GstBaseSink * owner)
   l->legs = g_ptr_array_new_with_free_func ((GDestroyNotify) leg_free);
   atomic_init (&l->timeout, GST_MCTX_SINK_LEG_TIMEOUT_DEFAULT);
   l->poll = gst_poll_new (TRUE);
+  l->open_legs = g_ptr_array_new ();
+  l->open_pubs = g_ptr_array_new ();
+  l->results = g_array_new (FALSE, TRUE, sizeof (mctx_send_result));
+  l->errors = g_array_new (FALSE, TRUE, sizeof (mctx_error));
   return l;
 }
 
@@ -88,6 +99,10 @@ void
 gst_mctx_sink_legs_free (GstMctxSinkLegs * l)
 {
   g_ptr_array_unref (l->legs);
+  g_ptr_array_unref (l->open_legs);
+  g_ptr_array_unref (l->open_pubs);
+  g_array_unref (l->results);
+  g_array_unref (l->errors);
   g_free (l->destinations);
   if (l->poll)
     gst_poll_free (l->poll);
@@ -264,6 +279,7 @@ gst_mctx_sink_legs_start (GstMctxSinkLegs * l, guint * n_legs)
   }
   g_mutex_lock (&l->lock);
   l->running = TRUE;
+  l->open_changed = TRUE;
   *n_legs = l->legs->len;
   g_mutex_unlock (&l->lock);
   g_strfreev (uris);
@@ -281,6 +297,8 @@ gst_mctx_sink_legs_stop (GstMctxSinkLegs * l)
   old = l->legs;
   l->legs = g_ptr_array_new_with_free_func ((GDestroyNotify) leg_free);
   l->running = FALSE;
+  g_ptr_array_set_size (l->open_legs, 0);
+  g_ptr_array_set_size (l->open_pubs, 0);
   g_mutex_unlock (&l->lock);
   g_ptr_array_unref (old);
 }
@@ -330,6 +348,7 @@ apply_destinations (GstMctxSinkLegs * l)
     }
   }
   l->legs = now;
+  l->open_changed = TRUE;
   g_mutex_unlock (&l->lock);
   for (guint j = 0; j < old->len; j++) {
     if (moved[j])
@@ -399,70 +418,95 @@ leg_send_error (GstMctxSinkLegs * l, Leg * leg, const mctx_error * err)
   leg->warned_us = now;
 }
 
+/* The leg took a whole send without waiting: its budget is whole again. */
 static void
-leg_send (GstMctxSinkLegs * l, Leg * leg, const mctx_datagram * datagrams,
-    gsize count, gboolean may_wait, GstClockTime timeout)
+leg_took_all (GstMctxSinkLegs * l, Leg * leg)
+{
+  leg->held = 0;
+  if (G_UNLIKELY (g_atomic_int_get (&leg->stalled))) {
+    g_atomic_int_set (&leg->stalled, FALSE);
+    GST_INFO_OBJECT (l->owner, "leg %s resumed", leg->uri);
+  }
+}
+
+/* The rest of a leg's send once its try in the one pass over all legs
+ * stopped at datagram next with rc (err): waits within the leg's budget,
+ * resends, or drops for this leg. */
+static void
+leg_send_rest (GstMctxSinkLegs * l, Leg * leg,
+    const mctx_datagram * datagrams, gsize count, gsize next, int rc,
+    mctx_error * err, gboolean may_wait, GstClockTime timeout)
 {
   gboolean waited = FALSE;
-  gsize next = 0;
 
-  if (leg->pub == NULL && (g_get_monotonic_time () < leg->next_open_us
-          || !leg_open (l, leg))) {
-    atomic_fetch_add (&leg->dropped, count);
-    return;
-  }
-
-  while (next < count) {
-    mctx_error err;
+  while (rc != MCTX_OK || next < count) {
     size_t sent = 0;
-    int rc;
 
-    if (count - next == 1) {
-      rc = mctx_publication_sendv (leg->pub, datagrams[next].bufs,
-          datagrams[next].nbufs, NULL, &err);
-      sent = rc == MCTX_OK;
-    } else {
-      rc = mctx_publication_send_batch (leg->pub, &datagrams[next],
-          count - next, &sent, &err);
-    }
-    next += sent;
-    if (rc == MCTX_OK)
-      continue;
-    if (!mctx_error_is_transient (rc)) {
-      GST_DEBUG_OBJECT (l->owner, "leg %s: %s", leg->uri, err.message);
-      leg_send_error (l, leg, &err);
+    if (rc != MCTX_OK && !mctx_error_is_transient (rc)) {
+      GST_DEBUG_OBJECT (l->owner, "leg %s: %s", leg->uri, err->message);
+      leg_send_error (l, leg, err);
       atomic_fetch_add (&leg->dropped, 1);
       next++;
-      continue;
-    }
-    if (may_wait && !g_atomic_int_get (&leg->stalled) && leg->held < timeout) {
+    } else if (rc != MCTX_OK) {
       gint64 t0 = g_get_monotonic_time ();
-      gboolean go_on = leg_wait (l, leg, rc, timeout - leg->held);
+      gboolean go_on;
 
+      if (!may_wait || g_atomic_int_get (&leg->stalled)
+          || leg->held >= timeout)
+        goto drop_rest;
+      go_on = leg_wait (l, leg, rc, timeout - leg->held);
       leg->held += (g_get_monotonic_time () - t0) * GST_USECOND;
       waited = TRUE;
-      if (go_on && leg->held < timeout)
-        continue;
-      if (go_on) {
+      if (!go_on)
+        goto drop_rest;
+      if (leg->held >= timeout) {
         g_atomic_int_set (&leg->stalled, TRUE);
         GST_ELEMENT_WARNING (l->owner, RESOURCE, WRITE,
             ("The destination %s held the stream for %" GST_TIME_FORMAT
                 " (leg-timeout): its datagrams are dropped until it takes "
                 "them again", leg->uri, GST_TIME_ARGS (leg->held)),
             ("%s; the other legs go on", mctx_code_name (rc)));
+        goto drop_rest;
       }
     }
-    /* Stalled, not allowed to wait, or interrupted: dropped for this leg. */
-    atomic_fetch_add (&leg->dropped, count - next);
-    return;
+    if (next >= count)
+      break;
+    if (count - next == 1) {
+      rc = mctx_publication_sendv (leg->pub, datagrams[next].bufs,
+          datagrams[next].nbufs, NULL, err);
+      sent = rc == MCTX_OK;
+    } else {
+      rc = mctx_publication_send_batch (leg->pub, &datagrams[next],
+          count - next, &sent, err);
+    }
+    next += sent;
   }
-  if (!waited) {
-    leg->held = 0;
-    if (g_atomic_int_get (&leg->stalled)) {
-      g_atomic_int_set (&leg->stalled, FALSE);
-      GST_INFO_OBJECT (l->owner, "leg %s resumed", leg->uri);
+  if (!waited)
+    leg_took_all (l, leg);
+  return;
+
+drop_rest:
+  /* Stalled, not allowed to wait, or interrupted: dropped for this leg. */
+  atomic_fetch_add (&leg->dropped, count - next);
+}
+
+/* The publications of the open legs, for the one pass: rebuilt when a leg
+ * opens, closes, or the legs change. */
+static void
+gather_open_legs (GstMctxSinkLegs * l)
+{
+  g_ptr_array_set_size (l->open_pubs, 0);
+  g_ptr_array_set_size (l->open_legs, 0);
+  for (guint i = 0; i < l->legs->len; i++) {
+    Leg *leg = g_ptr_array_index (l->legs, i);
+    if (leg->pub) {
+      g_ptr_array_add (l->open_pubs, leg->pub);
+      g_ptr_array_add (l->open_legs, leg);
     }
   }
+  g_array_set_size (l->results, l->open_pubs->len);
+  g_array_set_size (l->errors, l->open_pubs->len);
+  l->open_changed = FALSE;
 }
 
 void
@@ -470,12 +514,44 @@ gst_mctx_sink_legs_send (GstMctxSinkLegs * l,
     const mctx_datagram * datagrams, gsize count, gboolean may_wait)
 {
   GstClockTime timeout = atomic_load (&l->timeout);
+  gint64 now_us = 0;
+  int rc;
 
   if (G_UNLIKELY (l->staged))
     apply_destinations (l);
-  for (guint i = 0; i < l->legs->len; i++)
-    leg_send (l, g_ptr_array_index (l->legs, i), datagrams, count, may_wait,
-        timeout);
+  /* Legs that are not open: dropped for them, reopened once a second. */
+  for (guint i = 0; i < l->legs->len; i++) {
+    Leg *leg = g_ptr_array_index (l->legs, i);
+    if (G_LIKELY (leg->pub != NULL))
+      continue;
+    if (now_us == 0)
+      now_us = g_get_monotonic_time ();
+    if (now_us >= leg->next_open_us && leg_open (l, leg))
+      l->open_changed = TRUE;
+    else
+      atomic_fetch_add (&leg->dropped, count);
+  }
+  if (G_UNLIKELY (l->open_changed))
+    gather_open_legs (l);
+  if (l->open_pubs->len == 0)
+    return;
+
+  /* One pass: every leg gets its batch before any leg waits. */
+  rc = mctx_publications_send_batch ((mctx_publication * const *)
+      l->open_pubs->pdata, l->open_pubs->len, datagrams, count,
+      (mctx_send_result *) l->results->data,
+      (mctx_error *) l->errors->data);
+  for (guint i = 0; i < l->open_legs->len; i++) {
+    Leg *leg = g_ptr_array_index (l->open_legs, i);
+    const mctx_send_result *r = &g_array_index (l->results,
+        mctx_send_result, i);
+
+    if (G_LIKELY (rc == MCTX_OK || r->code == MCTX_OK))
+      leg_took_all (l, leg);
+    else
+      leg_send_rest (l, leg, datagrams, count, r->sent, r->code,
+          &g_array_index (l->errors, mctx_error, i), may_wait, timeout);
+  }
 }
 
 /* ------------------------------------------------------------------------ */
