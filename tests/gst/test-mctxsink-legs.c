@@ -116,6 +116,16 @@ wait_leg_done (GstElement * sink, guint index, guint64 total)
 }
 
 static void
+free_two_legs (MstSender * tx, GPtrArray * ga, GPtrArray * gb, int fa, int fb)
+{
+  mst_sender_free (tx);
+  g_ptr_array_unref (ga);
+  g_ptr_array_unref (gb);
+  close (fa);
+  close (fb);
+}
+
+static void
 push_numbered (MstSender * tx, int first, int count, gsize size)
 {
   for (int i = first; i < first + count; i++)
@@ -169,11 +179,7 @@ GST_START_TEST (test_two_legs_byte_identical)
       count * size);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 1, "packets-dropped"), 0);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 2 * count);
-  mst_sender_free (&tx);
-  g_ptr_array_unref (ga);
-  g_ptr_array_unref (gb);
-  close (fa);
-  close (fb);
+  free_two_legs (&tx, ga, gb, fa, fb);
 }
 
 GST_END_TEST;
@@ -200,11 +206,7 @@ GST_START_TEST (test_ipv4_and_ipv6_legs)
   mst_check_numbered (gb, count, size);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), count);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 2 * count);
-  mst_sender_free (&tx);
-  g_ptr_array_unref (ga);
-  g_ptr_array_unref (gb);
-  close (fa);
-  close (fb);
+  free_two_legs (&tx, ga, gb, fa, fb);
 }
 
 GST_END_TEST;
@@ -247,11 +249,7 @@ GST_START_TEST (test_link_down_each_half_merges_whole)
       2 * half - gb->len);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), ga->len);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 1, "packets-sent"), gb->len);
-  mst_sender_free (&tx);
-  g_ptr_array_unref (ga);
-  g_ptr_array_unref (gb);
-  close (fa);
-  close (fb);
+  free_two_legs (&tx, ga, gb, fa, fb);
 }
 
 GST_END_TEST;
@@ -314,11 +312,7 @@ GST_START_TEST (test_legs_added_and_removed_while_playing)
   /* The totals keep what the removed leg sent. */
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 4 * step);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), 2 * step);
-  mst_sender_free (&tx);
-  g_ptr_array_unref (ga);
-  g_ptr_array_unref (gb);
-  close (fa);
-  close (fb);
+  free_two_legs (&tx, ga, gb, fa, fb);
 }
 
 GST_END_TEST;
