@@ -82,6 +82,11 @@
  * * #gchararray `group`, #gint `port`, #gchararray `source`: where the
  *   datagrams go now, and the effective source (empty and 0 in raw mode).
  * * #gboolean `final`: the last message of a stream.
+ * * #GstValueArray `legs`, only with #GstMctxSink:destinations: one
+ *   `mctx-leg` structure per leg (#gchararray `destination`, #gboolean
+ *   `open`, `stalled`, #guint64 `packets-sent`, `bytes-sent`,
+ *   `packets-dropped`, `send-errors`); the counters above are then the
+ *   totals over every leg.
  *
  * Send errors are warnings, at most one a second per error, saying how
  * many datagrams failed; "Message too long" names the buffer's size and
