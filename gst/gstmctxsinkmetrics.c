@@ -406,11 +406,44 @@ sample_structure (GstMctxSinkMetrics * m, const gchar * name,
 }
 
 #ifdef HAVE_MCTX_JSONL
+/* The destinations' legs (the mctx-leg structures) as JSON objects. */
+static JsonArray *
+legs_rows (const GValue * legs)
+{
+  static const gchar *const counters[] = { "packets-sent", "bytes-sent",
+    "packets-dropped", "send-errors", NULL
+  };
+  JsonArray *rows = json_array_new ();
+
+  for (guint i = 0; i < gst_value_array_get_size (legs); i++) {
+    const GstStructure *leg =
+        gst_value_get_structure (gst_value_array_get_value (legs, i));
+    JsonObject *o = json_object_new ();
+    gboolean stalled = FALSE;
+
+    json_object_set_string_member (o, "destination",
+        gst_structure_get_string (leg, "destination"));
+    gst_structure_get_boolean (leg, "stalled", &stalled);
+    json_object_set_boolean_member (o, "stalled", stalled);
+    for (guint k = 0; counters[k]; k++) {
+      guint64 v = 0;
+      gchar *name = g_strdelimit (g_strconcat (counters[k], "_total", NULL),
+          "-", '_');
+
+      gst_structure_get_uint64 (leg, counters[k], &v);
+      mctx_jsonl_row_set_uint (o, name, v);
+      g_free (name);
+    }
+    json_array_add_object_element (rows, o);
+  }
+  return rows;
+}
+
 /* The mctx-network row of a sample: mctx-send's fields for one publication
  * (active 1, added 1 before the baseline, none removed) plus the element's
  * packets_dropped. */
 static JsonObject *
-sample_row (const Sample * s)
+sample_row (const Sample * s, const GValue * legs)
 {
   gdouble secs = (gdouble) s->interval_ns / GST_SECOND;
   JsonObject *row = mctx_jsonl_row_new (s->taken_at, secs);
@@ -432,6 +465,8 @@ sample_row (const Sample * s)
       s->counters.would_block, s->would_block_delta, secs);
   mctx_jsonl_row_set_counter (row, "packets_dropped", NULL,
       s->dropped, s->dropped_delta, secs);
+  if (G_IS_VALUE (legs))
+    json_object_set_array_member (row, "legs", legs_rows (legs));
   return row;
 }
 #endif
@@ -459,7 +494,7 @@ post_sample (GstMctxSinkMetrics * m, gboolean final)
   structure = sample_structure (m, METRICS_STRUCTURE_NAME, &s, final);
 #ifdef HAVE_MCTX_JSONL
   if (m->writer != NULL && !m->write_failed)
-    row = sample_row (&s);
+    row = sample_row (&s, &m->legs);
 #endif
   m->previous = s;
   m->have_posted = TRUE;

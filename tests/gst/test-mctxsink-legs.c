@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -159,10 +160,15 @@ GST_START_TEST (test_two_legs_byte_identical)
   MstCollector *ca = mst_collector_start (fa), *cb = mst_collector_start (fb);
   const int count = 50;
   const gsize size = 1000;
+  gchar *dir = g_dir_make_tmp ("mctx-legs-XXXXXX", NULL);
+  gchar *file = g_build_filename (dir, "metrics.jsonl", NULL);
+  gchar *props = g_strdup_printf ("metrics-file=%s destinations="
+      LEG_A ("5901") "," LEG_B ("5901"), file);
+  gchar *text = NULL;
   MstSender tx;
   GPtrArray *ga, *gb;
 
-  mst_sender_start (&tx, "destinations=" LEG_A ("5901") "," LEG_B ("5901"));
+  mst_sender_start (&tx, props);
   push_numbered (&tx, 0, count, size);
   mst_sender_finish (&tx);
   ga = mst_collector_finish (ca, count, 3000);
@@ -180,6 +186,19 @@ GST_START_TEST (test_two_legs_byte_identical)
   fail_unless_equals_uint64 (leg_stat (tx.sink, 1, "packets-dropped"), 0);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 2 * count);
   free_two_legs (&tx, ga, gb, fa, fb);
+
+  /* The JSONL rows carry the legs too (the final row: everything sent). */
+  if (g_file_get_contents (file, &text, NULL, NULL)) {
+    fail_unless (strstr (text, "\"destination\":\"" LEG_A ("5901")
+            "\",\"packets_dropped_total\":0,\"packets_sent_total\":50")
+        != NULL, "no leg A in %s", text);
+    g_free (text);
+    g_unlink (file);
+  }
+  g_rmdir (dir);
+  g_free (file);
+  g_free (dir);
+  g_free (props);
 }
 
 GST_END_TEST;
