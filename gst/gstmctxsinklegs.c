@@ -48,8 +48,9 @@ struct _GstMctxSinkLegs
   GMutex lock;
   /* lock: the property value, and whether it changed since applied. */
   gchar *destinations;
-  gboolean staged;
+  gint staged;                  /* atomic too: read by every send */
   gboolean running;
+  gint n_legs;                  /* atomic: legs->len while running */
   GPtrArray *legs;              /* Leg *; see the top of the file */
   /* lock: the counters of legs removed while running. */
   mctx_metrics retired;
@@ -160,7 +161,7 @@ gst_mctx_sink_legs_set_destinations (GstMctxSinkLegs * l,
   g_mutex_lock (&l->lock);
   g_free (l->destinations);
   l->destinations = g_strjoinv (",", uris);
-  l->staged = TRUE;
+  g_atomic_int_set (&l->staged, TRUE);
   g_mutex_unlock (&l->lock);
   g_strfreev (uris);
   return TRUE;
@@ -194,9 +195,12 @@ gst_mctx_sink_legs_any (GstMctxSinkLegs * l)
 {
   gboolean any;
 
+  /* Read for every send without a group: no lock then. */
+  if (G_LIKELY (!g_atomic_int_get (&l->staged)))
+    return g_atomic_int_get (&l->n_legs) > 0;
+  /* A change the next send applies. */
   g_mutex_lock (&l->lock);
-  any = l->running ? l->legs->len > 0 : gst_mctx_sink_is_set
-      (l->destinations);
+  any = gst_mctx_sink_is_set (l->destinations);
   g_mutex_unlock (&l->lock);
   return any;
 }
@@ -261,7 +265,7 @@ gst_mctx_sink_legs_start (GstMctxSinkLegs * l, guint * n_legs)
 
   g_mutex_lock (&l->lock);
   uris = split_destinations (l->destinations);
-  l->staged = FALSE;
+  g_atomic_int_set (&l->staged, FALSE);
   memset (&l->retired, 0, sizeof l->retired);
   l->retired_dropped = 0;
   g_mutex_unlock (&l->lock);
@@ -279,6 +283,7 @@ gst_mctx_sink_legs_start (GstMctxSinkLegs * l, guint * n_legs)
   }
   g_mutex_lock (&l->lock);
   l->running = TRUE;
+  g_atomic_int_set (&l->n_legs, l->legs->len);
   l->open_changed = TRUE;
   *n_legs = l->legs->len;
   g_mutex_unlock (&l->lock);
@@ -297,6 +302,7 @@ gst_mctx_sink_legs_stop (GstMctxSinkLegs * l)
   old = l->legs;
   l->legs = g_ptr_array_new_with_free_func ((GDestroyNotify) leg_free);
   l->running = FALSE;
+  g_atomic_int_set (&l->n_legs, 0);
   g_ptr_array_set_size (l->open_legs, 0);
   g_ptr_array_set_size (l->open_pubs, 0);
   g_mutex_unlock (&l->lock);
@@ -317,7 +323,7 @@ apply_destinations (GstMctxSinkLegs * l)
 
   g_mutex_lock (&l->lock);
   uris = split_destinations (l->destinations);
-  l->staged = FALSE;
+  g_atomic_int_set (&l->staged, FALSE);
   g_mutex_unlock (&l->lock);
 
   for (guint i = 0; uris[i]; i++) {
@@ -349,6 +355,7 @@ apply_destinations (GstMctxSinkLegs * l)
   }
   l->legs = now;
   l->open_changed = TRUE;
+  g_atomic_int_set (&l->n_legs, now->len);
   g_mutex_unlock (&l->lock);
   for (guint j = 0; j < old->len; j++) {
     if (moved[j])
@@ -517,7 +524,7 @@ gst_mctx_sink_legs_send (GstMctxSinkLegs * l,
   gint64 now_us = 0;
   int rc;
 
-  if (G_UNLIKELY (l->staged))
+  if (G_UNLIKELY (g_atomic_int_get (&l->staged)))
     apply_destinations (l);
   /* Legs that are not open: dropped for them, reopened once a second. */
   for (guint i = 0; i < l->legs->len; i++) {
