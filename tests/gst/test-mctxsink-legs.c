@@ -2,7 +2,8 @@
  * two veth pairs into two receiver namespaces, each leg with its own
  * source and interface (SMPTE ST 2022-7), an IPv4 + IPv6 pair, a leg
  * whose link goes down while the other carries the stream, a leg whose
- * queue refuses everything, and legs added and removed while playing.
+ * queue refuses everything, legs added and removed while playing, and a
+ * leg that cannot open.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -336,6 +337,39 @@ GST_START_TEST (test_legs_added_and_removed_while_playing)
 
 GST_END_TEST;
 
+/* A leg that cannot open warns and drops for itself; only when every leg
+ * fails (and no group is set) does the start fail. */
+GST_START_TEST (test_leg_that_cannot_open)
+{
+  int fb = receiver_b (5906);
+  MstCollector *cb = mst_collector_start (fb);
+  const int count = 10;
+  const gsize size = 200;
+  MstSender tx;
+  GPtrArray *gb;
+  gchar *error;
+
+  mst_sender_start (&tx, "destinations=mctx://232.71.9.9:5906?interface="
+      "nosuch0," LEG_B ("5906"));
+  push_numbered (&tx, 0, count, size);
+  mst_sender_finish (&tx);
+  gb = mst_collector_finish (cb, count, 3000);
+  mst_check_numbered (gb, count, size);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-dropped"), count);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 1, "packets-sent"), count);
+  mst_sender_free (&tx);
+  g_ptr_array_unref (gb);
+  close (fb);
+
+  error = mst_start_error ("destinations=mctx://232.71.9.9:5906?interface="
+      "nosuch0");
+  fail_unless_equals_string (error,
+      "None of the 1 destinations could be opened (see the warnings)");
+  g_free (error);
+}
+
+GST_END_TEST;
+
 static Suite *
 mctxsink_legs_suite (void)
 {
@@ -349,6 +383,7 @@ mctxsink_legs_suite (void)
   tcase_add_test (tc, test_link_down_each_half_merges_whole);
   tcase_add_test (tc, test_refusing_leg_does_not_hold_the_other);
   tcase_add_test (tc, test_legs_added_and_removed_while_playing);
+  tcase_add_test (tc, test_leg_that_cannot_open);
   return s;
 }
 
