@@ -16,6 +16,7 @@
 #include "gstmctxsender.h"
 #include "gstmctxsinkdebug.h"
 #include "gstmctxsinkerror.h"
+#include "gstmctxsinklegs.h"
 #include "gstmctxsinkraw.h"
 
 #include <errno.h>
@@ -102,6 +103,9 @@ struct _GstMctxSender
 
   /* The library counts what it sends; the element what it gave up on. */
   _Atomic guint64 packets_dropped;
+
+  /* The destinations property: more publications sent the same datagrams. */
+  GstMctxSinkLegs *legs;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -197,6 +201,7 @@ gst_mctx_sender_new (GstBaseSink * owner, GstMctxSinkSettings * settings)
   s->poll = gst_poll_new (TRUE);
   gst_poll_fd_init (&s->pollfd);
   atomic_init (&s->packets_dropped, 0);
+  s->legs = gst_mctx_sink_legs_new (owner);
   return s;
 }
 
@@ -207,6 +212,7 @@ gst_mctx_sender_free (GstMctxSender * s)
     gst_poll_free (s->poll);
   gst_mctx_sender_batch_clear (&s->scratch);
   gst_mctx_sink_settings_clear (&s->current);
+  gst_mctx_sink_legs_free (s->legs);
   g_free (s);
 }
 
@@ -309,6 +315,19 @@ open_udp (const GstMctxSinkSettings * s, mctx_publication ** pub,
   return mctx_publication_open (&cfg, pub, err);
 }
 
+int
+gst_mctx_sender_open_udp (const GstMctxSinkSettings * s,
+    mctx_publication ** pub, const gchar ** bad, mctx_error * err)
+{
+  return open_udp (s, pub, bad, err);
+}
+
+GstMctxSinkLegs *
+gst_mctx_sender_get_legs (GstMctxSender * s)
+{
+  return s->legs;
+}
+
 /* Called with the object lock: pub becomes the publication sent to (the
  * old one's counters are kept in retired). */
 static void
@@ -403,6 +422,22 @@ start_raw (GstMctxSender * s, const GstMctxSinkSettings * settings)
   return TRUE;
 }
 
+/* The destinations' legs: one that cannot open only warns (it is retried)
+ * unless none opened and there is no group either. */
+static gboolean
+start_legs (GstMctxSender * s, const GstMctxSinkSettings * settings)
+{
+  guint n_legs = 0, opened = gst_mctx_sink_legs_start (s->legs, &n_legs);
+
+  if (n_legs == 0 || opened > 0 || gst_mctx_sink_is_set (settings->group))
+    return TRUE;
+  GST_ELEMENT_ERROR (s->owner, RESOURCE, OPEN_WRITE,
+      ("None of the %u destinations could be opened (see the warnings)",
+          n_legs), ("no group set either: nowhere to send"));
+  gst_mctx_sink_legs_stop (s->legs);
+  return FALSE;
+}
+
 gboolean
 gst_mctx_sender_start (GstMctxSender * s, const GstMctxSinkSettings * settings)
 {
@@ -432,6 +467,8 @@ gst_mctx_sender_start (GstMctxSender * s, const GstMctxSinkSettings * settings)
 
   if (settings->raw)
     return start_raw (s, settings);
+  if (!start_legs (s, settings))
+    return FALSE;
   /* gst-check's harness starts a sink before the test sets it up: the
    * group may come later, while playing (see gst_mctx_sender_send). */
   if (!gst_mctx_sink_is_set (settings->group)) {
@@ -493,6 +530,7 @@ gst_mctx_sender_stop (GstMctxSender * s)
     GST_INFO_OBJECT (s->owner, "stopped sending to %s", s->destination);
   mctx_publication_close (pub);
   gst_mctx_sink_raw_close (raw);
+  gst_mctx_sink_legs_stop (s->legs);
   gst_mctx_sink_settings_clear (&s->current);
 }
 
@@ -505,6 +543,7 @@ gst_mctx_sender_unlock (GstMctxSender * s)
   mctx_publication_interrupt (s->pub);
   GST_OBJECT_UNLOCK (s->owner);
   gst_poll_set_flushing (s->poll, TRUE);
+  gst_mctx_sink_legs_unlock (s->legs);
 }
 
 void
@@ -515,6 +554,7 @@ gst_mctx_sender_unlock_stop (GstMctxSender * s)
   mctx_publication_clear_interrupt (s->pub);
   GST_OBJECT_UNLOCK (s->owner);
   gst_poll_set_flushing (s->poll, FALSE);
+  gst_mctx_sink_legs_unlock_stop (s->legs);
 }
 
 void
@@ -562,6 +602,8 @@ gst_mctx_sender_snapshot (GstMctxSender * s, GstMctxSenderCounters * out)
   out->port = s->port;
   GST_OBJECT_UNLOCK (s->owner);
   out->dropped = atomic_load (&s->packets_dropped);
+  out->legs = gst_mctx_sink_legs_snapshot (s->legs, &out->counters,
+      &out->dropped);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1059,8 +1101,14 @@ gst_mctx_sender_send (GstMctxSender * s, GstMctxSenderBatch * b,
     return GST_FLOW_OK;
   if (G_UNLIKELY (g_atomic_int_get (&s->staged)))
     apply_staged (s);
-  if (G_UNLIKELY (s->pub == NULL && s->raw_pub == NULL))
-    goto no_group;
+  if (G_UNLIKELY (s->pub == NULL && s->raw_pub == NULL)) {
+    if (!gst_mctx_sink_legs_any (s->legs))
+      goto no_group;
+    /* Only the destinations' legs. */
+    done = count;
+    ret = GST_FLOW_OK;
+    goto legs;
+  }
   /* The last send at stop does not wait for pacing: what is due goes out,
    * the rest is dropped and counted. */
   if (G_UNLIKELY (mode == GST_MCTX_SENDER_LAST))
@@ -1070,14 +1118,21 @@ gst_mctx_sender_send (GstMctxSender * s, GstMctxSenderBatch * b,
   if (G_LIKELY (rc == MCTX_OK && sent == count)) {
     s->backoff = BACKOFF_MIN;
     s->enobufs_since_us = 0;
-    b->first = b->n;
-    return GST_FLOW_OK;
+    done = count;
+    ret = GST_FLOW_OK;
+    goto legs;
   }
   if (sent > 0) {
     s->backoff = BACKOFF_MIN;
     s->enobufs_since_us = 0;
   }
   ret = send_rest (s, datagrams, count, mode, &done, sent, rc, &err);
+
+legs:
+  /* What the group's publication is done with goes to the legs, once. */
+  if (done > 0 && s->raw_pub == NULL)
+    gst_mctx_sink_legs_send (s->legs, datagrams, done,
+        mode == GST_MCTX_SENDER_WAIT && g_atomic_int_get (&s->block));
   b->first += done;
   return ret;
 

@@ -24,6 +24,7 @@
 
 #include <mctx.h>
 
+#include "gstmctxsinklegs.h"
 #include "gstmctxsinksettings.h"
 
 G_BEGIN_DECLS
@@ -88,6 +89,9 @@ typedef struct
   gchar group[MCTX_IP_STRLEN];
   gint port;
   gchar source[MCTX_IP_STRLEN];
+  /* GstMctxSinkLegStats of each leg of destinations (their counters are in
+   * the totals above too); free with gst_mctx_sink_legs_stats_free. */
+  GArray *legs;
 } GstMctxSenderCounters;
 
 /* owner posts the messages, and its object lock guards settings (the
@@ -140,6 +144,15 @@ void gst_mctx_sender_count_dropped (GstMctxSender * s, guint64 n);
 
 /* Warns now about the send errors counted since the last warning (EOS). */
 void gst_mctx_sender_report_errors (GstMctxSender * s);
+
+/* The legs of the destinations property (gstmctxsinklegs.c). */
+GstMctxSinkLegs *gst_mctx_sender_get_legs (GstMctxSender * s);
+
+/* Builds the libmctx config from settings (a group set), validates it and
+ * opens the publication; a setting libmctx could not parse is named in
+ * *bad (the legs open theirs with it too). */
+int gst_mctx_sender_open_udp (const GstMctxSinkSettings * s,
+    mctx_publication ** pub, const gchar ** bad, mctx_error * err);
 
 /* Any thread; takes the owner's object lock. */
 void gst_mctx_sender_snapshot (GstMctxSender * s, GstMctxSenderCounters * out);

@@ -91,6 +91,11 @@
  * * #gchararray `group`, #gint `port`, #gchararray `source`: where the
  *   datagrams go now, and the effective source (empty and 0 in raw mode).
  * * #gboolean `final`: the last message of a stream.
+ * * #GstValueArray `legs`, only with #GstMctxSink:destinations: one
+ *   `mctx-leg` structure per leg (#gchararray `destination`, #gboolean
+ *   `open`, `stalled`, #guint64 `packets-sent`, `bytes-sent`,
+ *   `packets-dropped`, `send-errors`); the counters above are then the
+ *   totals over every leg.
  *
  * Send errors are warnings, at most one a second per error, saying how
  * many datagrams failed; "Message too long" names the buffer's size and
@@ -164,6 +169,8 @@ enum
   PROP_ANNOUNCE,
   PROP_PACING_RATE,
   PROP_PACING_BURST,
+  PROP_DESTINATIONS,
+  PROP_LEG_TIMEOUT,
   /* metrics-interval, metrics-file, metrics-node-id, metrics-flags */
   PROP_METRICS_FIRST,
 };
@@ -453,6 +460,31 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
           "With pacing, datagrams that may leave back to back when behind "
           "the schedule (1..4294967295)", 0, G_MAXUINT, DEFAULT_PACING_BURST,
           LIVE));
+  /**
+   * GstMctxSink:destinations:
+   *
+   * More destinations, each an mctx:// URI (source, group, port,
+   * interface, ttl, qos-dscp), separated by commas: every buffer goes to
+   * each of them too, byte for byte (SMPTE ST 2022-7 legs, dual-stack).
+   * Changes while playing apply at the next buffer.
+   */
+  g_object_class_install_property (gobject_class, PROP_DESTINATIONS,
+      g_param_spec_string ("destinations", "Destinations",
+          "Comma-separated mctx:// URIs every buffer is sent to as well "
+          "(one leg each: source, group, port, interface, ttl, qos-dscp)",
+          NULL, LIVE));
+  /**
+   * GstMctxSink:leg-timeout:
+   *
+   * With block=true, how long in all a leg of destinations may make the
+   * stream wait before it is stalled (its datagrams dropped and counted
+   * for it until its queue takes them again).
+   */
+  g_object_class_install_property (gobject_class, PROP_LEG_TIMEOUT,
+      g_param_spec_uint64 ("leg-timeout", "Leg timeout",
+          "With block=true: the longest (ns), in all, a leg of destinations "
+          "may hold the stream before its datagrams are dropped for it",
+          0, G_MAXUINT64, GST_MCTX_SINK_LEG_TIMEOUT_DEFAULT, LIVE));
   gst_mctx_sink_metrics_install_properties (gobject_class, PROP_METRICS_FIRST);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -579,6 +611,24 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
   gboolean live = FALSE;
   gchar *refusal;
 
+  /* The legs keep these themselves (gstmctxsinklegs.c). */
+  if (prop_id == PROP_DESTINATIONS) {
+    GError *error = NULL;
+
+    if (!gst_mctx_sink_legs_set_destinations (gst_mctx_sender_get_legs
+            (sink->sender), g_value_get_string (value), &error)) {
+      GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,
+          ("Could not set destinations: %s", error->message), (NULL));
+      g_error_free (error);
+    }
+    return;
+  }
+  if (prop_id == PROP_LEG_TIMEOUT) {
+    gst_mctx_sink_legs_set_timeout (gst_mctx_sender_get_legs (sink->sender),
+        g_value_get_uint64 (value));
+    return;
+  }
+
   GST_OBJECT_LOCK (sink);
   if (!is_mutable_now (sink, pspec))
     goto done;
@@ -696,6 +746,16 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
   if (prop_id == PROP_SEND_STATS) {
     g_value_take_boxed (value,
         gst_mctx_sink_metrics_get_send_stats (sink->metrics));
+    return;
+  }
+  if (prop_id == PROP_DESTINATIONS) {
+    g_value_take_string (value, gst_mctx_sink_legs_get_destinations
+        (gst_mctx_sender_get_legs (sink->sender)));
+    return;
+  }
+  if (prop_id == PROP_LEG_TIMEOUT) {
+    g_value_set_uint64 (value, gst_mctx_sink_legs_get_timeout
+        (gst_mctx_sender_get_legs (sink->sender)));
     return;
   }
 

@@ -41,6 +41,11 @@ struct _GstMctxSink
 
 /* gstmctxsinkuri.c: the GstURIHandler interface ("mctx://"). */
 void gst_mctx_sink_uri_handler_init (gpointer g_iface, G_GNUC_UNUSED gpointer iface_data);
+/* An mctx:// URI as settings (the query's keys over their defaults); object
+ * is an mctxsink, for the properties' specs. FALSE with error set when the
+ * URI is not valid. */
+gboolean gst_mctx_sink_uri_to_settings (GObject * object, const gchar * uri,
+    GstMctxSinkSettings * out, GError ** error);
 
 G_END_DECLS
 

@@ -90,6 +90,9 @@ struct _GstMctxSinkMetrics
   gchar *group;
   gint port;
   gchar *source;
+  /* The destinations' legs at the last sample: a GstValueArray of
+   * GstStructures, unset without legs. */
+  GValue legs;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -192,6 +195,8 @@ gst_mctx_sink_metrics_free (GstMctxSinkMetrics * m)
   g_free (m->flags);
   g_free (m->group);
   g_free (m->source);
+  if (G_IS_VALUE (&m->legs))
+    g_value_unset (&m->legs);
   g_mutex_clear (&m->wait_lock);
   g_cond_clear (&m->wake);
   g_mutex_clear (&m->post_lock);
@@ -300,6 +305,38 @@ last_rendered_running_time (GstMctxSinkMetrics * m)
   return rt;
 }
 
+/* Called with sample_lock: m->legs becomes one structure per leg (and
+ * stats is freed). */
+static void
+take_legs (GstMctxSinkMetrics * m, GArray * stats)
+{
+  if (G_IS_VALUE (&m->legs))
+    g_value_unset (&m->legs);
+  if (stats == NULL)
+    return;
+  if (stats->len > 0) {
+    g_value_init (&m->legs, GST_TYPE_ARRAY);
+    for (guint i = 0; i < stats->len; i++) {
+      const GstMctxSinkLegStats *st =
+          &g_array_index (stats, GstMctxSinkLegStats, i);
+      GValue v = G_VALUE_INIT;
+
+      g_value_init (&v, GST_TYPE_STRUCTURE);
+      g_value_take_boxed (&v, gst_structure_new ("mctx-leg",
+              "destination", G_TYPE_STRING, st->destination,
+              "open", G_TYPE_BOOLEAN, st->open,
+              "stalled", G_TYPE_BOOLEAN, st->stalled,
+              "packets-sent", G_TYPE_UINT64, (guint64) st->counters.packets_sent,
+              "bytes-sent", G_TYPE_UINT64, (guint64) st->counters.bytes_sent,
+              "packets-dropped", G_TYPE_UINT64, st->dropped,
+              "send-errors", G_TYPE_UINT64, (guint64) st->counters.send_errors,
+              NULL));
+      gst_value_array_append_and_take_value (&m->legs, &v);
+    }
+  }
+  gst_mctx_sink_legs_stats_free (stats);
+}
+
 /* Called with sample_lock. Reads the counters now and subtracts the
  * previous sample's. */
 static void
@@ -312,6 +349,7 @@ take_sample (GstMctxSinkMetrics * m, Sample * s)
   gst_mctx_sender_snapshot (m->sender, &now);
   s->counters = now.counters;
   s->dropped = now.dropped;
+  take_legs (m, now.legs);
   /* Where the datagrams go, which a live change may have moved. */
   if (g_strcmp0 (m->group, now.group) != 0) {
     g_free (m->group);
@@ -349,7 +387,7 @@ static GstStructure *
 sample_structure (GstMctxSinkMetrics * m, const gchar * name,
     const Sample * s, gboolean final)
 {
-  return gst_structure_new (name,
+  GstStructure *st = gst_structure_new (name,
       "packets-sent", G_TYPE_UINT64, (guint64) s->counters.packets_sent,
       "bytes-sent", G_TYPE_UINT64, (guint64) s->counters.bytes_sent,
       "send-calls", G_TYPE_UINT64, (guint64) s->counters.send_calls,
@@ -371,14 +409,51 @@ sample_structure (GstMctxSinkMetrics * m, const gchar * name,
       "port", G_TYPE_INT, m->port,
       "source", G_TYPE_STRING, m->source,
       "final", G_TYPE_BOOLEAN, final, NULL);
+
+  if (G_IS_VALUE (&m->legs))
+    gst_structure_set_value (st, "legs", &m->legs);
+  return st;
 }
 
 #ifdef HAVE_MCTX_JSONL
+/* The destinations' legs (the mctx-leg structures) as JSON objects. */
+static JsonArray *
+legs_rows (const GValue * legs)
+{
+  static const gchar *const counters[] = { "packets-sent", "bytes-sent",
+    "packets-dropped", "send-errors", NULL
+  };
+  JsonArray *rows = json_array_new ();
+
+  for (guint i = 0; i < gst_value_array_get_size (legs); i++) {
+    const GstStructure *leg =
+        gst_value_get_structure (gst_value_array_get_value (legs, i));
+    JsonObject *o = json_object_new ();
+    gboolean stalled = FALSE;
+
+    json_object_set_string_member (o, "destination",
+        gst_structure_get_string (leg, "destination"));
+    gst_structure_get_boolean (leg, "stalled", &stalled);
+    json_object_set_boolean_member (o, "stalled", stalled);
+    for (guint k = 0; counters[k]; k++) {
+      guint64 v = 0;
+      gchar *name = g_strdelimit (g_strconcat (counters[k], "_total", NULL),
+          "-", '_');
+
+      gst_structure_get_uint64 (leg, counters[k], &v);
+      mctx_jsonl_row_set_uint (o, name, v);
+      g_free (name);
+    }
+    json_array_add_object_element (rows, o);
+  }
+  return rows;
+}
+
 /* The mctx-network row of a sample: mctx-send's fields for one publication
  * (active 1, added 1 before the baseline, none removed) plus the element's
  * packets_dropped. */
 static JsonObject *
-sample_row (const Sample * s)
+sample_row (const Sample * s, const GValue * legs)
 {
   gdouble secs = (gdouble) s->interval_ns / GST_SECOND;
   JsonObject *row = mctx_jsonl_row_new (s->taken_at, secs);
@@ -402,6 +477,8 @@ sample_row (const Sample * s)
       s->dropped, s->dropped_delta, secs);
   mctx_jsonl_row_set_pacing (row, s->counters.paced_packets, s->paced_delta,
       s->late_sum_delta, s->counters.pacing_late_max_ns);
+  if (G_IS_VALUE (legs))
+    json_object_set_array_member (row, "legs", legs_rows (legs));
   return row;
 }
 #endif
@@ -429,7 +506,7 @@ post_sample (GstMctxSinkMetrics * m, gboolean final)
   structure = sample_structure (m, METRICS_STRUCTURE_NAME, &s, final);
 #ifdef HAVE_MCTX_JSONL
   if (m->writer != NULL && !m->write_failed)
-    row = sample_row (&s);
+    row = sample_row (&s, &m->legs);
 #endif
   m->previous = s;
   m->have_posted = TRUE;
@@ -535,6 +612,7 @@ gst_mctx_sink_metrics_get_send_stats (GstMctxSinkMetrics * m)
     gst_mctx_sender_snapshot (m->sender, &now);
     s.counters = now.counters;
     s.dropped = now.dropped;
+    take_legs (m, now.legs);
   }
   stats = sample_structure (m, STATS_STRUCTURE_NAME, &s, m->finished);
   g_mutex_unlock (&m->sample_lock);
@@ -702,6 +780,7 @@ gst_mctx_sink_metrics_begin (GstMctxSinkMetrics * m)
 
   gst_mctx_sender_snapshot (m->sender, &now);
   g_mutex_lock (&m->sample_lock);
+  take_legs (m, now.legs);
   g_free (m->group);
   g_free (m->source);
   m->group = g_strdup (now.group);

@@ -400,6 +400,56 @@ failed:
   return FALSE;
 }
 
+/* A setting of the URI's query into settings; the keys are those of
+ * query_properties. */
+static void
+settings_take_value (GstMctxSinkSettings * s, const gchar * key,
+    const GValue * value)
+{
+  if (g_str_equal (key, "source-port"))
+    s->source_port = g_value_get_int (value);
+  else if (g_str_equal (key, "interface"))
+    g_free (s->interface), s->interface = g_value_dup_string (value);
+  else if (g_str_equal (key, "ttl"))
+    s->ttl = g_value_get_int (value);
+  else if (g_str_equal (key, "loop"))
+    s->loop = g_value_get_boolean (value);
+  else if (g_str_equal (key, "qos-dscp"))
+    s->qos_dscp = g_value_get_int (value);
+  else if (g_str_equal (key, "buffer-size"))
+    s->buffer_size = g_value_get_int (value);
+  else if (g_str_equal (key, "gso"))
+    s->gso = g_value_get_boolean (value);
+  /* block, gather and gather-latency are the element's, not a leg's. */
+}
+
+gboolean
+gst_mctx_sink_uri_to_settings (GObject * object, const gchar * uri,
+    GstMctxSinkSettings * out, GError ** error)
+{
+  ParsedUri parsed = { 0 };
+
+  if (!parse_uri (object, uri, &parsed, error)) {
+    parsed_uri_clear (&parsed);
+    return FALSE;
+  }
+  gst_mctx_sink_settings_clear (out);
+  memset (out, 0, sizeof *out);
+  for (guint i = 0; query_properties[i]; i++) {
+    GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+        (object), query_properties[i]);
+    settings_take_value (out, pspec->name,
+        g_param_spec_get_default_value (pspec));
+  }
+  out->group = g_steal_pointer (&parsed.group);
+  out->port = parsed.port;
+  out->source_addr = g_steal_pointer (&parsed.source);
+  for (guint i = 0; i < parsed.n_query; i++)
+    settings_take_value (out, parsed.pspecs[i]->name, &parsed.values[i]);
+  parsed_uri_clear (&parsed);
+  return TRUE;
+}
+
 void
 gst_mctx_sink_uri_handler_init (gpointer g_iface, G_GNUC_UNUSED gpointer iface_data)
 {

@@ -528,6 +528,29 @@ MCTX_API int mctx_publication_set_pacing(mctx_publication *pub,
  * thread, any time; async-signal-safe on Linux. NULL is ignored. */
 MCTX_API void mctx_publication_interrupt(mctx_publication *pub);
 MCTX_API void mctx_publication_clear_interrupt(mctx_publication *pub);
+/* What mctx_publications_send_batch did for one publication: the code and
+ * *sent mctx_publication_send_batch gave it. */
+typedef struct mctx_send_result {
+  int code;
+  size_t sent;
+} mctx_send_result;
+
+/* Sends the same count datagrams to each of npubs publications, in order,
+ * one mctx_publication_send_batch each (several destinations of one stream:
+ * SMPTE ST 2022-7 legs, an IPv4 and an IPv6 group). The datagrams' buffers
+ * are shared by every send, never copied. results (npubs entries) gets each
+ * publication's code and count sent; errs, when not NULL, npubs entries
+ * filled as the err of that send. A publication that fails does not stop
+ * the others. Returns MCTX_OK when every publication sent everything,
+ * otherwise the code of the first one that did not (results say which);
+ * MCTX_E_INVALID_ARGUMENT, with no send, for NULL pubs, results or
+ * publication, or NULL datagrams with count > 0. */
+MCTX_API int mctx_publications_send_batch(mctx_publication *const *pubs,
+                                          size_t npubs,
+                                          const mctx_datagram *datagrams,
+                                          size_t count,
+                                          mctx_send_result *results,
+                                          mctx_error *errs);
 
 /* Reads and discards pending entries of the socket's error queue (filled
  * with IP_RECVERR), so it never grows. Returns how many were drained. */

@@ -292,3 +292,28 @@ mctx_publication_metrics_snapshot(const mctx_publication *pub,
   if (pub != NULL && out != NULL)
     mctx__pacing_read(pub, out);
 }
+
+int
+mctx_publications_send_batch(mctx_publication *const *pubs, size_t npubs,
+                             const mctx_datagram *datagrams, size_t count,
+                             mctx_send_result *results, mctx_error *errs)
+{
+  int first_failure = MCTX_OK;
+
+  if (pubs == NULL || results == NULL || (datagrams == NULL && count > 0))
+    return mctx__fail(errs, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "publications, results and datagrams must not be NULL");
+  for (size_t i = 0; i < npubs; i++) {
+    if (pubs[i] == NULL)
+      return mctx__fail(errs, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT,
+                        0, "publication %zu of %zu is NULL", i, npubs);
+  }
+  for (size_t i = 0; i < npubs; i++) {
+    results[i].code = mctx_publication_send_batch(
+        pubs[i], datagrams, count, &results[i].sent,
+        errs != NULL ? &errs[i] : NULL);
+    if (results[i].code != MCTX_OK && first_failure == MCTX_OK)
+      first_failure = results[i].code;
+  }
+  return first_failure;
+}

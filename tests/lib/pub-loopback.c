@@ -376,6 +376,66 @@ test_batch_arrives_intact_and_in_order (void)
   close (rx);
 }
 
+/* One batch to two publications in one call: both receivers get the same
+ * datagrams, and each publication's result and counters are its own. */
+static void
+test_one_batch_to_two_publications (void)
+{
+  enum { COUNT = 20 };
+  const uint16_t port_a = 46107, port_b = 46108;
+  int rx_a = recv_socket (NULL, AF_INET, port_a);
+  int rx_b = recv_socket (NULL, AF_INET, port_b);
+  mcast_join_v4 (rx_a, "239.255.12.36", testnet_ifindex ("lo"));
+  mcast_join_v4 (rx_b, "239.255.12.37", testnet_ifindex ("lo"));
+
+  mctx_publication_config cfg;
+  mctx_publication *pubs[2];
+  mctx_error err;
+  cfg_init (&cfg, "239.255.12.36", port_a);
+  cfg_interface (&cfg, "lo");
+  CHECK_OK (mctx_publication_open (&cfg, &pubs[0], &err), err);
+  cfg_init (&cfg, "239.255.12.37", port_b);
+  cfg_interface (&cfg, "lo");
+  CHECK_OK (mctx_publication_open (&cfg, &pubs[1], &err), err);
+
+  static char heads[COUNT][16];
+  static mctx_buf bufs[COUNT];
+  static mctx_datagram dgs[COUNT];
+  for (int i = 0; i < COUNT; i++) {
+    snprintf (heads[i], sizeof heads[i], "leg seq %03d", i);
+    bufs[i] = (mctx_buf) { heads[i], strlen (heads[i]) };
+    dgs[i] = (mctx_datagram) { &bufs[i], 1 };
+  }
+  mctx_send_result results[2];
+  mctx_error errs[2];
+  int rc = mctx_publications_send_batch (pubs, 2, dgs, COUNT, results, errs);
+  CHECK_OK (rc, errs[0]);
+  for (int p = 0; p < 2; p++) {
+    mctx_metrics m;
+    CHECK (results[p].code == MCTX_OK && results[p].sent == COUNT,
+        "publication %d: code %d, sent %zu", p, results[p].code,
+        results[p].sent);
+    mctx_publication_metrics_snapshot (pubs[p], &m);
+    CHECK (m.packets_sent == COUNT, "publication %d counted %llu", p,
+        (unsigned long long) m.packets_sent);
+  }
+  for (int i = 0; i < COUNT; i++) {
+    expect_datagram (rx_a, heads[i], NULL);
+    expect_datagram (rx_b, heads[i], NULL);
+  }
+
+  mctx_publication *with_null[2] = { pubs[0], NULL };
+  rc = mctx_publications_send_batch (with_null, 2, dgs, COUNT, results, &err);
+  CHECK (rc == MCTX_E_INVALID_ARGUMENT, "a NULL publication is refused");
+  CHECK (strcmp (err.message, "publication 1 of 2 is NULL") == 0,
+      "message: %s", err.message);
+
+  mctx_publication_close (pubs[0]);
+  mctx_publication_close (pubs[1]);
+  close (rx_a);
+  close (rx_b);
+}
+
 int
 main (void)
 {
@@ -386,6 +446,7 @@ main (void)
   test_scoped_groups_need_an_interface ();
   test_group_zone ();
   test_batch_arrives_intact_and_in_order ();
+  test_one_batch_to_two_publications ();
   printf ("pub-loopback: all passed\n");
   return 0;
 }
