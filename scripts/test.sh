@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test twice: in a build with warnings as errors (build-ci/), then
+# Checks the code style (scripts/format.sh --check), then runs every test
+# twice: in a build with warnings as errors (build-ci/), then
 # in one with AddressSanitizer and UBSan (build-ci-asan/); then libmctx's own
 # suites (addr, pub, gso, metrics: the threaded ones) a third time under
 # ThreadSanitizer (build-ci-tsan/, without the element: GLib and GStreamer
@@ -50,6 +51,12 @@ run_suite() {
     failed_steps+=("$dir: tests failed")
   fi
 }
+
+# One style per kind of code (scripts/format.sh): a diff fails the run.
+echo "=== format: scripts/format.sh --check"
+if ! bash scripts/format.sh --check; then
+  failed_steps+=("format: run 'bash scripts/format.sh' and commit the result")
+fi
 
 # The Debian package test (tests/pkg, root only) builds, installs and purges
 # the packages: once is enough, in the plain build.
@@ -136,9 +143,10 @@ done
 for step in "${failed_steps[@]+"${failed_steps[@]}"}"; do
   echo "$step"
 done
-# A build that failed ran no tests: count it so the total cannot look clean.
+# A build that failed ran no tests, and the format check is no meson test:
+# count each so the total cannot look clean.
 for step in "${failed_steps[@]+"${failed_steps[@]}"}"; do
-  case $step in *"build failed") failed=$((failed + 1)) ;; esac
+  case $step in *"build failed"|format:*) failed=$((failed + 1)) ;; esac
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"
