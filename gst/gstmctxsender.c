@@ -20,10 +20,8 @@
 #include "gstmctxsinkraw.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #define GST_CAT_DEFAULT gst_mctx_sink_debug
 
@@ -257,20 +255,14 @@ static int
 open_with_caller_socket (const mctx_publication_config * cfg, GSocket * socket,
     mctx_publication ** pub, mctx_error * err)
 {
-  int fd = fcntl (g_socket_get_fd (socket), F_DUPFD_CLOEXEC, 0);
-  int rc;
+  int fd;
+  int rc = mctx_socket_dup (g_socket_get_fd (socket), &fd, err);
 
-  if (fd < 0) {
-    err->code = MCTX_E_SOCKET_CREATE_FAILED;
-    err->subject = MCTX_SUBJECT_SOCKET;
-    err->sys_errno = errno;
-    g_snprintf (err->message, sizeof err->message,
-        "could not duplicate the socket's descriptor: %s", g_strerror (errno));
-    return MCTX_E_SOCKET_CREATE_FAILED;
-  }
+  if (rc != MCTX_OK)
+    return rc;
   rc = mctx_publication_open_with_socket (cfg, fd, pub, err);
   if (rc != MCTX_OK)
-    close (fd);
+    mctx_socket_close (fd);
   return rc;
 }
 

@@ -400,6 +400,18 @@ MCTX_API int mctx_publication_open_with_socket(
     const mctx_publication_config *cfg, int fd, mctx_publication **out,
     mctx_error *err);
 
+/* Duplicates a socket, not inherited by child processes, so that a caller
+ * who keeps its own socket can give mctx_publication_open_with_socket the
+ * copy (POSIX: fcntl F_DUPFD_CLOEXEC; Windows: WSADuplicateSocketW). The
+ * copy is the caller's until a publication takes it; close it with
+ * mctx_socket_close. MCTX_E_SOCKET_CREATE_FAILED (subject
+ * MCTX_SUBJECT_SOCKET, sys_errno set) when the system refuses. */
+MCTX_API int mctx_socket_dup(int fd, int *out, mctx_error *err);
+
+/* Closes a socket of this API's kind (close, or closesocket on Windows):
+ * for a copy from mctx_socket_dup that no publication took. */
+MCTX_API void mctx_socket_close(int fd);
+
 /* Closes the socket and frees. NULL is fine. */
 MCTX_API void mctx_publication_close(mctx_publication *pub);
 

@@ -427,3 +427,24 @@ mctx__socket_close(int fd)
   if (fd >= 0)
     close(fd);
 }
+
+int
+mctx_socket_dup(int fd, int *out, mctx_error *err)
+{
+  if (out == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "out must not be NULL");
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0)
+    return mctx__fail(err, MCTX_E_SOCKET_CREATE_FAILED, MCTX_SUBJECT_SOCKET,
+                      errno, "could not duplicate the socket: %s",
+                      strerror(errno));
+  *out = copy;
+  return mctx__ok(err);
+}
+
+void
+mctx_socket_close(int fd)
+{
+  mctx__socket_close(fd);
+}

@@ -332,3 +332,31 @@ mctx__socket_close(int fd)
   if (fd >= 0)
     closesocket(MCTX__SOCKET(fd));
 }
+
+int
+mctx_socket_dup(int fd, int *out, mctx_error *err)
+{
+  if (out == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "out must not be NULL");
+  WSAPROTOCOL_INFOW info;
+  SOCKET copy = INVALID_SOCKET;
+  if (WSADuplicateSocketW(MCTX__SOCKET(fd), GetCurrentProcessId(), &info) == 0)
+    copy = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO,
+                      FROM_PROTOCOL_INFO, &info, 0,
+                      WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+  if (copy == INVALID_SOCKET) {
+    char text[128];
+    int e = mctx__win32_last_error(text, sizeof text);
+    return mctx__fail(err, MCTX_E_SOCKET_CREATE_FAILED, MCTX_SUBJECT_SOCKET, e,
+                      "could not duplicate the socket: %s", text);
+  }
+  *out = (int) (intptr_t) copy;
+  return mctx__ok(err);
+}
+
+void
+mctx_socket_close(int fd)
+{
+  mctx__socket_close(fd);
+}

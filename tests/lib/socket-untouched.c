@@ -232,6 +232,36 @@ test_success (void)
   mctx_publication_close (pub);
 }
 
+/* mctx_socket_dup: the publication takes a copy that is close-on-exec; the
+ * caller's own socket stays open and as it was, and a closed copy is gone. */
+static void
+test_dup (void)
+{
+  int fd = blocking_socket (AF_INET), copy = -1;
+  mctx_error err;
+  CHECK (mctx_socket_dup (fd, &copy, &err) == MCTX_OK, "dup: %s", err.message);
+  CHECK (copy >= 0 && copy != fd, "a new descriptor");
+  CHECK (fcntl (copy, F_GETFD) & FD_CLOEXEC, "the copy is close-on-exec");
+  mctx_publication_config cfg;
+  cfg_init (&cfg, GROUP4, PORT);
+  cfg_interface (&cfg, "lo");
+  mctx_publication *pub = NULL;
+  CHECK (mctx_publication_open_with_socket (&cfg, copy, &pub, &err) == MCTX_OK,
+      "open on the copy: %s", err.message);
+  mctx_publication_close (pub);
+  CHECK (fcntl (copy, F_GETFD) < 0 && errno == EBADF, "the copy closed");
+  CHECK (fcntl (fd, F_GETFD) >= 0, "the caller's socket still open");
+
+  CHECK (mctx_socket_dup (fd, &copy, &err) == MCTX_OK, "dup: %s", err.message);
+  mctx_socket_close (copy);
+  CHECK (fcntl (copy, F_GETFD) < 0 && errno == EBADF, "closed");
+  close (fd);
+
+  CHECK (mctx_socket_dup (-1, &copy, &err) == MCTX_E_SOCKET_CREATE_FAILED
+      && err.subject == MCTX_SUBJECT_SOCKET && err.sys_errno == EBADF,
+      "a bad descriptor: %s", err.message);
+}
+
 int
 main (void)
 {
@@ -242,6 +272,7 @@ main (void)
   test_late_failure_restores_blocking ();
   test_not_udp ();
   test_success ();
+  test_dup ();
   printf ("PASS\n");
   return 0;
 }
