@@ -8,6 +8,7 @@
 #include "mctx.h"
 
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #if defined(__GNUC__)
@@ -89,6 +90,20 @@ int mctx__raw_datagram_check_head(const uint8_t *head, size_t len,
                                   mctx_raw_datagram_info *info,
                                   mctx_error *err);
 
+/* ---- egress qdisc (qdisc_linux.c; qdisc_none.c elsewhere) ----------------- */
+
+/* The root qdisc of an interface as rtnetlink shows it. */
+typedef struct mctx__qdisc_info {
+  char kind[MCTX_QDISC_KIND_MAX];  /* "" unknown */
+  bool gso_whole;                  /* measured to keep GSO packets whole */
+  bool has_stats;
+  uint64_t drops, overlimits, requeues, backlog;
+} mctx__qdisc_info;
+
+/* Reads the root qdisc of ifindex (one RTM_GETQDISC dump). -1 with *out
+ * zeroed when it cannot be read (no interface, no netlink). */
+int mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out);
+
 /* ---- metrics (metrics.c) -------------------------------------------------- */
 
 /* Counters updated by the send path without a lock: a writer makes the
@@ -153,7 +168,24 @@ struct mctx_publication {
                                         lowered when the kernel refuses */
   _Atomic unsigned gso_refusals;     /* GSO calls refused and resent */
   _Atomic uint64_t gso_calls;        /* GSO calls that went out (for tests) */
+
+  /* The egress qdisc (config.gso == MCTX_GSO_AUTO, queue_drops). Read off
+   * the send path only; the send path reads gso_qdisc_whole alone. */
+  _Atomic bool gso_qdisc_whole;      /* the cached MCTX_GSO_AUTO decision */
+  _Atomic unsigned enobufs_run;      /* ENOBUFS since the last refresh */
+  pthread_mutex_t qdisc_lock;        /* guards the rest, for snapshots from
+                                        any thread */
+  mctx__qdisc_info qdisc;            /* last read */
+  mctx__qdisc_info qdisc_base;       /* counters at open (or at a qdisc
+                                        replacement, folded below) */
+  mctx__qdisc_info qdisc_folded;     /* deltas of qdiscs replaced since */
 };
+
+/* Reads the egress qdisc into pub (under qdisc_lock, or skipped when
+ * another thread holds it and `wait` is false) and updates the cached GSO
+ * decision. out (may be NULL) gets the stats as mctx_queue_stats. */
+void mctx__publication_qdisc_refresh(mctx_publication *pub, bool wait,
+                                     mctx_queue_stats *out);
 
 /* What the batch path knows about UDP GSO on a publication. */
 typedef enum mctx__gso_state {

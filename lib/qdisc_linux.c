@@ -1,0 +1,175 @@
+/* The egress interface's root qdisc, read with rtnetlink (Linux only).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * One RTM_GETQDISC dump of the interface (no privilege needed) gives the
+ * root qdisc's kind, its statistics (TCA_STATS2: drops, overlimits,
+ * requeues, backlog) and, for mq, the kinds of its children. The kind
+ * decides whether gso = MCTX_GSO_AUTO builds GSO packets (docs/gso.md);
+ * the drops are the interface-wide counter behind mctx_metrics.queue_drops.
+ * Never called on the send path: at open, at a metrics snapshot, and after
+ * a run of ENOBUFS.
+ */
+#include "mctx-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/gen_stats.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+
+/* The qdiscs measured to queue or drop a GSO packet whole (docs/gso.md,
+ * "Shaping qdiscs"). Everything else, known shapers and AQMs included, is
+ * treated as one that may split it. */
+static bool
+kind_keeps_gso_whole(const char *kind)
+{
+  static const char *const whole[] = { "noqueue", "pfifo_fast", "pfifo",
+                                       "bfifo", "pfifo_head_drop" };
+  for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+    if (strcmp(kind, whole[i]) == 0)
+      return true;
+  return false;
+}
+
+typedef struct dump_state {
+  uint32_t ifindex;
+  uint32_t root_handle;        /* major of the root qdisc, for mq children */
+  bool children_whole;         /* every child of the root is whole-keeping */
+  bool has_children;
+  mctx__qdisc_info *out;
+} dump_state;
+
+static void
+parse_stats2(const struct rtattr *stats2, mctx__qdisc_info *out)
+{
+  int len = (int) RTA_PAYLOAD(stats2);
+  for (const struct rtattr *a = RTA_DATA(stats2); RTA_OK(a, len);
+       a = RTA_NEXT(a, len)) {
+    if (a->rta_type == TCA_STATS_QUEUE &&
+        RTA_PAYLOAD(a) >= sizeof(struct gnet_stats_queue)) {
+      struct gnet_stats_queue q;
+      memcpy(&q, RTA_DATA(a), sizeof q);
+      out->drops = q.drops;
+      out->overlimits = q.overlimits;
+      out->requeues = q.requeues;
+      out->backlog = q.backlog;
+      out->has_stats = true;
+    }
+  }
+}
+
+static void
+take_qdisc(const struct nlmsghdr *h, dump_state *st)
+{
+  const struct tcmsg *tc = NLMSG_DATA(h);
+  if ((uint32_t) tc->tcm_ifindex != st->ifindex)
+    return;
+  char kind[MCTX_QDISC_KIND_MAX] = "";
+  const struct rtattr *stats2 = NULL;
+  int len = (int) (h->nlmsg_len - NLMSG_LENGTH(sizeof *tc));
+  for (const struct rtattr *a = (const struct rtattr *) (tc + 1);
+       RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == TCA_KIND) {
+      size_t n = RTA_PAYLOAD(a);
+      if (n >= sizeof kind)
+        n = sizeof kind - 1;
+      memcpy(kind, RTA_DATA(a), n);
+      kind[n] = '\0';
+    } else if (a->rta_type == TCA_STATS2) {
+      stats2 = a;
+    }
+  }
+  if (tc->tcm_parent == TC_H_ROOT) {
+    memcpy(st->out->kind, kind, sizeof kind);
+    st->root_handle = TC_H_MAJ(tc->tcm_handle);
+    if (stats2 != NULL)
+      parse_stats2(stats2, st->out);
+  } else if (tc->tcm_parent != TC_H_INGRESS) {
+    /* Dumps list the root first; only direct children of an mq matter. */
+    if (st->root_handle != 0 && TC_H_MAJ(tc->tcm_parent) == st->root_handle) {
+      st->has_children = true;
+      if (!kind_keeps_gso_whole(kind))
+        st->children_whole = false;
+    }
+  }
+}
+
+int
+mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
+{
+  memset(out, 0, sizeof *out);
+  if (ifindex == 0)
+    return -1;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0)
+    return -1;
+  struct timeval tv = { 1, 0 }; /* never hang a snapshot on the kernel */
+  (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+  struct {
+    struct nlmsghdr h;
+    struct tcmsg tc;
+  } req;
+  memset(&req, 0, sizeof req);
+  req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.tc);
+  req.h.nlmsg_type = RTM_GETQDISC;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = 1;
+  req.tc.tcm_family = AF_UNSPEC;
+  req.tc.tcm_ifindex = (int) ifindex; /* newer kernels filter on it */
+  struct sockaddr_nl kernel;
+  memset(&kernel, 0, sizeof kernel);
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *) &kernel,
+             sizeof kernel) < 0) {
+    close(fd);
+    return -1;
+  }
+
+  dump_state st = { ifindex, 0, true, false, out };
+  char buf[16384] __attribute__((aligned(4)));
+  int rc = -1;
+  for (int reads = 0; reads < 4096; reads++) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    int left = (int) n;
+    bool done = false;
+    for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, left);
+         h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type == NLMSG_DONE) {
+        done = true;
+        rc = 0;
+        break;
+      }
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        done = true;
+        break;
+      }
+      if (h->nlmsg_type == RTM_NEWQDISC &&
+          h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct tcmsg)))
+        take_qdisc(h, &st);
+    }
+    if (done || n == 0)
+      break;
+  }
+  close(fd);
+  if (rc != 0 || out->kind[0] == '\0') {
+    memset(out, 0, sizeof *out);
+    return -1;
+  }
+  if (strcmp(out->kind, "mq") == 0)
+    out->gso_whole = st.has_children && st.children_whole;
+  else
+    out->gso_whole = kind_keeps_gso_whole(out->kind);
+  return 0;
+}
