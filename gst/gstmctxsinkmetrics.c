@@ -566,7 +566,10 @@ builtin_flags (const GstMctxSinkSettings * s)
   json_object_set_string_member (f, "pacing", "none");
   json_object_set_boolean_member (f, "batch_send_enabled", TRUE);
   /* Raw datagrams never go out as GSO sends. */
-  json_object_set_boolean_member (f, "gso_enabled", s->gso && !s->raw);
+  json_object_set_boolean_member (f, "gso_enabled",
+      s->gso != MCTX_GSO_OFF && !s->raw);
+  json_object_set_string_member (f, "gso_mode",
+      s->raw ? "off" : mctx_gso_mode_name ((mctx_gso_mode) s->gso));
   json_object_set_boolean_member (f, "loopback_enabled", s->loop);
   /* -1: left as it is (the kernel's default on the element's own socket,
    * the caller's value on `socket`, each datagram's own in raw mode), which

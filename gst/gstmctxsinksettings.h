@@ -27,7 +27,8 @@ typedef struct
   GSocket *socket;
   gboolean have_socket;         /* socket != NULL, for the error texts */
   gboolean raw;                 /* complete IP datagrams (gstmctxsinkraw.c) */
-  gboolean gso;                 /* UDP GSO for batches (libmctx cfg->gso) */
+  gint gso;                     /* UDP GSO for batches: an mctx_gso_mode
+                                   (libmctx cfg->gso), GstMctxSinkGso */
   guint gather;                 /* single buffers per gathered batch; 1: off */
   GstClockTime gather_latency;  /* the longest a gathered buffer waits */
   /* gstmctxsinkmetrics.c's settings, copied in by it at start. */

@@ -104,6 +104,11 @@ typedef struct mctx__qdisc_info {
  * zeroed when it cannot be read (no interface, no netlink). */
 int mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out);
 
+/* The interface the routing table sends destination out of (RTM_GETROUTE),
+ * for a publication whose interface the routing decides. -1, *index 0,
+ * when unknown. */
+int mctx__route_egress(const mctx_ip *destination, uint32_t *index);
+
 /* ---- metrics (metrics.c) -------------------------------------------------- */
 
 /* Counters updated by the send path without a lock: a writer makes the
@@ -171,6 +176,9 @@ struct mctx_publication {
 
   /* The egress qdisc (config.gso == MCTX_GSO_AUTO, queue_drops). Read off
    * the send path only; the send path reads gso_qdisc_whole alone. */
+  uint32_t egress_index;             /* interface whose qdisc is read: the
+                                        configured one, else the route's;
+                                        0 unknown */
   _Atomic bool gso_qdisc_whole;      /* the cached MCTX_GSO_AUTO decision */
   _Atomic unsigned enobufs_run;      /* ENOBUFS since the last refresh */
   pthread_mutex_t qdisc_lock;        /* guards the rest, for snapshots from

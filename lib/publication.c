@@ -10,6 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The interface whose qdisc decides MCTX_GSO_AUTO and counts queue_drops:
+ * the one the config names, else the one the routing table picks. */
+static uint32_t
+egress_index(const mctx_publication *pub)
+{
+  uint32_t index = pub->interface_index;
+  if (index == 0 && pub->config.interface.kind != MCTX_INTERFACE_NONE)
+    (void) mctx__iface_resolve(&pub->config.interface, &index, NULL);
+  if (index == 0)
+    (void) mctx__route_egress(&pub->destination.ip, &index);
+  return index;
+}
+
 static int
 open_common(const mctx_publication_config *cfg, int fd,
             mctx_publication **out, mctx_error *err)
@@ -55,7 +68,8 @@ open_common(const mctx_publication_config *cfg, int fd,
   atomic_init(&pub->gso_qdisc_whole, false);
   atomic_init(&pub->enobufs_run, 0);
   pthread_mutex_init(&pub->qdisc_lock, NULL);
-  mctx__qdisc_read(pub->interface_index, &pub->qdisc);
+  pub->egress_index = egress_index(pub);
+  mctx__qdisc_read(pub->egress_index, &pub->qdisc);
   pub->qdisc_base = pub->qdisc;
   atomic_store(&pub->gso_qdisc_whole, pub->qdisc.gso_whole);
   *out = pub;
@@ -256,7 +270,7 @@ mctx__publication_qdisc_refresh(mctx_publication *pub, bool wait,
   else if (pthread_mutex_trylock(&pub->qdisc_lock) != 0)
     return;
   mctx__qdisc_info now;
-  mctx__qdisc_read(pub->interface_index, &now);
+  mctx__qdisc_read(pub->egress_index, &now);
   atomic_store_explicit(&pub->gso_qdisc_whole, now.gso_whole,
                         memory_order_relaxed);
   atomic_store_explicit(&pub->enobufs_run, 0, memory_order_relaxed);
@@ -280,7 +294,7 @@ mctx__publication_qdisc_refresh(mctx_publication *pub, bool wait,
     out->drops = last.drops - b->drops + f->drops;
   }
   if (out != NULL) {
-    out->interface_index = pub->interface_index;
+    out->interface_index = pub->egress_index;
     memcpy(out->qdisc, now.kind, sizeof out->qdisc);
     out->gso_whole = now.gso_whole;
     int mode = pub->config.gso;

@@ -100,39 +100,25 @@ take_qdisc(const struct nlmsghdr *h, dump_state *st)
   }
 }
 
-int
-mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
+/* Sends one rtnetlink request and hands every answer of type `want` to
+ * take, until the kernel says done. 0 when the exchange completed. */
+static int
+nl_exchange(void *req, size_t len, uint16_t want,
+            void (*take)(const struct nlmsghdr *, void *), void *state)
 {
-  memset(out, 0, sizeof *out);
-  if (ifindex == 0)
-    return -1;
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0)
     return -1;
   struct timeval tv = { 1, 0 }; /* never hang a snapshot on the kernel */
   (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-
-  struct {
-    struct nlmsghdr h;
-    struct tcmsg tc;
-  } req;
-  memset(&req, 0, sizeof req);
-  req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.tc);
-  req.h.nlmsg_type = RTM_GETQDISC;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.h.nlmsg_seq = 1;
-  req.tc.tcm_family = AF_UNSPEC;
-  req.tc.tcm_ifindex = (int) ifindex; /* newer kernels filter on it */
   struct sockaddr_nl kernel;
   memset(&kernel, 0, sizeof kernel);
   kernel.nl_family = AF_NETLINK;
-  if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *) &kernel,
-             sizeof kernel) < 0) {
+  if (sendto(fd, req, len, 0, (struct sockaddr *) &kernel, sizeof kernel) < 0) {
     close(fd);
     return -1;
   }
-
-  dump_state st = { ifindex, 0, true, false, out };
+  bool dump = (((struct nlmsghdr *) req)->nlmsg_flags & NLM_F_DUMP) != 0;
   char buf[16384] __attribute__((aligned(4)));
   int rc = -1;
   for (int reads = 0; reads < 4096; reads++) {
@@ -143,7 +129,7 @@ mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
       break;
     }
     int left = (int) n;
-    bool done = false;
+    bool done = n == 0;
     for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, left);
          h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_type == NLMSG_DONE) {
@@ -155,14 +141,49 @@ mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
         done = true;
         break;
       }
-      if (h->nlmsg_type == RTM_NEWQDISC &&
-          h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct tcmsg)))
-        take_qdisc(h, &st);
+      if (h->nlmsg_type == want) {
+        take(h, state);
+        if (!dump) {
+          done = true;
+          rc = 0;
+          break;
+        }
+      }
     }
-    if (done || n == 0)
+    if (done)
       break;
   }
   close(fd);
+  return rc;
+}
+
+static void
+take_qdisc_cb(const struct nlmsghdr *h, void *state)
+{
+  if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct tcmsg)))
+    take_qdisc(h, state);
+}
+
+int
+mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
+{
+  memset(out, 0, sizeof *out);
+  if (ifindex == 0)
+    return -1;
+  struct {
+    struct nlmsghdr h;
+    struct tcmsg tc;
+  } req;
+  memset(&req, 0, sizeof req);
+  req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.tc);
+  req.h.nlmsg_type = RTM_GETQDISC;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = 1;
+  req.tc.tcm_family = AF_UNSPEC;
+  req.tc.tcm_ifindex = (int) ifindex; /* newer kernels filter on it */
+  dump_state st = { ifindex, 0, true, false, out };
+  int rc = nl_exchange(&req, req.h.nlmsg_len, RTM_NEWQDISC, take_qdisc_cb,
+                       &st);
   if (rc != 0 || out->kind[0] == '\0') {
     memset(out, 0, sizeof *out);
     return -1;
@@ -171,5 +192,48 @@ mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
     out->gso_whole = st.has_children && st.children_whole;
   else
     out->gso_whole = kind_keeps_gso_whole(out->kind);
+  return 0;
+}
+
+static void
+take_route(const struct nlmsghdr *h, void *state)
+{
+  const struct rtmsg *rt = NLMSG_DATA(h);
+  if (h->nlmsg_len < NLMSG_LENGTH(sizeof *rt))
+    return;
+  int len = (int) (h->nlmsg_len - NLMSG_LENGTH(sizeof *rt));
+  for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len);
+       a = RTA_NEXT(a, len))
+    if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= sizeof(uint32_t))
+      memcpy(state, RTA_DATA(a), sizeof(uint32_t));
+}
+
+int
+mctx__route_egress(const mctx_ip *destination, uint32_t *index)
+{
+  *index = 0;
+  bool v6 = destination->family == MCTX_FAMILY_IPV6;
+  struct {
+    struct nlmsghdr h;
+    struct rtmsg rt;
+    char attrs[RTA_SPACE(16)];
+  } req;
+  memset(&req, 0, sizeof req);
+  size_t alen = v6 ? 16 : 4;
+  req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.rt) + RTA_SPACE(alen);
+  req.h.nlmsg_type = RTM_GETROUTE;
+  req.h.nlmsg_flags = NLM_F_REQUEST;
+  req.h.nlmsg_seq = 1;
+  req.rt.rtm_family = v6 ? AF_INET6 : AF_INET;
+  req.rt.rtm_dst_len = (unsigned char) (alen * 8);
+  struct rtattr *dst = (struct rtattr *) req.attrs;
+  dst->rta_type = RTA_DST;
+  dst->rta_len = RTA_LENGTH(alen);
+  memcpy(RTA_DATA(dst), destination->bytes, alen);
+  uint32_t oif = 0;
+  if (nl_exchange(&req, req.h.nlmsg_len, RTM_NEWROUTE, take_route, &oif) != 0 ||
+      oif == 0)
+    return -1;
+  *index = oif;
   return 0;
 }

@@ -14,3 +14,11 @@ mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
   memset(out, 0, sizeof *out);
   return -1;
 }
+
+int
+mctx__route_egress(const mctx_ip *destination, uint32_t *index)
+{
+  (void) destination;
+  *index = 0;
+  return -1;
+}
