@@ -87,6 +87,11 @@ typedef struct
   gchar group[MCTX_IP_STRLEN];
   gint port;
   gchar source[MCTX_IP_STRLEN];
+  /* The egress interface's root qdisc (UDP publications): its kind ("" when
+   * unknown), the interface's name, and counters.queue_drops, its drops
+   * since start, INTERFACE-WIDE (other senders' drops count too). */
+  gchar qdisc[MCTX_QDISC_KIND_MAX];
+  gchar qdisc_interface[MCTX_INTERFACE_NAME_MAX];
 } GstMctxSenderCounters;
 
 /* owner posts the messages, and its object lock guards settings (the

@@ -617,7 +617,8 @@ typedef struct mctx_metrics_delta {
   uint64_t bytes_sent;
   uint64_t send_errors;
   uint64_t would_block;
-  uint64_t reserved[4];
+  uint64_t queue_drops;           /* interface-wide, see mctx_metrics */
+  uint64_t reserved[3];
 } mctx_metrics_delta;
 
 /* Snapshot of a publication's counters into *out. Safe to call from any

@@ -194,7 +194,8 @@ mctx_metrics_diff(const mctx_metrics *later, const mctx_metrics *earlier,
       || !sub(later->packets_sent, earlier->packets_sent, &d.packets_sent)
       || !sub(later->bytes_sent, earlier->bytes_sent, &d.bytes_sent)
       || !sub(later->send_errors, earlier->send_errors, &d.send_errors)
-      || !sub(later->would_block, earlier->would_block, &d.would_block))
+      || !sub(later->would_block, earlier->would_block, &d.would_block)
+      || !sub(later->queue_drops, earlier->queue_drops, &d.queue_drops))
     return MCTX_E_INVALID_ARGUMENT;
   *out = d;
   return MCTX_OK;

@@ -484,6 +484,19 @@ mctx_jsonl_row_set_counter(JsonObject *row, const gchar *name,
   g_free(key);
 }
 
+void
+mctx_jsonl_row_set_queue_drops(JsonObject *row, guint64 total, guint64 delta,
+                               gdouble interval_secs, const gchar *qdisc)
+{
+  mctx_jsonl_row_set_counter(row, "queue_drops", NULL, total, delta,
+                             interval_secs);
+  /* The counters are the qdisc's, for the whole interface: a reader of the
+   * row must not take them for this stream's own losses. */
+  json_object_set_string_member(row, "queue_drops_scope", "interface");
+  if (qdisc != NULL)
+    json_object_set_string_member(row, "qdisc", qdisc);
+}
+
 JsonObject *
 mctx_jsonl_network_row_new(const mctx_metrics *now,
                            const mctx_metrics_delta *delta)
@@ -512,6 +525,8 @@ mctx_jsonl_network_row_new(const mctx_metrics *now,
                              d->send_errors, secs);
   mctx_jsonl_row_set_counter(row, "would_block", NULL, now->would_block,
                              d->would_block, secs);
+  mctx_jsonl_row_set_queue_drops(row, now->queue_drops, d->queue_drops, secs,
+                                 NULL);
   return row;
 }
 
