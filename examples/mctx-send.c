@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,7 +50,25 @@ typedef struct cli_options {
   bool no_loopback;
   bool quiet;
   bool help;
+  const char *gso;
 } cli_options;
+
+/* What the egress queue dropped meanwhile: losses a send result may not
+ * show (a shaper or fq_codel reports success). The qdisc's own counter,
+ * for the whole interface. */
+static void
+print_queue_summary (mctx_publication *pub)
+{
+  mctx_queue_stats q;
+  if (pub == NULL || mctx_publication_queue_stats (pub, &q) != MCTX_OK ||
+      q.qdisc[0] == '\0')
+    return;
+  char name[IF_NAMESIZE] = "?";
+  if (if_indextoname (q.interface_index, name) == NULL)
+    snprintf (name, sizeof name, "%" PRIu32, q.interface_index);
+  printf ("queue-drops %" PRIu64 " (qdisc %s on interface %s; interface-wide "
+          "counter, other senders included)\n", q.drops, q.qdisc, name);
+}
 
 static void
 print_usage (FILE *out)
@@ -70,6 +89,8 @@ print_usage (FILE *out)
       "  --interface-index N    outgoing interface by index (IPv6 groups only)\n"
       "  --ttl N                IPv4 TTL / IPv6 hop limit (default 1)\n"
       "  --no-loopback          do not loop datagrams back to local receivers\n"
+      "  --gso auto|on|off      UDP GSO for batches (default auto: only where\n"
+      "                         the egress qdisc keeps GSO packets whole)\n"
       "  --quiet                print nothing per send\n"
       "  -h, --help             show this text\n"
       "\n"
@@ -173,7 +194,8 @@ parse_args (int argc, char **argv, cli_options *o)
 
     bool takes_value = is_flag (arg, "--source") || is_flag (arg, "--source-port")
         || is_flag (arg, "--bind") || is_flag (arg, "--interface")
-        || is_flag (arg, "--interface-index") || is_flag (arg, "--ttl");
+        || is_flag (arg, "--interface-index") || is_flag (arg, "--ttl")
+        || is_flag (arg, "--gso");
     if (!takes_value)
       return usage_error ("unknown argument '%s'", arg);
     if (i + 1 >= argc)
@@ -196,6 +218,8 @@ parse_args (int argc, char **argv, cli_options *o)
         return EXIT_USAGE;
       o->has_interface_index = true;
       o->interface_index = (uint32_t) n;
+    } else if (is_flag (arg, "--gso")) {
+      o->gso = value;
     } else { /* --ttl */
       if (parse_number ("--ttl", value, UINT32_MAX, &n) != 0)
         return EXIT_USAGE;
@@ -284,6 +308,11 @@ build_config (const cli_options *o, mctx_publication_config *cfg)
   if (rc != 0)
     return rc;
 
+  if (o->gso != NULL) {
+    mctx_error err = { 0 };
+    if (mctx_gso_mode_parse (o->gso, &cfg->gso, &err) != MCTX_OK)
+      return usage_error ("--gso: %s", err.message);
+  }
   if (o->has_source_port) {
     cfg->has_source_port = true;
     cfg->source_port = o->source_port;
@@ -421,6 +450,9 @@ main (int argc, char **argv)
     if (o.interval_ms > 0 && i + 1 < o.count)
       cli_sleep_ms (o.interval_ms);
   }
+
+  if (!o.quiet && o.count > 0)
+    print_queue_summary (mctx_context_get (ctx, id));
 
 out:
   /* The final metrics row is written on a failed run too: it records how far

@@ -525,8 +525,6 @@ mctx_jsonl_network_row_new(const mctx_metrics *now,
                              d->send_errors, secs);
   mctx_jsonl_row_set_counter(row, "would_block", NULL, now->would_block,
                              d->would_block, secs);
-  mctx_jsonl_row_set_queue_drops(row, now->queue_drops, d->queue_drops, secs,
-                                 NULL);
   return row;
 }
 

@@ -147,9 +147,9 @@ MCTX_JSONL_API void mctx_jsonl_row_set_queue_drops(JsonObject *row,
  * send_errors_total/_delta, send_calls_per_sec, packets_per_sec,
  * bytes_per_sec, send_errors_per_sec; and ours: would_block_total,
  * would_block_delta, would_block_per_sec (would-blocks are also counted in
- * send_errors), and the queue_drops fields of
- * mctx_jsonl_row_set_queue_drops (without qdisc). delta NULL gives zero
- * deltas and rates over interval 0. */
+ * send_errors). delta NULL gives zero deltas and rates over interval 0.
+ * A context has no one egress queue: a publication's row adds
+ * mctx_jsonl_row_set_queue_drops. */
 MCTX_JSONL_API JsonObject *
 mctx_jsonl_network_row_new(const mctx_metrics *now,
                            const mctx_metrics_delta *delta);
