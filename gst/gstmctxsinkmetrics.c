@@ -408,13 +408,15 @@ sample_row (const Sample * s)
 }
 #endif
 
-/* Called with sample_lock. Whether the egress qdisc dropped datagrams
- * while the socket reported nothing (no send error, nothing given up on):
- * losses no send result showed. At most once a second. */
+/* Called with sample_lock. Whether the egress qdisc dropped more than the
+ * socket reported (every send error counted as one of its drops): losses
+ * no send result showed. At most once a second. */
 static gboolean
 should_warn_queue_drops (GstMctxSinkMetrics * m, const Sample * s)
 {
-  if (s->queue_drops_delta == 0 || s->errors_delta > 0 || s->dropped_delta > 0)
+  /* Each refusal the socket reported is at most one qdisc drop (a GSO
+   * packet refused whole is one); drops beyond those went unreported. */
+  if (s->queue_drops_delta <= s->errors_delta)
     return FALSE;
   if (m->queue_warned_ns != 0 && s->taken_ns - m->queue_warned_ns < GST_SECOND)
     return FALSE;
@@ -428,7 +430,7 @@ warn_queue_drops (GstMctxSinkMetrics * m, const Sample * s)
 {
   GST_ELEMENT_WARNING (m->owner, RESOURCE, WRITE,
       ("qdisc %s on interface %s dropped %" G_GUINT64_FORMAT " packets "
-          "while no send failed",
+          "that no send failure reported",
           s->qdisc[0] ? s->qdisc : "(unknown)",
           s->qdisc_interface[0] ? s->qdisc_interface : "(unknown)",
           s->queue_drops_delta),

@@ -39,8 +39,8 @@ kind_keeps_gso_whole(const char *kind)
 
 typedef struct dump_state {
   uint32_t ifindex;
-  uint32_t root_handle;        /* major of the root qdisc, for mq children */
-  bool children_whole;         /* every child of the root is whole-keeping */
+  bool children_whole;         /* every qdisc below the root keeps GSO
+                                  packets whole */
   bool has_children;
   mctx__qdisc_info *out;
 } dump_state;
@@ -87,16 +87,16 @@ take_qdisc(const struct nlmsghdr *h, dump_state *st)
   }
   if (tc->tcm_parent == TC_H_ROOT) {
     memcpy(st->out->kind, kind, sizeof kind);
-    st->root_handle = TC_H_MAJ(tc->tcm_handle);
     if (stats2 != NULL)
       parse_stats2(stats2, st->out);
-  } else if (tc->tcm_parent != TC_H_INGRESS) {
-    /* Dumps list the root first; only direct children of an mq matter. */
-    if (st->root_handle != 0 && TC_H_MAJ(tc->tcm_parent) == st->root_handle) {
-      st->has_children = true;
-      if (!kind_keeps_gso_whole(kind))
-        st->children_whole = false;
-    }
+  } else if (tc->tcm_parent != TC_H_INGRESS &&
+             TC_H_MAJ(tc->tcm_handle) != TC_H_MAJ(TC_H_INGRESS) &&
+             TC_H_MAJ(tc->tcm_handle) != TC_H_MAJ(TC_H_CLSACT)) {
+    /* Any egress qdisc below the root (mq's per-queue ones, htb's leaves):
+     * one that may split GSO packets anywhere spoils the whole tree. */
+    st->has_children = true;
+    if (!kind_keeps_gso_whole(kind))
+      st->children_whole = false;
   }
 }
 
@@ -181,17 +181,22 @@ mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
   req.h.nlmsg_seq = 1;
   req.tc.tcm_family = AF_UNSPEC;
   req.tc.tcm_ifindex = (int) ifindex; /* newer kernels filter on it */
-  dump_state st = { ifindex, 0, true, false, out };
+  dump_state st = { ifindex, true, false, out };
   int rc = nl_exchange(&req, req.h.nlmsg_len, RTM_NEWQDISC, take_qdisc_cb,
                        &st);
   if (rc != 0 || out->kind[0] == '\0') {
     memset(out, 0, sizeof *out);
     return -1;
   }
+  /* mq only spreads packets over its per-queue qdiscs; htb was measured
+   * to pass a GSO packet whole to its leaf (docs/gso.md), whose own kind
+   * then decides (a leaf htb created itself is a pfifo the dump omits). */
   if (strcmp(out->kind, "mq") == 0)
     out->gso_whole = st.has_children && st.children_whole;
+  else if (strcmp(out->kind, "htb") == 0)
+    out->gso_whole = st.children_whole;
   else
-    out->gso_whole = kind_keeps_gso_whole(out->kind);
+    out->gso_whole = kind_keeps_gso_whole(out->kind) && st.children_whole;
   return 0;
 }
 
