@@ -283,7 +283,8 @@ typedef enum mctx_gso_mode {
   MCTX_GSO_AUTO = 2   /* the default: only while the egress interface's
                          root qdisc is one measured to keep or drop a GSO
                          packet whole (noqueue, pfifo_fast, pfifo, bfifo,
-                         pfifo_head_drop, mq of those). Read with
+                         pfifo_head_drop; mq or htb whose qdiscs below
+                         are all of those). Read with
                          rtnetlink at open, at each metrics snapshot or
                          mctx_publication_queue_stats call, and after a run
                          of ENOBUFS; the send path reads a cached flag.
