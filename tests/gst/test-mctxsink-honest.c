@@ -62,44 +62,58 @@ qdisc_drops (void)
   return drops;
 }
 
+/* lists buffer lists of PER_LIST numbered datagrams, pause_us apart. */
 static void
-push_lists (MstSender * tx)
+push_lists (MstSender * tx, int lists, gulong pause_us)
 {
-  for (int l = 0; l < LISTS; l++) {
+  for (int l = 0; l < lists; l++) {
     GstBufferList *list = gst_buffer_list_new_sized (PER_LIST);
 
     for (int i = 0; i < PER_LIST; i++)
       gst_buffer_list_add (list, mst_numbered_buffer (l * PER_LIST + i, SIZE));
     mst_sender_push_list (tx, list);
+    if (pause_us > 0)
+      g_usleep (pause_us);
   }
+}
+
+/* Shapes the link, sends LISTS lists with the default properties plus
+ * extra, and returns what the receiver got (the sender stays for its
+ * stats). */
+static GPtrArray *
+send_through (const char *qdisc, uint16_t port, const char *extra,
+    MstSender * tx, int timeout_ms)
+{
+  int fd = mst_ssm_receiver (peer, RX_IF, GROUP6, SOURCE6, port);
+  MstCollector *collector;
+  GPtrArray *got;
+  gchar *props;
+
+  shape (qdisc);
+  collector = mst_collector_start (fd);
+  props = g_strdup_printf ("group=" GROUP6 " port=%u source-addr=" SOURCE6
+      " interface=" TX_IF " %s", port, extra);
+  mst_sender_start (tx, props);
+  g_free (props);
+  push_lists (tx, LISTS, 0);
+  mst_sender_finish (tx);
+  got = mst_collector_finish (collector, COUNT, timeout_ms);
+  close (fd);
+  return got;
 }
 
 /* Default properties (block=true, gso=auto): all COUNT arrive in order. */
 static void
 defaults_lose_nothing (const char *qdisc, uint16_t port)
 {
-  int fd = mst_ssm_receiver (peer, RX_IF, GROUP6, SOURCE6, port);
-  MstCollector *collector;
-  GPtrArray *got;
   MstSender tx;
-  gchar *props;
+  GPtrArray *got = send_through (qdisc, port, "", &tx, 5000);
 
-  shape (qdisc);
-  collector = mst_collector_start (fd);
-  props = g_strdup_printf ("group=" GROUP6 " port=%u source-addr=" SOURCE6
-      " interface=" TX_IF, port);
-  mst_sender_start (&tx, props);
-  g_free (props);
-  push_lists (&tx);
-  mst_sender_finish (&tx);
-
-  got = mst_collector_finish (collector, COUNT, 5000);
   mst_check_numbered (got, COUNT, SIZE);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), COUNT);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
   mst_sender_free (&tx);
   g_ptr_array_unref (got);
-  close (fd);
 }
 
 GST_START_TEST (test_defaults_through_tbf_lose_nothing)
@@ -120,25 +134,11 @@ GST_END_TEST;
 static void
 nonblocking_counts_every_loss (const char *qdisc, uint16_t port)
 {
-  int fd = mst_ssm_receiver (peer, RX_IF, GROUP6, SOURCE6, port);
-  MstCollector *collector;
-  GPtrArray *got;
   MstSender tx;
-  gchar *props;
-  guint64 sent, dropped;
+  GPtrArray *got = send_through (qdisc, port, "block=false", &tx, 2000);
+  guint64 sent = mst_stat (tx.sink, "packets-sent");
+  guint64 dropped = mst_stat (tx.sink, "packets-dropped");
 
-  shape (qdisc);
-  collector = mst_collector_start (fd);
-  props = g_strdup_printf ("group=" GROUP6 " port=%u source-addr=" SOURCE6
-      " interface=" TX_IF " block=false", port);
-  mst_sender_start (&tx, props);
-  g_free (props);
-  push_lists (&tx);
-  mst_sender_finish (&tx);
-
-  got = mst_collector_finish (collector, COUNT, 2000);
-  sent = mst_stat (tx.sink, "packets-sent");
-  dropped = mst_stat (tx.sink, "packets-dropped");
   GST_INFO ("received %u, sent %" G_GUINT64_FORMAT ", dropped %"
       G_GUINT64_FORMAT, got->len, sent, dropped);
   fail_unless_equals_uint64 (sent + dropped, COUNT);
@@ -146,7 +146,6 @@ nonblocking_counts_every_loss (const char *qdisc, uint16_t port)
   fail_unless (dropped > 0, "the link dropped nothing: no test");
   mst_sender_free (&tx);
   g_ptr_array_unref (got);
-  close (fd);
 }
 
 GST_START_TEST (test_nonblocking_through_tbf_counts_every_loss)
@@ -224,14 +223,7 @@ GST_START_TEST (test_queue_drops_are_the_qdisc_counter)
   started = g_get_monotonic_time ();
   mst_sender_start (&tx, "group=" GROUP6 " port=5825 source-addr=" SOURCE6
       " interface=" TX_IF " gso=on metrics-interval=100000000");
-  for (int l = 0; l < lists; l++) {
-    GstBufferList *list = gst_buffer_list_new_sized (PER_LIST);
-
-    for (int i = 0; i < PER_LIST; i++)
-      gst_buffer_list_add (list, mst_numbered_buffer (l * PER_LIST + i, SIZE));
-    mst_sender_push_list (&tx, list);
-    g_usleep (100 * 1000);
-  }
+  push_lists (&tx, lists, 100 * 1000);
   warnings = queue_warnings_until_eos (&tx, started, &secs);
   after = qdisc_drops ();
 
