@@ -99,6 +99,11 @@ mctx_publication_send(mctx_publication *pub, const void *data, size_t len,
   if (pub == NULL || (data == NULL && len > 0))
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and data must not be NULL");
+  if (mctx__pacing_on(pub)) {
+    int rc = mctx__pace_one(pub, len, err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
   char text[128] = "";
   int e = 0;
   long long n;
@@ -121,6 +126,12 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
   if (pub == NULL || (bufs == NULL && nbufs > 0))
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and buffers must not be NULL");
+  if (mctx__pacing_on(pub)) {
+    mctx_datagram d = { bufs, nbufs };
+    int rc = mctx__pace_one(pub, mctx__datagram_size(&d), err);
+    if (rc != MCTX_OK)
+      return rc;
+  }
   char text[128] = "";
   int e = 0;
   long long n = send_gathered(pub->fd, bufs, nbufs, &e, text, sizeof text);
@@ -137,6 +148,16 @@ mctx_publication_send_batch(mctx_publication *pub,
   if (pub == NULL || sent == NULL || (datagrams == NULL && count > 0))
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication, datagrams and sent must not be NULL");
+  if (mctx__pacing_on(pub))
+    return mctx__paced_batch(pub, datagrams, count, sent, err);
+  return mctx__send_batch_now(pub, datagrams, count, sent, err);
+}
+
+/* A batch is a loop: Windows has no sendmmsg and no GSO. */
+int
+mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
+                     size_t count, size_t *sent, mctx_error *err)
+{
   size_t done = 0;
   uint64_t bytes = 0;
   int error = 0;
