@@ -13,6 +13,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#if !defined(_WIN32)
+#  include <net/if.h>
+#endif
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,7 +56,30 @@ typedef struct cli_options {
   uint8_t sdp_payload_type;
   const char *sdp_encoding;
   bool help;
+  const char *gso;
 } cli_options;
+
+/* What the egress queue dropped meanwhile: losses a send result may not
+ * show (a shaper or fq_codel reports success). The qdisc's own counter,
+ * for the whole interface. */
+static void
+print_queue_summary (mctx_publication *pub)
+{
+  mctx_queue_stats q;
+  if (pub == NULL || mctx_publication_queue_stats (pub, &q) != MCTX_OK ||
+      q.qdisc[0] == '\0')
+    return;
+  char name[32] = "?";
+#if !defined(_WIN32)
+  char found[IF_NAMESIZE];
+  if (if_indextoname (q.interface_index, found) != NULL)
+    snprintf (name, sizeof name, "%s", found);
+  else
+#endif
+    snprintf (name, sizeof name, "%" PRIu32, q.interface_index);
+  printf ("queue-drops %" PRIu64 " (qdisc %s on interface %s; interface-wide "
+          "counter, other senders included)\n", q.drops, q.qdisc, name);
+}
 
 static void
 print_usage (FILE *out)
@@ -76,6 +102,8 @@ print_usage (FILE *out)
       "  --no-loopback          do not loop datagrams back to local receivers\n"
       "  --pacing-rate BPS      spread the sends at BPS bits per second on the\n"
       "                         wire (payload and UDP/IP headers); 0: off\n"
+      "  --gso auto|on|off      UDP GSO for batches (default auto: only where\n"
+      "                         the egress qdisc keeps GSO packets whole)\n"
       "  --quiet                print nothing per send\n"
       "  --sdp FILE             write the session description (SDP) of the stream\n"
       "                         to FILE before the first send (needs\n"
@@ -190,7 +218,7 @@ parse_args (int argc, char **argv, cli_options *o)
         || is_flag (arg, "--interface-index") || is_flag (arg, "--ttl")
         || is_flag (arg, "--sdp") || is_flag (arg, "--sdp-payload-type")
         || is_flag (arg, "--sdp-encoding")
-        || is_flag (arg, "--pacing-rate");
+        || is_flag (arg, "--pacing-rate") || is_flag (arg, "--gso");
     if (!takes_value)
       return usage_error ("unknown argument '" CLI_VALUE_FMT "'",
           CLI_VALUE (arg));
@@ -231,6 +259,8 @@ parse_args (int argc, char **argv, cli_options *o)
       if (parse_number ("--pacing-rate", value, UINT64_MAX,
               &o->pacing_rate) != 0)
         return EXIT_USAGE;
+    } else if (is_flag (arg, "--gso")) {
+      o->gso = value;
     } else { /* --ttl */
       if (parse_number ("--ttl", value, UINT32_MAX, &n) != 0)
         return EXIT_USAGE;
@@ -323,6 +353,11 @@ build_config (const cli_options *o, mctx_publication_config *cfg)
   if (rc != 0)
     return rc;
 
+  if (o->gso != NULL) {
+    mctx_error err = { 0 };
+    if (mctx_gso_mode_parse (o->gso, &cfg->gso, &err) != MCTX_OK)
+      return usage_error ("--gso: %s", err.message);
+  }
   if (o->has_source_port) {
     cfg->has_source_port = true;
     cfg->source_port = o->source_port;
@@ -512,6 +547,9 @@ main (int argc, char **argv)
     if (o.interval_ms > 0 && i + 1 < o.count)
       cli_sleep_ms (o.interval_ms);
   }
+
+  if (!o.quiet && o.count > 0)
+    print_queue_summary (mctx_context_get (ctx, id));
 
 out:
   /* The final metrics row is written on a failed run too: it records how far

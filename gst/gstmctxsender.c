@@ -340,6 +340,7 @@ take_publication (GstMctxSender * s, mctx_publication * pub)
     s->retired.would_block += old.would_block;
     s->retired.paced_packets += old.paced_packets;
     s->retired.pacing_late_ns_sum += old.pacing_late_ns_sum;
+    s->retired.queue_drops += old.queue_drops;
     s->retired.captured_at = old.captured_at;
     s->retired.captured_mono_ns = old.captured_mono_ns;
   }
@@ -571,11 +572,13 @@ void
 gst_mctx_sender_snapshot (GstMctxSender * s, GstMctxSenderCounters * out)
 {
   mctx_metrics now = { 0 };
+  mctx_queue_stats queue = { 0 };
 
   GST_OBJECT_LOCK (s->owner);
-  if (s->pub)
+  if (s->pub) {
     mctx_publication_metrics_snapshot (s->pub, &now);
-  else if (s->raw_pub)
+    mctx_publication_queue_stats (s->pub, &queue);
+  } else if (s->raw_pub)
     gst_mctx_sink_raw_metrics (s->raw_pub, &now);
   out->counters.send_calls = s->retired.send_calls + now.send_calls;
   out->counters.packets_sent = s->retired.packets_sent + now.packets_sent;
@@ -586,6 +589,10 @@ gst_mctx_sender_snapshot (GstMctxSender * s, GstMctxSenderCounters * out)
   out->counters.pacing_late_ns_sum = s->retired.pacing_late_ns_sum +
       now.pacing_late_ns_sum;
   out->counters.pacing_late_max_ns = now.pacing_late_max_ns;
+  out->counters.queue_drops = s->retired.queue_drops + queue.drops;
+  g_strlcpy (out->qdisc, queue.qdisc, sizeof out->qdisc);
+  g_strlcpy (out->qdisc_interface, queue.interface_name,
+      sizeof out->qdisc_interface);
   out->counters.captured_at = MAX (s->retired.captured_at, now.captured_at);
   out->counters.captured_mono_ns = MAX (s->retired.captured_mono_ns,
       now.captured_mono_ns);

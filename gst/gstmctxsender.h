@@ -92,6 +92,11 @@ typedef struct
   /* GstMctxSinkLegStats of each leg of destinations (their counters are in
    * the totals above too); free with gst_mctx_sink_legs_stats_free. */
   GArray *legs;
+  /* The egress interface's root qdisc (UDP publications): its kind ("" when
+   * unknown), the interface's name, and counters.queue_drops, its drops
+   * since start, INTERFACE-WIDE (other senders' drops count too). */
+  gchar qdisc[MCTX_QDISC_KIND_MAX];
+  gchar qdisc_interface[MCTX_INTERFACE_NAME_MAX];
 } GstMctxSenderCounters;
 
 /* owner posts the messages, and its object lock guards settings (the

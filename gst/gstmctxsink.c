@@ -126,7 +126,7 @@
 #define DEFAULT_SOCKET          NULL
 #define DEFAULT_RAW             FALSE
 #define DEFAULT_RAW_VALIDATION  MCTX_RAW_VALIDATION_STRICT_MULTICAST
-#define DEFAULT_GSO             TRUE
+#define DEFAULT_GSO             MCTX_GSO_AUTO
 #define DEFAULT_PACING_RATE     0
 #define DEFAULT_PACING_BURST    2
 #define DEFAULT_GATHER          1
@@ -144,6 +144,31 @@
  * until stop(). */
 #define AT_START (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY | \
     G_PARAM_STATIC_STRINGS)
+
+/* The values are libmctx's mctx_gso_mode. "false" and "true" are kept as
+ * aliases of off and on, so that gso=false from before the property was
+ * an enum still works (gst-launch, mctx:// URIs). */
+#define GST_TYPE_MCTX_SINK_GSO (gst_mctx_sink_gso_get_type ())
+static GType
+gst_mctx_sink_gso_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {MCTX_GSO_AUTO, "GSO only where the egress qdisc keeps GSO packets "
+          "whole (noqueue, pfifo, bfifo, pfifo_fast, mq of those)", "auto"},
+    {MCTX_GSO_ON, "GSO wherever the kernel has it, whatever the qdisc",
+        "on"},
+    {MCTX_GSO_OFF, "Never GSO: every datagram its own packet", "off"},
+    {MCTX_GSO_ON, "Alias of on", "true"},
+    {MCTX_GSO_OFF, "Alias of off", "false"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstMctxSinkGso", values);
+    g_once_init_leave (&type, t);
+  }
+  return (GType) type;
+}
 
 enum
 {
@@ -397,16 +422,19 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
   /**
    * GstMctxSink:gso:
    *
-   * Send a batch's runs of equal-sized datagrams as UDP GSO sends; FALSE
-   * sends each as its own packet, for an egress whose shaping qdisc drops
-   * GSO segments silently.
+   * When a batch's runs of equal-sized datagrams go out as UDP GSO sends.
+   * auto (the default) uses GSO only while the egress interface's root
+   * qdisc keeps GSO packets whole, read at start and on every metrics
+   * tick; a shaper (tbf, htb), fq_codel or an unknown qdisc gets each
+   * datagram as its own packet, so a drop is reported (ENOBUFS) rather
+   * than lost silently. on forces GSO, off never uses it.
    */
   g_object_class_install_property (gobject_class, PROP_GSO,
-      g_param_spec_boolean ("gso", "GSO",
-          "Send runs of equal-sized datagrams of a batch as UDP GSO sends "
-          "where the kernel has it; false sends each as its own packet, so "
-          "that a shaping qdisc (tbf) that drops one reports it (ENOBUFS) "
-          "instead of losing GSO segments silently", DEFAULT_GSO, AT_START));
+      g_param_spec_enum ("gso", "GSO",
+          "When runs of equal-sized datagrams go out as UDP GSO sends: auto "
+          "only where the egress qdisc keeps GSO packets whole (a shaper "
+          "such as tbf would drop segments silently), on always, off never",
+          GST_TYPE_MCTX_SINK_GSO, DEFAULT_GSO, AT_START));
   /**
    * GstMctxSink:sdp-file:
    *
@@ -687,7 +715,7 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
       s->raw_validation = g_value_get_enum (value);
       break;
     case PROP_GSO:
-      s->gso = g_value_get_boolean (value);
+      s->gso = g_value_get_enum (value);
       break;
     case PROP_PACING_RATE:
       s->pacing_rate = g_value_get_uint64 (value);
@@ -801,7 +829,7 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_enum (value, s->raw_validation);
       break;
     case PROP_GSO:
-      g_value_set_boolean (value, s->gso);
+      g_value_set_enum (value, s->gso);
       break;
     case PROP_PACING_RATE:
       g_value_set_uint64 (value, s->pacing_rate);

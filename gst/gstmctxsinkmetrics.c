@@ -57,6 +57,9 @@ typedef struct
   guint64 packets_delta, bytes_delta, calls_delta, errors_delta;
   guint64 would_block_delta, dropped_delta;
   guint64 paced_delta, late_sum_delta;
+  guint64 queue_drops_delta;
+  gchar qdisc[MCTX_QDISC_KIND_MAX];
+  gchar qdisc_interface[MCTX_INTERFACE_NAME_MAX];
 } Sample;
 
 struct _GstMctxSinkMetrics
@@ -86,6 +89,8 @@ struct _GstMctxSinkMetrics
   gboolean finished;            /* the final sample of this stream is out */
   Sample previous;              /* the last sample posted, or the baseline */
   gboolean have_posted;         /* previous is a posted sample */
+  guint64 queue_warned_ns;      /* monotonic time of the last queue-drops
+                                   warning, 0 none */
   GstClockTime running_time;    /* of the last rendered buffer seen */
   gchar *group;
   gint port;
@@ -374,6 +379,11 @@ take_sample (GstMctxSinkMetrics * m, Sample * s)
       p->counters.paced_packets);
   s->late_sum_delta = grown (s->counters.pacing_late_ns_sum,
       p->counters.pacing_late_ns_sum);
+  s->queue_drops_delta = grown (s->counters.queue_drops,
+      p->counters.queue_drops);
+  g_strlcpy (s->qdisc, now.qdisc, sizeof s->qdisc);
+  g_strlcpy (s->qdisc_interface, now.qdisc_interface,
+      sizeof s->qdisc_interface);
 
   /* basesink forgets its last buffer when it goes to READY: keep the last
    * one seen. */
@@ -399,6 +409,8 @@ sample_structure (GstMctxSinkMetrics * m, const gchar * name,
       s->late_sum_delta / 1e3 / s->paced_delta : 0.0,
       "pacing-late-max-us", G_TYPE_DOUBLE,
       s->counters.pacing_late_max_ns / 1e3,
+      "queue-drops", G_TYPE_UINT64, (guint64) s->counters.queue_drops,
+      "qdisc", G_TYPE_STRING, s->qdisc,
       "interval", G_TYPE_UINT64, s->interval_ns,
       "packets-per-sec", G_TYPE_DOUBLE,
       per_second (s->packets_delta, s->interval_ns),
@@ -479,9 +491,46 @@ sample_row (const Sample * s, const GValue * legs)
       s->late_sum_delta, s->counters.pacing_late_max_ns);
   if (G_IS_VALUE (legs))
     json_object_set_array_member (row, "legs", legs_rows (legs));
+  mctx_jsonl_row_set_queue_drops (row, s->counters.queue_drops,
+      s->queue_drops_delta, secs, s->qdisc);
   return row;
 }
 #endif
+
+/* Called with sample_lock. Whether the egress qdisc dropped more than the
+ * socket reported (every send error counted as one of its drops): losses
+ * no send result showed. At most once a second. */
+static gboolean
+should_warn_queue_drops (GstMctxSinkMetrics * m, const Sample * s)
+{
+  /* Each refusal the socket reported is at most one qdisc drop (a GSO
+   * packet refused whole is one); drops beyond those went unreported. */
+  if (s->queue_drops_delta <= s->errors_delta)
+    return FALSE;
+  if (m->queue_warned_ns != 0 && s->taken_ns - m->queue_warned_ns < GST_SECOND)
+    return FALSE;
+  m->queue_warned_ns = s->taken_ns;
+  return TRUE;
+}
+
+/* Without any lock: a bus sync handler may read send-stats. */
+static void
+warn_queue_drops (GstMctxSinkMetrics * m, const Sample * s)
+{
+  GST_ELEMENT_WARNING (m->owner, RESOURCE, WRITE,
+      ("qdisc %s on interface %s dropped %" G_GUINT64_FORMAT " packets "
+          "that no send failure reported",
+          s->qdisc[0] ? s->qdisc : "(unknown)",
+          s->qdisc_interface[0] ? s->qdisc_interface : "(unknown)",
+          s->queue_drops_delta),
+      ("%" G_GUINT64_FORMAT " in the last %.1f s, %" G_GUINT64_FORMAT
+          " since start. These are the interface's counters: other senders "
+          "on it count too (queue-drops in mctx-metrics). A shaper or AQM "
+          "(tbf, htb, fq_codel) drops without telling the socket: pace the "
+          "stream below its rate",
+          s->queue_drops_delta, (gdouble) s->interval_ns / GST_SECOND,
+          (guint64) s->counters.queue_drops));
+}
 
 /* Takes a sample, posts it and writes its row, unless the element is not
  * running or this stream's final sample is already out. */
@@ -490,6 +539,7 @@ post_sample (GstMctxSinkMetrics * m, gboolean final)
 {
   GstStructure *structure;
   Sample s;
+  gboolean warn;
 #ifdef HAVE_MCTX_JSONL
   JsonObject *row = NULL;
   GError *error = NULL;
@@ -508,12 +558,15 @@ post_sample (GstMctxSinkMetrics * m, gboolean final)
   if (m->writer != NULL && !m->write_failed)
     row = sample_row (&s, &m->legs);
 #endif
+  warn = should_warn_queue_drops (m, &s);
   m->previous = s;
   m->have_posted = TRUE;
   if (final)
     m->finished = TRUE;
   g_mutex_unlock (&m->sample_lock);
 
+  if (warn)
+    warn_queue_drops (m, &s);
   GST_LOG_OBJECT (m->owner, "posting %" GST_PTR_FORMAT, structure);
   gst_element_post_message (GST_ELEMENT (m->owner),
       gst_message_new_element (GST_OBJECT (m->owner), structure));
@@ -656,7 +709,10 @@ builtin_flags (const GstMctxSinkSettings * s)
   json_object_set_string_member (f, "pacing", "none");
   json_object_set_boolean_member (f, "batch_send_enabled", TRUE);
   /* Raw datagrams never go out as GSO sends. */
-  json_object_set_boolean_member (f, "gso_enabled", s->gso && !s->raw);
+  json_object_set_boolean_member (f, "gso_enabled",
+      s->gso != MCTX_GSO_OFF && !s->raw);
+  json_object_set_string_member (f, "gso_mode",
+      s->raw ? "off" : mctx_gso_mode_name ((mctx_gso_mode) s->gso));
   json_object_set_boolean_member (f, "loopback_enabled", s->loop);
   /* -1: left as it is (the kernel's default on the element's own socket,
    * the caller's value on `socket`, each datagram's own in raw mode), which
@@ -793,6 +849,7 @@ gst_mctx_sink_metrics_begin (GstMctxSinkMetrics * m)
   m->previous.taken_ns = mctx_monotonic_ns ();
   m->have_posted = FALSE;
   m->finished = FALSE;
+  m->queue_warned_ns = 0;
   m->running = TRUE;
   g_mutex_unlock (&m->sample_lock);
 

@@ -28,7 +28,8 @@ typedef struct
   gboolean have_socket;         /* socket != NULL, for the error texts */
   gboolean raw;                 /* complete IP datagrams (gstmctxsinkraw.c) */
   gint raw_validation;          /* mctx_raw_validation of raw publications */
-  gboolean gso;                 /* UDP GSO for batches (libmctx cfg->gso) */
+  gint gso;                     /* UDP GSO for batches: an mctx_gso_mode
+                                   (libmctx cfg->gso), GstMctxSinkGso */
   guint64 pacing_rate;          /* bits/s on the wire; 0: not paced */
   guint pacing_burst;           /* back to back after a late buffer */
   guint gather;                 /* single buffers per gathered batch; 1: off */

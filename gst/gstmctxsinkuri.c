@@ -419,7 +419,7 @@ settings_take_value (GstMctxSinkSettings * s, const gchar * key,
   else if (g_str_equal (key, "buffer-size"))
     s->buffer_size = g_value_get_int (value);
   else if (g_str_equal (key, "gso"))
-    s->gso = g_value_get_boolean (value);
+    s->gso = g_value_get_enum (value);
   /* block, gather and gather-latency are the element's, not a leg's. */
 }
 

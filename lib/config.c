@@ -26,7 +26,7 @@ mctx_publication_config_init (mctx_publication_config *cfg)
   cfg->dscp = -1;
   cfg->send_buffer_size = 0;
   cfg->report_local_drops = true;
-  cfg->gso = true;
+  cfg->gso = MCTX_GSO_AUTO;
   cfg->pacing_rate_bps = 0;
   cfg->pacing_burst = MCTX__PACING_BURST_DEFAULT;
 }
@@ -167,7 +167,47 @@ validate_options (const mctx_publication_config *cfg, mctx_error *err)
     return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_SEND_BUFFER_SIZE, 0,
                        "send buffer size %d is not valid (0 leaves it as is)",
                        cfg->send_buffer_size);
+  if (mctx_gso_mode_name (cfg->gso) == NULL)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "gso %d is not valid (auto, on or off)", (int) cfg->gso);
   return mctx__pacing_check (cfg->pacing_rate_bps, cfg->pacing_burst, err);
+}
+
+const char *
+mctx_gso_mode_name (mctx_gso_mode mode)
+{
+  switch (mode) {
+    case MCTX_GSO_OFF:
+      return "off";
+    case MCTX_GSO_ON:
+      return "on";
+    case MCTX_GSO_AUTO:
+      return "auto";
+  }
+  return NULL;
+}
+
+int
+mctx_gso_mode_parse (const char *text, mctx_gso_mode *out, mctx_error *err)
+{
+  static const struct {
+    const char *text;
+    mctx_gso_mode mode;
+  } names[] = { { "auto", MCTX_GSO_AUTO }, { "on", MCTX_GSO_ON },
+                { "off", MCTX_GSO_OFF },   { "true", MCTX_GSO_ON },
+                { "false", MCTX_GSO_OFF }, { "1", MCTX_GSO_ON },
+                { "0", MCTX_GSO_OFF } };
+  if (text == NULL || out == NULL)
+    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                       "text and out must not be NULL");
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp (text, names[i].text) == 0) {
+      *out = names[i].mode;
+      return mctx__ok (err);
+    }
+  return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                     "gso '" MCTX__VALUE_FMT "' is not auto, on or off",
+                     MCTX__VALUE (text));
 }
 
 int

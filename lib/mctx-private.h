@@ -8,6 +8,7 @@
 #include "mctx.h"
 
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #if defined(__MINGW32__)
@@ -126,6 +127,25 @@ mctx_family mctx__raw_family(const mctx_raw_config *cfg);
 int mctx__raw_egress(const mctx_raw_config *cfg, uint32_t *ifindex,
                      mctx_ip *egress, mctx_error *err);
 
+/* ---- egress qdisc (qdisc_linux.c; qdisc_none.c elsewhere) ----------------- */
+
+/* The root qdisc of an interface as rtnetlink shows it. */
+typedef struct mctx__qdisc_info {
+  char kind[MCTX_QDISC_KIND_MAX];  /* "" unknown */
+  bool gso_whole;                  /* measured to keep GSO packets whole */
+  bool has_stats;
+  uint64_t drops, overlimits, requeues, backlog;
+} mctx__qdisc_info;
+
+/* Reads the root qdisc of ifindex (one RTM_GETQDISC dump). -1 with *out
+ * zeroed when it cannot be read (no interface, no netlink). */
+int mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out);
+
+/* The interface the routing table sends destination out of (RTM_GETROUTE),
+ * for a publication whose interface the routing decides. -1, *index 0,
+ * when unknown. */
+int mctx__route_egress(const mctx_ip *destination, uint32_t *index);
+
 /* ---- metrics (metrics.c) -------------------------------------------------- */
 
 /* Counters updated by the send path without a lock: a writer makes the
@@ -241,7 +261,7 @@ void mctx__pacing_read(const mctx_publication *pub, mctx_metrics *out);
 int mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns);
 void mctx__pacer_wake(_Atomic uint32_t *interrupted);
 
-/* send_posix.c: the unpaced batch send (send_batch without pacing). */
+/* posix/send.c, win32/send.c: the unpaced batch send (send_batch without pacing). */
 int mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
                          size_t count, size_t *sent, mctx_error *err);
 
@@ -293,7 +313,27 @@ struct mctx_publication {
   _Atomic uint64_t pacing_late_max_ns;       /* in second late_second */
   _Atomic uint64_t pacing_late_max_prev_ns;  /* in second late_second - 1 */
   _Atomic uint64_t pacing_late_second;
+
+  /* The egress qdisc (config.gso == MCTX_GSO_AUTO, queue_drops). Read off
+   * the send path only; the send path reads gso_qdisc_whole alone. */
+  uint32_t egress_index;             /* interface whose qdisc is read: the
+                                        configured one, else the route's;
+                                        0 unknown */
+  _Atomic bool gso_qdisc_whole;      /* the cached MCTX_GSO_AUTO decision */
+  _Atomic unsigned enobufs_run;      /* ENOBUFS since the last refresh */
+  pthread_mutex_t qdisc_lock;        /* guards the rest, for snapshots from
+                                        any thread */
+  mctx__qdisc_info qdisc;            /* last read */
+  mctx__qdisc_info qdisc_base;       /* counters at open (or at a qdisc
+                                        replacement, folded below) */
+  mctx__qdisc_info qdisc_folded;     /* deltas of qdiscs replaced since */
 };
+
+/* Reads the egress qdisc into pub (under qdisc_lock, or skipped when
+ * another thread holds it and `wait` is false) and updates the cached GSO
+ * decision. out (may be NULL) gets the stats as mctx_queue_stats. */
+void mctx__publication_qdisc_refresh(mctx_publication *pub, bool wait,
+                                     mctx_queue_stats *out);
 
 /* What the batch path knows about UDP GSO on a publication. */
 typedef enum mctx__gso_state {

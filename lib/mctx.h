@@ -282,6 +282,33 @@ MCTX_API int mctx_interface_name_to_index(const char *name, uint32_t *index,
 /* Publication config                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* When mctx_publication_send_batch builds UDP GSO packets (docs/gso.md).
+ * OFF and ON equal false and true, so code written when the field was a
+ * bool still compiles and means the same. */
+typedef enum mctx_gso_mode {
+  MCTX_GSO_OFF = 0,   /* never: every datagram through sendmmsg */
+  MCTX_GSO_ON = 1,    /* wherever the kernel and device take it, whatever
+                         the qdisc (a shaper such as tbf then splits GSO
+                         packets and drops segments without telling) */
+  MCTX_GSO_AUTO = 2   /* the default: only while the egress interface's
+                         root qdisc is one measured to keep or drop a GSO
+                         packet whole (noqueue, pfifo_fast, pfifo, bfifo,
+                         pfifo_head_drop; mq or htb whose qdiscs below
+                         are all of those). Read with
+                         rtnetlink at open, at each metrics snapshot or
+                         mctx_publication_queue_stats call, and after a run
+                         of ENOBUFS; the send path reads a cached flag.
+                         Unknown qdisc or no interface known: no GSO. */
+} mctx_gso_mode;
+
+/* "auto", "on", "off"; NULL for other values. */
+MCTX_API const char *mctx_gso_mode_name(mctx_gso_mode mode);
+
+/* Parses "auto", "on" or "off" (also "true"/"false", "1"/"0").
+ * MCTX_E_INVALID_ARGUMENT quoting the text otherwise. */
+MCTX_API int mctx_gso_mode_parse(const char *text, mctx_gso_mode *out,
+                                 mctx_error *err);
+
 typedef struct mctx_publication_config {
   mctx_ip group;              /* IPv4 or IPv6 multicast group */
   uint16_t dst_port;          /* destination UDP port, 1..65535 */
@@ -299,12 +326,9 @@ typedef struct mctx_publication_config {
   int send_buffer_size;       /* SO_SNDBUF bytes, 0 (default) = leave */
   bool report_local_drops;    /* IP_RECVERR/IPV6_RECVERR; default true:
                                  qdisc drops come back as ENOBUFS */
-  bool gso;                   /* UDP GSO in mctx_publication_send_batch where
-                                 the kernel has it; default true. Turn it off
-                                 when a shaping qdisc on the egress (tbf with
-                                 a burst smaller than a batch) splits GSO
-                                 packets: it drops the segments that do not
-                                 fit and tells the sender nothing. */
+  mctx_gso_mode gso;          /* UDP GSO in mctx_publication_send_batch;
+                                 default MCTX_GSO_AUTO: only where the egress
+                                 qdisc keeps or drops a GSO packet whole */
   /* Pacing (docs/pacing.md): each datagram gets a due time, the previous
    * one's plus its wire size (payload + UDP and IP headers) in bits over
    * the rate, and does not leave before it. Settable while open
@@ -324,9 +348,9 @@ typedef struct mctx_publication_config {
 #define MCTX_TTL_UNCHANGED UINT32_MAX
 
 /* Fills defaults: no group, port 0, no source, no interface, ttl 1,
- * loopback on, dscp -1, send_buffer_size 0, report_local_drops on, gso on,
- * pacing_rate_bps 0 (off), pacing_burst 2, reserved zero. NULL is
- * ignored. */
+ * loopback on, dscp -1, send_buffer_size 0, report_local_drops on,
+ * gso MCTX_GSO_AUTO, pacing_rate_bps 0 (off), pacing_burst 2, reserved
+ * zero. NULL is ignored. */
 MCTX_API void mctx_publication_config_init(mctx_publication_config *cfg);
 
 /* Convenience: init, then the group parsed from text (as mctx_ip_parse)
@@ -507,8 +531,10 @@ typedef struct mctx_datagram {
  * size, not at all). A GSO call is all or nothing: when it would block or
  * fails, *sent counts the datagrams before that run. Exception: a shaping
  * qdisc (tbf) that splits a GSO packet drops the segments that do not fit
- * and reports success; config.gso = false keeps the batch on sendmmsg,
- * where each drop comes back as ENOBUFS (docs/gso.md, "Shaping qdiscs").
+ * and reports success; config.gso = MCTX_GSO_AUTO (the default) therefore
+ * builds GSO packets only while the egress qdisc keeps them whole, and
+ * MCTX_GSO_OFF never: on sendmmsg each drop comes back as ENOBUFS
+ * (docs/gso.md, "Shaping qdiscs").
  * Nothing is copied (the buffers are handed to the kernel as iovecs) and
  * nothing allocated. Metrics count every datagram. Details: docs/gso.md. */
 MCTX_API int mctx_publication_send_batch(mctx_publication *pub,
@@ -647,7 +673,7 @@ MCTX_API int mctx_context_send_all(mctx_context *ctx, const void *data,
  *
  * A context's snapshot adds up its publications (those removed or taken
  * included, up to their removal) and fills the publications_* counts; a
- * publication's leaves those 0. reserved is zero. */
+ * publication's leaves those 0. */
 typedef struct mctx_metrics {
   uint64_t send_calls;
   uint64_t packets_sent;
@@ -667,10 +693,17 @@ typedef struct mctx_metrics {
   uint64_t pacing_late_ns_sum;    /* their lateness, summed */
   uint64_t pacing_late_max_ns;    /* largest lateness in the last 1 to 2
                                      seconds: a gauge */
-  uint64_t reserved[1];
+  uint64_t queue_drops;           /* UDP publications only (0 otherwise):
+                                     drops of the egress interface's root
+                                     qdisc since the publication opened, read
+                                     at snapshot time. INTERFACE-WIDE: other
+                                     senders' drops on that interface count
+                                     too; includes drops the socket never
+                                     saw (fq_codel, shapers). 0 when no
+                                     interface is known. */
 } mctx_metrics;
 
-/* Differences between two snapshots; no gauge. reserved is zero. */
+/* Differences between two snapshots; no gauge but pacing_late_max_ns. */
 typedef struct mctx_metrics_delta {
   double interval_secs;
   uint64_t publications_added;    /* 0 between publication snapshots */
@@ -683,13 +716,41 @@ typedef struct mctx_metrics_delta {
   uint64_t paced_packets;
   uint64_t pacing_late_ns_sum;
   uint64_t pacing_late_max_ns;    /* later's gauge */
-  uint64_t reserved[1];
+  uint64_t queue_drops;           /* interface-wide, see mctx_metrics */
 } mctx_metrics_delta;
 
 /* Snapshot of a publication's counters into *out. Safe to call from any
- * thread at any time, also while sends run. A NULL pub gives zeros. */
+ * thread at any time, also while sends run. A NULL pub gives zeros. Also
+ * reads the egress qdisc (queue_drops) and refreshes the MCTX_GSO_AUTO
+ * decision, as mctx_publication_queue_stats. */
 MCTX_API void mctx_publication_metrics_snapshot(const mctx_publication *pub,
                                                 mctx_metrics *out);
+
+/* Longest qdisc kind ("pfifo_fast") + NUL, as rtnetlink's TCA_KIND. */
+#define MCTX_QDISC_KIND_MAX 16
+
+/* The egress interface's root qdisc as a publication last read it. The
+ * counters are the qdisc's own, INTERFACE-WIDE (every sender on the
+ * interface), as deltas since the publication opened (backlog: now). */
+typedef struct mctx_queue_stats {
+  uint32_t interface_index;       /* 0: no interface known (routing chose) */
+  char qdisc[MCTX_QDISC_KIND_MAX];/* "" when unknown */
+  bool gso_whole;                 /* the qdisc keeps GSO packets whole */
+  bool gso_active;                /* the batch path builds GSO packets now */
+  uint64_t drops;
+  uint64_t overlimits;
+  uint64_t requeues;
+  uint64_t backlog;               /* bytes queued now (a gauge) */
+  char interface_name[MCTX_INTERFACE_NAME_MAX]; /* "" when none or gone */
+  uint64_t reserved[2];
+} mctx_queue_stats;
+
+/* Reads the egress interface's root qdisc now (rtnetlink, no privilege;
+ * Linux only, elsewhere everything stays 0) into *out, and refreshes the
+ * MCTX_GSO_AUTO decision with it. Any thread, never on the send path's
+ * hot loop: a system call or two. MCTX_E_INVALID_ARGUMENT for NULLs. */
+MCTX_API int mctx_publication_queue_stats(mctx_publication *pub,
+                                          mctx_queue_stats *out);
 
 /* Snapshot of a context's counters into *out; same guarantees. */
 MCTX_API void mctx_context_metrics_snapshot(const mctx_context *ctx,

@@ -197,7 +197,8 @@ mctx_metrics_diff(const mctx_metrics *later, const mctx_metrics *earlier,
       || !sub(later->would_block, earlier->would_block, &d.would_block)
       || !sub(later->paced_packets, earlier->paced_packets, &d.paced_packets)
       || !sub(later->pacing_late_ns_sum, earlier->pacing_late_ns_sum,
-              &d.pacing_late_ns_sum))
+              &d.pacing_late_ns_sum)
+      || !sub(later->queue_drops, earlier->queue_drops, &d.queue_drops))
     return MCTX_E_INVALID_ARGUMENT;
   d.pacing_late_max_ns = later->pacing_late_max_ns;
   *out = d;

@@ -6,9 +6,23 @@
  * system call, so a port to another platform does not touch it.
  */
 #include "mctx-private.h"
+#include "mctx-net.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* The interface whose qdisc decides MCTX_GSO_AUTO and counts queue_drops:
+ * the one the config names, else the one the routing table picks. */
+static uint32_t
+egress_index(const mctx_publication *pub)
+{
+  uint32_t index = pub->interface_index;
+  if (index == 0 && pub->config.interface.kind != MCTX_INTERFACE_NONE)
+    (void) mctx__iface_resolve(&pub->config.interface, &index, NULL);
+  if (index == 0)
+    (void) mctx__route_egress(&pub->destination.ip, &index);
+  return index;
+}
 
 static int
 open_common(const mctx_publication_config *cfg, int fd,
@@ -52,9 +66,11 @@ open_common(const mctx_publication_config *cfg, int fd,
   pub->has_local = setup.has_local;
   pub->local = setup.local;
   mctx__metrics_cell_init(&pub->metrics);
-  /* With the switch on, the first batch probes; off, the batch path never
-   * builds a GSO call (docs/gso.md, "Shaping qdiscs"). */
-  atomic_init(&pub->gso_state, cfg->gso ? MCTX__GSO_UNPROBED : MCTX__GSO_OFF);
+  /* ON and AUTO probe on the first batch; OFF never builds a GSO call
+   * (docs/gso.md, "Shaping qdiscs"). AUTO also needs the qdisc's consent,
+   * read here once and then on snapshots. */
+  atomic_init(&pub->gso_state, cfg->gso != MCTX_GSO_OFF ? MCTX__GSO_UNPROBED
+                                                        : MCTX__GSO_OFF);
   atomic_init(&pub->gso_max_segment, 0);
   atomic_init(&pub->gso_refusals, 0);
   atomic_init(&pub->gso_calls, 0);
@@ -70,6 +86,13 @@ open_common(const mctx_publication_config *cfg, int fd,
   atomic_init(&pub->pacing_late_max_ns, 0);
   atomic_init(&pub->pacing_late_max_prev_ns, 0);
   atomic_init(&pub->pacing_late_second, 0);
+  atomic_init(&pub->gso_qdisc_whole, false);
+  atomic_init(&pub->enobufs_run, 0);
+  pthread_mutex_init(&pub->qdisc_lock, NULL);
+  pub->egress_index = egress_index(pub);
+  mctx__qdisc_read(pub->egress_index, &pub->qdisc);
+  pub->qdisc_base = pub->qdisc;
+  atomic_store(&pub->gso_qdisc_whole, pub->qdisc.gso_whole);
   *out = pub;
   return mctx__ok(err);
 }
@@ -101,6 +124,7 @@ mctx_publication_close(mctx_publication *pub)
     return;
   mctx__socket_close(pub->fd);
   mctx__platform_release();
+  pthread_mutex_destroy(&pub->qdisc_lock);
   free(pub);
 }
 
@@ -126,6 +150,7 @@ mctx_publication_into_parts(mctx_publication *pub, int *fd,
     *cfg = pub->config;
   if (id != NULL)
     *id = pub->id;
+  pthread_mutex_destroy(&pub->qdisc_lock);
   free(pub);
 }
 
@@ -284,15 +309,92 @@ mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id)
   pub->id = id;
 }
 
+/* A counter since open: a qdisc replaced meanwhile (its counters restart
+ * at 0) leaves what the old one counted in folded. */
+static uint64_t
+since_open(uint64_t now, uint64_t *base, uint64_t *folded, uint64_t last)
+{
+  if (now < *base || now < last) {
+    *folded += last - *base;
+    *base = 0;
+  }
+  return *folded + (now - *base);
+}
+
+void
+mctx__publication_qdisc_refresh(mctx_publication *pub, bool wait,
+                                mctx_queue_stats *out)
+{
+  if (wait)
+    pthread_mutex_lock(&pub->qdisc_lock);
+  else if (pthread_mutex_trylock(&pub->qdisc_lock) != 0)
+    return;
+  mctx__qdisc_info now;
+  mctx__qdisc_read(pub->egress_index, &now);
+  atomic_store_explicit(&pub->gso_qdisc_whole, now.gso_whole,
+                        memory_order_relaxed);
+  atomic_store_explicit(&pub->enobufs_run, 0, memory_order_relaxed);
+  mctx__qdisc_info *b = &pub->qdisc_base, *f = &pub->qdisc_folded;
+  mctx__qdisc_info last = pub->qdisc;
+  if (now.has_stats) {
+    uint64_t drops = since_open(now.drops, &b->drops, &f->drops, last.drops);
+    uint64_t over = since_open(now.overlimits, &b->overlimits, &f->overlimits,
+                               last.overlimits);
+    uint64_t requeues = since_open(now.requeues, &b->requeues, &f->requeues,
+                                   last.requeues);
+    pub->qdisc = now;
+    if (out != NULL) {
+      out->drops = drops;
+      out->overlimits = over;
+      out->requeues = requeues;
+      out->backlog = now.backlog;
+    }
+  } else if (out != NULL) {
+    /* Unreadable now (interface gone): what was counted stays. */
+    out->drops = last.drops - b->drops + f->drops;
+  }
+  if (out != NULL) {
+    out->interface_index = pub->egress_index;
+    memcpy(out->qdisc, now.kind, sizeof out->qdisc);
+    out->gso_whole = now.gso_whole;
+    int mode = pub->config.gso;
+    out->gso_active =
+        atomic_load_explicit(&pub->gso_state, memory_order_relaxed) !=
+            MCTX__GSO_OFF &&
+        (mode == MCTX_GSO_ON || (mode == MCTX_GSO_AUTO && now.gso_whole));
+  }
+  pthread_mutex_unlock(&pub->qdisc_lock);
+}
+
+int
+mctx_publication_queue_stats(mctx_publication *pub, mctx_queue_stats *out)
+{
+  if (pub == NULL || out == NULL)
+    return MCTX_E_INVALID_ARGUMENT;
+  memset(out, 0, sizeof *out);
+  mctx__publication_qdisc_refresh(pub, true, out);
+  if (out->interface_index != 0
+      && if_indextoname(out->interface_index, out->interface_name) == NULL)
+    out->interface_name[0] = '\0';
+  return MCTX_OK;
+}
+
 void
 mctx_publication_metrics_snapshot(const mctx_publication *pub,
                                   mctx_metrics *out)
 {
   mctx__metrics_read(pub != NULL ? &pub->metrics : NULL, out);
-  if (pub != NULL && out != NULL)
-    mctx__pacing_read(pub, out);
+  if (pub == NULL || out == NULL)
+    return;
+  mctx__pacing_read(pub, out);
+  /* A snapshot is the metrics tick: it follows a qdisc changed while
+   * streaming. pub is never a const object (publications are allocated),
+   * only a const view of one. */
+  mctx_queue_stats q;
+  memset(&q, 0, sizeof q);
+  mctx__publication_qdisc_refresh((mctx_publication *) pub, true, &q);
+  out->queue_drops = q.drops;
 }
-
 int
 mctx_publications_send_batch(mctx_publication *const *pubs, size_t npubs,
                              const mctx_datagram *datagrams, size_t count,

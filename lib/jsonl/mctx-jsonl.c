@@ -638,6 +638,19 @@ mctx_jsonl_row_set_pacing(JsonObject *row, guint64 paced_total,
   json_object_set_double_member(row, "pacing_late_max_us", late_max_ns / 1e3);
 }
 
+void
+mctx_jsonl_row_set_queue_drops(JsonObject *row, guint64 total, guint64 delta,
+                               gdouble interval_secs, const gchar *qdisc)
+{
+  mctx_jsonl_row_set_counter(row, "queue_drops", NULL, total, delta,
+                             interval_secs);
+  /* The counters are the qdisc's, for the whole interface: a reader of the
+   * row must not take them for this stream's own losses. */
+  json_object_set_string_member(row, "queue_drops_scope", "interface");
+  if (qdisc != NULL)
+    json_object_set_string_member(row, "qdisc", qdisc);
+}
+
 JsonObject *
 mctx_jsonl_network_row_new(const mctx_metrics *now,
                            const mctx_metrics_delta *delta)

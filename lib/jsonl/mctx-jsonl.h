@@ -164,6 +164,16 @@ MCTX_JSONL_API void mctx_jsonl_row_set_pacing(JsonObject *row,
                                               guint64 late_sum_delta_ns,
                                               guint64 late_max_ns);
 
+/* Sets queue_drops_total, queue_drops_delta, queue_drops_per_sec (the
+ * egress qdisc's drops, mctx_metrics.queue_drops), queue_drops_scope
+ * "interface" (they count every sender on the interface) and, when qdisc
+ * is not NULL, qdisc (its kind, "" when unknown). */
+MCTX_JSONL_API void mctx_jsonl_row_set_queue_drops(JsonObject *row,
+                                                   guint64 total,
+                                                   guint64 delta,
+                                                   gdouble interval_secs,
+                                                   const gchar *qdisc);
+
 /* The "mctx-network" row of a context sample, every field mctx-core's
  * mctx_send writes: ts (now->captured_at), interval_secs,
  * active_publications, publications_added_total/_delta,
@@ -173,7 +183,9 @@ MCTX_JSONL_API void mctx_jsonl_row_set_pacing(JsonObject *row,
  * bytes_per_sec, send_errors_per_sec; and ours: would_block_total,
  * would_block_delta, would_block_per_sec (would-blocks are also counted in
  * send_errors), and the pacing fields of mctx_jsonl_row_set_pacing when a
- * publication was paced. delta NULL gives zero deltas and rates over interval 0. */
+ * publication was paced. delta NULL gives zero deltas and rates over
+ * interval 0. A context has no one egress queue: a publication's row adds
+ * mctx_jsonl_row_set_queue_drops. */
 MCTX_JSONL_API JsonObject *
 mctx_jsonl_network_row_new(const mctx_metrics *now,
                            const mctx_metrics_delta *delta);

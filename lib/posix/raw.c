@@ -209,9 +209,16 @@ open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
                        "cannot set IP_MULTICAST_IF to %s on a raw socket: %s",
                        pub->ifname, strerror (errno));
 loopback:
-  return set_int_option (fd, IPPROTO_IP, IP_MULTICAST_LOOP,
-                         pub->config.loopback ? 1 : 0, "IP_MULTICAST_LOOP",
-                         MCTX_SUBJECT_LOOPBACK, err);
+  rc = set_int_option (fd, IPPROTO_IP, IP_MULTICAST_LOOP,
+                       pub->config.loopback ? 1 : 0, "IP_MULTICAST_LOOP",
+                       MCTX_SUBJECT_LOOPBACK, err);
+  if (rc != MCTX_OK)
+    return rc;
+  /* Without it the kernel reports a datagram the local queue dropped as
+   * sent (a raw IPv4 socket hides ENOBUFS unless asked); with it the drop
+   * comes back as MCTX_E_QUEUE_FULL, as on UDP and raw IPv6 sockets. */
+  return set_int_option (fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR",
+                         MCTX_SUBJECT_SOCKET, err);
 }
 
 /* The sources this host may put in a kernel-built IPv6 header: every

@@ -422,6 +422,20 @@ gso_note_refusal(mctx_publication *pub, const gso_run *run, int e)
   atomic_store_explicit(&pub->gso_state, MCTX__GSO_OFF, memory_order_relaxed);
 }
 
+/* A run of ENOBUFS says the egress queue is not what it was, perhaps: the
+ * qdisc is read again (the MCTX_GSO_AUTO decision follows it). Only on this
+ * failure path, and only when no other thread is reading it already. */
+#define ENOBUFS_RUN_REFRESH 64
+
+static void
+note_queue_full(mctx_publication *pub)
+{
+  unsigned run = atomic_fetch_add_explicit(&pub->enobufs_run, 1,
+                                           memory_order_relaxed);
+  if (run + 1 >= ENOBUFS_RUN_REFRESH)
+    mctx__publication_qdisc_refresh(pub, false, NULL);
+}
+
 int
 mctx_publication_send_batch(mctx_publication *pub,
                             const mctx_datagram *datagrams, size_t count,
@@ -443,7 +457,9 @@ mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
 {
 
   int gso = MCTX__GSO_OFF;
-  if (count > 1) {
+  if (count > 1 && (pub->config.gso != MCTX_GSO_AUTO ||
+                    atomic_load_explicit(&pub->gso_qdisc_whole,
+                                         memory_order_relaxed))) {
     gso = atomic_load_explicit(&pub->gso_state, memory_order_relaxed);
     if (gso == MCTX__GSO_UNPROBED)
       gso = gso_probe(pub);
@@ -506,8 +522,11 @@ mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
                        failed ? 1 : 0,
                        failed && is_would_block(error) ? 1 : 0);
   *sent = done;
-  if (failed)
+  if (failed) {
+    if (error == ENOBUFS)
+      note_queue_full(pub);
     return send_failure(pub, error, err);
+  }
   return mctx__ok(err);
 }
 

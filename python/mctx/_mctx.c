@@ -426,8 +426,9 @@ config_from_args(mctx_publication_config *cfg, PyObject *args, PyObject *kwargs)
   const char *group, *source = NULL, *bind = NULL, *interface = NULL;
   PyObject *dst_port, *source_port = Py_None, *interface_index = Py_None;
   PyObject *ttl = NULL, *dscp = Py_None, *send_buffer_size = Py_None;
-  int loopback = 1, gso = 1;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sO|zOzzOOp$OOp:add_publication",
+  PyObject *gso = Py_None;
+  int loopback = 1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sO|zOzzOOp$OOO:add_publication",
           kwlist, &group, &dst_port, &source, &source_port, &bind, &interface,
           &interface_index, &ttl, &loopback, &dscp, &send_buffer_size, &gso))
     return -1;
@@ -503,7 +504,21 @@ config_from_args(mctx_publication_config *cfg, PyObject *args, PyObject *kwargs)
               &none) < 0)
     return -1;
   cfg->send_buffer_size = none ? 0 : (int) value;
-  cfg->gso = gso;
+  /* None keeps libmctx's default (auto); True and False are on and off, as
+   * when gso was a switch; a string is parsed as mctx_gso_mode_parse. */
+  if (PyUnicode_Check(gso)) {
+    const char *text = PyUnicode_AsUTF8(gso);
+    if (text == NULL)
+      return -1;
+    rc = mctx_gso_mode_parse(text, &cfg->gso, &err);
+    if (rc != MCTX_OK)
+      return raise_mctx_error(rc, &err, -1), -1;
+  } else if (gso != Py_None) {
+    int on = PyObject_IsTrue(gso);
+    if (on < 0)
+      return -1;
+    cfg->gso = on ? MCTX_GSO_ON : MCTX_GSO_OFF;
+  }
   return 0;
 }
 
@@ -649,7 +664,7 @@ static PyMethodDef context_methods[] = {
     METH_VARARGS | METH_KEYWORDS,
     "add_publication(group, dst_port, source=None, source_port=None, "
     "bind=None, interface=None, interface_index=None, ttl=1, loopback=True, "
-    "*, dscp=None, send_buffer_size=None, gso=True)\n--\n\n"
+    "*, dscp=None, send_buffer_size=None, gso=None)\n--\n\n"
     "Opens a publication owned by the context and returns its id." },
   { "get_publication", (PyCFunction) context_get_publication, METH_O,
     "get_publication(id)\n--\n\nThe publication with that id (still owned "

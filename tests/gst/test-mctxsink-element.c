@@ -63,7 +63,7 @@ GST_START_TEST (test_property_defaults_and_ranges)
       &loop, "qos-dscp", &dscp, "buffer-size", &bufsize, "block", &block,
       "socket", &socket, "send-stats", &stats, "gso", &gso, NULL);
   fail_unless (group == NULL);
-  fail_unless (gso == TRUE);
+  fail_unless_equals_int (gso, 2);     /* auto (MCTX_GSO_AUTO) */
   fail_unless_equals_int (port, 5004);
   fail_unless (source == NULL);
   fail_unless_equals_int (source_port, 0);
@@ -360,7 +360,7 @@ static const struct
   {"qos-dscp", "46"},
   {"buffer-size", "65536"},
   {"block", "false"},
-  {"gso", "false"},
+  {"gso", "off"},
   {"gather", "16"},
   {"gather-latency", "2000000"},
 };

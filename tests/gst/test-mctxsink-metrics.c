@@ -149,12 +149,12 @@ check_fields (const GstStructure * s)
 {
   static const char *u64_fields[] = { "packets-sent", "bytes-sent",
     "send-calls", "send-errors", "would-block", "packets-dropped",
-    "interval", "running-time", "paced-packets"
+    "queue-drops", "interval", "running-time", "paced-packets"
   };
   static const char *double_fields[] = { "packets-per-sec", "bytes-per-sec",
     "pacing-late-mean-us", "pacing-late-max-us"
   };
-  static const char *string_fields[] = { "group", "source" };
+  static const char *string_fields[] = { "group", "source", "qdisc" };
 
   for (guint i = 0; i < G_N_ELEMENTS (u64_fields); i++)
     fail_unless (gst_structure_has_field_typed (s, u64_fields[i],
@@ -167,7 +167,7 @@ check_fields (const GstStructure * s)
             G_TYPE_STRING), "%s missing", string_fields[i]);
   fail_unless (gst_structure_has_field_typed (s, "port", G_TYPE_INT));
   fail_unless (gst_structure_has_field_typed (s, "final", G_TYPE_BOOLEAN));
-  fail_unless_equals_int (gst_structure_n_fields (s), 17);
+  fail_unless_equals_int (gst_structure_n_fields (s), 19);
 }
 
 /* A time-stamped buffer of `size` bytes, number i at 10 ms per buffer. */

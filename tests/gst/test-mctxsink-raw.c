@@ -213,6 +213,44 @@ GST_START_TEST (test_far_sources_exact)
 
 GST_END_TEST;
 
+/* Raw IPv4 into a queue that takes nothing (pfifo limit 0), opened after
+ * two seconds: with block=true every datagram arrives. Without IP_RECVERR
+ * on the raw IPv4 socket each would have been counted as sent and lost. */
+GST_START_TEST (test_raw_ipv4_full_queue_resent)
+{
+  const int count = 20;
+  int capture = rawtest_capture_open (pair.peer, "rv1");
+  Datagram d[20];
+  gchar marker[32];
+  MstSender tx;
+
+  testnet_sh_ok ("tc qdisc replace dev rv0 root pfifo limit 0");
+  mst_sender_start (&tx, "raw=true interface=rv0 ttl=-1 block=true");
+  for (int i = 0; i < count; i++) {
+    g_snprintf (marker, sizeof marker, "gstraw-q%02d", i);
+    far_ipv4 (&d[i], GROUP4, marker);
+    mst_sender_push (&tx, buffer_of (&d[i]));
+  }
+  g_usleep (2 * G_USEC_PER_SEC);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 0);
+  testnet_sh_ok ("tc qdisc replace dev rv0 root pfifo limit 1000");
+  mst_sender_finish (&tx);
+
+  for (int i = 0; i < count; i++) {
+    g_snprintf (marker, sizeof marker, "gstraw-q%02d", i);
+    expect_on_wire (capture, &d[i], marker);
+  }
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
+  fail_unless (mst_stat (tx.sink, "send-errors") > 0,
+      "the full queue was never reported");
+  mst_sender_free (&tx);
+  testnet_sh ("tc qdisc del dev rv0 root");
+  close (capture);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_family_from_address)
 {
   int capture = rawtest_capture_open (pair.peer, "rv1");
@@ -688,6 +726,7 @@ mctxsink_raw_suite (void)
   tcase_add_test (tc, test_start_errors);
   tcase_add_test (tc, test_without_cap_net_raw);
   tcase_add_test (tc, test_raw_replay_example);
+  tcase_add_test (tc, test_raw_ipv4_full_queue_resent);
   return s;
 }
 
