@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
+#  define UDP_SEGMENT 103
 #endif
 
 #define GSO_MAX_SEGMENTS 128 /* UDP_MAX_SEGMENTS in the kernel */
@@ -45,44 +45,68 @@ typedef struct options {
   unsigned max_segments;
 } options;
 
-static void usage(void)
+static void
+usage(void)
 {
   fprintf(stderr,
-          "usage: mctx-bench-bare --mode send|gso --group ADDR --port N --iface NAME\n"
+          "usage: mctx-bench-bare --mode send|gso --group ADDR --port N "
+          "--iface NAME\n"
           "                       --size BYTES [--duration S] [--warmup S]\n"
           "                       [--max-count N] [--segments N]\n");
   exit(2);
 }
 
-static void parse_options(int argc, char **argv, options *o)
+static void
+parse_options(int argc, char **argv, options *o)
 {
   static const struct option longopts[] = {
-    {"mode", required_argument, NULL, 'm'},
-    {"group", required_argument, NULL, 'g'},
-    {"port", required_argument, NULL, 'p'},
-    {"iface", required_argument, NULL, 'i'},
-    {"size", required_argument, NULL, 's'},
-    {"duration", required_argument, NULL, 'd'},
-    {"warmup", required_argument, NULL, 'w'},
-    {"max-count", required_argument, NULL, 'c'},
-    {"segments", required_argument, NULL, 'S'},
-    {NULL, 0, NULL, 0},
+      {"mode", required_argument, NULL, 'm'},
+      {"group", required_argument, NULL, 'g'},
+      {"port", required_argument, NULL, 'p'},
+      {"iface", required_argument, NULL, 'i'},
+      {"size", required_argument, NULL, 's'},
+      {"duration", required_argument, NULL, 'd'},
+      {"warmup", required_argument, NULL, 'w'},
+      {"max-count", required_argument, NULL, 'c'},
+      {"segments", required_argument, NULL, 'S'},
+      {NULL, 0, NULL, 0},
   };
-  *o = (options){.duration = 1.0, .warmup = 0.1, .max_count = 1000000000ULL,
+  *o = (options){.duration = 1.0,
+                 .warmup = 0.1,
+                 .max_count = 1000000000ULL,
                  .max_segments = GSO_MAX_SEGMENTS};
   int c;
   while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     switch (c) {
-    case 'm': o->mode = optarg; break;
-    case 'g': o->group = optarg; break;
-    case 'p': o->port = (unsigned)strtoul(optarg, NULL, 10); break;
-    case 'i': o->iface = optarg; break;
-    case 's': o->size = strtoul(optarg, NULL, 10); break;
-    case 'd': o->duration = strtod(optarg, NULL); break;
-    case 'w': o->warmup = strtod(optarg, NULL); break;
-    case 'c': o->max_count = strtoull(optarg, NULL, 10); break;
-    case 'S': o->max_segments = (unsigned)strtoul(optarg, NULL, 10); break;
-    default: usage();
+      case 'm':
+        o->mode = optarg;
+        break;
+      case 'g':
+        o->group = optarg;
+        break;
+      case 'p':
+        o->port = (unsigned) strtoul(optarg, NULL, 10);
+        break;
+      case 'i':
+        o->iface = optarg;
+        break;
+      case 's':
+        o->size = strtoul(optarg, NULL, 10);
+        break;
+      case 'd':
+        o->duration = strtod(optarg, NULL);
+        break;
+      case 'w':
+        o->warmup = strtod(optarg, NULL);
+        break;
+      case 'c':
+        o->max_count = strtoull(optarg, NULL, 10);
+        break;
+      case 'S':
+        o->max_segments = (unsigned) strtoul(optarg, NULL, 10);
+        break;
+      default:
+        usage();
     }
   }
   if (!o->mode || !o->group || !o->iface || o->port == 0 || o->port > 65535)
@@ -96,7 +120,8 @@ static void parse_options(int argc, char **argv, options *o)
             BENCH_MAX_SIZE);
     exit(2);
   }
-  if (o->duration <= 0 || o->duration > 600 || o->warmup < 0 || o->warmup > 60) {
+  if (o->duration <= 0 || o->duration > 600 || o->warmup < 0 ||
+      o->warmup > 60) {
     fprintf(stderr, "duration must be in (0, 600] s, warmup in [0, 60] s\n");
     exit(2);
   }
@@ -108,7 +133,8 @@ static void parse_options(int argc, char **argv, options *o)
 }
 
 /* A connected UDP socket whose multicast goes out of iface. */
-static int open_socket(const options *o)
+static int
+open_socket(const options *o)
 {
   unsigned ifindex = if_nametoindex(o->iface);
   if (ifindex == 0) {
@@ -118,27 +144,29 @@ static int open_socket(const options *o)
   struct sockaddr_storage dst;
   socklen_t dst_len;
   memset(&dst, 0, sizeof dst);
-  struct sockaddr_in *d4 = (struct sockaddr_in *)&dst;
-  struct sockaddr_in6 *d6 = (struct sockaddr_in6 *)&dst;
+  struct sockaddr_in *d4 = (struct sockaddr_in *) &dst;
+  struct sockaddr_in6 *d6 = (struct sockaddr_in6 *) &dst;
   int fd;
   if (inet_pton(AF_INET, o->group, &d4->sin_addr) == 1) {
     d4->sin_family = AF_INET;
-    d4->sin_port = htons((uint16_t)o->port);
+    d4->sin_port = htons((uint16_t) o->port);
     dst_len = sizeof *d4;
     fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct ip_mreqn mreq = {.imr_ifindex = (int)ifindex};
-    if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) < 0) {
+    struct ip_mreqn mreq = {.imr_ifindex = (int) ifindex};
+    if (fd < 0 ||
+        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) < 0) {
       perror("IPv4 socket / IP_MULTICAST_IF");
       exit(1);
     }
   } else if (inet_pton(AF_INET6, o->group, &d6->sin6_addr) == 1) {
     d6->sin6_family = AF_INET6;
-    d6->sin6_port = htons((uint16_t)o->port);
+    d6->sin6_port = htons((uint16_t) o->port);
     d6->sin6_scope_id = ifindex;
     dst_len = sizeof *d6;
     fd = socket(AF_INET6, SOCK_DGRAM, 0);
-    int idx = (int)ifindex;
-    if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx) < 0) {
+    int idx = (int) ifindex;
+    if (fd < 0 ||
+        setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx) < 0) {
       perror("IPv6 socket / IPV6_MULTICAST_IF");
       exit(1);
     }
@@ -146,8 +174,9 @@ static int open_socket(const options *o)
     fprintf(stderr, "group '%s' is not an IP address\n", o->group);
     exit(2);
   }
-  if (connect(fd, (struct sockaddr *)&dst, dst_len) < 0) {
-    fprintf(stderr, "connect to %s port %u: %s\n", o->group, o->port, strerror(errno));
+  if (connect(fd, (struct sockaddr *) &dst, dst_len) < 0) {
+    fprintf(stderr, "connect to %s port %u: %s\n", o->group, o->port,
+            strerror(errno));
     exit(1);
   }
   return fd;
@@ -163,7 +192,8 @@ typedef struct progress {
 } progress;
 
 /* Returns false when the run is over (time or count). */
-static bool tick(progress *p, const options *o, double start)
+static bool
+tick(progress *p, const options *o, double start)
 {
   double now = bench_now();
   if (!p->in_window && now - start >= o->warmup) {
@@ -174,7 +204,8 @@ static bool tick(progress *p, const options *o, double start)
   return now - start < o->warmup + o->duration && p->sent < o->max_count;
 }
 
-static void run_send(int fd, const options *o, progress *p)
+static void
+run_send(int fd, const options *o, progress *p)
 {
   uint8_t *datagram = malloc(o->size);
   if (!datagram)
@@ -187,7 +218,7 @@ static void run_send(int fd, const options *o, progress *p)
     for (int i = 0; i < 256 && p->sent < o->max_count; i++) {
       bench_put_seq(datagram, p->sent);
       p->calls++;
-      if (send(fd, datagram, o->size, 0) == (ssize_t)o->size)
+      if (send(fd, datagram, o->size, 0) == (ssize_t) o->size)
         p->sent++;
       else
         p->errors++;
@@ -197,7 +228,8 @@ static void run_send(int fd, const options *o, progress *p)
   free(datagram);
 }
 
-static void run_gso(int fd, const options *o, progress *p)
+static void
+run_gso(int fd, const options *o, progress *p)
 {
   size_t per_call = BENCH_MAX_SIZE / o->size;
   if (per_call > o->max_segments)
@@ -214,13 +246,15 @@ static void run_gso(int fd, const options *o, progress *p)
   } control;
   memset(&control, 0, sizeof control);
   struct iovec iov = {.iov_base = block};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
-                       .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf};
   struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
   cm->cmsg_level = SOL_UDP;
   cm->cmsg_type = UDP_SEGMENT;
   cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-  uint16_t gso_size = (uint16_t)o->size;
+  uint16_t gso_size = (uint16_t) o->size;
   memcpy(CMSG_DATA(cm), &gso_size, sizeof gso_size);
 
   double start = bench_now();
@@ -229,18 +263,18 @@ static void run_gso(int fd, const options *o, progress *p)
     for (int i = 0; i < 16 && p->sent < o->max_count; i++) {
       size_t n = per_call;
       if (o->max_count - p->sent < n)
-        n = (size_t)(o->max_count - p->sent);
+        n = (size_t) (o->max_count - p->sent);
       for (size_t s = 0; s < n; s++)
         bench_put_seq(block + s * o->size, p->sent + s);
       iov.iov_len = n * o->size;
       p->calls++;
       ssize_t r = sendmsg(fd, &msg, 0);
-      if (r == (ssize_t)iov.iov_len) {
+      if (r == (ssize_t) iov.iov_len) {
         p->sent += n;
       } else {
         if (p->errors == 0)
-          fprintf(stderr, "sendmsg with UDP_SEGMENT %u x %zu: %s\n", gso_size, n,
-                  r < 0 ? strerror(errno) : "short send");
+          fprintf(stderr, "sendmsg with UDP_SEGMENT %u x %zu: %s\n", gso_size,
+                  n, r < 0 ? strerror(errno) : "short send");
         p->errors++;
       }
     }
@@ -249,7 +283,8 @@ static void run_gso(int fd, const options *o, progress *p)
   free(block);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
   options o;
   parse_options(argc, argv, &o);
@@ -267,9 +302,10 @@ int main(int argc, char **argv)
   }
   double secs = end - p.window_start;
   uint64_t counted = p.sent - p.window_start_count;
-  printf("sent=%llu calls=%llu errors=%llu window_count=%llu window_secs=%.6f rate=%.0f\n",
-         (unsigned long long)p.sent, (unsigned long long)p.calls,
-         (unsigned long long)p.errors, (unsigned long long)counted, secs,
-         secs > 0 ? (double)counted / secs : 0.0);
+  printf("sent=%llu calls=%llu errors=%llu window_count=%llu window_secs=%.6f "
+         "rate=%.0f\n",
+         (unsigned long long) p.sent, (unsigned long long) p.calls,
+         (unsigned long long) p.errors, (unsigned long long) counted, secs,
+         secs > 0 ? (double) counted / secs : 0.0);
   return p.sent > 0 ? 0 : 1;
 }

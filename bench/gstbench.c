@@ -37,31 +37,34 @@ struct _BenchListSrc {
   GstBaseSrc parent;
   gsize size;
   guint list_len;
-  guint64 max_lists;     /* 0: until asked to stop */
-  gint stop;             /* atomic: set by the main thread */
-  guint64 lists_pushed;  /* written by the streaming thread only */
-  guint8 *block;         /* list_len datagrams back to back */
+  guint64 max_lists;    /* 0: until asked to stop */
+  gint stop;            /* atomic: set by the main thread */
+  guint64 lists_pushed; /* written by the streaming thread only */
+  guint8 *block;        /* list_len datagrams back to back */
   GstBufferList *list;
 };
 
 G_DEFINE_TYPE(BenchListSrc, bench_list_src, GST_TYPE_BASE_SRC)
 
-static gboolean bench_list_src_start(GstBaseSrc *base)
+static gboolean
+bench_list_src_start(GstBaseSrc *base)
 {
   BenchListSrc *self = BENCH_LIST_SRC(base);
   self->block = g_malloc(self->size * self->list_len);
   self->list = gst_buffer_list_new_sized(self->list_len);
   for (guint i = 0; i < self->list_len; i++) {
-    guint8 *datagram = self->block + (gsize)i * self->size;
+    guint8 *datagram = self->block + (gsize) i * self->size;
     bench_fill_pattern(datagram, self->size);
-    gst_buffer_list_add(self->list, gst_buffer_new_wrapped_full(
-        0, datagram, self->size, 0, self->size, NULL, NULL));
+    gst_buffer_list_add(self->list,
+                        gst_buffer_new_wrapped_full(0, datagram, self->size, 0,
+                                                    self->size, NULL, NULL));
   }
   self->lists_pushed = 0;
   return TRUE;
 }
 
-static gboolean bench_list_src_stop(GstBaseSrc *base)
+static gboolean
+bench_list_src_stop(GstBaseSrc *base)
 {
   BenchListSrc *self = BENCH_LIST_SRC(base);
   g_clear_pointer(&self->list, gst_buffer_list_unref);
@@ -69,12 +72,13 @@ static gboolean bench_list_src_stop(GstBaseSrc *base)
   return TRUE;
 }
 
-static GstFlowReturn bench_list_src_create(GstBaseSrc *base, guint64 offset,
-                                           guint length, GstBuffer **buf)
+static GstFlowReturn
+bench_list_src_create(GstBaseSrc *base, guint64 offset, guint length,
+                      GstBuffer **buf)
 {
   BenchListSrc *self = BENCH_LIST_SRC(base);
-  (void)offset;
-  (void)length;
+  (void) offset;
+  (void) length;
   if (g_atomic_int_get(&self->stop) ||
       (self->max_lists && self->lists_pushed >= self->max_lists))
     return GST_FLOW_EOS;
@@ -82,19 +86,21 @@ static GstFlowReturn bench_list_src_create(GstBaseSrc *base, guint64 offset,
    * (a sync sink without a queue renders inside the push). */
   guint64 seq = self->lists_pushed * self->list_len;
   for (guint i = 0; i < self->list_len; i++)
-    bench_put_seq(self->block + (gsize)i * self->size, seq + i);
+    bench_put_seq(self->block + (gsize) i * self->size, seq + i);
   gst_base_src_submit_buffer_list(base, gst_buffer_list_ref(self->list));
-  __atomic_store_n(&self->lists_pushed, self->lists_pushed + 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&self->lists_pushed, self->lists_pushed + 1,
+                   __ATOMIC_RELAXED);
   *buf = NULL;
   return GST_FLOW_OK;
 }
 
-static void bench_list_src_class_init(BenchListSrcClass *klass)
+static void
+bench_list_src_class_init(BenchListSrcClass *klass)
 {
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
   GstBaseSrcClass *base_class = GST_BASE_SRC_CLASS(klass);
-  static GstStaticPadTemplate src_template =
-      GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+  static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+      "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(element_class, "Benchmark list source",
                                         "Source", "Pushes reused buffer lists",
@@ -104,15 +110,18 @@ static void bench_list_src_class_init(BenchListSrcClass *klass)
   base_class->create = bench_list_src_create;
 }
 
-static void bench_list_src_init(BenchListSrc *self)
+static void
+bench_list_src_init(BenchListSrc *self)
 {
   self->list_len = 64;
   self->size = 1316;
 }
 
-static guint64 bench_list_src_datagrams(BenchListSrc *self)
+static guint64
+bench_list_src_datagrams(BenchListSrc *self)
 {
-  return __atomic_load_n(&self->lists_pushed, __ATOMIC_RELAXED) * self->list_len;
+  return __atomic_load_n(&self->lists_pushed, __ATOMIC_RELAXED) *
+         self->list_len;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -133,22 +142,33 @@ typedef struct options {
   gchar **sets;
 } options;
 
-static void parse_options(int *argc, char ***argv, options *o)
+static void
+parse_options(int *argc, char ***argv, options *o)
 {
-  *o = (options){.port = 0, .size = 1316, .list_len = 64, .duration = 1.0, .warmup = 0.2};
+  *o = (options){
+      .port = 0, .size = 1316, .list_len = 64, .duration = 1.0, .warmup = 0.2};
   const GOptionEntry entries[] = {
-    {"sink", 0, 0, G_OPTION_ARG_STRING, &o->sink, "udpsink or mctxsink", "NAME"},
-    {"mode", 0, 0, G_OPTION_ARG_STRING, &o->mode, "single or list", "MODE"},
-    {"group", 0, 0, G_OPTION_ARG_STRING, &o->group, "multicast group", "ADDR"},
-    {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "destination port", "N"},
-    {"iface", 0, 0, G_OPTION_ARG_STRING, &o->iface, "outgoing interface name", "NAME"},
-    {"size", 0, 0, G_OPTION_ARG_INT, &o->size, "datagram size (1316)", "BYTES"},
-    {"list-len", 0, 0, G_OPTION_ARG_INT, &o->list_len, "buffers per list (64)", "N"},
-    {"duration", 0, 0, G_OPTION_ARG_DOUBLE, &o->duration, "measured seconds (1)", "S"},
-    {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o->warmup, "seconds before measuring (0.2)", "S"},
-    {"count", 0, 0, G_OPTION_ARG_INT64, &o->count, "send N datagrams, no timing", "N"},
-    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->sets, "extra sink property", "PROP=VALUE"},
-    {NULL, 0, 0, 0, NULL, NULL, NULL},
+      {"sink", 0, 0, G_OPTION_ARG_STRING, &o->sink, "udpsink or mctxsink",
+       "NAME"},
+      {"mode", 0, 0, G_OPTION_ARG_STRING, &o->mode, "single or list", "MODE"},
+      {"group", 0, 0, G_OPTION_ARG_STRING, &o->group, "multicast group",
+       "ADDR"},
+      {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "destination port", "N"},
+      {"iface", 0, 0, G_OPTION_ARG_STRING, &o->iface, "outgoing interface name",
+       "NAME"},
+      {"size", 0, 0, G_OPTION_ARG_INT, &o->size, "datagram size (1316)",
+       "BYTES"},
+      {"list-len", 0, 0, G_OPTION_ARG_INT, &o->list_len,
+       "buffers per list (64)", "N"},
+      {"duration", 0, 0, G_OPTION_ARG_DOUBLE, &o->duration,
+       "measured seconds (1)", "S"},
+      {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o->warmup,
+       "seconds before measuring (0.2)", "S"},
+      {"count", 0, 0, G_OPTION_ARG_INT64, &o->count,
+       "send N datagrams, no timing", "N"},
+      {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->sets, "extra sink property",
+       "PROP=VALUE"},
+      {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   GOptionContext *ctx = g_option_context_new("- multicast sink throughput");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -159,11 +179,13 @@ static void parse_options(int *argc, char ***argv, options *o)
     exit(2);
   }
   g_option_context_free(ctx);
-  if (!o->sink || (strcmp(o->sink, "udpsink") != 0 && strcmp(o->sink, "mctxsink") != 0)) {
+  if (!o->sink ||
+      (strcmp(o->sink, "udpsink") != 0 && strcmp(o->sink, "mctxsink") != 0)) {
     g_printerr("--sink must be udpsink or mctxsink\n");
     exit(2);
   }
-  if (!o->mode || (strcmp(o->mode, "single") != 0 && strcmp(o->mode, "list") != 0)) {
+  if (!o->mode ||
+      (strcmp(o->mode, "single") != 0 && strcmp(o->mode, "list") != 0)) {
     g_printerr("--mode must be single or list\n");
     exit(2);
   }
@@ -172,19 +194,23 @@ static void parse_options(int *argc, char ***argv, options *o)
     exit(2);
   }
   if (o->size < BENCH_MIN_SIZE || o->size > BENCH_MAX_SIZE) {
-    g_printerr("size %d is outside %d..%d\n", o->size, BENCH_MIN_SIZE, BENCH_MAX_SIZE);
+    g_printerr("size %d is outside %d..%d\n", o->size, BENCH_MIN_SIZE,
+               BENCH_MAX_SIZE);
     exit(2);
   }
   if (o->list_len < 1 || o->list_len > 1024) {
     g_printerr("list-len %d is outside 1..1024\n", o->list_len);
     exit(2);
   }
-  if (o->duration <= 0 || o->duration > 600 || o->warmup < 0 || o->warmup > 60) {
+  if (o->duration <= 0 || o->duration > 600 || o->warmup < 0 ||
+      o->warmup > 60) {
     g_printerr("duration must be in (0, 600] s, warmup in [0, 60] s\n");
     exit(2);
   }
-  if (o->count < 0 || (o->count && strcmp(o->mode, "list") == 0 && o->count % o->list_len)) {
-    g_printerr("count must be >= 0 and, in list mode, a multiple of list-len\n");
+  if (o->count < 0 ||
+      (o->count && strcmp(o->mode, "list") == 0 && o->count % o->list_len)) {
+    g_printerr(
+        "count must be >= 0 and, in list mode, a multiple of list-len\n");
     exit(2);
   }
 }
@@ -201,22 +227,26 @@ typedef struct bench {
   gboolean list_mode;
 } bench;
 
-static GstElement *make_sink(const options *o)
+static GstElement *
+make_sink(const options *o)
 {
   GstElement *sink = gst_element_factory_make(o->sink, "sink");
   if (!sink) {
-    g_printerr("element %s not found (is GST_PLUGIN_PATH set to the build's gst/?)\n",
-               o->sink);
+    g_printerr(
+        "element %s not found (is GST_PLUGIN_PATH set to the build's gst/?)\n",
+        o->sink);
     exit(3);
   }
   if (strcmp(o->sink, "udpsink") == 0)
-    g_object_set(sink, "host", o->group, "port", o->port, "multicast-iface", o->iface,
-                 NULL);
+    g_object_set(sink, "host", o->group, "port", o->port, "multicast-iface",
+                 o->iface, NULL);
   else
-    g_object_set(sink, "group", o->group, "port", o->port, "interface", o->iface, NULL);
+    g_object_set(sink, "group", o->group, "port", o->port, "interface",
+                 o->iface, NULL);
   for (gchar **s = o->sets; s && *s; s++) {
     gchar **kv = g_strsplit(*s, "=", 2);
-    if (!kv[0] || !kv[1] || !g_object_class_find_property(G_OBJECT_GET_CLASS(sink), kv[0])) {
+    if (!kv[0] || !kv[1] ||
+        !g_object_class_find_property(G_OBJECT_GET_CLASS(sink), kv[0])) {
       g_printerr("--set '%s': %s has no such property\n", *s, o->sink);
       exit(2);
     }
@@ -226,16 +256,17 @@ static GstElement *make_sink(const options *o)
   return sink;
 }
 
-static void build(bench *b)
+static void
+build(bench *b)
 {
   const options *o = b->o;
   b->list_mode = strcmp(o->mode, "list") == 0;
   b->pipeline = gst_pipeline_new("bench");
   if (b->list_mode) {
     BenchListSrc *src = g_object_new(BENCH_TYPE_LIST_SRC, "name", "src", NULL);
-    src->size = (gsize)o->size;
-    src->list_len = (guint)o->list_len;
-    src->max_lists = (guint64)(o->count / o->list_len);
+    src->size = (gsize) o->size;
+    src->list_len = (guint) o->list_len;
+    src->max_lists = (guint64) (o->count / o->list_len);
     b->src = GST_ELEMENT(src);
   } else {
     b->src = gst_element_factory_make("fakesrc", "src");
@@ -245,8 +276,8 @@ static void build(bench *b)
     }
     gst_util_set_object_arg(G_OBJECT(b->src), "sizetype", "fixed");
     gst_util_set_object_arg(G_OBJECT(b->src), "filltype", "zero");
-    g_object_set(b->src, "sizemax", o->size, "num-buffers", o->count ? (gint)o->count : -1,
-                 NULL);
+    g_object_set(b->src, "sizemax", o->size, "num-buffers",
+                 o->count ? (gint) o->count : -1, NULL);
   }
   b->sink = make_sink(o);
   gst_bin_add_many(GST_BIN(b->pipeline), b->src, b->sink, NULL);
@@ -257,50 +288,54 @@ static void build(bench *b)
 }
 
 /* Datagrams handed to the sink so far. */
-static guint64 pushed(const bench *b)
+static guint64
+pushed(const bench *b)
 {
   if (b->list_mode)
     return bench_list_src_datagrams(BENCH_LIST_SRC(b->src));
   gint64 bytes = 0;
-  if (!gst_element_query_position(b->src, GST_FORMAT_BYTES, &bytes) || bytes < 0)
+  if (!gst_element_query_position(b->src, GST_FORMAT_BYTES, &bytes) ||
+      bytes < 0)
     return 0;
-  return (guint64)bytes / (guint64)b->o->size;
+  return (guint64) bytes / (guint64) b->o->size;
 }
 
 /* Waits up to timeout for EOS (TRUE) or an error (exits). Warnings are
  * printed and waited through. */
-static gboolean wait_bus(bench *b, GstClockTime timeout, gboolean want_eos)
+static gboolean
+wait_bus(bench *b, GstClockTime timeout, gboolean want_eos)
 {
   GstBus *bus = gst_element_get_bus(b->pipeline);
-  gint64 deadline = g_get_monotonic_time() + (gint64)(timeout / GST_USECOND);
+  gint64 deadline = g_get_monotonic_time() + (gint64) (timeout / GST_USECOND);
   gboolean eos = FALSE;
   for (;;) {
     gint64 left = deadline - g_get_monotonic_time();
     if (left <= 0)
       break;
     GstMessage *msg = gst_bus_timed_pop_filtered(
-        bus, (GstClockTime)left * GST_USECOND,
+        bus, (GstClockTime) left * GST_USECOND,
         GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_EOS);
     if (!msg)
       break;
     GError *error = NULL;
     gchar *debug = NULL;
     switch (GST_MESSAGE_TYPE(msg)) {
-    case GST_MESSAGE_EOS:
-      eos = TRUE;
-      break;
-    case GST_MESSAGE_ERROR:
-      gst_message_parse_error(msg, &error, &debug);
-      g_printerr("error from %s: %s (%s)\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
-                 error->message, debug ? debug : "");
-      exit(1);
-    default:
-      gst_message_parse_warning(msg, &error, &debug);
-      g_printerr("warning from %s: %s\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
-                 error->message);
-      g_clear_error(&error);
-      g_free(debug);
-      break;
+      case GST_MESSAGE_EOS:
+        eos = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        gst_message_parse_error(msg, &error, &debug);
+        g_printerr("error from %s: %s (%s)\n",
+                   GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), error->message,
+                   debug ? debug : "");
+        exit(1);
+      default:
+        gst_message_parse_warning(msg, &error, &debug);
+        g_printerr("warning from %s: %s\n",
+                   GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), error->message);
+        g_clear_error(&error);
+        g_free(debug);
+        break;
     }
     gst_message_unref(msg);
     if (eos && want_eos)
@@ -311,9 +346,11 @@ static gboolean wait_bus(bench *b, GstClockTime timeout, gboolean want_eos)
 }
 
 /* mctxsink's own counters, when it has them: "sink_sent=N sink_dropped=M". */
-static void print_sink_stats(const bench *b)
+static void
+print_sink_stats(const bench *b)
 {
-  GParamSpec *pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(b->sink), "send-stats");
+  GParamSpec *pspec =
+      g_object_class_find_property(G_OBJECT_GET_CLASS(b->sink), "send-stats");
   if (!pspec || pspec->value_type != GST_TYPE_STRUCTURE)
     return;
   GstStructure *stats = NULL;
@@ -330,7 +367,8 @@ static void print_sink_stats(const bench *b)
   gst_structure_free(stats);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
   options o;
   parse_options(&argc, &argv, &o);
@@ -339,7 +377,8 @@ int main(int argc, char **argv)
   bench b = {.o = &o};
   build(&b);
 
-  if (gst_element_set_state(b.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state(b.pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
     wait_bus(&b, 100 * GST_MSECOND, FALSE); /* prints the element's error */
     g_printerr("the pipeline did not start\n");
     return 1;
@@ -359,13 +398,13 @@ int main(int argc, char **argv)
       g_printerr("the pipeline did not reach PLAYING within 10 s\n");
       return 1;
     }
-    if (wait_bus(&b, (GstClockTime)(o.warmup * GST_SECOND), TRUE)) {
+    if (wait_bus(&b, (GstClockTime) (o.warmup * GST_SECOND), TRUE)) {
       g_printerr("EOS before the measurement started\n");
       return 1;
     }
     guint64 c0 = pushed(&b);
     double t0 = bench_now();
-    if (wait_bus(&b, (GstClockTime)(o.duration * GST_SECOND), TRUE)) {
+    if (wait_bus(&b, (GstClockTime) (o.duration * GST_SECOND), TRUE)) {
       g_printerr("EOS during the measurement\n");
       return 1;
     }
@@ -386,7 +425,7 @@ int main(int argc, char **argv)
   printf("sent=%" G_GUINT64_FORMAT " window_count=%" G_GUINT64_FORMAT
          " window_secs=%.6f rate=%.0f",
          pushed(&b), window_count, window_secs,
-         window_secs > 0 ? (double)window_count / window_secs : 0.0);
+         window_secs > 0 ? (double) window_count / window_secs : 0.0);
   print_sink_stats(&b);
   printf("\n");
 

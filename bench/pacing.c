@@ -46,63 +46,64 @@
 #define QUIET_MS 1000
 
 static uint32_t burst = 2;
-static bool use_element;    /* appsrc ! mctxsink instead of the C source */
+static bool use_element; /* appsrc ! mctxsink instead of the C source */
 
 #ifdef HAVE_GST
-#include <gst/app/gstappsrc.h>
-#include <gst/gst.h>
+#  include <gst/app/gstappsrc.h>
+#  include <gst/gst.h>
 
 /* The same frames as buffer lists through "appsrc ! mctxsink sync=true",
  * each list stamped with its frame's time. Fills what the metrics say. */
 static void
-send_frames_element (const char *tx_if, uint16_t port, uint64_t rate,
-    int per_frame, int frames, mctx_metrics *m)
+send_frames_element(const char *tx_if, uint16_t port, uint64_t rate,
+                    int per_frame, int frames, mctx_metrics *m)
 {
-  gchar *desc = g_strdup_printf ("appsrc name=src format=time ! mctxsink "
-      "name=sink group=" GROUP " port=%u interface=%s pacing-rate=%llu "
-      "pacing-burst=%u sync=true", port, tx_if, (unsigned long long) rate,
-      burst);
-  GstElement *pipeline = gst_parse_launch (desc, NULL);
-  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gchar *desc = g_strdup_printf("appsrc name=src format=time ! mctxsink "
+                                "name=sink group=" GROUP
+                                " port=%u interface=%s pacing-rate=%llu "
+                                "pacing-burst=%u sync=true",
+                                port, tx_if, (unsigned long long) rate, burst);
+  GstElement *pipeline = gst_parse_launch(desc, NULL);
+  GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
   for (int f = 0; f < frames; f++) {
-    GstBufferList *list = gst_buffer_list_new_sized (per_frame);
+    GstBufferList *list = gst_buffer_list_new_sized(per_frame);
     for (int i = 0; i < per_frame; i++) {
-      GstBuffer *b = gst_buffer_new_allocate (NULL, SIZE, NULL);
+      GstBuffer *b = gst_buffer_new_allocate(NULL, SIZE, NULL);
       GstMapInfo map;
-      gst_buffer_map (b, &map, GST_MAP_WRITE);
-      memset (map.data, 0, SIZE);
-      snprintf ((char *) map.data, 12, "%010d", f * per_frame + i);
-      gst_buffer_unmap (b, &map);
+      gst_buffer_map(b, &map, GST_MAP_WRITE);
+      memset(map.data, 0, SIZE);
+      snprintf((char *) map.data, 12, "%010d", f * per_frame + i);
+      gst_buffer_unmap(b, &map);
       if (i == 0)
-        GST_BUFFER_PTS (b) = (GstClockTime) f * GST_SECOND / FPS;
-      gst_buffer_list_add (list, b);
+        GST_BUFFER_PTS(b) = (GstClockTime) f * GST_SECOND / FPS;
+      gst_buffer_list_add(list, b);
     }
-    gst_app_src_push_buffer_list (GST_APP_SRC (src), list);
+    gst_app_src_push_buffer_list(GST_APP_SRC(src), list);
   }
-  gst_app_src_end_of_stream (GST_APP_SRC (src));
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_app_src_end_of_stream(GST_APP_SRC(src));
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered(
+      bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   if (msg)
-    gst_message_unref (msg);
+    gst_message_unref(msg);
   GstStructure *stats = NULL;
-  g_object_get (sink, "send-stats", &stats, NULL);
+  g_object_get(sink, "send-stats", &stats, NULL);
   guint64 paced = 0;
   gdouble max_us = 0;
-  gst_structure_get_uint64 (stats, "paced-packets", &paced);
-  gst_structure_get_double (stats, "pacing-late-max-us", &max_us);
-  memset (m, 0, sizeof *m);
+  gst_structure_get_uint64(stats, "paced-packets", &paced);
+  gst_structure_get_double(stats, "pacing-late-max-us", &max_us);
+  memset(m, 0, sizeof *m);
   m->paced_packets = paced;
   m->pacing_late_max_ns = (uint64_t) (max_us * 1e3);
-  gst_structure_free (stats);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (src);
-  gst_object_unref (sink);
-  gst_object_unref (pipeline);
-  g_free (desc);
+  gst_structure_free(stats);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(src);
+  gst_object_unref(sink);
+  gst_object_unref(pipeline);
+  g_free(desc);
 }
 #endif
 
@@ -111,140 +112,141 @@ typedef struct {
   size_t cap;
   size_t n;
   uint32_t *index;
-  uint64_t *at_ns;     /* kernel receive time, CLOCK_REALTIME */
+  uint64_t *at_ns; /* kernel receive time, CLOCK_REALTIME */
 } receiver;
 
 static void *
-receive_all (void *arg)
+receive_all(void *arg)
 {
   receiver *r = arg;
   char data[2048];
   char control[256];
   for (;;) {
-    struct pollfd p = { .fd = r->fd, .events = POLLIN };
-    if (poll (&p, 1, QUIET_MS) <= 0 || r->n >= r->cap)
+    struct pollfd p = {.fd = r->fd, .events = POLLIN};
+    if (poll(&p, 1, QUIET_MS) <= 0 || r->n >= r->cap)
       return NULL;
-    struct iovec iov = { data, sizeof data };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = control,
-                          .msg_controllen = sizeof control };
-    ssize_t len = recvmsg (r->fd, &msg, 0);
+    struct iovec iov = {data, sizeof data};
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control,
+                         .msg_controllen = sizeof control};
+    ssize_t len = recvmsg(r->fd, &msg, 0);
     if (len < 8)
       continue;
     uint64_t at = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
         struct timespec ts;
-        memcpy (&ts, CMSG_DATA (c), sizeof ts);
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
         at = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
       }
-    r->index[r->n] = (uint32_t) strtoul (data, NULL, 10);
+    r->index[r->n] = (uint32_t) strtoul(data, NULL, 10);
     r->at_ns[r->n] = at;
     r->n++;
   }
 }
 
 static double
-thread_cpu_secs (void)
+thread_cpu_secs(void)
 {
   struct rusage u;
-  getrusage (RUSAGE_THREAD, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec
-      + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  getrusage(RUSAGE_THREAD, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-static void report (const char *name, const receiver *rv, uint64_t rate,
-    int per_frame, int frames, double cpu, const mctx_metrics *mp,
-    uint64_t retries);
+static void report(const char *name, const receiver *rv, uint64_t rate,
+                   int per_frame, int frames, double cpu,
+                   const mctx_metrics *mp, uint64_t retries);
 
 static void
-run (const char *name, const char *ns, const char *tx_if, const char *rx_if,
+run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
     uint16_t port, uint64_t rate, int per_frame, int frames)
 {
   int total = per_frame * frames;
-  receiver r = { .cap = (size_t) total };
-  r.index = calloc (total, sizeof *r.index);
-  r.at_ns = calloc (total, sizeof *r.at_ns);
-  r.fd = mcast_recv_socket (ns, AF_INET, NULL, port);
+  receiver r = {.cap = (size_t) total};
+  r.index = calloc(total, sizeof *r.index);
+  r.at_ns = calloc(total, sizeof *r.at_ns);
+  r.fd = mcast_recv_socket(ns, AF_INET, NULL, port);
   int one = 1, big = 64 << 20;
-  setsockopt (r.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-  setsockopt (r.fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
-  mcast_join_v4 (r.fd, GROUP, testnet_ifindex_in (ns, rx_if));
+  setsockopt(r.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  setsockopt(r.fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+  mcast_join_v4(r.fd, GROUP, testnet_ifindex_in(ns, rx_if));
   pthread_t thread;
-  pthread_create (&thread, NULL, receive_all, &r);
+  pthread_create(&thread, NULL, receive_all, &r);
 
   mctx_metrics m;
   double cpu = 0;
   uint64_t retries = 0;
 #ifdef HAVE_GST
   if (use_element) {
-    send_frames_element (tx_if, port, rate, per_frame, frames, &m);
-    pthread_join (thread, NULL);
-    report (name, &r, rate, per_frame, frames, cpu, &m, retries);
-    close (r.fd);
-    free (r.index);
-    free (r.at_ns);
+    send_frames_element(tx_if, port, rate, per_frame, frames, &m);
+    pthread_join(thread, NULL);
+    report(name, &r, rate, per_frame, frames, cpu, &m, retries);
+    close(r.fd);
+    free(r.index);
+    free(r.at_ns);
     return;
   }
 #endif
 
-  char (*payload)[SIZE] = calloc (total, SIZE);
-  mctx_buf *bufs = calloc (total, sizeof *bufs);
-  mctx_datagram *datagrams = calloc (total, sizeof *datagrams);
+  char(*payload)[SIZE] = calloc(total, SIZE);
+  mctx_buf *bufs = calloc(total, sizeof *bufs);
+  mctx_datagram *datagrams = calloc(total, sizeof *datagrams);
   for (int i = 0; i < total; i++) {
-    snprintf (payload[i], 12, "%010d", i);
-    bufs[i] = (mctx_buf) { payload[i], SIZE };
-    datagrams[i] = (mctx_datagram) { &bufs[i], 1 };
+    snprintf(payload[i], 12, "%010d", i);
+    bufs[i] = (mctx_buf){payload[i], SIZE};
+    datagrams[i] = (mctx_datagram){&bufs[i], 1};
   }
   mctx_publication_config cfg;
   mctx_error err;
-  mctx_publication_config_init_group (&cfg, GROUP, port, &err);
-  mctx_interface_parse (tx_if, &cfg.interface, &err);
+  mctx_publication_config_init_group(&cfg, GROUP, port, &err);
+  mctx_interface_parse(tx_if, &cfg.interface, &err);
   cfg.pacing_rate_bps = rate;
   cfg.pacing_burst = burst;
   mctx_publication *pub;
-  if (mctx_publication_open (&cfg, &pub, &err) != MCTX_OK) {
-    fprintf (stderr, "open: %s\n", err.message);
-    exit (1);
+  if (mctx_publication_open(&cfg, &pub, &err) != MCTX_OK) {
+    fprintf(stderr, "open: %s\n", err.message);
+    exit(1);
   }
 
-  double cpu0 = thread_cpu_secs ();
-  uint64_t start = mctx_monotonic_ns () + 20000000ull;
+  double cpu0 = thread_cpu_secs();
+  uint64_t start = mctx_monotonic_ns() + 20000000ull;
   for (int f = 0; f < frames; f++) {
     uint64_t at = start + (uint64_t) f * 1000000000ull / FPS;
-    struct timespec ts = { .tv_sec = at / 1000000000ull,
-                           .tv_nsec = at % 1000000000ull };
-    clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    struct timespec ts = {.tv_sec = at / 1000000000ull,
+                          .tv_nsec = at % 1000000000ull};
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
     size_t next = (size_t) f * per_frame, end = next + per_frame;
     while (next < end && retries < 1000000) {
       size_t sent = 0;
-      int rc = mctx_publication_send_batch (pub, datagrams + next,
-          end - next, &sent, &err);
+      int rc = mctx_publication_send_batch(pub, datagrams + next, end - next,
+                                           &sent, &err);
       next += sent;
       if (rc == MCTX_OK)
         break;
       retries++;
-      struct pollfd p = { .fd = mctx_publication_get_fd (pub), .events = POLLOUT };
-      poll (&p, 1, 1);
+      struct pollfd p = {.fd = mctx_publication_get_fd(pub), .events = POLLOUT};
+      poll(&p, 1, 1);
     }
   }
-  cpu = thread_cpu_secs () - cpu0;
-  mctx_publication_metrics_snapshot (pub, &m);
-  pthread_join (thread, NULL);
-  report (name, &r, rate, per_frame, frames, cpu, &m, retries);
-  mctx_publication_close (pub);
-  close (r.fd);
-  free (r.index);
-  free (r.at_ns);
-  free (payload);
-  free (bufs);
-  free (datagrams);
+  cpu = thread_cpu_secs() - cpu0;
+  mctx_publication_metrics_snapshot(pub, &m);
+  pthread_join(thread, NULL);
+  report(name, &r, rate, per_frame, frames, cpu, &m, retries);
+  mctx_publication_close(pub);
+  close(r.fd);
+  free(r.index);
+  free(r.at_ns);
+  free(payload);
+  free(bufs);
+  free(datagrams);
 }
 
 /* What the receiver saw, and what the sender says. */
 static void
-report (const char *name, const receiver *rv, uint64_t rate, int per_frame,
-    int frames, double cpu, const mctx_metrics *mp, uint64_t retries)
+report(const char *name, const receiver *rv, uint64_t rate, int per_frame,
+       int frames, double cpu, const mctx_metrics *mp, uint64_t retries)
 {
   const receiver r = *rv;
   const mctx_metrics m = *mp;
@@ -269,73 +271,75 @@ report (const char *name, const receiver *rv, uint64_t rate, int per_frame,
     gaps++;
   }
   double mean = gaps ? sum / gaps : 0;
-  double sd = gaps ? sqrt (fmax (0, sum2 / gaps - mean * mean)) : 0;
+  double sd = gaps ? sqrt(fmax(0, sum2 / gaps - mean * mean)) : 0;
   double span_ms = r.n ? (r.at_ns[r.n - 1] - r.at_ns[0]) / 1e6 : 0;
   double duration_ms = (double) frames * 1000.0 / FPS;
   double want_gap = rate ? (SIZE + 28) * 8 * 1e6 / rate : 0;
-  printf ("%-8s %6zu/%-6d  last after first %8.1f ms (stream %6.1f ms, "
-      "lag %+7.1f ms)  2ms-window max %4llu  frame gap mean %7.1f us "
-      "(rate's %5.1f) CV %5.2f  cpu %5.2f us/datagram  late mean %.0f us "
-      "max %.0f us  retries %llu\n",
-      name, r.n, total, span_ms, duration_ms,
-      span_ms - duration_ms + 1000.0 / FPS - per_frame * want_gap / 1e3,
-      (unsigned long long) window_max, mean, want_gap, mean ? sd / mean : 0,
-      cpu * 1e6 / total,
-      m.paced_packets ? m.pacing_late_ns_sum / 1e3 / m.paced_packets : 0.0,
-      m.pacing_late_max_ns / 1e3, (unsigned long long) retries);
+  printf("%-8s %6zu/%-6d  last after first %8.1f ms (stream %6.1f ms, "
+         "lag %+7.1f ms)  2ms-window max %4llu  frame gap mean %7.1f us "
+         "(rate's %5.1f) CV %5.2f  cpu %5.2f us/datagram  late mean %.0f us "
+         "max %.0f us  retries %llu\n",
+         name, r.n, total, span_ms, duration_ms,
+         span_ms - duration_ms + 1000.0 / FPS - per_frame * want_gap / 1e3,
+         (unsigned long long) window_max, mean, want_gap, mean ? sd / mean : 0,
+         cpu * 1e6 / total,
+         m.paced_packets ? m.pacing_late_ns_sum / 1e3 / m.paced_packets : 0.0,
+         m.pacing_late_max_ns / 1e3, (unsigned long long) retries);
 }
 
 int
-main (int argc, char **argv)
+main(int argc, char **argv)
 {
-  int per_frame = argc > 1 ? atoi (argv[1]) : 60;
-  uint64_t rate = argc > 2 ? strtoull (argv[2], NULL, 10) : 23500000ull;
+  int per_frame = argc > 1 ? atoi(argv[1]) : 60;
+  uint64_t rate = argc > 2 ? strtoull(argv[2], NULL, 10) : 23500000ull;
   const char *tbf_rate = argc > 3 ? argv[3] : "25mbit";
-  int frames = argc > 4 ? atoi (argv[4]) : 45;
+  int frames = argc > 4 ? atoi(argv[4]) : 45;
   /* The sending thread's timer slack in ns (the kernel's default for a
    * normal thread is 50 us): how late a wake-up may come. */
-  unsigned long slack = argc > 5 ? strtoul (argv[5], NULL, 10) : 0;
+  unsigned long slack = argc > 5 ? strtoul(argv[5], NULL, 10) : 0;
   if (slack > 0)
-    prctl (PR_SET_TIMERSLACK, slack, 0, 0, 0);
-  burst = argc > 6 ? (uint32_t) strtoul (argv[6], NULL, 10) : 2;
-  use_element = argc > 7 && strcmp (argv[7], "element") == 0;
+    prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
+  burst = argc > 6 ? (uint32_t) strtoul(argv[6], NULL, 10) : 2;
+  use_element = argc > 7 && strcmp(argv[7], "element") == 0;
 #ifdef HAVE_GST
-  gst_init (NULL, NULL);
+  gst_init(NULL, NULL);
 #else
   if (use_element) {
-    fprintf (stderr, "built without GStreamer: no element variant\n");
+    fprintf(stderr, "built without GStreamer: no element variant\n");
     return 1;
   }
 #endif
 
-  setvbuf (stdout, NULL, _IOLBF, 0);
-  testnet_private_netns_or_skip ();
-  const char *ns = testnet_peer_create ("pb");
-  testnet_veth ("pba", ns, "pbb");
-  testnet_sh_ok ("ip addr add 10.63.0.1/24 dev pba");
-  testnet_sh_ok ("ip -n %s addr add 10.63.0.2/24 dev pbb", ns);
-  testnet_veth ("pbc", ns, "pbd");
-  testnet_sh_ok ("ip addr add 10.64.0.1/24 dev pbc");
-  testnet_sh_ok ("ip -n %s addr add 10.64.0.2/24 dev pbd", ns);
-  testnet_sh_ok ("ip -n %s link add pbifb type ifb", ns);
-  testnet_sh_ok ("ip -n %s link set pbifb up", ns);
-  testnet_sh_ok ("tc -n %s qdisc add dev pbifb root tbf rate %s burst 3000 "
-      "limit 12000", ns, tbf_rate);
-  testnet_sh_ok ("tc -n %s qdisc add dev pbb ingress", ns);
-  testnet_sh_ok ("tc -n %s filter add dev pbb parent ffff: protocol all u32 "
-      "match u32 0 0 action mirred egress redirect dev pbifb", ns);
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  testnet_private_netns_or_skip();
+  const char *ns = testnet_peer_create("pb");
+  testnet_veth("pba", ns, "pbb");
+  testnet_sh_ok("ip addr add 10.63.0.1/24 dev pba");
+  testnet_sh_ok("ip -n %s addr add 10.63.0.2/24 dev pbb", ns);
+  testnet_veth("pbc", ns, "pbd");
+  testnet_sh_ok("ip addr add 10.64.0.1/24 dev pbc");
+  testnet_sh_ok("ip -n %s addr add 10.64.0.2/24 dev pbd", ns);
+  testnet_sh_ok("ip -n %s link add pbifb type ifb", ns);
+  testnet_sh_ok("ip -n %s link set pbifb up", ns);
+  testnet_sh_ok("tc -n %s qdisc add dev pbifb root tbf rate %s burst 3000 "
+                "limit 12000",
+                ns, tbf_rate);
+  testnet_sh_ok("tc -n %s qdisc add dev pbb ingress", ns);
+  testnet_sh_ok("tc -n %s filter add dev pbb parent ffff: protocol all u32 "
+                "match u32 0 0 action mirred egress redirect dev pbifb",
+                ns);
 
-  printf ("frames of %d x %d B at %d fps, %d frames; switch port: tbf rate "
-      "%s burst 3000 limit 12000; pacing %llu bit/s, burst %u; timer slack "
-      "%lu ns; source: %s\n", per_frame, SIZE, FPS, frames, tbf_rate,
-      (unsigned long long) rate, burst,
-      (unsigned long) prctl (PR_GET_TIMERSLACK, 0, 0, 0, 0),
-      use_element ? "appsrc ! mctxsink" : "C, libmctx");
-  printf ("behind the switch port (pba -> pbb -> ifb with tbf):\n");
-  run ("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);
-  run ("paced", ns, "pba", "pbb", 46642, rate, per_frame, frames);
-  printf ("the sender's own shape (pbc -> pbd, no switch port):\n");
-  run ("unpaced", ns, "pbc", "pbd", 46643, 0, per_frame, frames);
-  run ("paced", ns, "pbc", "pbd", 46644, rate, per_frame, frames);
+  printf("frames of %d x %d B at %d fps, %d frames; switch port: tbf rate "
+         "%s burst 3000 limit 12000; pacing %llu bit/s, burst %u; timer slack "
+         "%lu ns; source: %s\n",
+         per_frame, SIZE, FPS, frames, tbf_rate, (unsigned long long) rate,
+         burst, (unsigned long) prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0),
+         use_element ? "appsrc ! mctxsink" : "C, libmctx");
+  printf("behind the switch port (pba -> pbb -> ifb with tbf):\n");
+  run("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);
+  run("paced", ns, "pba", "pbb", 46642, rate, per_frame, frames);
+  printf("the sender's own shape (pbc -> pbd, no switch port):\n");
+  run("unpaced", ns, "pbc", "pbd", 46643, 0, per_frame, frames);
+  run("paced", ns, "pbc", "pbd", 46644, rate, per_frame, frames);
   return 0;
 }

@@ -19,21 +19,24 @@
 #define BENCH_MIN_SIZE 16
 #define BENCH_MAX_SIZE 65507
 
-static inline void bench_fill_pattern(uint8_t *datagram, size_t size)
+static inline void
+bench_fill_pattern(uint8_t *datagram, size_t size)
 {
   for (size_t i = 0; i < size; i++)
-    datagram[i] = (uint8_t)(i & 0xff);
+    datagram[i] = (uint8_t) (i & 0xff);
 }
 
-static inline void bench_put_seq(uint8_t *datagram, uint64_t seq)
+static inline void
+bench_put_seq(uint8_t *datagram, uint64_t seq)
 {
   for (int i = BENCH_SEQ_BYTES - 1; i >= 0; i--) {
-    datagram[i] = (uint8_t)(seq & 0xff);
+    datagram[i] = (uint8_t) (seq & 0xff);
     seq >>= 8;
   }
 }
 
-static inline uint64_t bench_get_seq(const uint8_t *datagram)
+static inline uint64_t
+bench_get_seq(const uint8_t *datagram)
 {
   uint64_t seq = 0;
   for (int i = 0; i < BENCH_SEQ_BYTES; i++)
@@ -41,11 +44,12 @@ static inline uint64_t bench_get_seq(const uint8_t *datagram)
   return seq;
 }
 
-static inline double bench_now(void)
+static inline double
+bench_now(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 #endif

@@ -14,7 +14,7 @@
 #endif
 
 bool
-cli_parse_unsigned (const char *text, uint64_t max, uint64_t *out)
+cli_parse_unsigned(const char *text, uint64_t max, uint64_t *out)
 {
   if (text == NULL || text[0] < '0' || text[0] > '9')
     return false;
@@ -32,69 +32,66 @@ cli_parse_unsigned (const char *text, uint64_t max, uint64_t *out)
 }
 
 static bool
-value_too_long (const char *text)
+value_too_long(const char *text)
 {
-  return strnlen (text, CLI_VALUE_MAX + 1) > CLI_VALUE_MAX;
+  return strnlen(text, CLI_VALUE_MAX + 1) > CLI_VALUE_MAX;
 }
 
 int
-cli_value_len (const char *text)
+cli_value_len(const char *text)
 {
-  return value_too_long (text) ? CLI_VALUE_MAX - 3 : (int) strlen (text);
+  return value_too_long(text) ? CLI_VALUE_MAX - 3 : (int) strlen(text);
 }
 
 const char *
-cli_value_more (const char *text)
+cli_value_more(const char *text)
 {
-  return value_too_long (text) ? "..." : "";
+  return value_too_long(text) ? "..." : "";
 }
 
 int
-cli_usage_error (const char *prog, const char *hint, const char *fmt, ...)
+cli_usage_error(const char *prog, const char *hint, const char *fmt, ...)
 {
   va_list ap;
-  va_start (ap, fmt);
-  fprintf (stderr, "%s: ", prog);
-  vfprintf (stderr, fmt, ap);
-  fputc ('\n', stderr);
-  va_end (ap);
-  fprintf (stderr, "%s\n", hint);
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  fprintf(stderr, "%s\n", hint);
   return CLI_EXIT_USAGE;
 }
 
 void
-cli_sleep_ms (uint64_t ms)
+cli_sleep_ms(uint64_t ms)
 {
 #if defined(_WIN32)
-  Sleep ((DWORD) ms);
+  Sleep((DWORD) ms);
 #else
-  struct timespec ts = {
-    .tv_sec = (time_t) (ms / 1000),
-    .tv_nsec = (long) (ms % 1000) * 1000000L
-  };
-  while (nanosleep (&ts, &ts) != 0 && errno == EINTR) {
+  struct timespec ts = {.tv_sec = (time_t) (ms / 1000),
+                        .tv_nsec = (long) (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
 #endif
 }
 
 int
-cli_wait_writable (int fd, int timeout_ms, char *why, size_t size)
+cli_wait_writable(int fd, int timeout_ms, char *why, size_t size)
 {
 #if defined(_WIN32)
-  WSAPOLLFD pfd = { .fd = (SOCKET) (intptr_t) fd, .events = POLLWRNORM };
-  int ready = WSAPoll (&pfd, 1, timeout_ms);
+  WSAPOLLFD pfd = {.fd = (SOCKET) (intptr_t) fd, .events = POLLWRNORM};
+  int ready = WSAPoll(&pfd, 1, timeout_ms);
   if (ready < 0) {
-    snprintf (why, size, "WSAPoll failed: Winsock error %d",
-        WSAGetLastError ());
+    snprintf(why, size, "WSAPoll failed: Winsock error %d", WSAGetLastError());
     return -1;
   }
 #else
-  struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-  int ready = poll (&pfd, 1, timeout_ms);
+  struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+  int ready = poll(&pfd, 1, timeout_ms);
   if (ready < 0 && errno == EINTR)
     return 0;
   if (ready < 0) {
-    snprintf (why, size, "%s", strerror (errno));
+    snprintf(why, size, "%s", strerror(errno));
     return -1;
   }
 #endif

@@ -31,14 +31,21 @@ struct send_metrics {
 };
 
 const char send_metrics_usage[] =
-    "  MCTX_METRICS_SUMMARY_SECS=<n>     every n seconds (checked after each send)\n"
-    "                                    print a [metrics] summary, or write a row\n"
+    "  MCTX_METRICS_SUMMARY_SECS=<n>     every n seconds (checked after each "
+    "send)\n"
+    "                                    print a [metrics] summary, or write a "
+    "row\n"
     "                                    when a file is set; empty or 0: off\n"
-    "  MCTX_METRICS_SUMMARY_FILE=<path>  append Heimdall JSONL (heimdall-jsonl-v1,\n"
-    "                                    artifact mctx-network) to path instead of\n"
-    "                                    printing; a final row is written at exit\n"
-    "  MCTX_METRICS_NODE_ID=<id>         the file header's node_id (default: the\n"
-    "                                    file's parent directory, else its stem)\n"
+    "  MCTX_METRICS_SUMMARY_FILE=<path>  append Heimdall JSONL "
+    "(heimdall-jsonl-v1,\n"
+    "                                    artifact mctx-network) to path "
+    "instead of\n"
+    "                                    printing; a final row is written at "
+    "exit\n"
+    "  MCTX_METRICS_NODE_ID=<id>         the file header's node_id (default: "
+    "the\n"
+    "                                    file's parent directory, else its "
+    "stem)\n"
     "  MCTX_METRICS_FLAGS_JSON=<object>  extra header flags as a JSON object;\n"
     "                                    built-in flags win on a conflict\n"
     "  With either of the first two set, a final summary is emitted at exit.\n";
@@ -76,13 +83,16 @@ parse_summary_secs(uint64_t *period_ns)
   errno = 0;
   unsigned long long secs = digits ? strtoull(text, NULL, 10) : 0;
   if (!digits) {
-    fprintf(stderr, "mctx-send: MCTX_METRICS_SUMMARY_SECS must be a whole "
+    fprintf(stderr,
+            "mctx-send: MCTX_METRICS_SUMMARY_SECS must be a whole "
             "number of seconds (0 = off), not '" CLI_VALUE_FMT "'\n",
             CLI_VALUE(text));
     rc = -1;
   } else if (errno == ERANGE || secs > UINT64_MAX / NS_PER_SEC) {
-    fprintf(stderr, "mctx-send: MCTX_METRICS_SUMMARY_SECS " CLI_VALUE_FMT
-            " is too large\n", CLI_VALUE(text));
+    fprintf(stderr,
+            "mctx-send: MCTX_METRICS_SUMMARY_SECS " CLI_VALUE_FMT
+            " is too large\n",
+            CLI_VALUE(text));
     rc = -1;
   } else {
     *period_ns = (uint64_t) secs * NS_PER_SEC;
@@ -114,8 +124,8 @@ builtin_flags(const send_metrics_info *info)
   }
   mctx_jsonl_row_set_uint(f, "publish_interval_ms", info->interval_ms);
   mctx_jsonl_row_set_uint(f, "chunk_payload_bytes", info->payload_bytes);
-  json_object_set_string_member(f, "pacing", info->interval_ms > 0
-                                                 ? "fixed-interval" : "none");
+  json_object_set_string_member(
+      f, "pacing", info->interval_ms > 0 ? "fixed-interval" : "none");
   json_object_set_boolean_member(f, "batch_send_enabled", FALSE);
   json_object_set_boolean_member(f, "loopback_enabled", info->loopback);
   json_object_set_int_member(f, "ttl_or_hops", info->ttl);
@@ -132,8 +142,8 @@ open_file(const send_metrics_info *info, const char *path)
 {
   GError *error = NULL;
   char *node_id_env = env_trimmed("MCTX_METRICS_NODE_ID");
-  gchar *node_id = node_id_env ? g_strdup(node_id_env)
-                               : mctx_jsonl_infer_node_id(path);
+  gchar *node_id =
+      node_id_env ? g_strdup(node_id_env) : mctx_jsonl_infer_node_id(path);
   JsonObject *builtin = builtin_flags(info);
   JsonObject *flags = mctx_jsonl_flags_merge(
       builtin, getenv("MCTX_METRICS_FLAGS_JSON"), &error);

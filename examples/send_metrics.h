@@ -14,10 +14,10 @@ typedef struct send_metrics send_metrics;
 
 /* What mctx-send was asked to do; becomes the header's built-in flags. */
 typedef struct send_metrics_info {
-  const char *group;            /* as given */
+  const char *group; /* as given */
   uint16_t port;
-  const char *source;           /* configured source IP text, NULL = "default" */
-  const char *interface;        /* interface text, NULL = none */
+  const char *source;    /* configured source IP text, NULL = "default" */
+  const char *interface; /* interface text, NULL = none */
   bool has_interface_index;
   uint32_t interface_index;
   bool has_source_port;

@@ -168,8 +168,7 @@ map_failed:
 void
 gst_mctx_sender_batch_release (GstMctxSenderBatch * b)
 {
-  for (GstMapInfo * map = b->maps, *end = map + b->maps_used; map < end;
-      map++)
+  for (GstMapInfo * map = b->maps, *end = map + b->maps_used; map < end; map++)
     gst_memory_unmap (map->memory, map);
   b->n = b->first = b->maps_used = 0;
 }
@@ -619,10 +618,11 @@ gst_mctx_sender_stage (GstMctxSender * s)
  * whether it does. */
 static gboolean
 note_change (GString * changes, const gchar * name, gboolean differs,
-    const gchar * format, ...) G_GNUC_PRINTF (4, 5);
+    const gchar * format, ...)
+G_GNUC_PRINTF (4, 5);
 
-static gboolean
-note_change (GString * changes, const gchar * name, gboolean differs,
+     static gboolean
+         note_change (GString * changes, const gchar * name, gboolean differs,
     const gchar * format, ...)
 {
   va_list ap;
@@ -979,7 +979,7 @@ back_off (GstMctxSender * s, int rc)
 /* One try from datagrams[0]: *sent of count went out. */
 static inline int
 send_some (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
-    size_t * sent, mctx_error * err)
+    size_t *sent, mctx_error * err)
 {
   int rc;
 
@@ -1000,8 +1000,7 @@ send_some (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
  * publication sent a run of one IP version of several). */
 static GstFlowReturn
 send_rest (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
-    GstMctxSenderMode mode, gsize * done, gsize next, int rc,
-    mctx_error * err)
+    GstMctxSenderMode mode, gsize * done, gsize next, int rc, mctx_error * err)
 {
   gboolean block = g_atomic_int_get (&s->block);
   GstFlowReturn ret = GST_FLOW_OK;

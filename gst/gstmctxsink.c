@@ -1051,8 +1051,7 @@ gst_mctx_sink_prepare (GstBaseSink * bsink, GstBuffer * buffer)
 {
   GstMctxSink *sink = (GstMctxSink *) bsink;
 
-  if (sink->gathering == NULL
-      || !gst_mctx_sink_gather_pending (sink->gathering)
+  if (sink->gathering == NULL || !gst_mctx_sink_gather_pending (sink->gathering)
       || !sink_may_wait (bsink, buffer))
     return GST_FLOW_OK;
   GST_LOG_OBJECT (sink, "sending the gathered buffers before a clock wait");
@@ -1085,8 +1084,7 @@ gst_mctx_sink_render_list (GstBaseSink * bsink, GstBufferList * list)
   if (ret == GST_FLOW_OK)
     ret = gst_mctx_sender_render (sink->sender, NULL, list);
   else
-    gst_mctx_sender_count_dropped (sink->sender,
-        gst_buffer_list_length (list));
+    gst_mctx_sender_count_dropped (sink->sender, gst_buffer_list_length (list));
   gst_mctx_sink_gather_unlock (sink->gathering);
   return ret;
 }

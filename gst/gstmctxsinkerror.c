@@ -28,8 +28,7 @@ post (GstMctxSink * sink, gboolean system, gchar * text, int rc,
       err->sys_errno ? g_strerror (err->sys_errno) : "");
 
   if (system)
-    GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE, ("%s", text), ("%s",
-            debug));
+    GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE, ("%s", text), ("%s", debug));
   else
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS, ("%s", text), ("%s", debug));
   g_free (text);
@@ -59,8 +58,7 @@ gst_mctx_sink_post_parse_error (GstMctxSink * sink, const gchar * property,
  * source or the interface), so the property at fault is named even when
  * both are set. NULL for other subjects. */
 static gchar *
-address_not_usable_text (const GstMctxSinkSettings * s,
-    const mctx_error * err)
+address_not_usable_text (const GstMctxSinkSettings * s, const mctx_error * err)
 {
   switch (err->subject) {
     case MCTX_SUBJECT_SOURCE_ADDRESS:

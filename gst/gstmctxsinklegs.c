@@ -546,8 +546,7 @@ gst_mctx_sink_legs_send (GstMctxSinkLegs * l,
   /* One pass: every leg gets its batch before any leg waits. */
   rc = mctx_publications_send_batch ((mctx_publication * const *)
       l->open_pubs->pdata, l->open_pubs->len, datagrams, count,
-      (mctx_send_result *) l->results->data,
-      (mctx_error *) l->errors->data);
+      (mctx_send_result *) l->results->data, (mctx_error *) l->errors->data);
   for (guint i = 0; i < l->open_legs->len; i++) {
     Leg *leg = g_ptr_array_index (l->open_legs, i);
     const mctx_send_result *r = &g_array_index (l->results,

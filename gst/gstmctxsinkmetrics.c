@@ -277,7 +277,7 @@ grown (guint64 now, guint64 before)
 static gdouble
 per_second (guint64 count, guint64 interval_ns)
 {
-  return interval_ns > 0 ? (gdouble) count * GST_SECOND / interval_ns : 0.0;
+  return interval_ns > 0 ? (gdouble) count *GST_SECOND / interval_ns : 0.0;
 }
 
 /* The running time of the buffer basesink rendered last (its last-sample),
@@ -299,8 +299,7 @@ last_rendered_running_time (GstMctxSinkMetrics * m)
     buffer = n > 0 ? gst_buffer_list_get (list, n - 1) : NULL;
   }
   segment = gst_sample_get_segment (sample);
-  if (buffer != NULL && segment != NULL
-      && segment->format == GST_FORMAT_TIME) {
+  if (buffer != NULL && segment != NULL && segment->format == GST_FORMAT_TIME) {
     ts = GST_BUFFER_PTS_IS_VALID (buffer) ? GST_BUFFER_PTS (buffer)
         : GST_BUFFER_DTS (buffer);
     if (GST_CLOCK_TIME_IS_VALID (ts))
@@ -331,11 +330,11 @@ take_legs (GstMctxSinkMetrics * m, GArray * stats)
               "destination", G_TYPE_STRING, st->destination,
               "open", G_TYPE_BOOLEAN, st->open,
               "stalled", G_TYPE_BOOLEAN, st->stalled,
-              "packets-sent", G_TYPE_UINT64, (guint64) st->counters.packets_sent,
-              "bytes-sent", G_TYPE_UINT64, (guint64) st->counters.bytes_sent,
-              "packets-dropped", G_TYPE_UINT64, st->dropped,
-              "send-errors", G_TYPE_UINT64, (guint64) st->counters.send_errors,
-              NULL));
+              "packets-sent", G_TYPE_UINT64,
+              (guint64) st->counters.packets_sent, "bytes-sent", G_TYPE_UINT64,
+              (guint64) st->counters.bytes_sent, "packets-dropped",
+              G_TYPE_UINT64, st->dropped, "send-errors", G_TYPE_UINT64,
+              (guint64) st->counters.send_errors, NULL));
       gst_value_array_append_and_take_value (&m->legs, &v);
     }
   }
@@ -375,8 +374,7 @@ take_sample (GstMctxSinkMetrics * m, Sample * s)
   s->would_block_delta = grown (s->counters.would_block,
       p->counters.would_block);
   s->dropped_delta = grown (s->dropped, p->dropped);
-  s->paced_delta = grown (s->counters.paced_packets,
-      p->counters.paced_packets);
+  s->paced_delta = grown (s->counters.paced_packets, p->counters.paced_packets);
   s->late_sum_delta = grown (s->counters.pacing_late_ns_sum,
       p->counters.pacing_late_ns_sum);
   s->queue_drops_delta = grown (s->counters.queue_drops,

@@ -38,8 +38,7 @@ udp_only_setting (const GstMctxSinkSettings * s)
 
 static gboolean
 build_raw_config (GstElement * sink, const GstMctxSinkSettings * s,
-    const mctx_ip * source, const mctx_interface * iface,
-    mctx_raw_config * cfg)
+    const mctx_ip * source, const mctx_interface * iface, mctx_raw_config * cfg)
 {
   const gchar *udp_only = udp_only_setting (s);
 
@@ -121,8 +120,7 @@ post_open_error (GstElement * sink, const GstMctxSinkSettings * s, int rc,
         ("Cannot send raw datagrams with interface '%s' and source-addr "
             "'%s': %s", gst_mctx_sink_is_set (s->interface) ? s->interface :
             "(not set)", gst_mctx_sink_is_set (s->source_addr) ?
-            s->source_addr : "(not set)",
-            err->message), ("%s", debug));
+            s->source_addr : "(not set)", err->message), ("%s", debug));
   else
     GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
         ("Cannot open raw sockets: %s", err->message), ("%s", debug));
@@ -155,7 +153,8 @@ open_both (GstElement * sink, const mctx_raw_config * cfg,
     return MCTX_OK;
   /* The missing privilege is what to fix first, whatever the other family
    * ran into. */
-  if (rc6 == MCTX_E_RAW_PERMISSION_DENIED && rc4 != MCTX_E_RAW_PERMISSION_DENIED) {
+  if (rc6 == MCTX_E_RAW_PERMISSION_DENIED
+      && rc4 != MCTX_E_RAW_PERMISSION_DENIED) {
     *err = err6;
     return rc6;
   }
@@ -227,7 +226,7 @@ gst_mctx_sink_raw_validation_get_type (void)
     {MCTX_RAW_VALIDATION_ANY_DESTINATION, "Unicast destinations too",
         "any-destination"},
     {MCTX_RAW_VALIDATION_IP_DATAGRAM,
-        "Any destination, IPv4 header checksum verified (raw-ip)",
+          "Any destination, IPv4 header checksum verified (raw-ip)",
         "ip-datagram"},
     {0, NULL, NULL}
   };
@@ -267,7 +266,7 @@ datagram_version (const mctx_datagram * d)
  * publication): MCTX_OK with *sent < count when the version changes. */
 int
 gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
-    gsize count, size_t * sent, mctx_error * err)
+    gsize count, size_t *sent, mctx_error * err)
 {
   mctx_raw_publication *pub;
   guint version = count > 0 ? datagram_version (d) : 0;
@@ -288,8 +287,7 @@ gst_mctx_sink_raw_send (GstMctxSinkRaw * raw, const mctx_datagram * d,
 }
 
 void
-gst_mctx_sink_raw_metrics (const GstMctxSinkRaw * raw,
-    mctx_metrics * out)
+gst_mctx_sink_raw_metrics (const GstMctxSinkRaw * raw, mctx_metrics * out)
 {
   mctx_metrics m4 = { 0 }, m6 = { 0 };
 

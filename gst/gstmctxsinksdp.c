@@ -238,8 +238,7 @@ write_file (GstMctxSinkSdp * sdp, const gchar * text)
           G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
     return TRUE;
   GST_ELEMENT_ERROR (sdp->owner, RESOURCE, OPEN_WRITE,
-      ("Could not write sdp-file '%s': %s", sdp->path, error->message),
-      (NULL));
+      ("Could not write sdp-file '%s': %s", sdp->path, error->message), (NULL));
   g_error_free (error);
   return FALSE;
 }

@@ -194,8 +194,7 @@ in_range (const gchar * key, const GValue * value)
 
   if (!G_VALUE_HOLDS_INT (value))
     return TRUE;
-  refusal = gst_mctx_sink_settings_range_refusal (key,
-      g_value_get_int (value));
+  refusal = gst_mctx_sink_settings_range_refusal (key, g_value_get_int (value));
   g_free (refusal);
   return refusal == NULL;
 }
@@ -451,7 +450,8 @@ gst_mctx_sink_uri_to_settings (GObject * object, const gchar * uri,
 }
 
 void
-gst_mctx_sink_uri_handler_init (gpointer g_iface, G_GNUC_UNUSED gpointer iface_data)
+gst_mctx_sink_uri_handler_init (gpointer g_iface,
+    G_GNUC_UNUSED gpointer iface_data)
 {
   GstURIHandlerInterface *iface = (GstURIHandlerInterface *) g_iface;
 

@@ -110,8 +110,8 @@ reserve_one(mctx_context *ctx, mctx_error *err)
   }
   pthread_mutex_unlock(&ctx->lock);
   if (pubs == NULL)
-    return mctx__fail(err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE,
-                      0, "no memory for %zu publications", capacity);
+    return mctx__fail(err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, 0,
+                      "no memory for %zu publications", capacity);
   return MCTX_OK;
 }
 
@@ -126,8 +126,9 @@ add_common(mctx_context *ctx, const mctx_publication_config *cfg, int fd,
                       "context and config must not be NULL");
   if (is_duplicate(ctx, cfg)) {
     char group[MCTX_ENDPOINT_STRLEN];
-    mctx_endpoint ep = { cfg->group, cfg->dst_port };
-    return mctx__fail(err, MCTX_E_DUPLICATE_PUBLICATION, MCTX_SUBJECT_PUBLICATION, 0,
+    mctx_endpoint ep = {cfg->group, cfg->dst_port};
+    return mctx__fail(err, MCTX_E_DUPLICATE_PUBLICATION,
+                      MCTX_SUBJECT_PUBLICATION, 0,
                       "a publication to %s with the same settings exists",
                       mctx_endpoint_format(&ep, group, sizeof group));
   }
@@ -256,8 +257,8 @@ mctx_context_remove(mctx_context *ctx, mctx_publication_id id)
 static int
 not_found(mctx_publication_id id, mctx_error *err)
 {
-  return mctx__fail(err, MCTX_E_PUBLICATION_NOT_FOUND, MCTX_SUBJECT_PUBLICATION, 0,
-                    "no publication with id %llu", (unsigned long long) id);
+  return mctx__fail(err, MCTX_E_PUBLICATION_NOT_FOUND, MCTX_SUBJECT_PUBLICATION,
+                    0, "no publication with id %llu", (unsigned long long) id);
 }
 
 int

@@ -47,8 +47,7 @@ int mctx__ok(mctx_error *err);
  * MCTX_ERROR_VALUE_MAX bytes, otherwise its start and "...". Use as
  * mctx__fail(..., "'" MCTX__VALUE_FMT "' is ...", MCTX__VALUE(text)). */
 #define MCTX__VALUE_FMT "%.*s%s"
-#define MCTX__VALUE(text) \
-  mctx__value_len(text), (text), mctx__value_more(text)
+#define MCTX__VALUE(text) mctx__value_len(text), (text), mctx__value_more(text)
 int mctx__value_len(const char *text);
 const char *mctx__value_more(const char *text);
 
@@ -131,8 +130,8 @@ int mctx__raw_egress(const mctx_raw_config *cfg, uint32_t *ifindex,
 
 /* The root qdisc of an interface as rtnetlink shows it. */
 typedef struct mctx__qdisc_info {
-  char kind[MCTX_QDISC_KIND_MAX];  /* "" unknown */
-  bool gso_whole;                  /* measured to keep GSO packets whole */
+  char kind[MCTX_QDISC_KIND_MAX]; /* "" unknown */
+  bool gso_whole;                 /* measured to keep GSO packets whole */
   bool has_stats;
   uint64_t drops, overlimits, requeues, backlog;
 } mctx__qdisc_info;
@@ -170,8 +169,7 @@ void mctx__metrics_record(mctx_metrics_cell *cell, uint64_t calls,
 
 /* Coherent read of the five counters (timestamps filled too): an object's
  * snapshot. A NULL cell (no object) gives zeros; a NULL out does nothing. */
-void mctx__metrics_read(const mctx_metrics_cell *cell,
-                        mctx_metrics *out);
+void mctx__metrics_read(const mctx_metrics_cell *cell, mctx_metrics *out);
 
 /* The same without the clocks (timestamps 0): for sums over many cells,
  * such as the context's totals under its mutex. */
@@ -187,15 +185,15 @@ void mctx__metrics_read_counters(const mctx_metrics_cell *cell,
  * CLOCK_MONOTONIC nanoseconds; the functions below take the time as an
  * argument so that tests drive them with their own clock. */
 typedef struct mctx__pacer {
-  uint64_t rate_bps;         /* 0: not paced */
-  uint32_t burst;            /* >= 1 */
-  unsigned header_bytes;     /* UDP + IP header bytes added per datagram */
-  uint64_t next_due_ns;      /* due time of the next datagram before the
+  uint64_t rate_bps;      /* 0: not paced */
+  uint32_t burst;         /* >= 1 */
+  unsigned header_bytes;  /* UDP + IP header bytes added per datagram */
+  uint64_t next_due_ns;   /* due time of the next datagram before the
                                 burst limit pulls it forward */
-  uint64_t next_due_frac;    /* fraction of a nanosecond, in 1/rate_bps */
-  uint64_t last_due_ns;      /* due time of the last datagram that left */
-  uint64_t last_bits;        /* its wire size, for a rate change */
-  uint64_t ideal_due_ns;     /* the schedule from the call's start without
+  uint64_t next_due_frac; /* fraction of a nanosecond, in 1/rate_bps */
+  uint64_t last_due_ns;   /* due time of the last datagram that left */
+  uint64_t last_bits;     /* its wire size, for a rate change */
+  uint64_t ideal_due_ns;  /* the schedule from the call's start without
                                 the burst limit: what lateness is against */
 } mctx__pacer;
 
@@ -236,8 +234,7 @@ void mctx__pacer_begin(mctx__pacer *p, uint64_t now_ns);
  * at most burst are due at once. late collects their lateness. */
 size_t mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
                         const size_t *payload, size_t count, uint64_t now_ns,
-                        uint64_t *wait_until_ns,
-                        mctx__pacing_lateness *late);
+                        uint64_t *wait_until_ns, mctx__pacing_lateness *late);
 
 /* The publication's side: when pacing is on, waits until a datagram of
  * payload bytes is due (MCTX_OK) or is interrupted (MCTX_E_INTERRUPTED,
@@ -275,12 +272,12 @@ void mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id);
  * path needs is computed once at open: no lookup per datagram. A later fast
  * path (UDP GSO probing) adds its per-publication state here. */
 struct mctx_publication {
-  mctx_publication_id id;          /* 0 outside a context */
+  mctx_publication_id id; /* 0 outside a context */
   int fd;
-  mctx_publication_config config;  /* copy; live setters keep it current */
-  mctx_endpoint destination;       /* connected peer, IPv6 scope id used */
-  uint32_t interface_index;        /* IPV6_MULTICAST_IF / ip_mreqn, 0 none */
-  bool has_local;                  /* local holds getsockname from open;
+  mctx_publication_config config; /* copy; live setters keep it current */
+  mctx_endpoint destination;      /* connected peer, IPv6 scope id used */
+  uint32_t interface_index;       /* IPV6_MULTICAST_IF / ip_mreqn, 0 none */
+  bool has_local;                 /* local holds getsockname from open;
                                       both read-only after open, because
                                       threads may send concurrently */
   mctx_endpoint local;
@@ -291,12 +288,12 @@ struct mctx_publication {
    * false starts it at MCTX__GSO_OFF. Atomic because two threads may send
    * on one publication (relaxed: each value stands alone, a stale read
    * only costs one refused call). */
-  _Atomic int gso_state;             /* an mctx__gso_state */
-  _Atomic unsigned gso_max_segment;  /* largest datagram sent as a GSO
+  _Atomic int gso_state;            /* an mctx__gso_state */
+  _Atomic unsigned gso_max_segment; /* largest datagram sent as a GSO
                                         segment: path MTU less headers,
                                         lowered when the kernel refuses */
-  _Atomic unsigned gso_refusals;     /* GSO calls refused and resent */
-  _Atomic uint64_t gso_calls;        /* GSO calls that went out (for tests) */
+  _Atomic unsigned gso_refusals;    /* GSO calls refused and resent */
+  _Atomic uint64_t gso_calls;       /* GSO calls that went out (for tests) */
 
   /* Pacing (pacer.c). The setter stores the wanted rate and burst; the
    * sending thread copies them into its schedule at its next call. The
@@ -306,27 +303,27 @@ struct mctx_publication {
    * anything. */
   _Atomic uint64_t pacing_rate_bps;
   _Atomic uint32_t pacing_burst;
-  _Atomic uint32_t interrupted;      /* a futex word on Linux */
+  _Atomic uint32_t interrupted; /* a futex word on Linux */
   mctx__pacer pacer;
   _Atomic uint64_t paced_packets;
   _Atomic uint64_t pacing_late_sum_ns;
-  _Atomic uint64_t pacing_late_max_ns;       /* in second late_second */
-  _Atomic uint64_t pacing_late_max_prev_ns;  /* in second late_second - 1 */
+  _Atomic uint64_t pacing_late_max_ns;      /* in second late_second */
+  _Atomic uint64_t pacing_late_max_prev_ns; /* in second late_second - 1 */
   _Atomic uint64_t pacing_late_second;
 
   /* The egress qdisc (config.gso == MCTX_GSO_AUTO, queue_drops). Read off
    * the send path only; the send path reads gso_qdisc_whole alone. */
-  uint32_t egress_index;             /* interface whose qdisc is read: the
+  uint32_t egress_index;         /* interface whose qdisc is read: the
                                         configured one, else the route's;
                                         0 unknown */
-  _Atomic bool gso_qdisc_whole;      /* the cached MCTX_GSO_AUTO decision */
-  _Atomic unsigned enobufs_run;      /* ENOBUFS since the last refresh */
-  pthread_mutex_t qdisc_lock;        /* guards the rest, for snapshots from
+  _Atomic bool gso_qdisc_whole;  /* the cached MCTX_GSO_AUTO decision */
+  _Atomic unsigned enobufs_run;  /* ENOBUFS since the last refresh */
+  pthread_mutex_t qdisc_lock;    /* guards the rest, for snapshots from
                                         any thread */
-  mctx__qdisc_info qdisc;            /* last read */
-  mctx__qdisc_info qdisc_base;       /* counters at open (or at a qdisc
+  mctx__qdisc_info qdisc;        /* last read */
+  mctx__qdisc_info qdisc_base;   /* counters at open (or at a qdisc
                                         replacement, folded below) */
-  mctx__qdisc_info qdisc_folded;     /* deltas of qdiscs replaced since */
+  mctx__qdisc_info qdisc_folded; /* deltas of qdiscs replaced since */
 };
 
 /* Reads the egress qdisc into pub (under qdisc_lock, or skipped when
@@ -339,7 +336,7 @@ void mctx__publication_qdisc_refresh(mctx_publication *pub, bool wait,
 typedef enum mctx__gso_state {
   MCTX__GSO_UNPROBED = 0,
   MCTX__GSO_ON,
-  MCTX__GSO_OFF       /* not supported, refused too often, or forced off */
+  MCTX__GSO_OFF /* not supported, refused too often, or forced off */
 } mctx__gso_state;
 
 /* ---- sockets (socket_plan.c, posix/socket.c, win32/socket.c) ------------ */
@@ -347,9 +344,9 @@ typedef enum mctx__gso_state {
 /* What socket setup produced: a non-blocking, configured, connected socket. */
 typedef struct mctx__socket_setup {
   int fd;
-  mctx_endpoint destination;   /* with the IPv6 scope id used */
-  uint32_t interface_index;    /* 0 when none was set by index */
-  bool has_local;              /* getsockname after connect succeeded */
+  mctx_endpoint destination; /* with the IPv6 scope id used */
+  uint32_t interface_index;  /* 0 when none was set by index */
+  bool has_local;            /* getsockname after connect succeeded */
   mctx_endpoint local;
 } mctx__socket_setup;
 
@@ -358,12 +355,12 @@ typedef struct mctx__socket_setup {
  * applies it. */
 typedef struct mctx__socket_plan {
   mctx_family family;
-  bool bind;                    /* bind to bind_to */
+  bool bind; /* bind to bind_to */
   mctx_endpoint bind_to;
-  const char *bind_role;        /* whose address bind_to is, for messages */
-  mctx_subject bind_subject;    /* the same for mctx_error.subject */
-  bool v4_if_by_address;        /* IP_MULTICAST_IF with struct in_addr */
-  uint32_t interface_index;     /* ip_mreqn / IPV6_MULTICAST_IF, 0 none */
+  const char *bind_role;     /* whose address bind_to is, for messages */
+  mctx_subject bind_subject; /* the same for mctx_error.subject */
+  bool v4_if_by_address;     /* IP_MULTICAST_IF with struct in_addr */
+  uint32_t interface_index;  /* ip_mreqn / IPV6_MULTICAST_IF, 0 none */
   mctx_endpoint destination;
   bool scoped_without_interface; /* raised where mctx-core raises it */
 } mctx__socket_plan;
@@ -436,7 +433,6 @@ struct sockaddr;
 struct sockaddr_storage;
 unsigned mctx__sockaddr_from_endpoint(const mctx_endpoint *ep,
                                       struct sockaddr_storage *ss);
-int mctx__endpoint_from_sockaddr(const struct sockaddr *sa,
-                                 mctx_endpoint *out);
+int mctx__endpoint_from_sockaddr(const struct sockaddr *sa, mctx_endpoint *out);
 
 #endif /* MCTX_PRIVATE_H */

@@ -55,7 +55,7 @@ typedef enum mctx_code {
   MCTX_OK = 0,
 
   /* Generic */
-  MCTX_E_INVALID_ARGUMENT = -1,     /* NULL pointer, unparsable string, ... */
+  MCTX_E_INVALID_ARGUMENT = -1, /* NULL pointer, unparsable string, ... */
   MCTX_E_NO_MEMORY = -2,
 
   /* Publication config validation (mctx_publication_config_validate), in
@@ -68,14 +68,15 @@ typedef enum mctx_code {
   MCTX_E_INVALID_INTERFACE_ADDRESS = -15,
   MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH = -16,
   MCTX_E_INVALID_IPV6_INTERFACE_INDEX = -17,
-  MCTX_E_INVALID_INTERFACE_NAME = -18,      /* ours: empty or too long */
+  MCTX_E_INVALID_INTERFACE_NAME = -18, /* ours: empty or too long */
 
   /* Resolution at publication creation */
-  MCTX_E_INTERFACE_NOT_FOUND = -20,         /* ours: name/index does not exist */
-  MCTX_E_INTERFACE_DISCOVERY_FAILED = -21,  /* address not local, ambiguous, ... */
+  MCTX_E_INTERFACE_NOT_FOUND = -20, /* ours: name/index does not exist */
+  MCTX_E_INTERFACE_DISCOVERY_FAILED =
+      -21, /* address not local, ambiguous, ... */
   MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH = -22,
   MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE = -23,
-  MCTX_E_IPV6_GROUP_ZONE_MISMATCH = -24,    /* ours: the group's zone and the
+  MCTX_E_IPV6_GROUP_ZONE_MISMATCH = -24, /* ours: the group's zone and the
                                                interface differ */
 
   /* Context */
@@ -90,12 +91,12 @@ typedef enum mctx_code {
   MCTX_E_SOCKET_CONNECT_FAILED = -43,
   MCTX_E_SOCKET_LOCAL_ADDR_FAILED = -44,
   MCTX_E_SEND_FAILED = -45,
-  MCTX_E_WOULD_BLOCK = -46,  /* transient: the socket buffer is full; nothing
+  MCTX_E_WOULD_BLOCK = -46, /* transient: the socket buffer is full; nothing
                                 was queued. Wait for writability, resend. */
-  MCTX_E_QUEUE_FULL = -47,   /* transient: the local queue (a qdisc) refused
+  MCTX_E_QUEUE_FULL = -47,  /* transient: the local queue (a qdisc) refused
                                 the datagram (ENOBUFS); nothing was sent.
                                 Resend later or drop. */
-  MCTX_E_INTERRUPTED = -48,  /* not transient: a paced send stopped waiting
+  MCTX_E_INTERRUPTED = -48, /* not transient: a paced send stopped waiting
                                 because mctx_publication_interrupt was
                                 called; the datagrams from *sent on did not
                                 go out. Sending again fails the same way
@@ -105,7 +106,7 @@ typedef enum mctx_code {
   MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH = -50,
   MCTX_E_EXISTING_SOCKET_PORT_MISMATCH = -51,
   MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH = -52,
-  MCTX_E_EXISTING_SOCKET_NOT_UDP = -53,     /* ours: raw, TCP, UDP-Lite, a
+  MCTX_E_EXISTING_SOCKET_NOT_UDP = -53, /* ours: raw, TCP, UDP-Lite, a
                                                Unix socket, not a socket */
 
   /* Raw IP datagrams (their socket, bind and send failures use the codes
@@ -113,7 +114,7 @@ typedef enum mctx_code {
   MCTX_E_RAW_INTERFACE_REQUIRED = -60,
   MCTX_E_INVALID_RAW_BIND_ADDRESS = -61,
   MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH = -62,
-  MCTX_E_RAW_PERMISSION_DENIED = -63,       /* ours: CAP_NET_RAW missing */
+  MCTX_E_RAW_PERMISSION_DENIED = -63, /* ours: CAP_NET_RAW missing */
   MCTX_E_INVALID_RAW_DATAGRAM = -67,
   MCTX_E_INVALID_RAW_MULTICAST_DESTINATION = -68,
   MCTX_E_RAW_UNSUPPORTED_LINK_TYPE = -69,
@@ -123,25 +124,25 @@ typedef enum mctx_code {
 /* What an error is about: the setting, argument or object a caller maps it
  * to (a property, a command-line option). Compare it, never the message. */
 typedef enum mctx_subject {
-  MCTX_SUBJECT_NONE = 0,          /* no single setting (out of memory, ...) */
-  MCTX_SUBJECT_GROUP,             /* the multicast group (UDP), or the raw
+  MCTX_SUBJECT_NONE = 0, /* no single setting (out of memory, ...) */
+  MCTX_SUBJECT_GROUP,    /* the multicast group (UDP), or the raw
                                      datagram's destination */
   MCTX_SUBJECT_DESTINATION_PORT,
-  MCTX_SUBJECT_SOURCE_ADDRESS,    /* UDP source_addr, raw bind_addr */
+  MCTX_SUBJECT_SOURCE_ADDRESS, /* UDP source_addr, raw bind_addr */
   MCTX_SUBJECT_SOURCE_PORT,
-  MCTX_SUBJECT_INTERFACE,         /* the outgoing interface, however given */
+  MCTX_SUBJECT_INTERFACE, /* the outgoing interface, however given */
   MCTX_SUBJECT_TTL,
   MCTX_SUBJECT_LOOPBACK,
   MCTX_SUBJECT_DSCP,
   MCTX_SUBJECT_SEND_BUFFER_SIZE,
-  MCTX_SUBJECT_FAMILY,            /* the raw config's family */
-  MCTX_SUBJECT_SOCKET,            /* the socket itself: creating, connecting,
+  MCTX_SUBJECT_FAMILY,      /* the raw config's family */
+  MCTX_SUBJECT_SOCKET,      /* the socket itself: creating, connecting,
                                      a caller's socket, a send */
-  MCTX_SUBJECT_DATAGRAM,          /* a datagram given to a send */
-  MCTX_SUBJECT_PUBLICATION,       /* a publication id or handle */
-  MCTX_SUBJECT_ARGUMENT,          /* another argument: a NULL pointer, text
+  MCTX_SUBJECT_DATAGRAM,    /* a datagram given to a send */
+  MCTX_SUBJECT_PUBLICATION, /* a publication id or handle */
+  MCTX_SUBJECT_ARGUMENT,    /* another argument: a NULL pointer, text
                                      that is not an address, ... */
-  MCTX_SUBJECT_PACING             /* pacing_rate_bps / pacing_burst */
+  MCTX_SUBJECT_PACING       /* pacing_rate_bps / pacing_burst */
 } mctx_subject;
 
 #define MCTX_ERROR_MESSAGE_MAX 256
@@ -152,9 +153,9 @@ typedef enum mctx_subject {
 
 /* Details of a failure. Filled by any function taking one, when not NULL. */
 typedef struct mctx_error {
-  int code;              /* an mctx_code; MCTX_OK when the call succeeded */
-  mctx_subject subject;  /* what it is about; MCTX_SUBJECT_NONE when OK */
-  int sys_errno;         /* errno of the failing system call, 0 if none */
+  int code;             /* an mctx_code; MCTX_OK when the call succeeded */
+  mctx_subject subject; /* what it is about; MCTX_SUBJECT_NONE when OK */
+  int sys_errno;        /* errno of the failing system call, 0 if none */
   char message[MCTX_ERROR_MESSAGE_MAX]; /* for people: names the bad value;
                                            "" when OK. Wording may change
                                            between versions. */
@@ -248,19 +249,19 @@ MCTX_API int mctx_ipv6_multicast_scope(const mctx_ip *ip);
 /* ------------------------------------------------------------------------ */
 
 typedef enum mctx_interface_kind {
-  MCTX_INTERFACE_NONE = 0,    /* let the routing table decide */
-  MCTX_INTERFACE_ADDRESS,     /* a local IPv4 or IPv6 address */
-  MCTX_INTERFACE_INDEX,       /* an interface index (> 0) */
-  MCTX_INTERFACE_NAME         /* an interface name ("eth0") */
+  MCTX_INTERFACE_NONE = 0, /* let the routing table decide */
+  MCTX_INTERFACE_ADDRESS,  /* a local IPv4 or IPv6 address */
+  MCTX_INTERFACE_INDEX,    /* an interface index (> 0) */
+  MCTX_INTERFACE_NAME      /* an interface name ("eth0") */
 } mctx_interface_kind;
 
 #define MCTX_INTERFACE_NAME_MAX 16 /* IFNAMSIZ, NUL included */
 
 typedef struct mctx_interface {
   mctx_interface_kind kind;
-  mctx_ip address;                     /* MCTX_INTERFACE_ADDRESS */
-  uint32_t index;                      /* MCTX_INTERFACE_INDEX */
-  char name[MCTX_INTERFACE_NAME_MAX];  /* MCTX_INTERFACE_NAME */
+  mctx_ip address;                    /* MCTX_INTERFACE_ADDRESS */
+  uint32_t index;                     /* MCTX_INTERFACE_INDEX */
+  char name[MCTX_INTERFACE_NAME_MAX]; /* MCTX_INTERFACE_NAME */
 } mctx_interface;
 
 /* Parses an interface given as an address ("10.0.0.1", "fe80::1%eth0"), a
@@ -286,11 +287,11 @@ MCTX_API int mctx_interface_name_to_index(const char *name, uint32_t *index,
  * OFF and ON equal false and true, so code written when the field was a
  * bool still compiles and means the same. */
 typedef enum mctx_gso_mode {
-  MCTX_GSO_OFF = 0,   /* never: every datagram through sendmmsg */
-  MCTX_GSO_ON = 1,    /* wherever the kernel and device take it, whatever
+  MCTX_GSO_OFF = 0, /* never: every datagram through sendmmsg */
+  MCTX_GSO_ON = 1,  /* wherever the kernel and device take it, whatever
                          the qdisc (a shaper such as tbf then splits GSO
                          packets and drops segments without telling) */
-  MCTX_GSO_AUTO = 2   /* the default: only while the egress interface's
+  MCTX_GSO_AUTO = 2 /* the default: only while the egress interface's
                          root qdisc is one measured to keep or drop a GSO
                          packet whole (noqueue, pfifo_fast, pfifo, bfifo,
                          pfifo_head_drop; mq or htb whose qdiscs below
@@ -310,36 +311,36 @@ MCTX_API int mctx_gso_mode_parse(const char *text, mctx_gso_mode *out,
                                  mctx_error *err);
 
 typedef struct mctx_publication_config {
-  mctx_ip group;              /* IPv4 or IPv6 multicast group */
-  uint16_t dst_port;          /* destination UDP port, 1..65535 */
-  mctx_ip source_addr;        /* exact local source; UNSPEC = not set */
-  bool has_source_port;       /* bind a fixed source port */
-  uint16_t source_port;       /* 1..65535 when has_source_port */
-  mctx_interface interface;   /* outgoing interface; NONE = routing decides */
-  uint32_t ttl;               /* IPv4 TTL / IPv6 hop limit; default 1;
+  mctx_ip group;            /* IPv4 or IPv6 multicast group */
+  uint16_t dst_port;        /* destination UDP port, 1..65535 */
+  mctx_ip source_addr;      /* exact local source; UNSPEC = not set */
+  bool has_source_port;     /* bind a fixed source port */
+  uint16_t source_port;     /* 1..65535 when has_source_port */
+  mctx_interface interface; /* outgoing interface; NONE = routing decides */
+  uint32_t ttl;             /* IPv4 TTL / IPv6 hop limit; default 1;
                                  MCTX_TTL_UNCHANGED leaves the socket's */
-  bool loopback;              /* IP(V6)_MULTICAST_LOOP; default true */
+  bool loopback;            /* IP(V6)_MULTICAST_LOOP; default true */
 
   /* Ours, beyond mctx-core. Defaults keep the kernel's behaviour except
    * report_local_drops, which makes drops at the local queue visible. */
-  int dscp;                   /* 0..63, -1 (default) = leave as is */
-  int send_buffer_size;       /* SO_SNDBUF bytes, 0 (default) = leave */
-  bool report_local_drops;    /* IP_RECVERR/IPV6_RECVERR; default true:
+  int dscp;                /* 0..63, -1 (default) = leave as is */
+  int send_buffer_size;    /* SO_SNDBUF bytes, 0 (default) = leave */
+  bool report_local_drops; /* IP_RECVERR/IPV6_RECVERR; default true:
                                  qdisc drops come back as ENOBUFS */
-  mctx_gso_mode gso;          /* UDP GSO in mctx_publication_send_batch;
+  mctx_gso_mode gso;       /* UDP GSO in mctx_publication_send_batch;
                                  default MCTX_GSO_AUTO: only where the egress
                                  qdisc keeps or drops a GSO packet whole */
   /* Pacing (docs/pacing.md): each datagram gets a due time, the previous
    * one's plus its wire size (payload + UDP and IP headers) in bits over
    * the rate, and does not leave before it. Settable while open
    * (mctx_publication_set_pacing). */
-  uint64_t pacing_rate_bps;   /* bits per second on the wire; 0 (default)
+  uint64_t pacing_rate_bps; /* bits per second on the wire; 0 (default)
                                  = no pacing, every send leaves at once */
-  uint32_t pacing_burst;      /* datagrams that may leave back to back once
+  uint32_t pacing_burst;    /* datagrams that may leave back to back once
                                  the sender is behind its schedule (a late
                                  buffer); default 2, at least 1 */
-  uint32_t reserved_u32;      /* zero */
-  void *reserved[2];          /* zero (mctx_publication_config_init) */
+  uint32_t reserved_u32;    /* zero */
+  void *reserved[2];        /* zero (mctx_publication_config_init) */
 } mctx_publication_config;
 
 /* A ttl that leaves the socket's TTL / hop limit as it is: the kernel's
@@ -356,25 +357,27 @@ MCTX_API void mctx_publication_config_init(mctx_publication_config *cfg);
 /* Convenience: init, then the group parsed from text (as mctx_ip_parse)
  * and the port set. The port is checked by validation, not here. */
 MCTX_API int mctx_publication_config_init_group(mctx_publication_config *cfg,
-                                    const char *group, uint16_t dst_port,
-                                    mctx_error *err);
+                                                const char *group,
+                                                uint16_t dst_port,
+                                                mctx_error *err);
 
 /* Applies mctx-core's with_bind_addr: sets source_addr and source_port from
  * ep (port 0 sets has_source_port with 0, which validation then refuses); an
  * IPv6 endpoint with a scope id also sets the interface to that index. */
 MCTX_API void mctx_publication_config_set_bind(mctx_publication_config *cfg,
-                                   const mctx_endpoint *ep);
+                                               const mctx_endpoint *ep);
 
 /* Checks the config without touching the system, in mctx-core's order:
  * destination port, group, source port, source address (and its family),
  * interface (address, family, index, name syntax). */
-MCTX_API int mctx_publication_config_validate(const mctx_publication_config *cfg,
-                                  mctx_error *err);
+MCTX_API int
+mctx_publication_config_validate(const mctx_publication_config *cfg,
+                                 mctx_error *err);
 
 /* True when every setting is equal (how a context detects a duplicate);
  * interfaces compare by kind and the value of that kind. */
 MCTX_API bool mctx_publication_config_equal(const mctx_publication_config *a,
-                                const mctx_publication_config *b);
+                                            const mctx_publication_config *b);
 
 /* ------------------------------------------------------------------------ */
 /* Publications                                                             */
@@ -393,8 +396,8 @@ typedef struct mctx_buf {
 /* What one successful send did. */
 typedef struct mctx_send_report {
   mctx_publication_id publication_id;
-  mctx_endpoint destination;   /* with the IPv6 scope id actually used */
-  mctx_endpoint local;         /* the socket's local address (cached) */
+  mctx_endpoint destination; /* with the IPv6 scope id actually used */
+  mctx_endpoint local;       /* the socket's local address (cached) */
   size_t bytes_sent;
 } mctx_send_report;
 
@@ -420,9 +423,9 @@ MCTX_API int mctx_publication_open(const mctx_publication_config *cfg,
  * source) and may carry the multicast interface, loopback, TTL, DSCP,
  * SO_SNDBUF and IP_RECVERR options (connect comes last, so a failed connect
  * leaves all of them). O_NONBLOCK is put back as it was. */
-MCTX_API int mctx_publication_open_with_socket(
-    const mctx_publication_config *cfg, int fd, mctx_publication **out,
-    mctx_error *err);
+MCTX_API int
+mctx_publication_open_with_socket(const mctx_publication_config *cfg, int fd,
+                                  mctx_publication **out, mctx_error *err);
 
 /* Duplicates a socket, not inherited by child processes, so that a caller
  * who keeps its own socket can give mctx_publication_open_with_socket the
@@ -447,7 +450,8 @@ MCTX_API void mctx_publication_into_parts(mctx_publication *pub, int *fd,
                                           mctx_publication_id *id);
 
 /* The id a context gave the publication; 0 outside a context or for NULL. */
-MCTX_API mctx_publication_id mctx_publication_get_id(const mctx_publication *pub);
+MCTX_API mctx_publication_id
+mctx_publication_get_id(const mctx_publication *pub);
 
 /* The publication's config as in effect (live setters update it). Valid as
  * long as pub; NULL for NULL. */
@@ -463,10 +467,11 @@ MCTX_API int mctx_publication_get_fd(const mctx_publication *pub);
 
 /* The connected destination, with the IPv6 scope id used. */
 MCTX_API void mctx_publication_get_destination(const mctx_publication *pub,
-                                           mctx_endpoint *out);
+                                               mctx_endpoint *out);
 
 /* The interface index used for IPV6_MULTICAST_IF / ip_mreqn, 0 if none. */
-MCTX_API uint32_t mctx_publication_get_interface_index(const mctx_publication *pub);
+MCTX_API uint32_t
+mctx_publication_get_interface_index(const mctx_publication *pub);
 
 /* The socket's local address (getsockname at open, cached; asked again on
  * each call only if that failed, which it does not on a connected socket). */
@@ -475,8 +480,9 @@ MCTX_API int mctx_publication_get_local(const mctx_publication *pub,
 
 /* The announce tuple: effective source IP (getsockname), group, port. */
 MCTX_API int mctx_publication_get_announce_tuple(const mctx_publication *pub,
-                                             mctx_ip *source, mctx_ip *group,
-                                             uint16_t *port, mctx_error *err);
+                                                 mctx_ip *source,
+                                                 mctx_ip *group, uint16_t *port,
+                                                 mctx_error *err);
 
 /* Live changes (the config copy is updated too). */
 MCTX_API int mctx_publication_set_ttl(mctx_publication *pub, uint32_t ttl,
@@ -583,12 +589,10 @@ typedef struct mctx_send_result {
  * otherwise the code of the first one that did not (results say which);
  * MCTX_E_INVALID_ARGUMENT, with no send, for NULL pubs, results or
  * publication, or NULL datagrams with count > 0. */
-MCTX_API int mctx_publications_send_batch(mctx_publication *const *pubs,
-                                          size_t npubs,
-                                          const mctx_datagram *datagrams,
-                                          size_t count,
-                                          mctx_send_result *results,
-                                          mctx_error *errs);
+MCTX_API int
+mctx_publications_send_batch(mctx_publication *const *pubs, size_t npubs,
+                             const mctx_datagram *datagrams, size_t count,
+                             mctx_send_result *results, mctx_error *errs);
 
 /* Reads and discards pending entries of the socket's error queue (filled
  * with IP_RECVERR), so it never grows. Returns how many were drained. */
@@ -680,20 +684,20 @@ typedef struct mctx_metrics {
   uint64_t bytes_sent;
   uint64_t send_errors;
   uint64_t would_block;
-  uint64_t publications_added;    /* contexts only */
-  uint64_t publications_removed;  /* contexts only; take counts as removed */
-  uint64_t active_publications;   /* contexts only; a gauge */
-  double captured_at;             /* wall clock, Unix seconds */
-  uint64_t captured_mono_ns;      /* monotonic clock */
+  uint64_t publications_added;   /* contexts only */
+  uint64_t publications_removed; /* contexts only; take counts as removed */
+  uint64_t active_publications;  /* contexts only; a gauge */
+  double captured_at;            /* wall clock, Unix seconds */
+  uint64_t captured_mono_ns;     /* monotonic clock */
   /* Pacing (publications with a pacing rate, and a context's sums of them;
    * 0 otherwise). A departure's lateness is how long after its due time it
    * left, the due time counted from no earlier than the send call: a
    * machine that cannot keep the rate shows growing lateness. */
-  uint64_t paced_packets;         /* datagrams that left paced */
-  uint64_t pacing_late_ns_sum;    /* their lateness, summed */
-  uint64_t pacing_late_max_ns;    /* largest lateness in the last 1 to 2
+  uint64_t paced_packets;      /* datagrams that left paced */
+  uint64_t pacing_late_ns_sum; /* their lateness, summed */
+  uint64_t pacing_late_max_ns; /* largest lateness in the last 1 to 2
                                      seconds: a gauge */
-  uint64_t queue_drops;           /* UDP publications only (0 otherwise):
+  uint64_t queue_drops;        /* UDP publications only (0 otherwise):
                                      drops of the egress interface's root
                                      qdisc since the publication opened, read
                                      at snapshot time. INTERFACE-WIDE: other
@@ -706,8 +710,8 @@ typedef struct mctx_metrics {
 /* Differences between two snapshots; no gauge but pacing_late_max_ns. */
 typedef struct mctx_metrics_delta {
   double interval_secs;
-  uint64_t publications_added;    /* 0 between publication snapshots */
-  uint64_t publications_removed;  /* 0 between publication snapshots */
+  uint64_t publications_added;   /* 0 between publication snapshots */
+  uint64_t publications_removed; /* 0 between publication snapshots */
   uint64_t send_calls;
   uint64_t packets_sent;
   uint64_t bytes_sent;
@@ -715,8 +719,8 @@ typedef struct mctx_metrics_delta {
   uint64_t would_block;
   uint64_t paced_packets;
   uint64_t pacing_late_ns_sum;
-  uint64_t pacing_late_max_ns;    /* later's gauge */
-  uint64_t queue_drops;           /* interface-wide, see mctx_metrics */
+  uint64_t pacing_late_max_ns; /* later's gauge */
+  uint64_t queue_drops;        /* interface-wide, see mctx_metrics */
 } mctx_metrics_delta;
 
 /* Snapshot of a publication's counters into *out. Safe to call from any
@@ -733,14 +737,14 @@ MCTX_API void mctx_publication_metrics_snapshot(const mctx_publication *pub,
  * counters are the qdisc's own, INTERFACE-WIDE (every sender on the
  * interface), as deltas since the publication opened (backlog: now). */
 typedef struct mctx_queue_stats {
-  uint32_t interface_index;       /* 0: no interface known (routing chose) */
-  char qdisc[MCTX_QDISC_KIND_MAX];/* "" when unknown */
-  bool gso_whole;                 /* the qdisc keeps GSO packets whole */
-  bool gso_active;                /* the batch path builds GSO packets now */
+  uint32_t interface_index;        /* 0: no interface known (routing chose) */
+  char qdisc[MCTX_QDISC_KIND_MAX]; /* "" when unknown */
+  bool gso_whole;                  /* the qdisc keeps GSO packets whole */
+  bool gso_active;                 /* the batch path builds GSO packets now */
   uint64_t drops;
   uint64_t overlimits;
   uint64_t requeues;
-  uint64_t backlog;               /* bytes queued now (a gauge) */
+  uint64_t backlog;                             /* bytes queued now (a gauge) */
   char interface_name[MCTX_INTERFACE_NAME_MAX]; /* "" when none or gone */
   uint64_t reserved[2];
 } mctx_queue_stats;
@@ -761,8 +765,8 @@ MCTX_API void mctx_context_metrics_snapshot(const mctx_context *ctx,
  * earlier was taken after later, or any counter went backwards (the two
  * snapshots are of different objects). */
 MCTX_API int mctx_metrics_diff(const mctx_metrics *later,
-                                const mctx_metrics *earlier,
-                                double interval_secs, mctx_metrics_delta *out);
+                               const mctx_metrics *earlier,
+                               double interval_secs, mctx_metrics_delta *out);
 
 /* count / interval_secs, 0.0 when interval_secs <= 0. */
 MCTX_API double mctx_metrics_rate(uint64_t count, double interval_secs);
@@ -798,19 +802,19 @@ MCTX_API uint64_t mctx_monotonic_ns(void);
  * and where it comes from. The media part (m=, a=rtpmap, ...) is the
  * caller's: it knows the encoding. Plain struct: mctx_sdp_session_init. */
 typedef struct mctx_sdp_session {
-  mctx_ip group;             /* c= and the source filter's destination */
-  mctx_ip source;            /* o= address and a=source-filter's source;
+  mctx_ip group;            /* c= and the source filter's destination */
+  mctx_ip source;           /* o= address and a=source-filter's source;
                                 UNSPEC: not known (refused for an SSM
                                 group, whose receivers need it) */
-  bool any_source;           /* an ASM stream whose receivers need no
+  bool any_source;          /* an ASM stream whose receivers need no
                                 filter: source only in o=, no
                                 a=source-filter. Ignored for an SSM group */
-  uint32_t ttl;              /* IPv4 c= TTL, 0..255; IPv6 c= has none */
-  uint64_t session_id;       /* o= sess-id; 0: the NTP time now */
-  uint64_t session_version;  /* o= sess-version; 0: the session id */
-  const char *name;          /* s=; NULL or "": "-". Read during the call
+  uint32_t ttl;             /* IPv4 c= TTL, 0..255; IPv6 c= has none */
+  uint64_t session_id;      /* o= sess-id; 0: the NTP time now */
+  uint64_t session_version; /* o= sess-version; 0: the session id */
+  const char *name;         /* s=; NULL or "": "-". Read during the call
                                 only; CR and LF are refused */
-  void *reserved[4];         /* zero (mctx_sdp_session_init) */
+  void *reserved[4];        /* zero (mctx_sdp_session_init) */
 } mctx_sdp_session;
 
 /* Longest session part mctx_sdp_format_session writes, NUL included, with
@@ -845,8 +849,7 @@ MCTX_API int mctx_sdp_session_from_publication(mctx_sdp_session *s,
  * a source, a ttl above 255, a name with CR or LF, and a buf too small
  * (MCTX_SDP_SESSION_MAX always fits). */
 MCTX_API int mctx_sdp_format_session(const mctx_sdp_session *s, char *buf,
-                                     size_t size, size_t *len,
-                                     mctx_error *err);
+                                     size_t size, size_t *len, mctx_error *err);
 
 #define MCTX_SAP_PORT 9875
 /* The default bandwidth limit of one SAP group, bits per second. */
@@ -887,8 +890,7 @@ MCTX_API uint16_t mctx_sap_message_id_hash(const void *payload, size_t len);
  * offset of -1/3 to +1/3 of the interval (0.5: none); the caller draws it. */
 MCTX_API double mctx_sap_interval_secs(size_t packet_size,
                                        unsigned announcements,
-                                       uint32_t bandwidth_limit,
-                                       double jitter);
+                                       uint32_t bandwidth_limit, double jitter);
 
 /* Builds a SAP packet into buf: version 1, the origin's address type, no
  * encryption or compression, no authentication, the message id hash, the
@@ -912,7 +914,7 @@ typedef struct mctx_sap_packet {
   bool compressed;
   uint16_t message_id_hash;
   mctx_ip origin;
-  const char *payload_type;   /* "" when the packet has none */
+  const char *payload_type; /* "" when the packet has none */
   const uint8_t *payload;
   size_t payload_len;
 } mctx_sap_packet;
@@ -945,8 +947,8 @@ typedef enum mctx_raw_validation {
 
 /* How the egress of a raw publication is chosen. */
 typedef enum mctx_raw_egress {
-  MCTX_RAW_EGRESS_EXPLICIT = 0,     /* default: bind_addr / interface */
-  MCTX_RAW_EGRESS_ROUTE_SELECTED    /* neither: the kernel's routing table
+  MCTX_RAW_EGRESS_EXPLICIT = 0,  /* default: bind_addr / interface */
+  MCTX_RAW_EGRESS_ROUTE_SELECTED /* neither: the kernel's routing table
                                        picks the interface per datagram
                                        (mctx-core's raw-route-egress).
                                        Needs family set, ttl -1; Linux
@@ -955,20 +957,20 @@ typedef enum mctx_raw_egress {
 } mctx_raw_egress;
 
 typedef struct mctx_raw_config {
-  mctx_family family;        /* inner datagram family; UNSPEC = inferred
+  mctx_family family;       /* inner datagram family; UNSPEC = inferred
                                 from bind_addr / interface */
-  mctx_ip bind_addr;         /* selects and checks the egress; never
+  mctx_ip bind_addr;        /* selects and checks the egress; never
                                 written into the datagram; UNSPEC = none */
-  mctx_interface interface;  /* outgoing interface (address, index, name) */
-  int ttl;                   /* TTL / hop limit override 0..255; -1 none */
-  bool loopback;             /* local receivers get a copy (where the way
+  mctx_interface interface; /* outgoing interface (address, index, name) */
+  int ttl;                  /* TTL / hop limit override 0..255; -1 none */
+  bool loopback;            /* local receivers get a copy (where the way
                                 chosen allows); default true */
   /* Bytes, so that they sit in the padding after loopback and the struct
    * keeps its size on every ABI. */
-  uint8_t validation;        /* an mctx_raw_validation; default
+  uint8_t validation; /* an mctx_raw_validation; default
                                 STRICT_MULTICAST */
-  uint8_t egress;            /* an mctx_raw_egress; default EXPLICIT */
-  void *reserved[4];         /* zero (mctx_raw_config_init) */
+  uint8_t egress;     /* an mctx_raw_egress; default EXPLICIT */
+  void *reserved[4];  /* zero (mctx_raw_config_init) */
 } mctx_raw_config;
 
 /* Fills defaults: family UNSPEC (inferred), no bind address, no interface
@@ -989,8 +991,8 @@ typedef struct mctx_raw_datagram_info {
   mctx_family family;
   mctx_ip source;
   mctx_ip destination;
-  uint8_t protocol;          /* IPv4 protocol / IPv6 next header */
-  size_t header_len;         /* IPv4 IHL*4, IPv6 40 */
+  uint8_t protocol;  /* IPv4 protocol / IPv6 next header */
+  size_t header_len; /* IPv4 IHL*4, IPv6 40 */
 } mctx_raw_datagram_info;
 
 /* Checks one complete IP datagram as a raw send does: version 4 or 6, a
@@ -1076,14 +1078,15 @@ MCTX_API int mctx_raw_publication_send_batch(mctx_raw_publication *pub,
 
 /* Counters of a raw publication (same meaning as for UDP; a datagram that
  * fails the checks counts as a send error). */
-MCTX_API void mctx_raw_publication_metrics_snapshot(
-    const mctx_raw_publication *pub, mctx_metrics *out);
+MCTX_API void
+mctx_raw_publication_metrics_snapshot(const mctx_raw_publication *pub,
+                                      mctx_metrics *out);
 
 /* What this host can do for raw datagrams, answered by opening (and
  * closing at once) the sockets a publication would use. */
 typedef enum mctx_raw_capability {
-  MCTX_RAW_CAPABILITY_UNSUPPORTED = 0,  /* not here, or not permitted */
-  MCTX_RAW_CAPABILITY_FULL_DATAGRAM,    /* sent as given, header included */
+  MCTX_RAW_CAPABILITY_UNSUPPORTED = 0, /* not here, or not permitted */
+  MCTX_RAW_CAPABILITY_FULL_DATAGRAM,   /* sent as given, header included */
   MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER /* only sources of this
                                            host; the kernel writes the
                                            IPv6 base header (flow label
@@ -1168,9 +1171,8 @@ MCTX_API int mctx_raw_context_replace(mctx_raw_context *ctx,
 
 /* mctx_raw_publication_send / _sendv through the publication under id. */
 MCTX_API int mctx_raw_context_send(mctx_raw_context *ctx,
-                                   mctx_publication_id id,
-                                   const void *datagram, size_t len,
-                                   mctx_raw_send_report *report,
+                                   mctx_publication_id id, const void *datagram,
+                                   size_t len, mctx_raw_send_report *report,
                                    mctx_error *err);
 MCTX_API int mctx_raw_context_sendv(mctx_raw_context *ctx,
                                     mctx_publication_id id,

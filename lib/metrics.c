@@ -43,7 +43,7 @@ add_relaxed(_Atomic uint64_t *counter, uint64_t n)
 
 void
 mctx__metrics_record(mctx_metrics_cell *cell, uint64_t calls, uint64_t packets,
-                      uint64_t bytes, uint64_t errors, uint64_t would_block)
+                     uint64_t bytes, uint64_t errors, uint64_t would_block)
 {
   uint64_t seq = atomic_load_explicit(&cell->seq, memory_order_relaxed);
   for (;;) {
@@ -53,8 +53,8 @@ mctx__metrics_record(mctx_metrics_cell *cell, uint64_t calls, uint64_t packets,
       continue;
     }
     if (atomic_compare_exchange_weak_explicit(&cell->seq, &seq, seq + 1,
-                                               memory_order_acquire,
-                                               memory_order_relaxed))
+                                              memory_order_acquire,
+                                              memory_order_relaxed))
       break;
   }
   /* Keeps the counter stores below from becoming visible before the odd
@@ -75,12 +75,11 @@ static inline uint64_t
 load_relaxed(const _Atomic uint64_t *counter)
 {
   return atomic_load_explicit((_Atomic uint64_t *) counter,
-                               memory_order_relaxed);
+                              memory_order_relaxed);
 }
 
 void
-mctx__metrics_read_counters(const mctx_metrics_cell *cell,
-                            mctx_metrics *out)
+mctx__metrics_read_counters(const mctx_metrics_cell *cell, mctx_metrics *out)
 {
   _Atomic uint64_t *seqp = (_Atomic uint64_t *) &cell->seq;
   uint64_t before, after;
@@ -146,7 +145,7 @@ mctx_monotonic_ns(void)
  * later, on either clock that both snapshots carry. */
 static bool
 delta_interval(double later_at, uint64_t later_mono, double earlier_at,
-                uint64_t earlier_mono, double requested, double *interval)
+               uint64_t earlier_mono, double requested, double *interval)
 {
   if (later_mono != 0 && earlier_mono != 0 && earlier_mono > later_mono)
     return false;
@@ -176,7 +175,7 @@ sub(uint64_t later, uint64_t earlier, uint64_t *out)
 
 int
 mctx_metrics_diff(const mctx_metrics *later, const mctx_metrics *earlier,
-                   double interval_secs, mctx_metrics_delta *out)
+                  double interval_secs, mctx_metrics_delta *out)
 {
   mctx_metrics_delta d;
 
@@ -184,21 +183,21 @@ mctx_metrics_diff(const mctx_metrics *later, const mctx_metrics *earlier,
     return MCTX_E_INVALID_ARGUMENT;
   memset(&d, 0, sizeof d);
   if (!delta_interval(later->captured_at, later->captured_mono_ns,
-                       earlier->captured_at, earlier->captured_mono_ns,
-                       interval_secs, &d.interval_secs)
-      || !sub(later->publications_added, earlier->publications_added,
-               &d.publications_added)
-      || !sub(later->publications_removed, earlier->publications_removed,
-               &d.publications_removed)
-      || !sub(later->send_calls, earlier->send_calls, &d.send_calls)
-      || !sub(later->packets_sent, earlier->packets_sent, &d.packets_sent)
-      || !sub(later->bytes_sent, earlier->bytes_sent, &d.bytes_sent)
-      || !sub(later->send_errors, earlier->send_errors, &d.send_errors)
-      || !sub(later->would_block, earlier->would_block, &d.would_block)
-      || !sub(later->paced_packets, earlier->paced_packets, &d.paced_packets)
-      || !sub(later->pacing_late_ns_sum, earlier->pacing_late_ns_sum,
-              &d.pacing_late_ns_sum)
-      || !sub(later->queue_drops, earlier->queue_drops, &d.queue_drops))
+                      earlier->captured_at, earlier->captured_mono_ns,
+                      interval_secs, &d.interval_secs) ||
+      !sub(later->publications_added, earlier->publications_added,
+           &d.publications_added) ||
+      !sub(later->publications_removed, earlier->publications_removed,
+           &d.publications_removed) ||
+      !sub(later->send_calls, earlier->send_calls, &d.send_calls) ||
+      !sub(later->packets_sent, earlier->packets_sent, &d.packets_sent) ||
+      !sub(later->bytes_sent, earlier->bytes_sent, &d.bytes_sent) ||
+      !sub(later->send_errors, earlier->send_errors, &d.send_errors) ||
+      !sub(later->would_block, earlier->would_block, &d.would_block) ||
+      !sub(later->paced_packets, earlier->paced_packets, &d.paced_packets) ||
+      !sub(later->pacing_late_ns_sum, earlier->pacing_late_ns_sum,
+           &d.pacing_late_ns_sum) ||
+      !sub(later->queue_drops, earlier->queue_drops, &d.queue_drops))
     return MCTX_E_INVALID_ARGUMENT;
   d.pacing_late_max_ns = later->pacing_late_max_ns;
   *out = d;
@@ -235,8 +234,8 @@ mctx_sampler_sample(mctx_sampler *s, const mctx_metrics *now,
   bool have_delta = false;
 
   if (s->has_previous) {
-    double secs = mono_interval_secs(now->captured_mono_ns,
-                                      s->previous.captured_mono_ns);
+    double secs =
+        mono_interval_secs(now->captured_mono_ns, s->previous.captured_mono_ns);
     /* Fails only when the sampler is fed another object: that sample
      * becomes the new baseline, like a first one. */
     have_delta = mctx_metrics_diff(now, &s->previous, secs, &d) == MCTX_OK;

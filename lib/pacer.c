@@ -32,8 +32,9 @@ void
 mctx__pacer_init(mctx__pacer *p, uint64_t rate_bps, uint32_t burst,
                  unsigned header_bytes)
 {
-  *p = (mctx__pacer){ .rate_bps = rate_bps, .burst = burst ? burst : 1,
-                      .header_bytes = header_bytes };
+  *p = (mctx__pacer){.rate_bps = rate_bps,
+                     .burst = burst ? burst : 1,
+                     .header_bytes = header_bytes};
 }
 
 /* bits at the rate, as whole nanoseconds and the remainder in 1/rate ns. */
@@ -58,8 +59,8 @@ mctx__pacer_set(mctx__pacer *p, uint64_t rate_bps, uint32_t burst)
     return;
   /* A slow rate may have put the next due time far ahead: count the last
    * datagram's wire time again at the new rate. */
-  p->next_due_ns = p->last_due_ns + bits_ns(p->last_bits, rate_bps,
-                                            &p->next_due_frac);
+  p->next_due_ns =
+      p->last_due_ns + bits_ns(p->last_bits, rate_bps, &p->next_due_frac);
 }
 
 /* The largest UDP payload counted: larger datagrams fail to send anyway,
@@ -143,18 +144,17 @@ mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
 bool
 mctx__pacing_on(const mctx_publication *pub)
 {
-  return atomic_load_explicit(&pub->pacing_rate_bps,
-                              memory_order_relaxed) != 0;
+  return atomic_load_explicit(&pub->pacing_rate_bps, memory_order_relaxed) != 0;
 }
 
 /* The sending thread takes a rate or burst the setter stored. */
 static void
 pacer_sync(mctx_publication *pub)
 {
-  uint64_t rate = atomic_load_explicit(&pub->pacing_rate_bps,
-                                       memory_order_relaxed);
-  uint32_t burst = atomic_load_explicit(&pub->pacing_burst,
-                                        memory_order_relaxed);
+  uint64_t rate =
+      atomic_load_explicit(&pub->pacing_rate_bps, memory_order_relaxed);
+  uint32_t burst =
+      atomic_load_explicit(&pub->pacing_burst, memory_order_relaxed);
   if (rate != pub->pacer.rate_bps || burst != pub->pacer.burst)
     mctx__pacer_set(&pub->pacer, rate, burst);
 }
@@ -216,7 +216,7 @@ mctx__pacing_read(const mctx_publication *pub, mctx_metrics *out)
 int
 mctx__pace_one(mctx_publication *pub, size_t payload, mctx_error *err)
 {
-  mctx__pacing_lateness late = { 0 };
+  mctx__pacing_lateness late = {0};
   uint64_t now = mctx_monotonic_ns();
   uint64_t due = now;
 
@@ -224,8 +224,8 @@ mctx__pace_one(mctx_publication *pub, size_t payload, mctx_error *err)
   if (pub->pacer.rate_bps == 0) /* turned off since mctx__pacing_on */
     return MCTX_OK;
   mctx__pacer_begin(&pub->pacer, now);
-  while (mctx__pacer_take(&pub->pacer, NULL, &payload, 1, now, &due,
-                          &late) == 0) {
+  while (mctx__pacer_take(&pub->pacer, NULL, &payload, 1, now, &due, &late) ==
+         0) {
     if (mctx__pacer_wait(&pub->interrupted, due) != MCTX_OK)
       return mctx__fail(err, MCTX_E_INTERRUPTED, MCTX_SUBJECT_PACING, 0,
                         "paced send interrupted before the datagram was "
@@ -240,7 +240,7 @@ int
 mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
                   size_t count, size_t *sent, mctx_error *err)
 {
-  mctx__pacing_lateness late = { 0 };
+  mctx__pacing_lateness late = {0};
   uint64_t now = mctx_monotonic_ns();
   size_t done = 0;
   int rc = MCTX_OK;

@@ -25,8 +25,8 @@ egress_index(const mctx_publication *pub)
 }
 
 static int
-open_common(const mctx_publication_config *cfg, int fd,
-            mctx_publication **out, mctx_error *err)
+open_common(const mctx_publication_config *cfg, int fd, mctx_publication **out,
+            mctx_error *err)
 {
   if (out != NULL)
     *out = NULL;
@@ -69,8 +69,8 @@ open_common(const mctx_publication_config *cfg, int fd,
   /* ON and AUTO probe on the first batch; OFF never builds a GSO call
    * (docs/gso.md, "Shaping qdiscs"). AUTO also needs the qdisc's consent,
    * read here once and then on snapshots. */
-  atomic_init(&pub->gso_state, cfg->gso != MCTX_GSO_OFF ? MCTX__GSO_UNPROBED
-                                                        : MCTX__GSO_OFF);
+  atomic_init(&pub->gso_state,
+              cfg->gso != MCTX_GSO_OFF ? MCTX__GSO_UNPROBED : MCTX__GSO_OFF);
   atomic_init(&pub->gso_max_segment, 0);
   atomic_init(&pub->gso_refusals, 0);
   atomic_init(&pub->gso_calls, 0);
@@ -78,9 +78,8 @@ open_common(const mctx_publication_config *cfg, int fd,
   atomic_init(&pub->pacing_burst, cfg->pacing_burst);
   atomic_init(&pub->interrupted, 0);
   mctx__pacer_init(&pub->pacer, cfg->pacing_rate_bps, cfg->pacing_burst,
-                   setup.destination.ip.family == MCTX_FAMILY_IPV6
-                       ? 8u + 40u
-                       : 8u + 20u);
+                   setup.destination.ip.family == MCTX_FAMILY_IPV6 ? 8u + 40u
+                                                                   : 8u + 20u);
   atomic_init(&pub->paced_packets, 0);
   atomic_init(&pub->pacing_late_sum_ns, 0);
   atomic_init(&pub->pacing_late_max_ns, 0);
@@ -173,7 +172,8 @@ mctx_publication_get_fd(const mctx_publication *pub)
 }
 
 void
-mctx_publication_get_destination(const mctx_publication *pub, mctx_endpoint *out)
+mctx_publication_get_destination(const mctx_publication *pub,
+                                 mctx_endpoint *out)
 {
   if (out == NULL)
     return;
@@ -207,9 +207,9 @@ mctx_publication_get_local(const mctx_publication *pub, mctx_endpoint *out,
 }
 
 int
-mctx_publication_get_announce_tuple(const mctx_publication *pub, mctx_ip *source,
-                                mctx_ip *group, uint16_t *port,
-                                mctx_error *err)
+mctx_publication_get_announce_tuple(const mctx_publication *pub,
+                                    mctx_ip *source, mctx_ip *group,
+                                    uint16_t *port, mctx_error *err)
 {
   mctx_endpoint local;
   int rc = mctx_publication_get_local(pub, &local, err);
@@ -243,8 +243,8 @@ mctx_publication_set_loopback(mctx_publication *pub, bool on, mctx_error *err)
   if (pub == NULL)
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication must not be NULL");
-  int rc = mctx__socket_set_loopback(pub->fd, pub->config.group.family, on,
-                                     err);
+  int rc =
+      mctx__socket_set_loopback(pub->fd, pub->config.group.family, on, err);
   if (rc != MCTX_OK)
     return rc;
   pub->config.loopback = on;
@@ -340,8 +340,8 @@ mctx__publication_qdisc_refresh(mctx_publication *pub, bool wait,
     uint64_t drops = since_open(now.drops, &b->drops, &f->drops, last.drops);
     uint64_t over = since_open(now.overlimits, &b->overlimits, &f->overlimits,
                                last.overlimits);
-    uint64_t requeues = since_open(now.requeues, &b->requeues, &f->requeues,
-                                   last.requeues);
+    uint64_t requeues =
+        since_open(now.requeues, &b->requeues, &f->requeues, last.requeues);
     pub->qdisc = now;
     if (out != NULL) {
       out->drops = drops;
@@ -373,8 +373,8 @@ mctx_publication_queue_stats(mctx_publication *pub, mctx_queue_stats *out)
     return MCTX_E_INVALID_ARGUMENT;
   memset(out, 0, sizeof *out);
   mctx__publication_qdisc_refresh(pub, true, out);
-  if (out->interface_index != 0
-      && if_indextoname(out->interface_index, out->interface_name) == NULL)
+  if (out->interface_index != 0 &&
+      if_indextoname(out->interface_index, out->interface_name) == NULL)
     out->interface_name[0] = '\0';
   return MCTX_OK;
 }
@@ -407,13 +407,13 @@ mctx_publications_send_batch(mctx_publication *const *pubs, size_t npubs,
                       "publications, results and datagrams must not be NULL");
   for (size_t i = 0; i < npubs; i++) {
     if (pubs[i] == NULL)
-      return mctx__fail(errs, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT,
-                        0, "publication %zu of %zu is NULL", i, npubs);
+      return mctx__fail(errs, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                        "publication %zu of %zu is NULL", i, npubs);
   }
   for (size_t i = 0; i < npubs; i++) {
-    results[i].code = mctx_publication_send_batch(
-        pubs[i], datagrams, count, &results[i].sent,
-        errs != NULL ? &errs[i] : NULL);
+    results[i].code =
+        mctx_publication_send_batch(pubs[i], datagrams, count, &results[i].sent,
+                                    errs != NULL ? &errs[i] : NULL);
     if (results[i].code != MCTX_OK && first_failure == MCTX_OK)
       first_failure = results[i].code;
   }

@@ -29,8 +29,8 @@
 static bool
 kind_keeps_gso_whole(const char *kind)
 {
-  static const char *const whole[] = { "noqueue", "pfifo_fast", "pfifo",
-                                       "bfifo", "pfifo_head_drop" };
+  static const char *const whole[] = {"noqueue", "pfifo_fast", "pfifo", "bfifo",
+                                      "pfifo_head_drop"};
   for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
     if (strcmp(kind, whole[i]) == 0)
       return true;
@@ -39,7 +39,7 @@ kind_keeps_gso_whole(const char *kind)
 
 typedef struct dump_state {
   uint32_t ifindex;
-  bool children_whole;         /* every qdisc below the root keeps GSO
+  bool children_whole; /* every qdisc below the root keeps GSO
                                   packets whole */
   bool has_children;
   mctx__qdisc_info *out;
@@ -109,7 +109,7 @@ nl_exchange(void *req, size_t len, uint16_t want,
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0)
     return -1;
-  struct timeval tv = { 1, 0 }; /* never hang a snapshot on the kernel */
+  struct timeval tv = {1, 0}; /* never hang a snapshot on the kernel */
   (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   struct sockaddr_nl kernel;
   memset(&kernel, 0, sizeof kernel);
@@ -181,9 +181,8 @@ mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
   req.h.nlmsg_seq = 1;
   req.tc.tcm_family = AF_UNSPEC;
   req.tc.tcm_ifindex = (int) ifindex; /* newer kernels filter on it */
-  dump_state st = { ifindex, true, false, out };
-  int rc = nl_exchange(&req, req.h.nlmsg_len, RTM_NEWQDISC, take_qdisc_cb,
-                       &st);
+  dump_state st = {ifindex, true, false, out};
+  int rc = nl_exchange(&req, req.h.nlmsg_len, RTM_NEWQDISC, take_qdisc_cb, &st);
   if (rc != 0 || out->kind[0] == '\0') {
     memset(out, 0, sizeof *out);
     return -1;

@@ -25,11 +25,11 @@ struct mctx_raw_context {
 };
 
 int
-mctx_raw_context_new (mctx_raw_context **out)
+mctx_raw_context_new(mctx_raw_context **out)
 {
   if (out == NULL)
     return MCTX_E_INVALID_ARGUMENT;
-  *out = calloc (1, sizeof **out);
+  *out = calloc(1, sizeof **out);
   if (*out == NULL)
     return MCTX_E_NO_MEMORY;
   (*out)->next_id = 1;
@@ -37,18 +37,18 @@ mctx_raw_context_new (mctx_raw_context **out)
 }
 
 void
-mctx_raw_context_free (mctx_raw_context *ctx)
+mctx_raw_context_free(mctx_raw_context *ctx)
 {
   if (ctx == NULL)
     return;
   for (size_t i = 0; i < ctx->count; i++)
-    mctx_raw_publication_close (ctx->entries[i].pub);
-  free (ctx->entries);
-  free (ctx);
+    mctx_raw_publication_close(ctx->entries[i].pub);
+  free(ctx->entries);
+  free(ctx);
 }
 
 static raw_entry *
-find (const mctx_raw_context *ctx, mctx_publication_id id)
+find(const mctx_raw_context *ctx, mctx_publication_id id)
 {
   if (ctx == NULL)
     return NULL;
@@ -65,35 +65,34 @@ find (const mctx_raw_context *ctx, mctx_publication_id id)
 }
 
 static int
-not_found (mctx_publication_id id, mctx_error *err)
+not_found(mctx_publication_id id, mctx_error *err)
 {
-  return mctx__fail (err, MCTX_E_PUBLICATION_NOT_FOUND,
-                     MCTX_SUBJECT_PUBLICATION, 0,
-                     "no raw publication with id %llu in this context",
-                     (unsigned long long) id);
+  return mctx__fail(err, MCTX_E_PUBLICATION_NOT_FOUND, MCTX_SUBJECT_PUBLICATION,
+                    0, "no raw publication with id %llu in this context",
+                    (unsigned long long) id);
 }
 
 int
-mctx_raw_context_add (mctx_raw_context *ctx, const mctx_raw_config *cfg,
-                      mctx_publication_id *id, mctx_error *err)
+mctx_raw_context_add(mctx_raw_context *ctx, const mctx_raw_config *cfg,
+                     mctx_publication_id *id, mctx_error *err)
 {
   if (ctx == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no raw context given");
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "no raw context given");
   if (ctx->count == ctx->capacity) {
     size_t capacity = ctx->capacity ? ctx->capacity * 2 : 4;
-    raw_entry *grown = realloc (ctx->entries, capacity * sizeof *grown);
+    raw_entry *grown = realloc(ctx->entries, capacity * sizeof *grown);
     if (grown == NULL)
-      return mctx__fail (err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, 0,
-                         "out of memory growing a raw context");
+      return mctx__fail(err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, 0,
+                        "out of memory growing a raw context");
     ctx->entries = grown;
     ctx->capacity = capacity;
   }
   mctx_raw_publication *pub;
-  int rc = mctx_raw_publication_open (cfg, &pub, err);
+  int rc = mctx_raw_publication_open(cfg, &pub, err);
   if (rc != MCTX_OK)
     return rc;
-  ctx->entries[ctx->count++] = (raw_entry) { ctx->next_id, pub };
+  ctx->entries[ctx->count++] = (raw_entry){ctx->next_id, pub};
   if (id != NULL)
     *id = ctx->next_id;
   ctx->next_id++;
@@ -101,86 +100,86 @@ mctx_raw_context_add (mctx_raw_context *ctx, const mctx_raw_config *cfg,
 }
 
 size_t
-mctx_raw_context_count (const mctx_raw_context *ctx)
+mctx_raw_context_count(const mctx_raw_context *ctx)
 {
   return ctx != NULL ? ctx->count : 0;
 }
 
 bool
-mctx_raw_context_contains (const mctx_raw_context *ctx, mctx_publication_id id)
+mctx_raw_context_contains(const mctx_raw_context *ctx, mctx_publication_id id)
 {
-  return find (ctx, id) != NULL;
+  return find(ctx, id) != NULL;
 }
 
 mctx_raw_publication *
-mctx_raw_context_get (mctx_raw_context *ctx, mctx_publication_id id)
+mctx_raw_context_get(mctx_raw_context *ctx, mctx_publication_id id)
 {
-  raw_entry *entry = find (ctx, id);
+  raw_entry *entry = find(ctx, id);
   return entry != NULL ? entry->pub : NULL;
 }
 
 int
-mctx_raw_context_take (mctx_raw_context *ctx, mctx_publication_id id,
-                       mctx_raw_publication **out)
+mctx_raw_context_take(mctx_raw_context *ctx, mctx_publication_id id,
+                      mctx_raw_publication **out)
 {
-  raw_entry *entry = find (ctx, id);
+  raw_entry *entry = find(ctx, id);
   if (out != NULL)
     *out = NULL;
   if (entry == NULL)
     return MCTX_E_PUBLICATION_NOT_FOUND;
   mctx_raw_publication *pub = entry->pub;
   size_t index = (size_t) (entry - ctx->entries);
-  memmove (entry, entry + 1, (ctx->count - index - 1) * sizeof *entry);
+  memmove(entry, entry + 1, (ctx->count - index - 1) * sizeof *entry);
   ctx->count--;
   if (out != NULL)
     *out = pub;
   else
-    mctx_raw_publication_close (pub);
+    mctx_raw_publication_close(pub);
   return MCTX_OK;
 }
 
 int
-mctx_raw_context_remove (mctx_raw_context *ctx, mctx_publication_id id)
+mctx_raw_context_remove(mctx_raw_context *ctx, mctx_publication_id id)
 {
   mctx_raw_publication *pub;
-  int rc = mctx_raw_context_take (ctx, id, &pub);
-  mctx_raw_publication_close (pub);
+  int rc = mctx_raw_context_take(ctx, id, &pub);
+  mctx_raw_publication_close(pub);
   return rc;
 }
 
 int
-mctx_raw_context_replace (mctx_raw_context *ctx, mctx_publication_id id,
-                          const mctx_raw_config *cfg, mctx_error *err)
+mctx_raw_context_replace(mctx_raw_context *ctx, mctx_publication_id id,
+                         const mctx_raw_config *cfg, mctx_error *err)
 {
-  raw_entry *entry = find (ctx, id);
+  raw_entry *entry = find(ctx, id);
   if (entry == NULL)
-    return not_found (id, err);
+    return not_found(id, err);
   /* Opened first: on failure the old publication keeps sending. */
   mctx_raw_publication *fresh;
-  int rc = mctx_raw_publication_open (cfg, &fresh, err);
+  int rc = mctx_raw_publication_open(cfg, &fresh, err);
   if (rc != MCTX_OK)
     return rc;
-  mctx_raw_publication_close (entry->pub);
+  mctx_raw_publication_close(entry->pub);
   entry->pub = fresh;
   return MCTX_OK;
 }
 
 int
-mctx_raw_context_sendv (mctx_raw_context *ctx, mctx_publication_id id,
-                        const mctx_buf *bufs, size_t nbufs,
-                        mctx_raw_send_report *report, mctx_error *err)
+mctx_raw_context_sendv(mctx_raw_context *ctx, mctx_publication_id id,
+                       const mctx_buf *bufs, size_t nbufs,
+                       mctx_raw_send_report *report, mctx_error *err)
 {
-  raw_entry *entry = find (ctx, id);
+  raw_entry *entry = find(ctx, id);
   if (entry == NULL)
-    return not_found (id, err);
-  return mctx_raw_publication_sendv (entry->pub, bufs, nbufs, report, err);
+    return not_found(id, err);
+  return mctx_raw_publication_sendv(entry->pub, bufs, nbufs, report, err);
 }
 
 int
-mctx_raw_context_send (mctx_raw_context *ctx, mctx_publication_id id,
-                       const void *datagram, size_t len,
-                       mctx_raw_send_report *report, mctx_error *err)
+mctx_raw_context_send(mctx_raw_context *ctx, mctx_publication_id id,
+                      const void *datagram, size_t len,
+                      mctx_raw_send_report *report, mctx_error *err)
 {
-  mctx_buf buf = { .base = (void *) datagram, .len = len };
-  return mctx_raw_context_sendv (ctx, id, &buf, 1, report, err);
+  mctx_buf buf = {.base = (void *) datagram, .len = len};
+  return mctx_raw_context_sendv(ctx, id, &buf, 1, report, err);
 }

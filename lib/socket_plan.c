@@ -142,16 +142,17 @@ plan_ipv6(const mctx_publication_config *cfg, mctx__socket_plan *plan,
   uint32_t zone = cfg->group.scope_id;
   if (zone != 0) {
     if (mctx__iface_index_exists(zone, MCTX_SUBJECT_GROUP, NULL) != MCTX_OK)
-      return mctx__fail(err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_GROUP,
-                        0, "interface %u, the zone of group %s, does not "
-                        "exist", (unsigned) zone, mctx__ip_text(&cfg->group, a));
+      return mctx__fail(err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_GROUP, 0,
+                        "interface %u, the zone of group %s, does not "
+                        "exist",
+                        (unsigned) zone, mctx__ip_text(&cfg->group, a));
     if (explicit_index != 0 && explicit_index != zone)
-      return mctx__fail(err, MCTX_E_IPV6_GROUP_ZONE_MISMATCH,
-                        MCTX_SUBJECT_GROUP, 0,
-                        "group %s is on interface %s but the outgoing "
-                        "interface is %s", mctx__ip_text(&cfg->group, a),
-                        mctx__index_text(zone, b, sizeof b),
-                        mctx__index_text(explicit_index, c, sizeof c));
+      return mctx__fail(
+          err, MCTX_E_IPV6_GROUP_ZONE_MISMATCH, MCTX_SUBJECT_GROUP, 0,
+          "group %s is on interface %s but the outgoing "
+          "interface is %s",
+          mctx__ip_text(&cfg->group, a), mctx__index_text(zone, b, sizeof b),
+          mctx__index_text(explicit_index, c, sizeof c));
     explicit_index = zone;
   }
 
@@ -164,9 +165,11 @@ plan_ipv6(const mctx_publication_config *cfg, mctx__socket_plan *plan,
       if (explicit_index != 0) {
         /* Ours: a zone written on the source must agree with E. */
         if (source->scope_id != 0 && source->scope_id != explicit_index)
-          return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
+          return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH,
+                            MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                             "source %s is on interface %s but the outgoing "
-                            "interface is %s", mctx__ip_text(source, a),
+                            "interface is %s",
+                            mctx__ip_text(source, a),
                             mctx__index_text(source->scope_id, b, sizeof b),
                             mctx__index_text(explicit_index, c, sizeof c));
         source_index = explicit_index;
@@ -191,9 +194,11 @@ plan_ipv6(const mctx_publication_config *cfg, mctx__socket_plan *plan,
   /* 3. Mismatch. */
   if (source != NULL && source_index != 0 && explicit_index != 0 &&
       source_index != explicit_index)
-    return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
+    return mctx__fail(err, MCTX_E_IPV6_SOURCE_INTERFACE_MISMATCH,
+                      MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                       "source %s is on interface %s but the outgoing "
-                      "interface is %s", mctx__ip_text(source, a),
+                      "interface is %s",
+                      mctx__ip_text(source, a),
                       mctx__index_text(source_index, b, sizeof b),
                       mctx__index_text(explicit_index, c, sizeof c));
 
@@ -206,9 +211,9 @@ plan_ipv6(const mctx_publication_config *cfg, mctx__socket_plan *plan,
   if (bind_ip != NULL || cfg->has_source_port) {
     plan->bind = true;
     plan->bind_to.ip.family = MCTX_FAMILY_IPV6;
-    plan->bind_role = source != NULL || itf_addr == NULL
-                          ? "source address" : "interface address";
-    plan->bind_subject = source != NULL ? MCTX_SUBJECT_SOURCE_ADDRESS
+    plan->bind_role = source != NULL || itf_addr == NULL ? "source address"
+                                                         : "interface address";
+    plan->bind_subject = source != NULL     ? MCTX_SUBJECT_SOURCE_ADDRESS
                          : itf_addr != NULL ? MCTX_SUBJECT_INTERFACE
                                             : MCTX_SUBJECT_SOURCE_PORT;
     if (bind_ip != NULL) {
@@ -219,7 +224,8 @@ plan_ipv6(const mctx_publication_config *cfg, mctx__socket_plan *plan,
           return mctx__fail(err, MCTX_E_INTERFACE_DISCOVERY_FAILED,
                             plan->bind_subject, 0,
                             "failed to determine interface index for "
-                            "link-local address %s", mctx__ip_text(bind_ip, a));
+                            "link-local address %s",
+                            mctx__ip_text(bind_ip, a));
         plan->bind_to.ip.scope_id = index;
       }
     }
@@ -262,12 +268,13 @@ mctx__socket_check_scope(const mctx_publication_config *cfg,
   char text[MCTX_IP_STRLEN];
   if (!plan->scoped_without_interface)
     return MCTX_OK;
-  return mctx__fail(err, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE, MCTX_SUBJECT_INTERFACE, 0,
+  return mctx__fail(err, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE,
+                    MCTX_SUBJECT_INTERFACE, 0,
                     "group %s is %s-local: set an interface (or a source "
                     "address whose interface is used)",
                     mctx__ip_text(&cfg->group, text),
-                    mctx_ipv6_multicast_scope(&cfg->group) == 1
-                        ? "interface" : "link");
+                    mctx_ipv6_multicast_scope(&cfg->group) == 1 ? "interface"
+                                                                : "link");
 }
 
 /* ---- checks of caller sockets ------------------------------------------ */
@@ -276,14 +283,14 @@ mctx__socket_check_scope(const mctx_publication_config *cfg,
  * satisfies what the config asks for (unspecified or equal address, port 0 or
  * equal, IPv6 scope 0 or equal); it cannot be re-bound. */
 static int
-mctx__socket_check_bound(const mctx_endpoint *bound,
-                         const mctx_endpoint *want, mctx_error *err)
+mctx__socket_check_bound(const mctx_endpoint *bound, const mctx_endpoint *want,
+                         mctx_error *err)
 {
-  bool address_ok = mctx_ip_is_unspecified(&want->ip) ||
-                    same_address(&want->ip, &bound->ip);
+  bool address_ok =
+      mctx_ip_is_unspecified(&want->ip) || same_address(&want->ip, &bound->ip);
   bool port_ok = want->port == 0 || want->port == bound->port;
-  bool scope_ok = want->ip.scope_id == 0 ||
-                  want->ip.scope_id == bound->ip.scope_id;
+  bool scope_ok =
+      want->ip.scope_id == 0 || want->ip.scope_id == bound->ip.scope_id;
   if (address_ok && port_ok && scope_ok)
     return MCTX_OK;
   char have[MCTX_ENDPOINT_STRLEN], need[MCTX_ENDPOINT_STRLEN];
@@ -319,16 +326,16 @@ mctx__socket_check_existing(int fd, const mctx_publication_config *cfg,
     return MCTX_OK;
 
   if (mctx__endpoint_from_sockaddr((struct sockaddr *) &ss, bound) != 0)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
+                      MCTX_SUBJECT_SOCKET, 0,
                       "socket has address family %d, not %s like group %s",
                       (int) ss.ss_family, family_text(cfg->group.family),
                       mctx__ip_text(&cfg->group, want));
   if (bound->ip.family != cfg->group.family)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
-                      "socket is %s but group %s is %s",
-                      family_text(bound->ip.family),
-                      mctx__ip_text(&cfg->group, want),
-                      family_text(cfg->group.family));
+    return mctx__fail(
+        err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
+        "socket is %s but group %s is %s", family_text(bound->ip.family),
+        mctx__ip_text(&cfg->group, want), family_text(cfg->group.family));
 
   if (mctx_ip_is_unspecified(&bound->ip) && bound->port == 0)
     return MCTX_OK;
@@ -336,12 +343,14 @@ mctx__socket_check_existing(int fd, const mctx_publication_config *cfg,
 
   if (cfg->source_addr.family != MCTX_FAMILY_UNSPEC &&
       !same_address(&cfg->source_addr, &bound->ip))
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_ADDRESS_MISMATCH,
+                      MCTX_SUBJECT_SOCKET, 0,
                       "socket is bound to address %s, expected %s",
                       mctx__ip_text(&bound->ip, have),
                       mctx__ip_text(&cfg->source_addr, want));
   if (cfg->has_source_port && cfg->source_port != bound->port)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
+    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH,
+                      MCTX_SUBJECT_SOCKET, 0,
                       "socket is bound to port %u, expected %u",
                       (unsigned) bound->port, (unsigned) cfg->source_port);
   return MCTX_OK;
@@ -367,8 +376,8 @@ socket_kind_text(int domain, int type, int protocol)
   if (type == SOCK_DGRAM && protocol == IPPROTO_UDPLITE)
     return "a UDP-Lite socket";
 #endif
-  if (type == SOCK_DGRAM && (protocol == IPPROTO_ICMP ||
-                             protocol == IPPROTO_ICMPV6))
+  if (type == SOCK_DGRAM &&
+      (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6))
     return "an ICMP (ping) socket";
   return "a socket of another type";
 }
@@ -378,21 +387,20 @@ mctx__socket_check_kind(int domain, int type, int protocol,
                         const mctx_publication_config *cfg, mctx_error *err)
 {
   char group[MCTX_IP_STRLEN];
-  bool udp = (domain == AF_INET || domain == AF_INET6) &&
-             type == SOCK_DGRAM && (protocol == IPPROTO_UDP || protocol == 0);
+  bool udp = (domain == AF_INET || domain == AF_INET6) && type == SOCK_DGRAM &&
+             (protocol == IPPROTO_UDP || protocol == 0);
   if (!udp)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_NOT_UDP, MCTX_SUBJECT_SOCKET,
-                      0, "the socket is %s, not UDP (domain %d, type %d, "
-                      "protocol %d)", socket_kind_text(domain, type, protocol),
-                      domain, type, protocol);
-  mctx_family family = domain == AF_INET ? MCTX_FAMILY_IPV4
-                                         : MCTX_FAMILY_IPV6;
+    return mctx__fail(
+        err, MCTX_E_EXISTING_SOCKET_NOT_UDP, MCTX_SUBJECT_SOCKET, 0,
+        "the socket is %s, not UDP (domain %d, type %d, "
+        "protocol %d)",
+        socket_kind_text(domain, type, protocol), domain, type, protocol);
+  mctx_family family = domain == AF_INET ? MCTX_FAMILY_IPV4 : MCTX_FAMILY_IPV6;
   if (family != cfg->group.family)
-    return mctx__fail(err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH,
-                      MCTX_SUBJECT_SOCKET, 0,
-                      "the socket is UDP over %s but group %s is %s",
-                      family_text(family), mctx__ip_text(&cfg->group, group),
-                      family_text(cfg->group.family));
+    return mctx__fail(
+        err, MCTX_E_EXISTING_SOCKET_FAMILY_MISMATCH, MCTX_SUBJECT_SOCKET, 0,
+        "the socket is UDP over %s but group %s is %s", family_text(family),
+        mctx__ip_text(&cfg->group, group), family_text(cfg->group.family));
   return MCTX_OK;
 }
 

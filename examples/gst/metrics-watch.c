@@ -65,8 +65,7 @@ print_metrics (const GstStructure * s)
 }
 
 static GstPadProbeReturn
-on_received (G_GNUC_UNUSED GstPad * pad, GstPadProbeInfo * info,
-    gpointer data)
+on_received (G_GNUC_UNUSED GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Watch *w = data;
 
@@ -86,8 +85,7 @@ stop_soon (gpointer data)
 }
 
 static gboolean
-on_sender_message (G_GNUC_UNUSED GstBus * bus, GstMessage * msg,
-    gpointer data)
+on_sender_message (G_GNUC_UNUSED GstBus * bus, GstMessage * msg, gpointer data)
 {
   Watch *w = data;
   const GstStructure *s = gst_message_get_structure (msg);
@@ -133,7 +131,7 @@ main (int argc, char **argv)
     {"buffers", 'n', 0, G_OPTION_ARG_INT, &buffers,
         "Buffers (datagrams) to send, 50 a second (150)", "N"},
     {"interval-ms", 'i', 0, G_OPTION_ARG_INT, &interval_ms,
-        "metrics-interval in milliseconds, 0: only the final message (500)",
+          "metrics-interval in milliseconds, 0: only the final message (500)",
         "N"},
     {"group", 'g', 0, G_OPTION_ARG_STRING, &group,
         "IPv4 multicast group, sent out of lo (239.255.12.44)", "ADDR"},

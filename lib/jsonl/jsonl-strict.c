@@ -17,10 +17,10 @@
 #include <stdint.h>
 
 typedef enum {
-  EXPECT_VALUE,           /* at the start, after ':' and after ',' in [] */
-  EXPECT_VALUE_OR_CLOSE,  /* after '[' */
-  EXPECT_KEY,             /* after ',' in {} */
-  EXPECT_KEY_OR_CLOSE,    /* after '{' */
+  EXPECT_VALUE,          /* at the start, after ':' and after ',' in [] */
+  EXPECT_VALUE_OR_CLOSE, /* after '[' */
+  EXPECT_KEY,            /* after ',' in {} */
+  EXPECT_KEY_OR_CLOSE,   /* after '{' */
   EXPECT_COLON,
   EXPECT_COMMA_OR_CLOSE,
   EXPECT_END
@@ -65,13 +65,21 @@ static const char *
 unexpected(unsigned char c)
 {
   switch (c) {
-  case '\0': return "a NUL byte";
-  case '\'': return "a single quote (JSON strings use double quotes)";
-  case '/': return "a '/' (comments are not JSON)";
-  case '#': return "a '#' (comments are not JSON)";
-  case ',': return "a ',' where a value belongs (a missing or trailing value?)";
-  case '}': case ']': return "a closing bracket that does not match";
-  default: break;
+    case '\0':
+      return "a NUL byte";
+    case '\'':
+      return "a single quote (JSON strings use double quotes)";
+    case '/':
+      return "a '/' (comments are not JSON)";
+    case '#':
+      return "a '#' (comments are not JSON)";
+    case ',':
+      return "a ',' where a value belongs (a missing or trailing value?)";
+    case '}':
+    case ']':
+      return "a closing bracket that does not match";
+    default:
+      break;
   }
   if (c < 0x20)
     return "a control character";
@@ -134,8 +142,7 @@ scan_hex4(scanner *s, const unsigned char *at, unsigned *value)
       return fail(s, JSONL_STRICT_INVALID, at,
                   "a \\u escape without four hex digits");
     unsigned c = *s->p;
-    *value = *value * 16
-             + (is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+    *value = *value * 16 + (is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
   }
   return JSONL_STRICT_OK;
 }
@@ -192,9 +199,10 @@ scan_string(scanner *s)
         jsonl_strict_result r = scan_unicode_escape(s, at);
         if (r != JSONL_STRICT_OK)
           return r;
-      } else if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f'
-                 && c != 'n' && c != 'r' && c != 't') {
-        return fail(s, JSONL_STRICT_INVALID, at, "an unknown escape in a string");
+      } else if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' &&
+                 c != 'n' && c != 'r' && c != 't') {
+        return fail(s, JSONL_STRICT_INVALID, at,
+                    "an unknown escape in a string");
       }
       continue;
     }
@@ -211,7 +219,8 @@ scan_string(scanner *s)
     }
     s->p++;
   }
-  return fail(s, JSONL_STRICT_INCOMPLETE, s->p, "the text ends inside a string");
+  return fail(s, JSONL_STRICT_INCOMPLETE, s->p,
+              "the text ends inside a string");
 }
 
 /* One or more digits; false when there is none. */
@@ -247,7 +256,8 @@ scan_number(scanner *s)
   if (s->p < s->end && *s->p == '.') {
     s->p++;
     if (s->p == s->end)
-      return fail(s, JSONL_STRICT_INCOMPLETE, s->p, "the text ends in a number");
+      return fail(s, JSONL_STRICT_INCOMPLETE, s->p,
+                  "the text ends in a number");
     if (!scan_digits(s))
       return fail(s, JSONL_STRICT_INVALID, at,
                   "a number without digits after its '.'");
@@ -257,7 +267,8 @@ scan_number(scanner *s)
     if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
       s->p++;
     if (s->p == s->end)
-      return fail(s, JSONL_STRICT_INCOMPLETE, s->p, "the text ends in a number");
+      return fail(s, JSONL_STRICT_INCOMPLETE, s->p,
+                  "the text ends in a number");
     if (!scan_digits(s))
       return fail(s, JSONL_STRICT_INVALID, at,
                   "a number without digits in its exponent");
@@ -290,10 +301,10 @@ jsonl_strict_check(const char *text, size_t len, unsigned max_depth,
   unsigned depth = 0;
   scan_state state = EXPECT_VALUE;
   scanner s = {
-    .start = (const unsigned char *) text,
-    .p = (const unsigned char *) text,
-    .end = (const unsigned char *) text + len,
-    .problem = problem,
+      .start = (const unsigned char *) text,
+      .p = (const unsigned char *) text,
+      .end = (const unsigned char *) text + len,
+      .problem = problem,
   };
   jsonl_strict_result r;
 
@@ -306,95 +317,99 @@ jsonl_strict_check(const char *text, size_t len, unsigned max_depth,
       if (state == EXPECT_END)
         return JSONL_STRICT_OK;
       return fail(&s, JSONL_STRICT_INCOMPLETE, s.p,
-                  s.p == s.start ? "no JSON value"
-                                 : "the text ends before the value is complete");
+                  s.p == s.start
+                      ? "no JSON value"
+                      : "the text ends before the value is complete");
     }
     unsigned char c = *s.p;
     bool value_done = false;
 
     switch (state) {
-    case EXPECT_END:
-      return fail(&s, JSONL_STRICT_INVALID, s.p,
-                  c == '\0' ? "a NUL byte after the JSON value"
-                            : "text after the JSON value (one value per line)");
-    case EXPECT_COLON:
-      if (c != ':')
-        return fail(&s, JSONL_STRICT_INVALID, s.p, "a member name without ':'");
-      s.p++;
-      state = EXPECT_VALUE;
-      continue;
-    case EXPECT_COMMA_OR_CLOSE:
-      if (c == ',') {
-        s.p++;
-        state = open[depth - 1] == '{' ? EXPECT_KEY : EXPECT_VALUE;
-        continue;
-      }
-      if ((c == '}' && open[depth - 1] == '{')
-          || (c == ']' && open[depth - 1] == '[')) {
-        s.p++;
-        depth--;
-        value_done = true;
-        break;
-      }
-      return fail(&s, JSONL_STRICT_INVALID, s.p,
-                  c == '}' || c == ']'
-                      ? "a closing bracket that does not match"
-                      : "a missing ',' or closing bracket");
-    case EXPECT_KEY_OR_CLOSE:
-    case EXPECT_KEY:
-      if (c == '}' && state == EXPECT_KEY_OR_CLOSE) {
-        s.p++;
-        depth--;
-        value_done = true;
-        break;
-      }
-      if (c != '"')
+      case EXPECT_END:
         return fail(&s, JSONL_STRICT_INVALID, s.p,
-                    c == '}' ? "a trailing ',' in an object"
-                    : c == '\'' ? "a single-quoted member name (not JSON)"
-                                : "a member name that is not a double-quoted "
-                                  "string");
-      if ((r = scan_string(&s)) != JSONL_STRICT_OK)
-        return r;
-      state = EXPECT_COLON;
-      continue;
-    case EXPECT_VALUE_OR_CLOSE:
-      if (c == ']') {
+                    c == '\0'
+                        ? "a NUL byte after the JSON value"
+                        : "text after the JSON value (one value per line)");
+      case EXPECT_COLON:
+        if (c != ':')
+          return fail(&s, JSONL_STRICT_INVALID, s.p,
+                      "a member name without ':'");
         s.p++;
-        depth--;
+        state = EXPECT_VALUE;
+        continue;
+      case EXPECT_COMMA_OR_CLOSE:
+        if (c == ',') {
+          s.p++;
+          state = open[depth - 1] == '{' ? EXPECT_KEY : EXPECT_VALUE;
+          continue;
+        }
+        if ((c == '}' && open[depth - 1] == '{') ||
+            (c == ']' && open[depth - 1] == '[')) {
+          s.p++;
+          depth--;
+          value_done = true;
+          break;
+        }
+        return fail(&s, JSONL_STRICT_INVALID, s.p,
+                    c == '}' || c == ']'
+                        ? "a closing bracket that does not match"
+                        : "a missing ',' or closing bracket");
+      case EXPECT_KEY_OR_CLOSE:
+      case EXPECT_KEY:
+        if (c == '}' && state == EXPECT_KEY_OR_CLOSE) {
+          s.p++;
+          depth--;
+          value_done = true;
+          break;
+        }
+        if (c != '"')
+          return fail(&s, JSONL_STRICT_INVALID, s.p,
+                      c == '}'    ? "a trailing ',' in an object"
+                      : c == '\'' ? "a single-quoted member name (not JSON)"
+                                  : "a member name that is not a double-quoted "
+                                    "string");
+        if ((r = scan_string(&s)) != JSONL_STRICT_OK)
+          return r;
+        state = EXPECT_COLON;
+        continue;
+      case EXPECT_VALUE_OR_CLOSE:
+        if (c == ']') {
+          s.p++;
+          depth--;
+          value_done = true;
+          break;
+        }
+        /* fall through */
+      case EXPECT_VALUE:
+        if (c == '{' || c == '[') {
+          if (depth >= max_depth)
+            return fail(&s, JSONL_STRICT_TOO_DEEP, s.p,
+                        "objects and arrays nested too deep");
+          open[depth++] = c;
+          s.p++;
+          state = c == '{' ? EXPECT_KEY_OR_CLOSE : EXPECT_VALUE_OR_CLOSE;
+          continue;
+        }
+        if (c == ']' && state == EXPECT_VALUE && depth > 0 &&
+            open[depth - 1] == '[')
+          return fail(&s, JSONL_STRICT_INVALID, s.p,
+                      "a trailing ',' in an array");
+        if (c == '"')
+          r = scan_string(&s);
+        else if (c == '-' || is_digit(c))
+          r = scan_number(&s);
+        else if (c == 't')
+          r = scan_literal(&s, "true");
+        else if (c == 'f')
+          r = scan_literal(&s, "false");
+        else if (c == 'n')
+          r = scan_literal(&s, "null");
+        else
+          return fail(&s, JSONL_STRICT_INVALID, s.p, unexpected(c));
+        if (r != JSONL_STRICT_OK)
+          return r;
         value_done = true;
         break;
-      }
-      /* fall through */
-    case EXPECT_VALUE:
-      if (c == '{' || c == '[') {
-        if (depth >= max_depth)
-          return fail(&s, JSONL_STRICT_TOO_DEEP, s.p,
-                      "objects and arrays nested too deep");
-        open[depth++] = c;
-        s.p++;
-        state = c == '{' ? EXPECT_KEY_OR_CLOSE : EXPECT_VALUE_OR_CLOSE;
-        continue;
-      }
-      if (c == ']' && state == EXPECT_VALUE && depth > 0
-          && open[depth - 1] == '[')
-        return fail(&s, JSONL_STRICT_INVALID, s.p, "a trailing ',' in an array");
-      if (c == '"')
-        r = scan_string(&s);
-      else if (c == '-' || is_digit(c))
-        r = scan_number(&s);
-      else if (c == 't')
-        r = scan_literal(&s, "true");
-      else if (c == 'f')
-        r = scan_literal(&s, "false");
-      else if (c == 'n')
-        r = scan_literal(&s, "null");
-      else
-        return fail(&s, JSONL_STRICT_INVALID, s.p, unexpected(c));
-      if (r != JSONL_STRICT_OK)
-        return r;
-      value_done = true;
-      break;
     }
     if (value_done)
       state = depth == 0 ? EXPECT_END : EXPECT_COMMA_OR_CLOSE;

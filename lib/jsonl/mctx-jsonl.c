@@ -25,7 +25,7 @@
  * any real one). Use as "%.*s%s", SHOWN(text, max). */
 #define FLAGS_SHOWN 64
 #define PATH_SHOWN 1024
-#define SHOWN(text, max)                                                      \
+#define SHOWN(text, max) \
   shown_len(text, max), (text), strnlen(text, (max) + 1) > (max) ? "..." : ""
 
 static int
@@ -36,7 +36,7 @@ shown_len(const char *text, size_t max)
 }
 
 static const char *const reserved_keys[] = {
-  "schema", "artifact_type", "node_id", "producer", "flags",
+    "schema", "artifact_type", "node_id", "producer", "flags",
 };
 
 struct _MctxJsonlWriter {
@@ -48,7 +48,7 @@ struct _MctxJsonlWriter {
   gchar *warning;          /* what open repaired, or NULL */
 };
 
-G_DEFINE_QUARK(mctx-jsonl-error-quark, mctx_jsonl_error)
+G_DEFINE_QUARK(mctx - jsonl - error - quark, mctx_jsonl_error)
 
 /* ---- serialisation ------------------------------------------------------- */
 
@@ -64,18 +64,32 @@ append_string(GString *out, const gchar *s)
   g_string_append_c(out, '"');
   for (const guchar *p = (const guchar *) s; *p; p++) {
     switch (*p) {
-    case '"': g_string_append(out, "\\\""); break;
-    case '\\': g_string_append(out, "\\\\"); break;
-    case '\b': g_string_append(out, "\\b"); break;
-    case '\f': g_string_append(out, "\\f"); break;
-    case '\n': g_string_append(out, "\\n"); break;
-    case '\r': g_string_append(out, "\\r"); break;
-    case '\t': g_string_append(out, "\\t"); break;
-    default:
-      if (*p < 0x20)
-        g_string_append_printf(out, "\\u%04x", *p);
-      else
-        g_string_append_c(out, (gchar) *p);
+      case '"':
+        g_string_append(out, "\\\"");
+        break;
+      case '\\':
+        g_string_append(out, "\\\\");
+        break;
+      case '\b':
+        g_string_append(out, "\\b");
+        break;
+      case '\f':
+        g_string_append(out, "\\f");
+        break;
+      case '\n':
+        g_string_append(out, "\\n");
+        break;
+      case '\r':
+        g_string_append(out, "\\r");
+        break;
+      case '\t':
+        g_string_append(out, "\\t");
+        break;
+      default:
+        if (*p < 0x20)
+          g_string_append_printf(out, "\\u%04x", *p);
+        else
+          g_string_append_c(out, (gchar) *p);
     }
   }
   g_string_append_c(out, '"');
@@ -164,8 +178,7 @@ append_object(GString *out, JsonObject *object, guint depth)
       g_string_append_c(out, ',');
     append_string(out, sorted[i].printed);
     g_string_append_c(out, ':');
-    append_node(out, json_object_get_member(object, sorted[i].name),
-                depth + 1);
+    append_node(out, json_object_get_member(object, sorted[i].name), depth + 1);
   }
   g_string_append_c(out, '}');
   for (i = 0; i < n; i++)
@@ -178,30 +191,30 @@ static void
 append_node(GString *out, JsonNode *node, guint depth)
 {
   switch (json_node_get_node_type(node)) {
-  case JSON_NODE_OBJECT:
-    append_object(out, json_node_get_object(node), depth);
-    return;
-  case JSON_NODE_ARRAY: {
-    if (depth >= MCTX_JSONL_MAX_DEPTH) {
-      g_string_append(out, "null");
+    case JSON_NODE_OBJECT:
+      append_object(out, json_node_get_object(node), depth);
+      return;
+    case JSON_NODE_ARRAY: {
+      if (depth >= MCTX_JSONL_MAX_DEPTH) {
+        g_string_append(out, "null");
+        return;
+      }
+      JsonArray *array = json_node_get_array(node);
+      guint n = json_array_get_length(array);
+      g_string_append_c(out, '[');
+      for (guint i = 0; i < n; i++) {
+        if (i > 0)
+          g_string_append_c(out, ',');
+        append_node(out, json_array_get_element(array, i), depth + 1);
+      }
+      g_string_append_c(out, ']');
       return;
     }
-    JsonArray *array = json_node_get_array(node);
-    guint n = json_array_get_length(array);
-    g_string_append_c(out, '[');
-    for (guint i = 0; i < n; i++) {
-      if (i > 0)
-        g_string_append_c(out, ',');
-      append_node(out, json_array_get_element(array, i), depth + 1);
-    }
-    g_string_append_c(out, ']');
-    return;
-  }
-  case JSON_NODE_NULL:
-    g_string_append(out, "null");
-    return;
-  case JSON_NODE_VALUE:
-    break;
+    case JSON_NODE_NULL:
+      g_string_append(out, "null");
+      return;
+    case JSON_NODE_VALUE:
+      break;
   }
   GType type = json_node_get_value_type(node);
   if (type == G_TYPE_INT64)
@@ -253,18 +266,22 @@ node_is_finite_number(JsonNode *node, double *value)
 static gboolean
 node_is_string(JsonNode *node)
 {
-  return node != NULL && json_node_get_node_type(node) == JSON_NODE_VALUE
-         && json_node_get_value_type(node) == G_TYPE_STRING;
+  return node != NULL && json_node_get_node_type(node) == JSON_NODE_VALUE &&
+         json_node_get_value_type(node) == G_TYPE_STRING;
 }
 
 static const char *
 node_kind(JsonNode *node)
 {
   switch (json_node_get_node_type(node)) {
-  case JSON_NODE_OBJECT: return "an object";
-  case JSON_NODE_ARRAY: return "an array";
-  case JSON_NODE_NULL: return "null";
-  case JSON_NODE_VALUE: break;
+    case JSON_NODE_OBJECT:
+      return "an object";
+    case JSON_NODE_ARRAY:
+      return "an array";
+    case JSON_NODE_NULL:
+      return "null";
+    case JSON_NODE_VALUE:
+      break;
   }
   GType type = json_node_get_value_type(node);
   if (type == G_TYPE_STRING)
@@ -316,17 +333,17 @@ object_too_deep(JsonObject *object)
 static gchar *
 header_problem(JsonObject *header)
 {
-  static const char *const text_keys[] = { "artifact_type", "node_id",
-                                           "producer" };
+  static const char *const text_keys[] = {"artifact_type", "node_id",
+                                          "producer"};
   JsonNode *node = json_object_get_member(header, "schema");
 
   if (node == NULL)
     return g_strdup("member \"schema\" is missing");
-  if (!node_is_string(node)
-      || strcmp(json_node_get_string(node), MCTX_JSONL_SCHEMA) != 0) {
+  if (!node_is_string(node) ||
+      strcmp(json_node_get_string(node), MCTX_JSONL_SCHEMA) != 0) {
     gchar *text = node_to_string(node);
-    gchar *why = g_strdup_printf("\"schema\" is %s, not \"" MCTX_JSONL_SCHEMA
-                                 "\"", text);
+    gchar *why = g_strdup_printf(
+        "\"schema\" is %s, not \"" MCTX_JSONL_SCHEMA "\"", text);
     g_free(text);
     return why;
   }
@@ -390,7 +407,8 @@ row_problem(JsonObject *row)
     return g_strdup_printf("\"interval_secs\" is negative (%g)", interval);
   if (object_too_deep(row))
     return g_strdup_printf("it nests objects and arrays deeper than %d levels "
-                           "(the row counts as one)", MCTX_JSONL_MAX_DEPTH);
+                           "(the row counts as one)",
+                           MCTX_JSONL_MAX_DEPTH);
   return NULL;
 }
 
@@ -486,8 +504,8 @@ copy_members(JsonObject *to, JsonObject *from)
 {
   GList *names = json_object_get_members(from);
   for (GList *l = names; l != NULL; l = l->next)
-    json_object_set_member(to, l->data,
-                           json_node_copy(json_object_get_member(from, l->data)));
+    json_object_set_member(
+        to, l->data, json_node_copy(json_object_get_member(from, l->data)));
   g_list_free(names);
 }
 
@@ -497,19 +515,19 @@ static gchar *
 strict_problem(const gchar *text, gsize len, guint max_depth,
                jsonl_strict_result *result)
 {
-  jsonl_strict_problem problem = { 0, NULL };
+  jsonl_strict_problem problem = {0, NULL};
 
   *result = jsonl_strict_check(text, len, max_depth, &problem);
   switch (*result) {
-  case JSONL_STRICT_OK:
-    return NULL;
-  case JSONL_STRICT_TOO_DEEP:
-    return g_strdup_printf("objects and arrays nested deeper than %u levels "
-                           "(at byte %" G_GSIZE_FORMAT ")", max_depth,
-                           problem.offset + 1);
-  case JSONL_STRICT_INCOMPLETE:
-  case JSONL_STRICT_INVALID:
-    break;
+    case JSONL_STRICT_OK:
+      return NULL;
+    case JSONL_STRICT_TOO_DEEP:
+      return g_strdup_printf("objects and arrays nested deeper than %u levels "
+                             "(at byte %" G_GSIZE_FORMAT ")",
+                             max_depth, problem.offset + 1);
+    case JSONL_STRICT_INCOMPLETE:
+    case JSONL_STRICT_INVALID:
+      break;
   }
   return g_strdup_printf("not valid JSON: %s at byte %" G_GSIZE_FORMAT,
                          problem.why, problem.offset + 1);
@@ -530,7 +548,8 @@ mctx_jsonl_flags_merge(JsonObject *builtin, const gchar *user_json,
       if (result == JSONL_STRICT_TOO_DEEP)
         g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
                     "flags have %s: a header line nests at most %d, itself "
-                    "included", why, MCTX_JSONL_MAX_DEPTH);
+                    "included",
+                    why, MCTX_JSONL_MAX_DEPTH);
       else
         g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
                     "flags are %s: %.*s%s", why, SHOWN(user_json, FLAGS_SHOWN));
@@ -617,8 +636,8 @@ mctx_jsonl_row_set_counter(JsonObject *row, const gchar *name,
   mctx_jsonl_row_set_uint(row, key, delta);
   g_free(key);
   key = g_strconcat(rate_name ? rate_name : name, "_per_sec", NULL);
-  json_object_set_double_member(row, key, mctx_metrics_rate(delta,
-                                                            interval_secs));
+  json_object_set_double_member(row, key,
+                                mctx_metrics_rate(delta, interval_secs));
   g_free(key);
 }
 
@@ -631,10 +650,9 @@ mctx_jsonl_row_set_pacing(JsonObject *row, guint64 paced_total,
     return;
   mctx_jsonl_row_set_uint(row, "paced_packets_total", paced_total);
   mctx_jsonl_row_set_uint(row, "paced_packets_delta", paced_delta);
-  json_object_set_double_member(row, "pacing_late_mean_us",
-                                paced_delta ? late_sum_delta_ns / 1e3 /
-                                                  paced_delta
-                                            : 0.0);
+  json_object_set_double_member(
+      row, "pacing_late_mean_us",
+      paced_delta ? late_sum_delta_ns / 1e3 / paced_delta : 0.0);
   json_object_set_double_member(row, "pacing_late_max_us", late_max_ns / 1e3);
 }
 
@@ -698,8 +716,8 @@ static gboolean
 same_string_member(JsonObject *a, JsonObject *b, const gchar *key)
 {
   return g_strcmp0(json_object_get_string_member_with_default(a, key, NULL),
-                   json_object_get_string_member_with_default(b, key, NULL))
-         == 0;
+                   json_object_get_string_member_with_default(b, key, NULL)) ==
+         0;
 }
 
 /* Equal in every member but created_at. Flags compare as serialised, i.e.
@@ -707,8 +725,8 @@ same_string_member(JsonObject *a, JsonObject *b, const gchar *key)
 static gchar *
 incompatibility(JsonObject *existing, JsonObject *wanted)
 {
-  static const char *const keys[] = { "schema", "artifact_type", "node_id",
-                                      "producer" };
+  static const char *const keys[] = {"schema", "artifact_type", "node_id",
+                                     "producer"};
 
   for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
     if (!same_string_member(existing, wanted, keys[i]))
@@ -756,8 +774,7 @@ typedef struct {
  * row in its place, else why not (free with g_free). *cut_short says that
  * the text only stops early, as a write cut short leaves it. */
 static gchar *
-line_problem(line_checker *c, const gchar *line, gsize len,
-             gboolean *cut_short)
+line_problem(line_checker *c, const gchar *line, gsize len, gboolean *cut_short)
 {
   jsonl_strict_result result;
   GError *parse_error = NULL;
@@ -794,8 +811,8 @@ line_problem(line_checker *c, const gchar *line, gsize len,
       return full;
     }
     if ((why = incompatibility(object, c->w->header)) != NULL) {
-      gchar *full = g_strdup_printf("the existing header does not match: %s",
-                                    why);
+      gchar *full =
+          g_strdup_printf("the existing header does not match: %s", why);
       g_free(why);
       return full;
     }
@@ -820,10 +837,10 @@ cut_partial_line(MctxJsonlWriter *w, off_t length, gsize partial_len,
   if (ftruncate(w->fd, length) != 0)
     return fail_io(error, errno, "cannot cut the partial last line of",
                    w->path);
-  w->warning = g_strdup_printf(
-      "'%.*s%s' line %u was cut short (by a crash or a full disk?); its %"
-      G_GSIZE_FORMAT " bytes were removed", SHOWN(w->path, PATH_SHOWN), number,
-      partial_len);
+  w->warning =
+      g_strdup_printf("'%.*s%s' line %u was cut short (by a crash or a full "
+                      "disk?); its %" G_GSIZE_FORMAT " bytes were removed",
+                      SHOWN(w->path, PATH_SHOWN), number, partial_len);
   return TRUE;
 }
 
@@ -837,7 +854,7 @@ check_existing(MctxJsonlWriter *w, GError **error)
   enum { CHUNK = 65536 };
   gchar *chunk = g_malloc(CHUNK);
   GString *line = g_string_sized_new(1024);
-  line_checker checker = { w, json_parser_new(), FALSE };
+  line_checker checker = {w, json_parser_new(), FALSE};
   off_t offset = 0, line_start = 0;
   guint number = 0;
   gboolean ok = TRUE, cut_short;
@@ -857,9 +874,10 @@ check_existing(MctxJsonlWriter *w, GError **error)
       const gchar *newline = memchr(p, '\n', (gsize) (end - p));
       gsize take = (gsize) ((newline ? newline : end) - p);
       if (line->len + take > MCTX_JSONL_MAX_LINE_BYTES) {
-        ok = fail_data(error, w->path, number + 1, g_strdup_printf(
-            "longer than %d bytes, the most a line may hold",
-            MCTX_JSONL_MAX_LINE_BYTES));
+        ok = fail_data(
+            error, w->path, number + 1,
+            g_strdup_printf("longer than %d bytes, the most a line may hold",
+                            MCTX_JSONL_MAX_LINE_BYTES));
         goto out;
       }
       g_string_append_len(line, p, (gssize) take);
@@ -953,8 +971,8 @@ mctx_jsonl_writer_open(const gchar *path, JsonObject *header, GError **error)
                 "the metrics file path is empty");
     return NULL;
   }
-  if (!mctx_jsonl_header_validate(header, error)
-      || !header_fits_a_line(header, error))
+  if (!mctx_jsonl_header_validate(header, error) ||
+      !header_fits_a_line(header, error))
     return NULL;
   /* Reading /dev/zero would never end, and a device or FIFO is no file
    * to append rows to; refuse before creating anything. */
@@ -976,8 +994,9 @@ mctx_jsonl_writer_open(const gchar *path, JsonObject *header, GError **error)
   w->header = json_object_ref(header);
   /* O_NONBLOCK: should the path turn into a FIFO after the stat, opening
    * it must not wait for a reader; fstat then refuses it. */
-  w->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY
-                         | O_NONBLOCK, 0644);
+  w->fd = open(path,
+               O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+               0644);
   if (w->fd < 0) {
     fail_io(error, errno, "cannot open", path);
     goto fail;
@@ -998,7 +1017,8 @@ mctx_jsonl_writer_open(const gchar *path, JsonObject *header, GError **error)
     if (errno == EWOULDBLOCK)
       g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_LOCKED,
                   "'%.*s%s' is locked by another writer (only one may "
-                  "append at a time)", SHOWN(path, PATH_SHOWN));
+                  "append at a time)",
+                  SHOWN(path, PATH_SHOWN));
     else
       fail_io(error, errno, "cannot lock", path);
     goto fail;
@@ -1036,8 +1056,8 @@ line_fits(const gchar *what, gsize len, GError **error)
     return TRUE;
   g_set_error(error, MCTX_JSONL_ERROR, MCTX_JSONL_ERROR_INVALID_INPUT,
               "the %s line would be %" G_GSIZE_FORMAT " bytes long, more "
-              "than the %d a line may hold", what, len,
-              MCTX_JSONL_MAX_LINE_BYTES);
+              "than the %d a line may hold",
+              what, len, MCTX_JSONL_MAX_LINE_BYTES);
   return FALSE;
 }
 

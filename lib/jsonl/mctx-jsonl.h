@@ -122,7 +122,8 @@ MCTX_JSONL_API gboolean mctx_jsonl_header_validate(JsonObject *header,
 
 /* Checks a row against the rules above (nested at most MCTX_JSONL_MAX_DEPTH
  * deep); the error names the member. */
-MCTX_JSONL_API gboolean mctx_jsonl_row_validate(JsonObject *row, GError **error);
+MCTX_JSONL_API gboolean mctx_jsonl_row_validate(JsonObject *row,
+                                                GError **error);
 
 /* The object as one compact line without the newline: keys sorted, integers
  * without and doubles with a decimal point, non-finite doubles as null,
@@ -137,7 +138,8 @@ MCTX_JSONL_API gchar *mctx_jsonl_to_string(JsonObject *object);
 
 /* A row holding "ts" and "interval_secs" (doubles); add the rest with
  * json_object_set_*_member() or the helpers below. */
-MCTX_JSONL_API JsonObject *mctx_jsonl_row_new(gdouble ts, gdouble interval_secs);
+MCTX_JSONL_API JsonObject *mctx_jsonl_row_new(gdouble ts,
+                                              gdouble interval_secs);
 
 /* Sets an unsigned integer member (clamped to G_MAXINT64, JSON's usual range). */
 MCTX_JSONL_API void mctx_jsonl_row_set_uint(JsonObject *row, const gchar *name,
@@ -169,8 +171,7 @@ MCTX_JSONL_API void mctx_jsonl_row_set_pacing(JsonObject *row,
  * "interface" (they count every sender on the interface) and, when qdisc
  * is not NULL, qdisc (its kind, "" when unknown). */
 MCTX_JSONL_API void mctx_jsonl_row_set_queue_drops(JsonObject *row,
-                                                   guint64 total,
-                                                   guint64 delta,
+                                                   guint64 total, guint64 delta,
                                                    gdouble interval_secs,
                                                    const gchar *qdisc);
 
@@ -217,9 +218,8 @@ typedef struct _MctxJsonlWriter MctxJsonlWriter;
  *     then starts on a new line.
  * A new or empty file gets its header with the first row, its created_at set
  * to that row's ts. The header is referenced, not copied. */
-MCTX_JSONL_API MctxJsonlWriter *mctx_jsonl_writer_open(const gchar *path,
-                                                       JsonObject *header,
-                                                       GError **error);
+MCTX_JSONL_API MctxJsonlWriter *
+mctx_jsonl_writer_open(const gchar *path, JsonObject *header, GError **error);
 
 /* Validates row (MCTX_JSONL_ERROR_INVALID_INPUT, also when its line would be
  * longer than MCTX_JSONL_MAX_LINE_BYTES) and appends it as one line with one

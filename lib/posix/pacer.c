@@ -27,8 +27,8 @@
 static struct timespec
 timespec_of(uint64_t ns)
 {
-  struct timespec ts = { .tv_sec = (time_t) (ns / 1000000000ull),
-                         .tv_nsec = (long) (ns % 1000000000ull) };
+  struct timespec ts = {.tv_sec = (time_t) (ns / 1000000000ull),
+                        .tv_nsec = (long) (ns % 1000000000ull)};
   return ts;
 }
 
@@ -43,17 +43,17 @@ mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns)
     /* Sleeps only while the word is still 0: an interrupt between the
      * load above and the call makes it return EAGAIN at once. */
     long r = syscall(SYS_futex, (uint32_t *) interrupted,
-                     FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0u, &until,
-                     NULL, FUTEX_BITSET_MATCH_ANY);
+                     FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0u, &until, NULL,
+                     FUTEX_BITSET_MATCH_ANY);
     if (r < 0 && errno == ETIMEDOUT)
       return MCTX_OK;
-    /* Woken, EAGAIN or EINTR: look at the word and the clock again. */
+      /* Woken, EAGAIN or EINTR: look at the word and the clock again. */
 #else
     uint64_t now = mctx_monotonic_ns();
     if (now >= due_ns)
       return MCTX_OK;
-    struct timespec until = timespec_of(
-        due_ns - now > SLICE_NS ? now + SLICE_NS : due_ns);
+    struct timespec until =
+        timespec_of(due_ns - now > SLICE_NS ? now + SLICE_NS : due_ns);
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
 #endif
     if (mctx_monotonic_ns() >= due_ns)

@@ -25,41 +25,41 @@
 
 #if defined(__linux__)
 
-#include <errno.h>
-#include <ifaddrs.h>
-#include <limits.h>
-#include <linux/filter.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
-#include <net/if_arp.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
+#  include <errno.h>
+#  include <ifaddrs.h>
+#  include <limits.h>
+#  include <linux/filter.h>
+#  include <linux/if_ether.h>
+#  include <linux/if_packet.h>
+#  include <net/if.h>
+#  include <net/if_arp.h>
+#  include <netinet/in.h>
+#  include <stdio.h>
+#  include <stdlib.h>
+#  include <string.h>
+#  include <sys/socket.h>
+#  include <sys/uio.h>
+#  include <unistd.h>
 
 /* mctx_buf arrays go to the kernel as iovec arrays, never copied. */
-_Static_assert (sizeof (mctx_buf) == sizeof (struct iovec),
-                "mctx_buf must have the size of struct iovec");
-_Static_assert (offsetof (mctx_buf, base) == offsetof (struct iovec, iov_base),
-                "mctx_buf.base must sit where iovec.iov_base does");
-_Static_assert (offsetof (mctx_buf, len) == offsetof (struct iovec, iov_len),
-                "mctx_buf.len must sit where iovec.iov_len does");
+_Static_assert(sizeof(mctx_buf) == sizeof(struct iovec),
+               "mctx_buf must have the size of struct iovec");
+_Static_assert(offsetof(mctx_buf, base) == offsetof(struct iovec, iov_base),
+               "mctx_buf.base must sit where iovec.iov_base does");
+_Static_assert(offsetof(mctx_buf, len) == offsetof(struct iovec, iov_len),
+               "mctx_buf.len must sit where iovec.iov_len does");
 
 /* The kernel takes at most IOV_MAX iovecs per call; one is kept for a
  * patched header in front of the caller's buffers. */
-#define RAW_MAX_BUFFERS (IOV_MAX - 1)
+#  define RAW_MAX_BUFFERS (IOV_MAX - 1)
 /* Distinct next-header values one IPv6 publication keeps sockets for; in
  * practice UDP alone, sometimes ICMPv6. Beyond that the oldest is replaced. */
-#define RAW6_SOCKETS_MAX 8
+#  define RAW6_SOCKETS_MAX 8
 /* Datagrams per sendmmsg of a batch. */
-#define RAW_BATCH 32
+#  define RAW_BATCH 32
 
-#define PERMISSION_HINT \
-  "raw sockets need CAP_NET_RAW (run as root or grant the capability)"
+#  define PERMISSION_HINT \
+    "raw sockets need CAP_NET_RAW (run as root or grant the capability)"
 
 typedef struct raw6_socket {
   int fd;
@@ -77,26 +77,26 @@ typedef struct raw_slot {
   } to;
   uint8_t header[MCTX__RAW_HEAD_MAX];
   union {
-    char buf[CMSG_SPACE (sizeof (struct in6_pktinfo))
-             + 2 * CMSG_SPACE (sizeof (int))];
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+             2 * CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
   } control;
-  size_t len;                   /* the whole datagram, for the counters */
+  size_t len; /* the whole datagram, for the counters */
   mctx_raw_datagram_info info;
 } raw_slot;
 
 struct mctx_raw_publication {
   mctx_raw_config config;
-  mctx_family family;           /* effective: given or inferred */
+  mctx_family family; /* effective: given or inferred */
   uint32_t ifindex;
   char ifname[IF_NAMESIZE];
-  mctx_ip egress;               /* IPv4 bind address; IPv6: UNSPEC or bind */
+  mctx_ip egress; /* IPv4 bind address; IPv6: UNSPEC or bind */
 
-  int fd4;                      /* IPv4 HDRINCL, -1 for IPv6 */
+  int fd4; /* IPv4 HDRINCL, -1 for IPv6 */
 
-  int packet_fd;                /* IPv6 link-layer way, -1 for IPv4 */
-  unsigned short link_type;     /* ARPHRD_* of the interface */
-  uint8_t (*local6)[16];        /* this host's IPv6 sources, read at open */
+  int packet_fd;            /* IPv6 link-layer way, -1 for IPv4 */
+  unsigned short link_type; /* ARPHRD_* of the interface */
+  uint8_t (*local6)[16];    /* this host's IPv6 sources, read at open */
   size_t local6_count;
   /* A stream has one source: the last one looked up and whether it is
    * local, so the list is not scanned for every datagram. */
@@ -117,29 +117,29 @@ struct mctx_raw_publication {
 };
 
 static const char *
-family_name (mctx_family family)
+family_name(mctx_family family)
 {
   return family == MCTX_FAMILY_IPV4 ? "IPv4" : "IPv6";
 }
 
 static int
-socket_create_error (const char *what, int e, mctx_error *err)
+socket_create_error(const char *what, int e, mctx_error *err)
 {
   if (e == EPERM || e == EACCES)
-    return mctx__fail (err, MCTX_E_RAW_PERMISSION_DENIED, MCTX_SUBJECT_SOCKET, e,
-                       "cannot open %s: " PERMISSION_HINT, what);
-  return mctx__fail (err, MCTX_E_SOCKET_CREATE_FAILED, MCTX_SUBJECT_SOCKET, e,
-                     "cannot open %s: %s", what, strerror (e));
+    return mctx__fail(err, MCTX_E_RAW_PERMISSION_DENIED, MCTX_SUBJECT_SOCKET, e,
+                      "cannot open %s: " PERMISSION_HINT, what);
+  return mctx__fail(err, MCTX_E_SOCKET_CREATE_FAILED, MCTX_SUBJECT_SOCKET, e,
+                    "cannot open %s: %s", what, strerror(e));
 }
 
 static int
-set_int_option (int fd, int level, int name, int value, const char *label,
-                mctx_subject subject, mctx_error *err)
+set_int_option(int fd, int level, int name, int value, const char *label,
+               mctx_subject subject, mctx_error *err)
 {
-  if (setsockopt (fd, level, name, &value, sizeof value) != 0)
-    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, subject, errno,
-                       "cannot set %s to %d on a raw socket: %s", label,
-                       value, strerror (errno));
+  if (setsockopt(fd, level, name, &value, sizeof value) != 0)
+    return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, subject, errno,
+                      "cannot set %s to %d on a raw socket: %s", label, value,
+                      strerror(errno));
   return MCTX_OK;
 }
 
@@ -147,15 +147,15 @@ set_int_option (int fd, int level, int name, int value, const char *label,
 
 /* The egress (portable), and the interface's name for messages. */
 static int
-resolve_egress (mctx_raw_publication *pub, mctx_error *err)
+resolve_egress(mctx_raw_publication *pub, mctx_error *err)
 {
-  int rc = mctx__raw_egress (&pub->config, &pub->ifindex, &pub->egress, err);
+  int rc = mctx__raw_egress(&pub->config, &pub->ifindex, &pub->egress, err);
   if (rc != MCTX_OK)
     return rc;
-  if (if_indextoname (pub->ifindex, pub->ifname) == NULL)
-    return mctx__fail (err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE, errno,
-                       "interface index %u does not exist",
-                       (unsigned) pub->ifindex);
+  if (if_indextoname(pub->ifindex, pub->ifname) == NULL)
+    return mctx__fail(err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE,
+                      errno, "interface index %u does not exist",
+                      (unsigned) pub->ifindex);
   return MCTX_OK;
 }
 
@@ -163,62 +163,61 @@ resolve_egress (mctx_raw_publication *pub, mctx_error *err)
  * would need a route lookup per destination (AF_PACKET or IPV6_PKTINFO
  * need an interface); not implemented. */
 static int
-open_route_selected (mctx_raw_publication *pub, mctx_error *err)
+open_route_selected(mctx_raw_publication *pub, mctx_error *err)
 {
   if (pub->family == MCTX_FAMILY_IPV6)
-    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_FAMILY, 0,
-                       "route-selected raw egress is only implemented for "
-                       "IPv4; give IPv6 publications an interface");
-  snprintf (pub->ifname, sizeof pub->ifname, "%s", "(routed)");
+    return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_FAMILY, 0,
+                      "route-selected raw egress is only implemented for "
+                      "IPv4; give IPv6 publications an interface");
+  snprintf(pub->ifname, sizeof pub->ifname, "%s", "(routed)");
   return MCTX_OK;
 }
 
 static int
-open_ipv4 (mctx_raw_publication *pub, mctx_error *err)
+open_ipv4(mctx_raw_publication *pub, mctx_error *err)
 {
-  int fd = socket (AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                   IPPROTO_RAW);
+  int fd =
+      socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
   if (fd < 0)
-    return socket_create_error ("a raw IPv4 socket", errno, err);
+    return socket_create_error("a raw IPv4 socket", errno, err);
   pub->fd4 = fd;
 
-  int rc = set_int_option (fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL",
-                           MCTX_SUBJECT_SOCKET, err);
+  int rc = set_int_option(fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL",
+                          MCTX_SUBJECT_SOCKET, err);
   if (rc != MCTX_OK)
     return rc;
   /* Unbound, no IP_MULTICAST_IF: the routing table picks each egress. */
   if (pub->config.egress == MCTX_RAW_EGRESS_ROUTE_SELECTED)
     goto loopback;
 
-  struct sockaddr_in local = { .sin_family = AF_INET };
-  memcpy (&local.sin_addr, pub->egress.bytes, 4);
-  if (bind (fd, (struct sockaddr *) &local, sizeof local) != 0) {
+  struct sockaddr_in local = {.sin_family = AF_INET};
+  memcpy(&local.sin_addr, pub->egress.bytes, 4);
+  if (bind(fd, (struct sockaddr *) &local, sizeof local) != 0) {
     char text[MCTX_IP_STRLEN];
-    mctx_ip_format (&pub->egress, text, sizeof text);
-    return mctx__fail (err, MCTX_E_SOCKET_BIND_FAILED,
-                       MCTX_SUBJECT_SOURCE_ADDRESS, errno,
-                       "cannot bind the raw IPv4 socket to %s: %s", text,
-                       strerror (errno));
+    mctx_ip_format(&pub->egress, text, sizeof text);
+    return mctx__fail(
+        err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_SOURCE_ADDRESS, errno,
+        "cannot bind the raw IPv4 socket to %s: %s", text, strerror(errno));
   }
 
-  struct ip_mreqn mreq = { .imr_ifindex = (int) pub->ifindex };
-  memcpy (&mreq.imr_address, pub->egress.bytes, 4);
-  if (setsockopt (fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) != 0)
-    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED,
-                       MCTX_SUBJECT_INTERFACE, errno,
-                       "cannot set IP_MULTICAST_IF to %s on a raw socket: %s",
-                       pub->ifname, strerror (errno));
+  struct ip_mreqn mreq = {.imr_ifindex = (int) pub->ifindex};
+  memcpy(&mreq.imr_address, pub->egress.bytes, 4);
+  if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) != 0)
+    return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_INTERFACE,
+                      errno,
+                      "cannot set IP_MULTICAST_IF to %s on a raw socket: %s",
+                      pub->ifname, strerror(errno));
 loopback:
-  rc = set_int_option (fd, IPPROTO_IP, IP_MULTICAST_LOOP,
-                       pub->config.loopback ? 1 : 0, "IP_MULTICAST_LOOP",
-                       MCTX_SUBJECT_LOOPBACK, err);
+  rc = set_int_option(fd, IPPROTO_IP, IP_MULTICAST_LOOP,
+                      pub->config.loopback ? 1 : 0, "IP_MULTICAST_LOOP",
+                      MCTX_SUBJECT_LOOPBACK, err);
   if (rc != MCTX_OK)
     return rc;
   /* Without it the kernel reports a datagram the local queue dropped as
    * sent (a raw IPv4 socket hides ENOBUFS unless asked); with it the drop
    * comes back as MCTX_E_QUEUE_FULL, as on UDP and raw IPv6 sockets. */
-  return set_int_option (fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR",
-                         MCTX_SUBJECT_SOCKET, err);
+  return set_int_option(fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR",
+                        MCTX_SUBJECT_SOCKET, err);
 }
 
 /* The sources this host may put in a kernel-built IPv6 header: every
@@ -226,14 +225,13 @@ loopback:
  * (another interface's link-local address is meaningless here). Read once:
  * an address added later is treated as not local. */
 static int
-load_local_ipv6 (mctx_raw_publication *pub, mctx_error *err)
+load_local_ipv6(mctx_raw_publication *pub, mctx_error *err)
 {
   struct ifaddrs *list;
-  if (getifaddrs (&list) != 0)
-    return mctx__fail (err, MCTX_E_INTERFACE_DISCOVERY_FAILED,
-                       MCTX_SUBJECT_INTERFACE, errno,
-                       "cannot list this host's IPv6 addresses: %s",
-                       strerror (errno));
+  if (getifaddrs(&list) != 0)
+    return mctx__fail(
+        err, MCTX_E_INTERFACE_DISCOVERY_FAILED, MCTX_SUBJECT_INTERFACE, errno,
+        "cannot list this host's IPv6 addresses: %s", strerror(errno));
   size_t count = 0;
   for (int pass = 0; pass < 2; pass++) {
     size_t n = 0;
@@ -242,37 +240,37 @@ load_local_ipv6 (mctx_raw_publication *pub, mctx_error *err)
         continue;
       const struct sockaddr_in6 *sin6 =
           (const struct sockaddr_in6 *) (const void *) ifa->ifa_addr;
-      if (IN6_IS_ADDR_LINKLOCAL (&sin6->sin6_addr)
-          && sin6->sin6_scope_id != pub->ifindex)
+      if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) &&
+          sin6->sin6_scope_id != pub->ifindex)
         continue;
       if (pass == 1 && n < count)
-        memcpy (pub->local6[n], &sin6->sin6_addr, 16);
+        memcpy(pub->local6[n], &sin6->sin6_addr, 16);
       n++;
     }
     if (pass == 0) {
       count = n;
-      pub->local6 = calloc (count ? count : 1, sizeof *pub->local6);
+      pub->local6 = calloc(count ? count : 1, sizeof *pub->local6);
       if (pub->local6 == NULL) {
-        freeifaddrs (list);
-        return mctx__fail (err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
-                           "no memory for %zu IPv6 addresses", count);
+        freeifaddrs(list);
+        return mctx__fail(err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
+                          "no memory for %zu IPv6 addresses", count);
       }
     }
   }
   pub->local6_count = count;
-  freeifaddrs (list);
+  freeifaddrs(list);
   return MCTX_OK;
 }
 
 static bool
-is_local_ipv6 (mctx_raw_publication *pub, const uint8_t addr[16])
+is_local_ipv6(mctx_raw_publication *pub, const uint8_t addr[16])
 {
-  if (pub->last6_known && memcmp (pub->last6_source, addr, 16) == 0)
+  if (pub->last6_known && memcmp(pub->last6_source, addr, 16) == 0)
     return pub->last6_local;
   bool local = false;
   for (size_t i = 0; i < pub->local6_count && !local; i++)
-    local = memcmp (pub->local6[i], addr, 16) == 0;
-  memcpy (pub->last6_source, addr, 16);
+    local = memcmp(pub->local6[i], addr, 16) == 0;
+  memcpy(pub->last6_source, addr, 16);
   pub->last6_local = local;
   pub->last6_known = true;
   return local;
@@ -282,41 +280,41 @@ is_local_ipv6 (mctx_raw_publication *pub, const uint8_t addr[16])
  * with next header P; ours only send, so a filter drops those before they
  * are queued. */
 static int
-drop_all_input (int fd, mctx_error *err)
+drop_all_input(int fd, mctx_error *err)
 {
-  struct sock_filter drop = BPF_STMT (BPF_RET | BPF_K, 0);
-  struct sock_fprog prog = { .len = 1, .filter = &drop };
-  if (setsockopt (fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
-    return mctx__fail (err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_SOCKET,
-                       errno, "cannot attach a drop-all filter to a raw IPv6 "
-                       "socket: %s",
-                       strerror (errno));
+  struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+  struct sock_fprog prog = {.len = 1, .filter = &drop};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+    return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_SOCKET,
+                      errno,
+                      "cannot attach a drop-all filter to a raw IPv6 "
+                      "socket: %s",
+                      strerror(errno));
   return MCTX_OK;
 }
 
 static int
-open_raw6 (const mctx_raw_publication *pub, uint8_t protocol, int *out,
-           mctx_error *err)
+open_raw6(const mctx_raw_publication *pub, uint8_t protocol, int *out,
+          mctx_error *err)
 {
-  int fd = socket (AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                   protocol);
+  int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) {
     char what[64];
-    snprintf (what, sizeof what, "a raw IPv6 socket for next header %u",
-              (unsigned) protocol);
-    return socket_create_error (what, errno, err);
+    snprintf(what, sizeof what, "a raw IPv6 socket for next header %u",
+             (unsigned) protocol);
+    return socket_create_error(what, errno, err);
   }
-  int rc = set_int_option (fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
-                           (int) pub->ifindex, "IPV6_MULTICAST_IF",
-                           MCTX_SUBJECT_INTERFACE, err);
+  int rc =
+      set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, (int) pub->ifindex,
+                     "IPV6_MULTICAST_IF", MCTX_SUBJECT_INTERFACE, err);
   if (rc == MCTX_OK)
-    rc = set_int_option (fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP,
-                         pub->config.loopback ? 1 : 0, "IPV6_MULTICAST_LOOP",
-                         MCTX_SUBJECT_LOOPBACK, err);
+    rc = set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP,
+                        pub->config.loopback ? 1 : 0, "IPV6_MULTICAST_LOOP",
+                        MCTX_SUBJECT_LOOPBACK, err);
   if (rc == MCTX_OK)
-    rc = drop_all_input (fd, err);
+    rc = drop_all_input(fd, err);
   if (rc != MCTX_OK) {
-    close (fd);
+    close(fd);
     return rc;
   }
   *out = fd;
@@ -325,8 +323,8 @@ open_raw6 (const mctx_raw_publication *pub, uint8_t protocol, int *out,
 
 /* The socket for one next-header value: cached, opened on first use. */
 static int
-raw6_socket_for (mctx_raw_publication *pub, uint8_t protocol, int *fd,
-                 mctx_error *err)
+raw6_socket_for(mctx_raw_publication *pub, uint8_t protocol, int *fd,
+                mctx_error *err)
 {
   for (size_t i = 0; i < pub->raw6_count; i++)
     if (pub->raw6[i].protocol == protocol) {
@@ -334,7 +332,7 @@ raw6_socket_for (mctx_raw_publication *pub, uint8_t protocol, int *fd,
       return MCTX_OK;
     }
   int opened = -1;
-  int rc = open_raw6 (pub, protocol, &opened, err);
+  int rc = open_raw6(pub, protocol, &opened, err);
   if (rc != MCTX_OK)
     return rc;
   size_t slot;
@@ -343,124 +341,123 @@ raw6_socket_for (mctx_raw_publication *pub, uint8_t protocol, int *fd,
   } else {
     slot = pub->raw6_oldest;
     pub->raw6_oldest = (pub->raw6_oldest + 1) % RAW6_SOCKETS_MAX;
-    close (pub->raw6[slot].fd);
+    close(pub->raw6[slot].fd);
   }
-  pub->raw6[slot] = (raw6_socket) { .fd = opened, .protocol = protocol };
+  pub->raw6[slot] = (raw6_socket){.fd = opened, .protocol = protocol};
   *fd = opened;
   return MCTX_OK;
 }
 
 static int
-open_packet (mctx_raw_publication *pub, mctx_error *err)
+open_packet(mctx_raw_publication *pub, mctx_error *err)
 {
   /* Protocol 0: this socket receives nothing; each send names the
    * ethertype. */
-  int fd = socket (AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
-    return socket_create_error ("a link-layer (AF_PACKET) socket", errno,
-                                err);
+    return socket_create_error("a link-layer (AF_PACKET) socket", errno, err);
   pub->packet_fd = fd;
-  struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-                             .sll_ifindex = (int) pub->ifindex };
-  if (bind (fd, (struct sockaddr *) &sll, sizeof sll) != 0)
-    return mctx__fail (err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_INTERFACE,
-                       errno,
-                       "cannot bind a link-layer socket to interface %s: %s",
-                       pub->ifname, strerror (errno));
+  struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+                            .sll_ifindex = (int) pub->ifindex};
+  if (bind(fd, (struct sockaddr *) &sll, sizeof sll) != 0)
+    return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_INTERFACE,
+                      errno,
+                      "cannot bind a link-layer socket to interface %s: %s",
+                      pub->ifname, strerror(errno));
   socklen_t len = sizeof sll;
-  if (getsockname (fd, (struct sockaddr *) &sll, &len) != 0)
-    return mctx__fail (err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET, errno,
-                       "cannot read the link type of interface %s: %s",
-                       pub->ifname, strerror (errno));
+  if (getsockname(fd, (struct sockaddr *) &sll, &len) != 0)
+    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET,
+                      errno, "cannot read the link type of interface %s: %s",
+                      pub->ifname, strerror(errno));
   pub->link_type = sll.sll_hatype;
   return MCTX_OK;
 }
 
 static int
-open_ipv6 (mctx_raw_publication *pub, mctx_error *err)
+open_ipv6(mctx_raw_publication *pub, mctx_error *err)
 {
-  int rc = load_local_ipv6 (pub, err);
+  int rc = load_local_ipv6(pub, err);
   if (rc != MCTX_OK)
     return rc;
   /* UDP is what nearly every raw IPv6 datagram carries; opening its socket
    * now also surfaces a missing privilege now. */
   int fd;
-  rc = raw6_socket_for (pub, IPPROTO_UDP, &fd, err);
+  rc = raw6_socket_for(pub, IPPROTO_UDP, &fd, err);
   if (rc != MCTX_OK)
     return rc;
-  return open_packet (pub, err);
+  return open_packet(pub, err);
 }
 
 int
-mctx_raw_publication_open (const mctx_raw_config *cfg,
-                           mctx_raw_publication **out, mctx_error *err)
+mctx_raw_publication_open(const mctx_raw_config *cfg,
+                          mctx_raw_publication **out, mctx_error *err)
 {
   if (out == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no place for the raw publication given");
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "no place for the raw publication given");
   *out = NULL;
-  int rc = mctx_raw_config_validate (cfg, err);
+  int rc = mctx_raw_config_validate(cfg, err);
   if (rc != MCTX_OK)
     return rc;
 
-  mctx_raw_publication *pub = malloc (sizeof *pub);
+  mctx_raw_publication *pub = malloc(sizeof *pub);
   if (pub == NULL)
-    return mctx__fail (err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
-                       "no memory for a raw publication");
-  memset (pub, 0, offsetof (mctx_raw_publication, iov));
-  pub->slots = calloc (RAW_BATCH, sizeof *pub->slots);
+    return mctx__fail(err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
+                      "no memory for a raw publication");
+  memset(pub, 0, offsetof(mctx_raw_publication, iov));
+  pub->slots = calloc(RAW_BATCH, sizeof *pub->slots);
   if (pub->slots == NULL) {
-    free (pub);
-    return mctx__fail (err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
-                       "no memory for a raw publication");
+    free(pub);
+    return mctx__fail(err, MCTX_E_NO_MEMORY, MCTX_SUBJECT_NONE, ENOMEM,
+                      "no memory for a raw publication");
   }
   pub->config = *cfg;
-  pub->family = mctx__raw_family (cfg);
+  pub->family = mctx__raw_family(cfg);
   pub->fd4 = -1;
   pub->packet_fd = -1;
-  mctx__metrics_cell_init (&pub->metrics);
+  mctx__metrics_cell_init(&pub->metrics);
 
   rc = cfg->egress == MCTX_RAW_EGRESS_ROUTE_SELECTED
-           ? open_route_selected (pub, err)
-           : resolve_egress (pub, err);
+           ? open_route_selected(pub, err)
+           : resolve_egress(pub, err);
   if (rc == MCTX_OK)
-    rc = pub->family == MCTX_FAMILY_IPV4 ? open_ipv4 (pub, err)
-                                         : open_ipv6 (pub, err);
+    rc = pub->family == MCTX_FAMILY_IPV4 ? open_ipv4(pub, err)
+                                         : open_ipv6(pub, err);
   if (rc != MCTX_OK) {
-    mctx_raw_publication_close (pub);
+    mctx_raw_publication_close(pub);
     return rc;
   }
   *out = pub;
-  return mctx__ok (err);
+  return mctx__ok(err);
 }
 
 void
-mctx_raw_publication_close (mctx_raw_publication *pub)
+mctx_raw_publication_close(mctx_raw_publication *pub)
 {
   if (pub == NULL)
     return;
   if (pub->fd4 >= 0)
-    close (pub->fd4);
+    close(pub->fd4);
   if (pub->packet_fd >= 0)
-    close (pub->packet_fd);
+    close(pub->packet_fd);
   for (size_t i = 0; i < pub->raw6_count; i++)
-    close (pub->raw6[i].fd);
-  free (pub->local6);
-  free (pub->slots);
-  free (pub);
+    close(pub->raw6[i].fd);
+  free(pub->local6);
+  free(pub->slots);
+  free(pub);
 }
 
 const mctx_raw_config *
-mctx_raw_publication_get_config (const mctx_raw_publication *pub)
+mctx_raw_publication_get_config(const mctx_raw_publication *pub)
 {
   return pub ? &pub->config : NULL;
 }
 
 void
-mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
-                                       mctx_metrics *out)
+mctx_raw_publication_metrics_snapshot(const mctx_raw_publication *pub,
+                                      mctx_metrics *out)
 {
-  mctx__metrics_read (pub != NULL ? &pub->metrics : NULL, out);
+  mctx__metrics_read(pub != NULL ? &pub->metrics : NULL, out);
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -468,53 +465,54 @@ mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
 /* mctx-core's family check of a datagram against the config: the code
  * names what the family was taken from. */
 static int
-check_family (const mctx_raw_publication *pub,
-              const mctx_raw_datagram_info *info, mctx_error *err)
+check_family(const mctx_raw_publication *pub,
+             const mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (info->family == pub->family)
     return MCTX_OK;
   const mctx_raw_config *cfg = &pub->config;
   char text[MCTX_IP_STRLEN];
-  if (cfg->family == MCTX_FAMILY_UNSPEC
-      && cfg->bind_addr.family != MCTX_FAMILY_UNSPEC) {
-    mctx_ip_format (&cfg->bind_addr, text, sizeof text);
-    return mctx__fail (err, MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH, MCTX_SUBJECT_SOURCE_ADDRESS, 0,
-                       "%s datagram does not match the raw bind address %s",
-                       family_name (info->family), text);
+  if (cfg->family == MCTX_FAMILY_UNSPEC &&
+      cfg->bind_addr.family != MCTX_FAMILY_UNSPEC) {
+    mctx_ip_format(&cfg->bind_addr, text, sizeof text);
+    return mctx__fail(err, MCTX_E_RAW_BIND_ADDRESS_FAMILY_MISMATCH,
+                      MCTX_SUBJECT_SOURCE_ADDRESS, 0,
+                      "%s datagram does not match the raw bind address %s",
+                      family_name(info->family), text);
   }
   if (cfg->family == MCTX_FAMILY_UNSPEC) {
-    mctx_ip_format (&cfg->interface.address, text, sizeof text);
-    return mctx__fail (err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH, MCTX_SUBJECT_INTERFACE, 0,
-                       "%s datagram does not match the interface address %s",
-                       family_name (info->family), text);
+    mctx_ip_format(&cfg->interface.address, text, sizeof text);
+    return mctx__fail(err, MCTX_E_OUTGOING_INTERFACE_FAMILY_MISMATCH,
+                      MCTX_SUBJECT_INTERFACE, 0,
+                      "%s datagram does not match the interface address %s",
+                      family_name(info->family), text);
   }
-  return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
-                     "%s datagram given to an %s raw publication",
-                     family_name (info->family), family_name (pub->family));
+  return mctx__fail(err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
+                    "%s datagram given to an %s raw publication",
+                    family_name(info->family), family_name(pub->family));
 }
 
 static int
-send_error (const mctx_raw_publication *pub, const mctx_raw_datagram_info *info,
-            size_t len, int e, mctx_error *err)
+send_error(const mctx_raw_publication *pub, const mctx_raw_datagram_info *info,
+           size_t len, int e, mctx_error *err)
 {
-  int transient = mctx__send_transient (err, e);
+  int transient = mctx__send_transient(err, e);
   if (transient != MCTX_OK)
     return transient;
   if (err == NULL)
     return MCTX_E_SEND_FAILED;
   char dst[MCTX_IP_STRLEN];
-  mctx_ip_format (&info->destination, dst, sizeof dst);
-  return mctx__fail (err, MCTX_E_SEND_FAILED,
-                     e == EMSGSIZE ? MCTX_SUBJECT_DATAGRAM : MCTX_SUBJECT_SOCKET,
-                     e,
-                     "cannot send a raw %s datagram of %zu bytes to %s on "
-                     "%s: %s",
-                     family_name (info->family), len, dst, pub->ifname,
-                     strerror (e));
+  mctx_ip_format(&info->destination, dst, sizeof dst);
+  return mctx__fail(
+      err, MCTX_E_SEND_FAILED,
+      e == EMSGSIZE ? MCTX_SUBJECT_DATAGRAM : MCTX_SUBJECT_SOCKET, e,
+      "cannot send a raw %s datagram of %zu bytes to %s on "
+      "%s: %s",
+      family_name(info->family), len, dst, pub->ifname, strerror(e));
 }
 
 static void
-ipv4_fix_checksum (uint8_t *header, size_t header_len)
+ipv4_fix_checksum(uint8_t *header, size_t header_len)
 {
   header[10] = header[11] = 0;
   uint32_t sum = 0;
@@ -528,7 +526,7 @@ ipv4_fix_checksum (uint8_t *header, size_t header_len)
 }
 
 static struct iovec *
-as_iovec (const mctx_buf *bufs)
+as_iovec(const mctx_buf *bufs)
 {
   /* The kernel only reads the buffers; iovec just is not const-qualified. */
   return (struct iovec *) (void *) bufs;
@@ -537,8 +535,7 @@ as_iovec (const mctx_buf *bufs)
 /* The datagram's bytes from offset on, as iovecs written from iov[0] (empty
  * buffers left out); returns how many. */
 static size_t
-iov_from (struct iovec *iov, const mctx_buf *bufs, size_t nbufs,
-          size_t offset)
+iov_from(struct iovec *iov, const mctx_buf *bufs, size_t nbufs, size_t offset)
 {
   size_t n = 0;
   for (size_t i = 0; i < nbufs; i++) {
@@ -557,170 +554,168 @@ iov_from (struct iovec *iov, const mctx_buf *bufs, size_t nbufs,
 /* The message for the datagram as given, or, with a patched header, the
  * header followed by the rest of the datagram (iovecs written to iov). */
 static void
-set_payload (struct iovec *iov, struct msghdr *msg, const mctx_buf *bufs,
-             size_t nbufs, uint8_t *header, size_t header_len)
+set_payload(struct iovec *iov, struct msghdr *msg, const mctx_buf *bufs,
+            size_t nbufs, uint8_t *header, size_t header_len)
 {
   if (header == NULL) {
-    msg->msg_iov = as_iovec (bufs);
+    msg->msg_iov = as_iovec(bufs);
     msg->msg_iovlen = nbufs;
     return;
   }
-  iov[0] = (struct iovec) { .iov_base = header, .iov_len = header_len };
+  iov[0] = (struct iovec){.iov_base = header, .iov_len = header_len};
   msg->msg_iov = iov;
-  msg->msg_iovlen = 1 + iov_from (iov + 1, bufs, nbufs, header_len);
+  msg->msg_iovlen = 1 + iov_from(iov + 1, bufs, nbufs, header_len);
 }
 
 static void
-prepare_ipv4 (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
-              const uint8_t *head, raw_slot *slot, struct iovec *iov,
-              struct msghdr *msg)
+prepare_ipv4(mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+             const uint8_t *head, raw_slot *slot, struct iovec *iov,
+             struct msghdr *msg)
 {
   const mctx_raw_datagram_info *info = &slot->info;
   uint8_t *patched = NULL;
   int ttl = pub->config.ttl;
   if (ttl >= 0 && head[8] != ttl) {
-    memcpy (slot->header, head, info->header_len);
+    memcpy(slot->header, head, info->header_len);
     slot->header[8] = (uint8_t) ttl;
-    ipv4_fix_checksum (slot->header, info->header_len);
+    ipv4_fix_checksum(slot->header, info->header_len);
     patched = slot->header;
   }
-  slot->to.in = (struct sockaddr_in) { .sin_family = AF_INET };
-  memcpy (&slot->to.in.sin_addr, info->destination.bytes, 4);
-  *msg = (struct msghdr) { .msg_name = &slot->to.in,
-                           .msg_namelen = sizeof slot->to.in };
-  set_payload (iov, msg, bufs, nbufs, patched, info->header_len);
+  slot->to.in = (struct sockaddr_in){.sin_family = AF_INET};
+  memcpy(&slot->to.in.sin_addr, info->destination.bytes, 4);
+  *msg = (struct msghdr){.msg_name = &slot->to.in,
+                         .msg_namelen = sizeof slot->to.in};
+  set_payload(iov, msg, bufs, nbufs, patched, info->header_len);
 }
 
 static int
-check_kernel_header (const mctx_raw_datagram_info *info, mctx_error *err)
+check_kernel_header(const mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (info->protocol == IPPROTO_RAW)
-    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
-                       "IPv6 next header 255 cannot be sent with a kernel-"
-                       "built header");
+    return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
+                      "IPv6 next header 255 cannot be sent with a kernel-"
+                      "built header");
   return MCTX_OK;
 }
 
 static void
-prepare_ipv6_kernel_header (mctx_raw_publication *pub, const mctx_buf *bufs,
-                            size_t nbufs, const uint8_t *head,
-                            raw_slot *slot, struct iovec *iov,
-                            struct msghdr *msg)
+prepare_ipv6_kernel_header(mctx_raw_publication *pub, const mctx_buf *bufs,
+                           size_t nbufs, const uint8_t *head, raw_slot *slot,
+                           struct iovec *iov, struct msghdr *msg)
 {
   const mctx_raw_datagram_info *info = &slot->info;
-  slot->to.in6 = (struct sockaddr_in6) { .sin6_family = AF_INET6,
-                                         .sin6_scope_id = pub->ifindex };
-  memcpy (&slot->to.in6.sin6_addr, info->destination.bytes, 16);
-  memset (&slot->control, 0, sizeof slot->control);
+  slot->to.in6 = (struct sockaddr_in6){.sin6_family = AF_INET6,
+                                       .sin6_scope_id = pub->ifindex};
+  memcpy(&slot->to.in6.sin6_addr, info->destination.bytes, 16);
+  memset(&slot->control, 0, sizeof slot->control);
   /* The kernel writes the base header: everything after it goes out. */
-  *msg = (struct msghdr) { .msg_name = &slot->to.in6,
-                           .msg_namelen = sizeof slot->to.in6,
-                           .msg_iov = iov,
-                           .msg_iovlen = iov_from (iov, bufs, nbufs, 40),
-                           .msg_control = slot->control.buf,
-                           .msg_controllen = sizeof slot->control.buf };
+  *msg = (struct msghdr){.msg_name = &slot->to.in6,
+                         .msg_namelen = sizeof slot->to.in6,
+                         .msg_iov = iov,
+                         .msg_iovlen = iov_from(iov, bufs, nbufs, 40),
+                         .msg_control = slot->control.buf,
+                         .msg_controllen = sizeof slot->control.buf};
 
-  struct cmsghdr *cm = CMSG_FIRSTHDR (msg);
-  struct in6_pktinfo pktinfo = { .ipi6_ifindex = pub->ifindex };
-  memcpy (&pktinfo.ipi6_addr, info->source.bytes, 16);
+  struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
+  struct in6_pktinfo pktinfo = {.ipi6_ifindex = pub->ifindex};
+  memcpy(&pktinfo.ipi6_addr, info->source.bytes, 16);
   cm->cmsg_level = IPPROTO_IPV6;
   cm->cmsg_type = IPV6_PKTINFO;
-  cm->cmsg_len = CMSG_LEN (sizeof pktinfo);
-  memcpy (CMSG_DATA (cm), &pktinfo, sizeof pktinfo);
+  cm->cmsg_len = CMSG_LEN(sizeof pktinfo);
+  memcpy(CMSG_DATA(cm), &pktinfo, sizeof pktinfo);
 
   int hops = pub->config.ttl >= 0 ? pub->config.ttl : head[7];
-  cm = CMSG_NXTHDR (msg, cm);
+  cm = CMSG_NXTHDR(msg, cm);
   cm->cmsg_level = IPPROTO_IPV6;
   cm->cmsg_type = IPV6_HOPLIMIT;
-  cm->cmsg_len = CMSG_LEN (sizeof hops);
-  memcpy (CMSG_DATA (cm), &hops, sizeof hops);
+  cm->cmsg_len = CMSG_LEN(sizeof hops);
+  memcpy(CMSG_DATA(cm), &hops, sizeof hops);
 
   int tclass = ((head[0] & 0x0f) << 4) | (head[1] >> 4);
-  cm = CMSG_NXTHDR (msg, cm);
+  cm = CMSG_NXTHDR(msg, cm);
   cm->cmsg_level = IPPROTO_IPV6;
   cm->cmsg_type = IPV6_TCLASS;
-  cm->cmsg_len = CMSG_LEN (sizeof tclass);
-  memcpy (CMSG_DATA (cm), &tclass, sizeof tclass);
+  cm->cmsg_len = CMSG_LEN(sizeof tclass);
+  memcpy(CMSG_DATA(cm), &tclass, sizeof tclass);
 }
 
 static int
-check_link_layer (const mctx_raw_publication *pub,
-                  const mctx_raw_datagram_info *info, mctx_error *err)
+check_link_layer(const mctx_raw_publication *pub,
+                 const mctx_raw_datagram_info *info, mctx_error *err)
 {
   if (pub->link_type != ARPHRD_ETHER) {
     char src[MCTX_IP_STRLEN];
-    mctx_ip_format (&info->source, src, sizeof src);
-    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED_LINK_TYPE, MCTX_SUBJECT_INTERFACE, 0,
-                       "interface %s has link type %u; only Ethernet is "
-                       "supported (needed for the non-local source %s)",
-                       pub->ifname, (unsigned) pub->link_type, src);
+    mctx_ip_format(&info->source, src, sizeof src);
+    return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED_LINK_TYPE,
+                      MCTX_SUBJECT_INTERFACE, 0,
+                      "interface %s has link type %u; only Ethernet is "
+                      "supported (needed for the non-local source %s)",
+                      pub->ifname, (unsigned) pub->link_type, src);
   }
   /* The frame's MAC comes from the group; a unicast destination would need
    * a neighbour lookup the link-layer way cannot make. */
-  if (!mctx_ip_is_multicast (&info->destination)) {
+  if (!mctx_ip_is_multicast(&info->destination)) {
     char dst[MCTX_IP_STRLEN];
-    mctx_ip_format (&info->destination, dst, sizeof dst);
-    return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_DATAGRAM, 0,
-                       "unicast IPv6 destination %s with a non-local source "
-                       "cannot be sent (link-layer injection needs a "
-                       "multicast group)",
-                       dst);
+    mctx_ip_format(&info->destination, dst, sizeof dst);
+    return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_DATAGRAM, 0,
+                      "unicast IPv6 destination %s with a non-local source "
+                      "cannot be sent (link-layer injection needs a "
+                      "multicast group)",
+                      dst);
   }
   return MCTX_OK;
 }
 
 static void
-prepare_ipv6_link_layer (mctx_raw_publication *pub, const mctx_buf *bufs,
-                         size_t nbufs, const uint8_t *head, raw_slot *slot,
-                         struct iovec *iov, struct msghdr *msg)
+prepare_ipv6_link_layer(mctx_raw_publication *pub, const mctx_buf *bufs,
+                        size_t nbufs, const uint8_t *head, raw_slot *slot,
+                        struct iovec *iov, struct msghdr *msg)
 {
   const mctx_raw_datagram_info *info = &slot->info;
   uint8_t *patched = NULL;
   int hops = pub->config.ttl;
   if (hops >= 0 && head[7] != hops) {
-    memcpy (slot->header, head, 40);
+    memcpy(slot->header, head, 40);
     slot->header[7] = (uint8_t) hops;
     patched = slot->header;
   }
-  slot->to.ll = (struct sockaddr_ll) { .sll_family = AF_PACKET,
-                                       .sll_protocol = htons (ETH_P_IPV6),
-                                       .sll_ifindex = (int) pub->ifindex,
-                                       .sll_halen = 6,
-                                       .sll_addr = { 0x33, 0x33 } };
-  memcpy (slot->to.ll.sll_addr + 2, info->destination.bytes + 12, 4);
-  *msg = (struct msghdr) { .msg_name = &slot->to.ll,
-                           .msg_namelen = sizeof slot->to.ll };
-  set_payload (iov, msg, bufs, nbufs, patched, 40);
+  slot->to.ll = (struct sockaddr_ll){.sll_family = AF_PACKET,
+                                     .sll_protocol = htons(ETH_P_IPV6),
+                                     .sll_ifindex = (int) pub->ifindex,
+                                     .sll_halen = 6,
+                                     .sll_addr = {0x33, 0x33}};
+  memcpy(slot->to.ll.sll_addr + 2, info->destination.bytes + 12, 4);
+  *msg = (struct msghdr){.msg_name = &slot->to.ll,
+                         .msg_namelen = sizeof slot->to.ll};
+  set_payload(iov, msg, bufs, nbufs, patched, 40);
 }
 
 /* The datagram's length, and its first min(len, MCTX__RAW_HEAD_MAX) bytes
  * for the checks: in place when the first buffer holds them, else gathered
  * into copy. */
 static int
-read_head (const mctx_buf *bufs, size_t nbufs, size_t *len,
-           const uint8_t **head, uint8_t copy[MCTX__RAW_HEAD_MAX],
-           mctx_error *err)
+read_head(const mctx_buf *bufs, size_t nbufs, size_t *len, const uint8_t **head,
+          uint8_t copy[MCTX__RAW_HEAD_MAX], mctx_error *err)
 {
   if (bufs == NULL && nbufs != 0)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no raw datagram given (NULL with %zu buffers)",
-                       nbufs);
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "no raw datagram given (NULL with %zu buffers)", nbufs);
   if (nbufs > RAW_MAX_BUFFERS)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "raw datagram in %zu buffers; at most %d can be sent "
-                       "at once",
-                       nbufs, RAW_MAX_BUFFERS);
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "raw datagram in %zu buffers; at most %d can be sent "
+                      "at once",
+                      nbufs, RAW_MAX_BUFFERS);
   size_t total = 0;
   for (size_t i = 0; i < nbufs; i++) {
     if (bufs[i].base == NULL && bufs[i].len != 0)
-      return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                         "no raw datagram given (buffer %zu of %zu is NULL "
-                         "with length %zu)",
-                         i + 1, nbufs, bufs[i].len);
+      return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                        "no raw datagram given (buffer %zu of %zu is NULL "
+                        "with length %zu)",
+                        i + 1, nbufs, bufs[i].len);
     if (bufs[i].len > SIZE_MAX - total)
-      return mctx__fail (err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM, 0,
-                         "raw datagram buffers add up to more than %zu bytes",
-                         (size_t) SIZE_MAX);
+      return mctx__fail(err, MCTX_E_INVALID_RAW_DATAGRAM, MCTX_SUBJECT_DATAGRAM,
+                        0, "raw datagram buffers add up to more than %zu bytes",
+                        (size_t) SIZE_MAX);
     total += bufs[i].len;
   }
   *len = total;
@@ -734,7 +729,7 @@ read_head (const mctx_buf *bufs, size_t nbufs, size_t *len,
   for (size_t i = 0; have < want; i++) {
     size_t n = bufs[i].len < want - have ? bufs[i].len : want - have;
     if (n > 0)
-      memcpy (copy + have, bufs[i].base, n);
+      memcpy(copy + have, bufs[i].base, n);
     have += n;
   }
   *head = copy;
@@ -745,68 +740,67 @@ read_head (const mctx_buf *bufs, size_t nbufs, size_t *len,
  * slot->len filled, *path set, and for the kernel way the next header in
  * *protocol (its socket is looked up by prepare_datagram). */
 static int
-check_datagram (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
-                uint8_t copy[MCTX__RAW_HEAD_MAX], const uint8_t **head,
-                raw_slot *slot, mctx_raw_path *path, mctx_error *err)
+check_datagram(mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+               uint8_t copy[MCTX__RAW_HEAD_MAX], const uint8_t **head,
+               raw_slot *slot, mctx_raw_path *path, mctx_error *err)
 {
-  int rc = read_head (bufs, nbufs, &slot->len, head, copy, err);
+  int rc = read_head(bufs, nbufs, &slot->len, head, copy, err);
   if (rc == MCTX_OK)
-    rc = mctx__raw_datagram_check_head (*head, slot->len,
-                                        pub->config.validation, &slot->info,
-                                        err);
+    rc = mctx__raw_datagram_check_head(*head, slot->len, pub->config.validation,
+                                       &slot->info, err);
   if (rc == MCTX_OK)
-    rc = check_family (pub, &slot->info, err);
+    rc = check_family(pub, &slot->info, err);
   if (rc != MCTX_OK)
     return rc;
   if (slot->info.family == MCTX_FAMILY_IPV4) {
     *path = MCTX_RAW_PATH_IPV4_HDRINCL;
     return MCTX_OK;
   }
-  if (is_local_ipv6 (pub, slot->info.source.bytes)) {
+  if (is_local_ipv6(pub, slot->info.source.bytes)) {
     *path = MCTX_RAW_PATH_IPV6_KERNEL_HEADER;
-    return check_kernel_header (&slot->info, err);
+    return check_kernel_header(&slot->info, err);
   }
   *path = MCTX_RAW_PATH_IPV6_LINK_LAYER;
-  return check_link_layer (pub, &slot->info, err);
+  return check_link_layer(pub, &slot->info, err);
 }
 
 /* The socket of a checked datagram's way and its message, built in slot
  * with iovecs written to iov (at most nbufs + 1). */
 static int
-prepare_datagram (mctx_raw_publication *pub, const mctx_buf *bufs,
-                  size_t nbufs, const uint8_t *head, mctx_raw_path path,
-                  raw_slot *slot, struct iovec *iov, struct msghdr *msg,
-                  int *fd, mctx_error *err)
+prepare_datagram(mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
+                 const uint8_t *head, mctx_raw_path path, raw_slot *slot,
+                 struct iovec *iov, struct msghdr *msg, int *fd,
+                 mctx_error *err)
 {
   switch (path) {
-  case MCTX_RAW_PATH_IPV4_HDRINCL:
-    *fd = pub->fd4;
-    prepare_ipv4 (pub, bufs, nbufs, head, slot, iov, msg);
-    return MCTX_OK;
-  case MCTX_RAW_PATH_IPV6_KERNEL_HEADER: {
-    int rc = raw6_socket_for (pub, slot->info.protocol, fd, err);
-    if (rc != MCTX_OK)
-      return rc;
-    prepare_ipv6_kernel_header (pub, bufs, nbufs, head, slot, iov, msg);
-    return MCTX_OK;
-  }
-  case MCTX_RAW_PATH_IPV6_LINK_LAYER:
-  default:
-    *fd = pub->packet_fd;
-    prepare_ipv6_link_layer (pub, bufs, nbufs, head, slot, iov, msg);
-    return MCTX_OK;
+    case MCTX_RAW_PATH_IPV4_HDRINCL:
+      *fd = pub->fd4;
+      prepare_ipv4(pub, bufs, nbufs, head, slot, iov, msg);
+      return MCTX_OK;
+    case MCTX_RAW_PATH_IPV6_KERNEL_HEADER: {
+      int rc = raw6_socket_for(pub, slot->info.protocol, fd, err);
+      if (rc != MCTX_OK)
+        return rc;
+      prepare_ipv6_kernel_header(pub, bufs, nbufs, head, slot, iov, msg);
+      return MCTX_OK;
+    }
+    case MCTX_RAW_PATH_IPV6_LINK_LAYER:
+    default:
+      *fd = pub->packet_fd;
+      prepare_ipv6_link_layer(pub, bufs, nbufs, head, slot, iov, msg);
+      return MCTX_OK;
   }
 }
 
 static void
-fill_report (const mctx_raw_publication *pub, const raw_slot *slot,
-             mctx_raw_path path, mctx_raw_send_report *report)
+fill_report(const mctx_raw_publication *pub, const raw_slot *slot,
+            mctx_raw_path path, mctx_raw_send_report *report)
 {
   if (report == NULL)
     return;
   report->datagram = slot->info;
-  if (slot->info.family == MCTX_FAMILY_IPV6
-      && mctx_ipv6_multicast_scope (&slot->info.destination) <= 2)
+  if (slot->info.family == MCTX_FAMILY_IPV6 &&
+      mctx_ipv6_multicast_scope(&slot->info.destination) <= 2)
     report->datagram.destination.scope_id = pub->ifindex;
   report->path = path;
   report->interface_index = pub->ifindex;
@@ -814,37 +808,38 @@ fill_report (const mctx_raw_publication *pub, const raw_slot *slot,
 }
 
 static int
-record_failure (mctx_raw_publication *pub, int rc)
+record_failure(mctx_raw_publication *pub, int rc)
 {
-  mctx__metrics_record (&pub->metrics, 1, 0, 0, 1,
-                        rc == MCTX_E_WOULD_BLOCK ? 1 : 0);
+  mctx__metrics_record(&pub->metrics, 1, 0, 0, 1,
+                       rc == MCTX_E_WOULD_BLOCK ? 1 : 0);
   return rc;
 }
 
 int
-mctx_raw_publication_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
-                mctx_raw_send_report *report, mctx_error *err)
+mctx_raw_publication_sendv(mctx_raw_publication *pub, const mctx_buf *bufs,
+                           size_t nbufs, mctx_raw_send_report *report,
+                           mctx_error *err)
 {
   if (pub == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no raw publication given");
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "no raw publication given");
   uint8_t copy[MCTX__RAW_HEAD_MAX];
   const uint8_t *head = NULL;
   raw_slot slot;
   mctx_raw_path path;
   struct msghdr msg;
   int fd = -1;
-  int rc = check_datagram (pub, bufs, nbufs, copy, &head, &slot, &path, err);
+  int rc = check_datagram(pub, bufs, nbufs, copy, &head, &slot, &path, err);
   if (rc == MCTX_OK)
-    rc = prepare_datagram (pub, bufs, nbufs, head, path, &slot, pub->iov,
-                           &msg, &fd, err);
-  if (rc == MCTX_OK && sendmsg (fd, &msg, 0) < 0)
-    rc = send_error (pub, &slot.info, slot.len, errno, err);
+    rc = prepare_datagram(pub, bufs, nbufs, head, path, &slot, pub->iov, &msg,
+                          &fd, err);
+  if (rc == MCTX_OK && sendmsg(fd, &msg, 0) < 0)
+    rc = send_error(pub, &slot.info, slot.len, errno, err);
   if (rc != MCTX_OK)
-    return record_failure (pub, rc);
-  mctx__metrics_record (&pub->metrics, 1, 1, slot.len, 0, 0);
-  fill_report (pub, &slot, path, report);
-  return mctx__ok (err);
+    return record_failure(pub, rc);
+  mctx__metrics_record(&pub->metrics, 1, 1, slot.len, 0, 0);
+  fill_report(pub, &slot, path, report);
+  return mctx__ok(err);
 }
 
 /* ---- batches -------------------------------------------------------------
@@ -859,8 +854,8 @@ mctx_raw_publication_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, siz
  * pub->msgs. Returns how many (0 with rc set when the first is refused),
  * their socket in *fd. */
 static size_t
-prepare_run (mctx_raw_publication *pub, const mctx_datagram *datagrams,
-             size_t count, int *fd, int *rc, mctx_error *err)
+prepare_run(mctx_raw_publication *pub, const mctx_datagram *datagrams,
+            size_t count, int *fd, int *rc, mctx_error *err)
 {
   size_t n = 0, iov_used = 0;
   mctx_raw_path run_path = MCTX_RAW_PATH_IPV4_HDRINCL;
@@ -875,30 +870,30 @@ prepare_run (mctx_raw_publication *pub, const mctx_datagram *datagrams,
     /* A refusal after the first only ends the run: it is reported when
      * the next run starts with it. */
     mctx_error *run_err = n == 0 ? err : NULL;
-    int checked = check_datagram (pub, d->bufs, d->nbufs, copy, &head, slot,
-                                  &path, run_err);
+    int checked = check_datagram(pub, d->bufs, d->nbufs, copy, &head, slot,
+                                 &path, run_err);
     if (checked != MCTX_OK) {
       if (n == 0)
         *rc = checked;
       break;
     }
-    if (n > 0 && (path != run_path
-                  || (path == MCTX_RAW_PATH_IPV6_KERNEL_HEADER
-                      && slot->info.protocol != run_protocol)))
+    if (n > 0 &&
+        (path != run_path || (path == MCTX_RAW_PATH_IPV6_KERNEL_HEADER &&
+                              slot->info.protocol != run_protocol)))
       break;
     if (iov_used + d->nbufs + 1 > RAW_MAX_BUFFERS + 1)
       break;
     int way_fd = -1;
-    int prepared = prepare_datagram (pub, d->bufs, d->nbufs, head, path, slot,
-                                     pub->iov + iov_used,
-                                     &pub->msgs[n].msg_hdr, &way_fd, run_err);
+    int prepared = prepare_datagram(pub, d->bufs, d->nbufs, head, path, slot,
+                                    pub->iov + iov_used, &pub->msgs[n].msg_hdr,
+                                    &way_fd, run_err);
     if (prepared != MCTX_OK) {
       if (n == 0)
         *rc = prepared;
       break;
     }
     struct msghdr *msg = &pub->msgs[n].msg_hdr;
-    if (msg->msg_iov != as_iovec (d->bufs))
+    if (msg->msg_iov != as_iovec(d->bufs))
       iov_used += msg->msg_iovlen;
     run_path = path;
     run_protocol = slot->info.protocol;
@@ -909,45 +904,44 @@ prepare_run (mctx_raw_publication *pub, const mctx_datagram *datagrams,
 }
 
 int
-mctx_raw_publication_send_batch (mctx_raw_publication *pub,
-                                 const mctx_datagram *datagrams, size_t count,
-                                 size_t *sent, mctx_error *err)
+mctx_raw_publication_send_batch(mctx_raw_publication *pub,
+                                const mctx_datagram *datagrams, size_t count,
+                                size_t *sent, mctx_error *err)
 {
   size_t done = 0;
   if (sent != NULL)
     *sent = 0;
   if (pub == NULL || (datagrams == NULL && count != 0))
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no raw publication or datagrams given");
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "no raw publication or datagrams given");
   int rc = MCTX_OK;
   /* Bounded: every pass sends at least one datagram or returns. */
   while (done < count) {
     int fd = -1;
-    size_t n = prepare_run (pub, datagrams + done, count - done, &fd, &rc,
-                            err);
+    size_t n = prepare_run(pub, datagrams + done, count - done, &fd, &rc, err);
     if (n == 0) {
-      record_failure (pub, rc);
+      record_failure(pub, rc);
       break;
     }
     int went;
     do
-      went = sendmmsg (fd, pub->msgs, (unsigned) n, 0);
+      went = sendmmsg(fd, pub->msgs, (unsigned) n, 0);
     while (went < 0 && errno == EINTR);
     if (went < 0) {
-      rc = record_failure (pub, send_error (pub, &pub->slots[0].info,
-                                            pub->slots[0].len, errno, err));
+      rc = record_failure(pub, send_error(pub, &pub->slots[0].info,
+                                          pub->slots[0].len, errno, err));
       break;
     }
     uint64_t bytes = 0;
     for (int i = 0; i < went; i++)
       bytes += pub->slots[i].len;
-    mctx__metrics_record (&pub->metrics, (uint64_t) went, (uint64_t) went,
-                          bytes, 0, 0);
+    mctx__metrics_record(&pub->metrics, (uint64_t) went, (uint64_t) went, bytes,
+                         0, 0);
     done += (size_t) went;
   }
   if (sent != NULL)
     *sent = done;
-  return rc == MCTX_OK ? mctx__ok (err) : rc;
+  return rc == MCTX_OK ? mctx__ok(err) : rc;
 }
 
 /* ---- capabilities ------------------------------------------------------- */
@@ -955,32 +949,31 @@ mctx_raw_publication_send_batch (mctx_raw_publication *pub,
 /* The sockets open_ipv4, open_raw6 and open_packet open, opened and closed
  * again: whatever refuses them refuses a publication too. */
 static mctx_raw_capability
-probe_socket (int domain, int type, int protocol, mctx_raw_capability yes,
-              int *sys_errno)
+probe_socket(int domain, int type, int protocol, mctx_raw_capability yes,
+             int *sys_errno)
 {
-  int fd = socket (domain, type | SOCK_CLOEXEC, protocol);
+  int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
   if (fd < 0) {
     *sys_errno = errno;
     return MCTX_RAW_CAPABILITY_UNSUPPORTED;
   }
-  close (fd);
+  close(fd);
   *sys_errno = 0;
   return yes;
 }
 
 static void
-probe_linux (mctx_raw_capabilities *out)
+probe_linux(mctx_raw_capabilities *out)
 {
-  out->ipv4 = probe_socket (AF_INET, SOCK_RAW, IPPROTO_RAW,
-                            MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
-                            &out->ipv4_errno);
-  out->ipv6_local_source = probe_socket (
-      AF_INET6, SOCK_RAW, IPPROTO_UDP,
-      MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER,
-      &out->ipv6_local_source_errno);
-  out->ipv6_any_source = probe_socket (AF_PACKET, SOCK_DGRAM, 0,
-                                       MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
-                                       &out->ipv6_any_source_errno);
+  out->ipv4 = probe_socket(AF_INET, SOCK_RAW, IPPROTO_RAW,
+                           MCTX_RAW_CAPABILITY_FULL_DATAGRAM, &out->ipv4_errno);
+  out->ipv6_local_source =
+      probe_socket(AF_INET6, SOCK_RAW, IPPROTO_UDP,
+                   MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER,
+                   &out->ipv6_local_source_errno);
+  out->ipv6_any_source =
+      probe_socket(AF_PACKET, SOCK_DGRAM, 0, MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
+                   &out->ipv6_any_source_errno);
   out->ipv4_route_selected = out->ipv4; /* the same socket, unbound */
   out->ipv6_route_selected = MCTX_RAW_CAPABILITY_UNSUPPORTED;
 }
@@ -994,86 +987,88 @@ struct mctx_raw_publication {
 };
 
 int
-mctx_raw_publication_open (const mctx_raw_config *cfg,
-                           mctx_raw_publication **out, mctx_error *err)
+mctx_raw_publication_open(const mctx_raw_config *cfg,
+                          mctx_raw_publication **out, mctx_error *err)
 {
   if (out != NULL)
     *out = NULL;
-  int rc = mctx_raw_config_validate (cfg, err);
+  int rc = mctx_raw_config_validate(cfg, err);
   if (rc != MCTX_OK)
     return rc;
-  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
-                     "raw publications are only implemented on Linux");
+  return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
+                    "raw publications are only implemented on Linux");
 }
 
 void
-mctx_raw_publication_close (mctx_raw_publication *pub)
+mctx_raw_publication_close(mctx_raw_publication *pub)
 {
   (void) pub;
 }
 
 const mctx_raw_config *
-mctx_raw_publication_get_config (const mctx_raw_publication *pub)
+mctx_raw_publication_get_config(const mctx_raw_publication *pub)
 {
   return pub ? &pub->config : NULL;
 }
 
 int
-mctx_raw_publication_sendv (mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
-                mctx_raw_send_report *report, mctx_error *err)
+mctx_raw_publication_sendv(mctx_raw_publication *pub, const mctx_buf *bufs,
+                           size_t nbufs, mctx_raw_send_report *report,
+                           mctx_error *err)
 {
   (void) pub;
   (void) bufs;
   (void) nbufs;
   (void) report;
-  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
-                     "raw publications are only implemented on Linux");
+  return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
+                    "raw publications are only implemented on Linux");
 }
 
 void
-mctx_raw_publication_metrics_snapshot (const mctx_raw_publication *pub,
-                                       mctx_metrics *out)
+mctx_raw_publication_metrics_snapshot(const mctx_raw_publication *pub,
+                                      mctx_metrics *out)
 {
   (void) pub;
   if (out != NULL)
-    *out = (mctx_metrics) { 0 };
+    *out = (mctx_metrics){0};
 }
 
 int
-mctx_raw_publication_send_batch (mctx_raw_publication *pub,
-                                 const mctx_datagram *datagrams, size_t count,
-                                 size_t *sent, mctx_error *err)
+mctx_raw_publication_send_batch(mctx_raw_publication *pub,
+                                const mctx_datagram *datagrams, size_t count,
+                                size_t *sent, mctx_error *err)
 {
   (void) pub;
   (void) datagrams;
   (void) count;
   if (sent != NULL)
     *sent = 0;
-  return mctx__fail (err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
-                     "raw publications are only implemented on Linux");
+  return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_NONE, 0,
+                    "raw publications are only implemented on Linux");
 }
 
 #endif
 
 /* Elsewhere every answer is UNSUPPORTED, as the opens are. */
 int
-mctx_raw_capabilities_probe (mctx_raw_capabilities *out, mctx_error *err)
+mctx_raw_capabilities_probe(mctx_raw_capabilities *out, mctx_error *err)
 {
   if (out == NULL)
-    return mctx__fail (err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                       "no place for the raw capabilities given");
-  memset (out, 0, sizeof *out);
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "no place for the raw capabilities given");
+  memset(out, 0, sizeof *out);
 #if defined(__linux__)
-  probe_linux (out);
+  probe_linux(out);
 #endif
-  return mctx__ok (err);
+  return mctx__ok(err);
 }
 
 /* One datagram in one buffer: the same path as several. */
 int
-mctx_raw_publication_send (mctx_raw_publication *pub, const void *datagram, size_t len,
-               mctx_raw_send_report *report, mctx_error *err)
+mctx_raw_publication_send(mctx_raw_publication *pub, const void *datagram,
+                          size_t len, mctx_raw_send_report *report,
+                          mctx_error *err)
 {
-  mctx_buf buf = { .base = (void *) datagram, .len = len };
-  return mctx_raw_publication_sendv (pub, &buf, 1, report, err);
+  mctx_buf buf = {.base = (void *) datagram, .len = len};
+  return mctx_raw_publication_sendv(pub, &buf, 1, report, err);
 }

@@ -122,7 +122,7 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and buffers must not be NULL");
   if (mctx__pacing_on(pub)) {
-    mctx_datagram d = { bufs, nbufs };
+    mctx_datagram d = {bufs, nbufs};
     int rc = mctx__pace_one(pub, mctx__datagram_size(&d), err);
     if (rc != MCTX_OK)
       return rc;
@@ -213,9 +213,9 @@ send_chunk_mmsg(int fd, const mctx_datagram *datagrams, size_t count,
 #define GSO_MAX_REFUSALS 4
 
 typedef struct gso_run {
-  size_t count;     /* datagrams in the run; 1 = no run here */
-  size_t segment;   /* size of every datagram but a possibly shorter last */
-  size_t bytes;     /* payload of the whole run */
+  size_t count;   /* datagrams in the run; 1 = no run here */
+  size_t segment; /* size of every datagram but a possibly shorter last */
+  size_t bytes;   /* payload of the whole run */
   size_t niov;
   struct iovec iov[GSO_MAX_IOV];
 } gso_run;
@@ -231,8 +231,7 @@ gso_probe(mctx_publication *pub)
   int value = 0;
   socklen_t len = sizeof value;
   if (getsockopt(pub->fd, IPPROTO_UDP, UDP_SEGMENT, &value, &len) != 0) {
-    atomic_store_explicit(&pub->gso_state, MCTX__GSO_OFF,
-                          memory_order_relaxed);
+    atomic_store_explicit(&pub->gso_state, MCTX__GSO_OFF, memory_order_relaxed);
     return MCTX__GSO_OFF;
   }
   bool v6 = pub->destination.ip.family == MCTX_FAMILY_IPV6;
@@ -330,8 +329,7 @@ gso_singles(const mctx_datagram *d, size_t count, size_t max_segment,
   for (; i + 1 < count; i++) {
     size_t next = mctx__datagram_size(&d[i + 1]);
     if (size != 0 && size <= max_segment && 2 * size <= max_payload &&
-        next != 0 && next <= size &&
-        d[i].nbufs + d[i + 1].nbufs <= GSO_MAX_IOV)
+        next != 0 && next <= size && d[i].nbufs + d[i + 1].nbufs <= GSO_MAX_IOV)
       return i;
     size = next;
   }
@@ -351,10 +349,10 @@ gso_send(int fd, gso_run *run)
   } control;
   memset(&control, 0, sizeof control);
   struct msghdr msg = {
-    .msg_iov = run->iov,
-    .msg_iovlen = run->niov,
-    .msg_control = control.buf,
-    .msg_controllen = sizeof control.buf,
+      .msg_iov = run->iov,
+      .msg_iovlen = run->niov,
+      .msg_control = control.buf,
+      .msg_controllen = sizeof control.buf,
   };
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = IPPROTO_UDP; /* SOL_UDP */
@@ -383,17 +381,17 @@ static bool
 gso_refused(int e)
 {
   switch (e) {
-  case EINVAL:
-  case EMSGSIZE:
-  case EIO:
-  case ENOPROTOOPT:
-  case EOPNOTSUPP:
+    case EINVAL:
+    case EMSGSIZE:
+    case EIO:
+    case ENOPROTOOPT:
+    case EOPNOTSUPP:
 #if defined(ENOTSUP) && ENOTSUP != EOPNOTSUPP
-  case ENOTSUP:
+    case ENOTSUP:
 #endif
-    return true;
-  default:
-    return false;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -402,8 +400,9 @@ gso_refused(int e)
 static void
 gso_note_refusal(mctx_publication *pub, const gso_run *run, int e)
 {
-  unsigned refusals = atomic_fetch_add_explicit(&pub->gso_refusals, 1,
-                                                memory_order_relaxed) + 1;
+  unsigned refusals =
+      atomic_fetch_add_explicit(&pub->gso_refusals, 1, memory_order_relaxed) +
+      1;
   if (e == EMSGSIZE) {
     /* With IP_RECVERR the kernel also queued this as a local error: it
      * concerns an attempt the caller never sees, so do not leave it for
@@ -413,10 +412,9 @@ gso_note_refusal(mctx_publication *pub, const gso_run *run, int e)
   bool size_dependent = e == EINVAL || e == EMSGSIZE;
   if (size_dependent && refusals < GSO_MAX_REFUSALS && run->segment > 1) {
     unsigned below = (unsigned) run->segment - 1;
-    if (below < atomic_load_explicit(&pub->gso_max_segment,
-                                     memory_order_relaxed))
-      atomic_store_explicit(&pub->gso_max_segment, below,
-                            memory_order_relaxed);
+    if (below <
+        atomic_load_explicit(&pub->gso_max_segment, memory_order_relaxed))
+      atomic_store_explicit(&pub->gso_max_segment, below, memory_order_relaxed);
     return;
   }
   atomic_store_explicit(&pub->gso_state, MCTX__GSO_OFF, memory_order_relaxed);
@@ -430,8 +428,8 @@ gso_note_refusal(mctx_publication *pub, const gso_run *run, int e)
 static void
 note_queue_full(mctx_publication *pub)
 {
-  unsigned run = atomic_fetch_add_explicit(&pub->enobufs_run, 1,
-                                           memory_order_relaxed);
+  unsigned run =
+      atomic_fetch_add_explicit(&pub->enobufs_run, 1, memory_order_relaxed);
   if (run + 1 >= ENOBUFS_RUN_REFRESH)
     mctx__publication_qdisc_refresh(pub, false, NULL);
 }
@@ -457,9 +455,9 @@ mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
 {
 
   int gso = MCTX__GSO_OFF;
-  if (count > 1 && (pub->config.gso != MCTX_GSO_AUTO ||
-                    atomic_load_explicit(&pub->gso_qdisc_whole,
-                                         memory_order_relaxed))) {
+  if (count > 1 &&
+      (pub->config.gso != MCTX_GSO_AUTO ||
+       atomic_load_explicit(&pub->gso_qdisc_whole, memory_order_relaxed))) {
     gso = atomic_load_explicit(&pub->gso_state, memory_order_relaxed);
     if (gso == MCTX__GSO_UNPROBED)
       gso = gso_probe(pub);
@@ -495,16 +493,16 @@ mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
          * the next runs use what was learnt. */
         gso_note_refusal(pub, &run, e);
         gso = atomic_load_explicit(&pub->gso_state, memory_order_relaxed);
-        max_segment = atomic_load_explicit(&pub->gso_max_segment,
-                                           memory_order_relaxed);
+        max_segment =
+            atomic_load_explicit(&pub->gso_max_segment, memory_order_relaxed);
         chunk = n;
       } else {
         chunk = 1 + gso_singles(datagrams + done + 1, count - done - 1,
                                 max_segment, max_payload);
       }
     }
-    size_t n = send_chunk_mmsg(pub->fd, datagrams + done, chunk, &bytes,
-                               &error);
+    size_t n =
+        send_chunk_mmsg(pub->fd, datagrams + done, chunk, &bytes, &error);
     done += n;
     if (error != 0)
       break;
@@ -519,8 +517,7 @@ mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
 
   bool failed = done < count;
   mctx__metrics_record(&pub->metrics, done + (failed ? 1 : 0), done, bytes,
-                       failed ? 1 : 0,
-                       failed && is_would_block(error) ? 1 : 0);
+                       failed ? 1 : 0, failed && is_would_block(error) ? 1 : 0);
   *sent = done;
   if (failed) {
     if (error == ENOBUFS)
@@ -541,7 +538,7 @@ mctx_publication_drain_errors(mctx_publication *pub)
      * removal; a truncated read still dequeues the entry. */
     char data[1];
     char control[256];
-    struct iovec iov = { data, sizeof data };
+    struct iovec iov = {data, sizeof data};
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = &iov;

@@ -71,25 +71,23 @@ bind_address_not_available(const mctx__socket_plan *plan, mctx_error *err)
         snprintf(where, sizeof where, "%s", name);
       else
         snprintf(where, sizeof where, "index %u", (unsigned) ip->scope_id);
-      return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, plan->bind_subject,
-                        EADDRNOTAVAIL,
-                        "%s %s is not an address of interface %s (bind: %s)",
-                        plan->bind_role, mctx__ip_text(&unscoped, text), where,
-                        strerror(EADDRNOTAVAIL));
+      return mctx__fail(
+          err, MCTX_E_SOCKET_BIND_FAILED, plan->bind_subject, EADDRNOTAVAIL,
+          "%s %s is not an address of interface %s (bind: %s)", plan->bind_role,
+          mctx__ip_text(&unscoped, text), where, strerror(EADDRNOTAVAIL));
     }
-    return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, plan->bind_subject,
-                        EADDRNOTAVAIL,
-                      "%s %s is not an address of this host (bind: %s)",
-                      plan->bind_role, mctx__ip_text(ip, text),
-                      strerror(EADDRNOTAVAIL));
+    return mctx__fail(
+        err, MCTX_E_SOCKET_BIND_FAILED, plan->bind_subject, EADDRNOTAVAIL,
+        "%s %s is not an address of this host (bind: %s)", plan->bind_role,
+        mctx__ip_text(ip, text), strerror(EADDRNOTAVAIL));
   }
-  return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, plan->bind_subject,
-                        EADDRNOTAVAIL,
-                    "%s %s cannot be used yet (bind: %s): duplicate address "
-                    "detection has not finished (is interface %s up?) or "
-                    "found the address in use", plan->bind_role,
-                    mctx__ip_text(ip, text), strerror(EADDRNOTAVAIL),
-                    mctx__index_text(index, where, sizeof where));
+  return mctx__fail(
+      err, MCTX_E_SOCKET_BIND_FAILED, plan->bind_subject, EADDRNOTAVAIL,
+      "%s %s cannot be used yet (bind: %s): duplicate address "
+      "detection has not finished (is interface %s up?) or "
+      "found the address in use",
+      plan->bind_role, mctx__ip_text(ip, text), strerror(EADDRNOTAVAIL),
+      mctx__index_text(index, where, sizeof where));
 }
 
 static int
@@ -131,11 +129,11 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
     if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &addr, sizeof addr) != 0) {
       int e = errno;
       if (e == EADDRNOTAVAIL)
-        return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED,
-                          MCTX_SUBJECT_INTERFACE, e,
-                          "interface address %s is not an address of this "
-                          "host (IP_MULTICAST_IF: %s)",
-                          mctx__ip_text(&cfg->interface.address, text), strerror(e));
+        return mctx__fail(
+            err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_INTERFACE, e,
+            "interface address %s is not an address of this "
+            "host (IP_MULTICAST_IF: %s)",
+            mctx__ip_text(&cfg->interface.address, text), strerror(e));
       return option_failed(err, MCTX_SUBJECT_INTERFACE, "IP_MULTICAST_IF",
                            mctx__ip_text(&cfg->interface.address, text));
     }
@@ -154,9 +152,9 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
         mctx__iface_first_ipv4(plan->interface_index, &first, NULL) == MCTX_OK)
       memcpy(&mreqn.imr_address, first.bytes, 4);
     if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreqn, sizeof mreqn) != 0)
-      return option_failed(err, MCTX_SUBJECT_INTERFACE, "IP_MULTICAST_IF",
-                           mctx__index_text(plan->interface_index, text,
-                                      sizeof text));
+      return option_failed(
+          err, MCTX_SUBJECT_INTERFACE, "IP_MULTICAST_IF",
+          mctx__index_text(plan->interface_index, text, sizeof text));
   }
   return MCTX_OK;
 }
@@ -176,8 +174,8 @@ mctx__socket_set_ttl(int fd, mctx_family family, uint32_t ttl, mctx_error *err)
     return option_failed(err, MCTX_SUBJECT_TTL, option, text);
   }
   return set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
-                        v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL,
-                        value, option, MCTX_SUBJECT_TTL, err);
+                        v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, value,
+                        option, MCTX_SUBJECT_TTL, err);
 }
 
 int
@@ -185,7 +183,8 @@ mctx__socket_set_loopback(int fd, mctx_family family, bool on, mctx_error *err)
 {
   bool v6 = family == MCTX_FAMILY_IPV6;
   return set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
-                        v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP, on ? 1 : 0,
+                        v6 ? IPV6_MULTICAST_LOOP : IP_MULTICAST_LOOP,
+                        on ? 1 : 0,
                         v6 ? "IPV6_MULTICAST_LOOP" : "IP_MULTICAST_LOOP",
                         MCTX_SUBJECT_LOOPBACK, err);
 }
@@ -218,10 +217,9 @@ set_extras(int fd, const mctx_publication_config *cfg, mctx_family family,
       return rc;
   }
   if (cfg->report_local_drops) {
-    rc = set_int_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
-                        v6 ? IPV6_RECVERR : IP_RECVERR, 1,
-                        v6 ? "IPV6_RECVERR" : "IP_RECVERR",
-                        MCTX_SUBJECT_SOCKET, err);
+    rc = set_int_option(
+        fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_RECVERR : IP_RECVERR, 1,
+        v6 ? "IPV6_RECVERR" : "IP_RECVERR", MCTX_SUBJECT_SOCKET, err);
     if (rc != MCTX_OK)
       return rc;
   }
@@ -233,15 +231,18 @@ set_extras(int fd, const mctx_publication_config *cfg, mctx_family family,
  * none is). IPv6 multicast on lo is the case users meet: Linux adds the
  * ff00::/8 route of every other interface when it comes up, not lo's. */
 static void
-explain_unreachable(int fd, const mctx__socket_plan *plan, char *buf, size_t size)
+explain_unreachable(int fd, const mctx__socket_plan *plan, char *buf,
+                    size_t size)
 {
   char where[48], name[IF_NAMESIZE];
   if (plan->interface_index == 0) {
     if (plan->v4_if_by_address)
-      snprintf(buf, size, "no route for the group out of the interface "
+      snprintf(buf, size,
+               "no route for the group out of the interface "
                "address");
     else
-      snprintf(buf, size, "no route for the group and no interface is set: "
+      snprintf(buf, size,
+               "no route for the group and no interface is set: "
                "set one, or add a route for the group");
     return;
   }
@@ -254,13 +255,17 @@ explain_unreachable(int fd, const mctx__socket_plan *plan, char *buf, size_t siz
     have_flags = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
   }
   if (have_flags && !(ifr.ifr_flags & IFF_UP))
-    snprintf(buf, size, "no route for the group out of interface %s, which "
-             "is down", where);
+    snprintf(buf, size,
+             "no route for the group out of interface %s, which "
+             "is down",
+             where);
   else if (have_flags && (ifr.ifr_flags & IFF_LOOPBACK) &&
            plan->family == MCTX_FAMILY_IPV6)
-    snprintf(buf, size, "no route for the group out of interface %s; for "
+    snprintf(buf, size,
+             "no route for the group out of interface %s; for "
              "IPv6 multicast on lo add one: ip -6 route add local ff00::/8 "
-             "dev %s table local", where, name);
+             "dev %s table local",
+             where, name);
   else
     snprintf(buf, size, "no route for the group out of interface %s", where);
 }
@@ -290,12 +295,11 @@ configure_and_connect(int fd, const mctx_publication_config *cfg,
     char why[224] = "";
     if (e == ENETUNREACH)
       explain_unreachable(fd, plan, why, sizeof why);
-    return mctx__fail(err, MCTX_E_SOCKET_CONNECT_FAILED, MCTX_SUBJECT_GROUP, e,
-                      "connect to %s failed: %s%s%s%s",
-                      mctx_endpoint_format(&plan->destination, text,
-                                           sizeof text),
-                      strerror(e), why[0] ? " (" : "", why,
-                      why[0] ? ")" : "");
+    return mctx__fail(
+        err, MCTX_E_SOCKET_CONNECT_FAILED, MCTX_SUBJECT_GROUP, e,
+        "connect to %s failed: %s%s%s%s",
+        mctx_endpoint_format(&plan->destination, text, sizeof text),
+        strerror(e), why[0] ? " (" : "", why, why[0] ? ")" : "");
   }
   return MCTX_OK;
 }
@@ -333,7 +337,7 @@ mctx__socket_open(const mctx_publication_config *cfg, mctx__socket_setup *out,
   rc = set_non_blocking(fd, err);
   if (rc == MCTX_OK && v6)
     rc = set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY",
-                          MCTX_SUBJECT_SOCKET, err);
+                        MCTX_SUBJECT_SOCKET, err);
   if (rc == MCTX_OK && plan.bind)
     rc = bind_endpoint(fd, &plan, err);
   if (rc == MCTX_OK)
@@ -411,12 +415,12 @@ mctx__socket_local(int fd, mctx_endpoint *out, mctx_error *err)
   memset(&ss, 0, sizeof ss);
   if (getsockname(fd, (struct sockaddr *) &ss, &len) != 0) {
     int e = errno;
-    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET, e,
-                      "getsockname failed: %s", strerror(e));
+    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET,
+                      e, "getsockname failed: %s", strerror(e));
   }
   if (mctx__endpoint_from_sockaddr((struct sockaddr *) &ss, out) != 0)
-    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET, 0,
-                      "socket has address family %d, not IPv4 or IPv6",
+    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET,
+                      0, "socket has address family %d, not IPv4 or IPv6",
                       (int) ss.ss_family);
   return MCTX_OK;
 }

@@ -73,7 +73,8 @@ unicast_is(const SOCKET_ADDRESS *sa, const mctx_ip *addr)
     return memcmp(&((const struct sockaddr_in *) (const void *) s)->sin_addr,
                   addr->bytes, 4) == 0;
   if (s->sa_family == AF_INET6 && addr->family == MCTX_FAMILY_IPV6) {
-    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) (const void *) s;
+    const struct sockaddr_in6 *sin6 =
+        (const struct sockaddr_in6 *) (const void *) s;
     if (memcmp(&sin6->sin6_addr, addr->bytes, 16) != 0)
       return false;
     if (addr->scope_id != 0 && mctx_ip_is_link_local_unicast(addr))
@@ -89,9 +90,8 @@ discovery_failed(mctx_error *err, mctx_subject subject, ULONG error,
 {
   char text[128];
   return mctx__fail(err, MCTX_E_INTERFACE_DISCOVERY_FAILED, subject,
-                    (int) error, "cannot list interfaces to find %s: %s",
-                    what, mctx__win32_error_text((int) error, text,
-                                                 sizeof text));
+                    (int) error, "cannot list interfaces to find %s: %s", what,
+                    mctx__win32_error_text((int) error, text, sizeof text));
 }
 
 int
@@ -160,8 +160,7 @@ adapter_exists(uint32_t index)
 }
 
 int
-mctx__iface_index_exists(uint32_t index, mctx_subject subject,
-                         mctx_error *err)
+mctx__iface_index_exists(uint32_t index, mctx_subject subject, mctx_error *err)
 {
   if (index == 0 || !adapter_exists(index))
     return mctx__fail(err, MCTX_E_INTERFACE_NOT_FOUND, subject, 0,
@@ -199,8 +198,7 @@ mctx__iface_first_ipv4(uint32_t index, mctx_ip *out, mctx_error *err)
     return discovery_failed(err, MCTX_SUBJECT_INTERFACE, error,
                             "an IPv4 address");
   bool exists = false, found = false;
-  for (const IP_ADAPTER_ADDRESSES *a = list; a != NULL && !found;
-       a = a->Next) {
+  for (const IP_ADAPTER_ADDRESSES *a = list; a != NULL && !found; a = a->Next) {
     if (!has_index(a, index))
       continue;
     exists = true;
@@ -219,12 +217,10 @@ mctx__iface_first_ipv4(uint32_t index, mctx_ip *out, mctx_error *err)
   free(list);
   if (!exists)
     return mctx__fail(err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE,
-                      0, "interface index %u does not exist",
-                      (unsigned) index);
+                      0, "interface index %u does not exist", (unsigned) index);
   if (!found)
-    return mctx__fail(err, MCTX_E_INTERFACE_DISCOVERY_FAILED,
-                      MCTX_SUBJECT_INTERFACE, 0,
-                      "interface index %u has no IPv4 address",
-                      (unsigned) index);
+    return mctx__fail(
+        err, MCTX_E_INTERFACE_DISCOVERY_FAILED, MCTX_SUBJECT_INTERFACE, 0,
+        "interface index %u has no IPv4 address", (unsigned) index);
   return mctx__ok(err);
 }

@@ -25,8 +25,7 @@ mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns)
     if (now >= due_ns)
       return MCTX_OK;
     uint64_t left_ms = (due_ns - now) / 1000000u;
-    Sleep(left_ms < SLICE_MS ? (left_ms == 0 ? 0 : (DWORD) left_ms)
-                             : SLICE_MS);
+    Sleep(left_ms < SLICE_MS ? (left_ms == 0 ? 0 : (DWORD) left_ms) : SLICE_MS);
   }
 }
 

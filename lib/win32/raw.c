@@ -35,8 +35,8 @@ socket_failed(const char *what, mctx_error *err)
   char text[128];
   int e = mctx__win32_last_error(text, sizeof text);
   if (e == EACCES)
-    return mctx__fail(err, MCTX_E_RAW_PERMISSION_DENIED, MCTX_SUBJECT_SOCKET,
-                      e, "cannot open %s: raw sockets need an administrator",
+    return mctx__fail(err, MCTX_E_RAW_PERMISSION_DENIED, MCTX_SUBJECT_SOCKET, e,
+                      "cannot open %s: raw sockets need an administrator",
                       what);
   return mctx__fail(err, MCTX_E_SOCKET_CREATE_FAILED, MCTX_SUBJECT_SOCKET, e,
                     "cannot open %s: %s", what, text);
@@ -211,7 +211,8 @@ mctx_raw_publication_sendv(mctx_raw_publication *pub, const mctx_buf *bufs,
   if (nbufs > RAW_MAX_BUFFERS)
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "raw datagram in %u buffers; at most %d can be sent "
-                      "at once", (unsigned) nbufs, RAW_MAX_BUFFERS);
+                      "at once",
+                      (unsigned) nbufs, RAW_MAX_BUFFERS);
   /* The checks read the head; gathered when the first buffer is short. */
   uint8_t head[MCTX__RAW_HEAD_MAX];
   size_t len = 0, have = 0;
@@ -252,12 +253,12 @@ mctx_raw_publication_sendv(mctx_raw_publication *pub, const mctx_buf *bufs,
       int e = mctx__win32_last_error(text, sizeof text);
       rc = mctx__send_transient(err, e);
       if (rc == MCTX_OK)
-        rc = mctx__fail(err, MCTX_E_SEND_FAILED,
-                        e == EMSGSIZE ? MCTX_SUBJECT_DATAGRAM
-                                      : MCTX_SUBJECT_SOCKET, e,
-                        "cannot send a raw IPv4 datagram of %u bytes to %s: "
-                        "%s", (unsigned) len,
-                        mctx__ip_text(&info.destination, dst), text);
+        rc = mctx__fail(
+            err, MCTX_E_SEND_FAILED,
+            e == EMSGSIZE ? MCTX_SUBJECT_DATAGRAM : MCTX_SUBJECT_SOCKET, e,
+            "cannot send a raw IPv4 datagram of %u bytes to %s: "
+            "%s",
+            (unsigned) len, mctx__ip_text(&info.destination, dst), text);
     }
   }
   if (rc != MCTX_OK) {
@@ -280,7 +281,7 @@ mctx_raw_publication_send(mctx_raw_publication *pub, const void *datagram,
                           size_t len, mctx_raw_send_report *report,
                           mctx_error *err)
 {
-  mctx_buf buf = { (void *) datagram, len };
+  mctx_buf buf = {(void *) datagram, len};
   return mctx_raw_publication_sendv(pub, &buf, 1, report, err);
 }
 

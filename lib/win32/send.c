@@ -62,8 +62,8 @@ send_gathered(int fd, const mctx_buf *bufs, size_t nbufs, int *e, char *text,
     wsabufs[i].len = (ULONG) bufs[i].len;
   }
   DWORD sent = 0;
-  if (WSASend(MCTX__SOCKET(fd), wsabufs, (DWORD) nbufs, &sent, 0, NULL,
-              NULL) != 0) {
+  if (WSASend(MCTX__SOCKET(fd), wsabufs, (DWORD) nbufs, &sent, 0, NULL, NULL) !=
+      0) {
     *e = mctx__win32_last_error(text, size);
     return -1;
   }
@@ -127,7 +127,7 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "publication and buffers must not be NULL");
   if (mctx__pacing_on(pub)) {
-    mctx_datagram d = { bufs, nbufs };
+    mctx_datagram d = {bufs, nbufs};
     int rc = mctx__pace_one(pub, mctx__datagram_size(&d), err);
     if (rc != MCTX_OK)
       return rc;
@@ -163,17 +163,16 @@ mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
   int error = 0;
   char text[128] = "";
   for (; done < count; done++) {
-    long long n = send_gathered(pub->fd, datagrams[done].bufs,
-                                datagrams[done].nbufs, &error, text,
-                                sizeof text);
+    long long n =
+        send_gathered(pub->fd, datagrams[done].bufs, datagrams[done].nbufs,
+                      &error, text, sizeof text);
     if (n < 0)
       break;
     bytes += (uint64_t) n;
   }
   bool failed = done < count;
   mctx__metrics_record(&pub->metrics, done + (failed ? 1 : 0), done, bytes,
-                       failed ? 1 : 0,
-                       failed && is_would_block(error) ? 1 : 0);
+                       failed ? 1 : 0, failed && is_would_block(error) ? 1 : 0);
   *sent = done;
   if (failed)
     return send_failure(pub, error, text, err);

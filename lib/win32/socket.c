@@ -30,8 +30,7 @@ option_failed(mctx_error *err, mctx_subject subject, const char *option,
 /* Winsock's integer options are DWORDs. */
 static int
 set_dword_option(int fd, int level, int name, DWORD value, const char *option,
-                 const char *value_text, mctx_subject subject,
-                 mctx_error *err)
+                 const char *value_text, mctx_subject subject, mctx_error *err)
 {
   if (setsockopt(MCTX__SOCKET(fd), level, name, (const char *) &value,
                  sizeof value) == 0)
@@ -84,8 +83,8 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
     if (plan->interface_index == 0)
       return MCTX_OK;
     return set_dword_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
-                            plan->interface_index, "IPV6_MULTICAST_IF",
-                            NULL, MCTX_SUBJECT_INTERFACE, err);
+                            plan->interface_index, "IPV6_MULTICAST_IF", NULL,
+                            MCTX_SUBJECT_INTERFACE, err);
   }
   DWORD value;
   if (plan->v4_if_by_address) {
@@ -117,15 +116,16 @@ set_multicast_interface(int fd, const mctx_publication_config *cfg,
   }
   if (plan->v4_if_by_address && e == EADDRNOTAVAIL)
     return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_INTERFACE,
-                      e, "interface address %s is not an address of this "
-                      "host (IP_MULTICAST_IF: %s)", text, why);
-  return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_INTERFACE,
-                    e, "IP_MULTICAST_IF %s failed: %s", text, why);
+                      e,
+                      "interface address %s is not an address of this "
+                      "host (IP_MULTICAST_IF: %s)",
+                      text, why);
+  return mctx__fail(err, MCTX_E_SOCKET_OPTION_FAILED, MCTX_SUBJECT_INTERFACE, e,
+                    "IP_MULTICAST_IF %s failed: %s", text, why);
 }
 
 int
-mctx__socket_set_ttl(int fd, mctx_family family, uint32_t ttl,
-                     mctx_error *err)
+mctx__socket_set_ttl(int fd, mctx_family family, uint32_t ttl, mctx_error *err)
 {
   bool v6 = family == MCTX_FAMILY_IPV6;
   const char *option = v6 ? "IPV6_MULTICAST_HOPS" : "IP_MULTICAST_TTL";
@@ -143,8 +143,7 @@ mctx__socket_set_ttl(int fd, mctx_family family, uint32_t ttl,
 }
 
 int
-mctx__socket_set_loopback(int fd, mctx_family family, bool on,
-                          mctx_error *err)
+mctx__socket_set_loopback(int fd, mctx_family family, bool on, mctx_error *err)
 {
   bool v6 = family == MCTX_FAMILY_IPV6;
   return set_dword_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
@@ -162,10 +161,9 @@ mctx__socket_set_dscp(int fd, mctx_family family, int dscp, mctx_error *err)
 {
   bool v6 = family == MCTX_FAMILY_IPV6;
   DWORD tos = dscp < 0 ? 0 : (DWORD) dscp << 2;
-  return set_dword_option(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
-                          v6 ? IPV6_TCLASS : IP_TOS, tos,
-                          v6 ? "IPV6_TCLASS" : "IP_TOS", NULL,
-                          MCTX_SUBJECT_DSCP, err);
+  return set_dword_option(
+      fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_TCLASS : IP_TOS, tos,
+      v6 ? "IPV6_TCLASS" : "IP_TOS", NULL, MCTX_SUBJECT_DSCP, err);
 }
 
 static int
@@ -209,10 +207,10 @@ configure_and_connect(int fd, const mctx_publication_config *cfg,
   if (connect(MCTX__SOCKET(fd), (struct sockaddr *) &ss, len) != 0) {
     char text[MCTX_ENDPOINT_STRLEN], why[128];
     int e = mctx__win32_last_error(why, sizeof why);
-    return mctx__fail(err, MCTX_E_SOCKET_CONNECT_FAILED, MCTX_SUBJECT_GROUP, e,
-                      "connect to %s failed: %s",
-                      mctx_endpoint_format(&plan->destination, text,
-                                           sizeof text), why);
+    return mctx__fail(
+        err, MCTX_E_SOCKET_CONNECT_FAILED, MCTX_SUBJECT_GROUP, e,
+        "connect to %s failed: %s",
+        mctx_endpoint_format(&plan->destination, text, sizeof text), why);
   }
   return MCTX_OK;
 }
@@ -237,8 +235,8 @@ mctx__socket_open(const mctx_publication_config *cfg, mctx__socket_setup *out,
 
   bool v6 = plan.family == MCTX_FAMILY_IPV6;
   /* Not inheritable by child processes, as SOCK_CLOEXEC on POSIX. */
-  SOCKET s = WSASocketW(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP,
-                        NULL, 0, WSA_FLAG_NO_HANDLE_INHERIT);
+  SOCKET s = WSASocketW(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL,
+                        0, WSA_FLAG_NO_HANDLE_INHERIT);
   if (s == INVALID_SOCKET) {
     char text[128];
     int e = mctx__win32_last_error(text, sizeof text);
@@ -250,8 +248,8 @@ mctx__socket_open(const mctx_publication_config *cfg, mctx__socket_setup *out,
 
   rc = set_non_blocking(fd, err);
   if (rc == MCTX_OK && v6)
-    rc = set_dword_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY",
-                          NULL, MCTX_SUBJECT_SOCKET, err);
+    rc = set_dword_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY", NULL,
+                          MCTX_SUBJECT_SOCKET, err);
   if (rc == MCTX_OK && plan.bind)
     rc = bind_endpoint(fd, &plan, err);
   if (rc == MCTX_OK)
@@ -315,13 +313,12 @@ mctx__socket_local(int fd, mctx_endpoint *out, mctx_error *err)
   if (getsockname(MCTX__SOCKET(fd), (struct sockaddr *) &ss, &len) != 0) {
     char text[128];
     int e = mctx__win32_last_error(text, sizeof text);
-    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED,
-                      MCTX_SUBJECT_SOCKET, e, "getsockname failed: %s", text);
+    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET,
+                      e, "getsockname failed: %s", text);
   }
   if (mctx__endpoint_from_sockaddr((struct sockaddr *) &ss, out) != 0)
-    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED,
-                      MCTX_SUBJECT_SOCKET, 0,
-                      "socket has address family %d, not IPv4 or IPv6",
+    return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET,
+                      0, "socket has address family %d, not IPv4 or IPv6",
                       (int) ss.ss_family);
   return MCTX_OK;
 }
@@ -342,9 +339,9 @@ mctx_socket_dup(int fd, int *out, mctx_error *err)
   WSAPROTOCOL_INFOW info;
   SOCKET copy = INVALID_SOCKET;
   if (WSADuplicateSocketW(MCTX__SOCKET(fd), GetCurrentProcessId(), &info) == 0)
-    copy = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO,
-                      FROM_PROTOCOL_INFO, &info, 0,
-                      WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    copy =
+        WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO,
+                   &info, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
   if (copy == INVALID_SOCKET) {
     char text[128];
     int e = mctx__win32_last_error(text, sizeof text);

@@ -35,34 +35,51 @@ int
 mctx__win32_errno(int wsa_error)
 {
   switch (wsa_error) {
-  case WSAEWOULDBLOCK: return EWOULDBLOCK;
-  case WSAENOBUFS: return ENOBUFS;
-  case WSAEMSGSIZE: return EMSGSIZE;
-  case WSAEINTR: return EINTR;
-  case WSAEINVAL: return EINVAL;
-  case WSAEACCES: return EACCES;
-  case WSAEADDRINUSE: return EADDRINUSE;
-  case WSAEADDRNOTAVAIL: return EADDRNOTAVAIL;
-  case WSAENETUNREACH: return ENETUNREACH;
-  case WSAEHOSTUNREACH: return EHOSTUNREACH;
-  case WSAEAFNOSUPPORT: return EAFNOSUPPORT;
-  case WSAENOTSOCK: return ENOTSOCK;
-  case WSAENOPROTOOPT: return ENOPROTOOPT;
-  case WSAEPROTONOSUPPORT: return EPROTONOSUPPORT;
-  case WSAEOPNOTSUPP: return EOPNOTSUPP;
-  case WSAECONNREFUSED: return ECONNREFUSED;
-  case WSAENOTCONN: return ENOTCONN;
-  default: return wsa_error;
+    case WSAEWOULDBLOCK:
+      return EWOULDBLOCK;
+    case WSAENOBUFS:
+      return ENOBUFS;
+    case WSAEMSGSIZE:
+      return EMSGSIZE;
+    case WSAEINTR:
+      return EINTR;
+    case WSAEINVAL:
+      return EINVAL;
+    case WSAEACCES:
+      return EACCES;
+    case WSAEADDRINUSE:
+      return EADDRINUSE;
+    case WSAEADDRNOTAVAIL:
+      return EADDRNOTAVAIL;
+    case WSAENETUNREACH:
+      return ENETUNREACH;
+    case WSAEHOSTUNREACH:
+      return EHOSTUNREACH;
+    case WSAEAFNOSUPPORT:
+      return EAFNOSUPPORT;
+    case WSAENOTSOCK:
+      return ENOTSOCK;
+    case WSAENOPROTOOPT:
+      return ENOPROTOOPT;
+    case WSAEPROTONOSUPPORT:
+      return EPROTONOSUPPORT;
+    case WSAEOPNOTSUPP:
+      return EOPNOTSUPP;
+    case WSAECONNREFUSED:
+      return ECONNREFUSED;
+    case WSAENOTCONN:
+      return ENOTCONN;
+    default:
+      return wsa_error;
   }
 }
 
 const char *
 mctx__win32_error_text(int wsa_error, char *buf, size_t size)
 {
-  DWORD n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM |
-                               FORMAT_MESSAGE_IGNORE_INSERTS,
-                           NULL, (DWORD) wsa_error, 0, buf, (DWORD) size,
-                           NULL);
+  DWORD n =
+      FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+                     NULL, (DWORD) wsa_error, 0, buf, (DWORD) size, NULL);
   /* The table's texts end in ".\r\n"; a message goes on after them. */
   while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
                    buf[n - 1] == '.' || buf[n - 1] == ' '))

@@ -40,11 +40,12 @@ raise_mctx_error(int code, const mctx_error *err, Py_ssize_t sent)
 {
   /* A message quotes at most MCTX_ERROR_VALUE_MAX bytes of a caller's value
    * and may cut a UTF-8 sequence in two. */
-  PyObject *message = PyUnicode_DecodeUTF8(err->message, strlen(err->message),
-                                           "replace");
+  PyObject *message =
+      PyUnicode_DecodeUTF8(err->message, strlen(err->message), "replace");
   if (message == NULL)
     return NULL;
-  PyObject *sent_obj = sent >= 0 ? PyLong_FromSsize_t(sent) : Py_NewRef(Py_None);
+  PyObject *sent_obj =
+      sent >= 0 ? PyLong_FromSsize_t(sent) : Py_NewRef(Py_None);
   if (sent_obj == NULL) {
     Py_DECREF(message);
     return NULL;
@@ -63,7 +64,7 @@ raise_mctx_error(int code, const mctx_error *err, Py_ssize_t sent)
 static PyObject *
 raise_error(int code, mctx_subject subject, const char *fmt, ...)
 {
-  mctx_error err = { .code = code, .subject = subject };
+  mctx_error err = {.code = code, .subject = subject};
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err.message, sizeof err.message, fmt, ap);
@@ -135,8 +136,8 @@ scope_id_or_none(const mctx_ip *ip)
  * code with subject, worded as libmctx words a bad value ("destination port
  * 0 is not valid (1..65535)"); not an int is a TypeError. */
 static int
-int_arg(PyObject *obj, const char *name, long long min, long long max,
-        int code, mctx_subject subject, long long *out, bool *is_none)
+int_arg(PyObject *obj, const char *name, long long min, long long max, int code,
+        mctx_subject subject, long long *out, bool *is_none)
 {
   if (is_none != NULL)
     *is_none = obj == NULL || obj == Py_None;
@@ -172,21 +173,20 @@ static PyObject *
 metrics_to_dict(const mctx_metrics *m, bool of_context)
 {
   PyObject *dict = Py_BuildValue(
-      "{s:K,s:K,s:K,s:K,s:K,s:d,s:K}",
-      "send_calls", (unsigned long long) m->send_calls,
-      "packets_sent", (unsigned long long) m->packets_sent,
-      "bytes_sent", (unsigned long long) m->bytes_sent,
-      "send_errors", (unsigned long long) m->send_errors,
-      "would_block", (unsigned long long) m->would_block,
-      "captured_at", m->captured_at,
+      "{s:K,s:K,s:K,s:K,s:K,s:d,s:K}", "send_calls",
+      (unsigned long long) m->send_calls, "packets_sent",
+      (unsigned long long) m->packets_sent, "bytes_sent",
+      (unsigned long long) m->bytes_sent, "send_errors",
+      (unsigned long long) m->send_errors, "would_block",
+      (unsigned long long) m->would_block, "captured_at", m->captured_at,
       "captured_mono_ns", (unsigned long long) m->captured_mono_ns);
   if (dict == NULL || !of_context)
     return dict;
   PyObject *extra = Py_BuildValue(
-      "{s:K,s:K,s:K}",
-      "publications_added", (unsigned long long) m->publications_added,
-      "publications_removed", (unsigned long long) m->publications_removed,
-      "active_publications", (unsigned long long) m->active_publications);
+      "{s:K,s:K,s:K}", "publications_added",
+      (unsigned long long) m->publications_added, "publications_removed",
+      (unsigned long long) m->publications_removed, "active_publications",
+      (unsigned long long) m->active_publications);
   if (extra == NULL || PyDict_Update(dict, extra) < 0) {
     Py_XDECREF(extra);
     Py_DECREF(dict);
@@ -201,8 +201,7 @@ metrics_to_dict(const mctx_metrics *m, bool of_context)
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
-  PyObject_HEAD
-  mctx_send_report report;
+  PyObject_HEAD mctx_send_report report;
 } SendReportObject;
 
 /* One object per send; the strings are made when asked for. */
@@ -232,27 +231,27 @@ send_report_get(SendReportObject *self, void *closure)
 {
   const mctx_send_report *r = &self->report;
   bool has_local = r->local.ip.family != MCTX_FAMILY_UNSPEC;
-  switch ((enum report_field) (intptr_t) closure) {
-  case REPORT_PUBLICATION_ID:
-    return PyLong_FromUnsignedLongLong(r->publication_id);
-  case REPORT_DESTINATION:
-    return endpoint_to_tuple(&r->destination);
-  case REPORT_DESTINATION_ADDR:
-    return ip_to_str(&r->destination.ip);
-  case REPORT_DESTINATION_PORT:
-    return PyLong_FromLong(r->destination.port);
-  case REPORT_DESTINATION_SCOPE_ID:
-    return scope_id_or_none(&r->destination.ip);
-  case REPORT_LOCAL_ADDR:
-    if (!has_local)
-      Py_RETURN_NONE;
-    return endpoint_to_tuple(&r->local);
-  case REPORT_LOCAL_SCOPE_ID:
-    return scope_id_or_none(&r->local.ip);
-  case REPORT_SOURCE_ADDR:
-    return ip_or_none(&r->local.ip);
-  case REPORT_BYTES_SENT:
-    return PyLong_FromSize_t(r->bytes_sent);
+  switch ((enum report_field)(intptr_t) closure) {
+    case REPORT_PUBLICATION_ID:
+      return PyLong_FromUnsignedLongLong(r->publication_id);
+    case REPORT_DESTINATION:
+      return endpoint_to_tuple(&r->destination);
+    case REPORT_DESTINATION_ADDR:
+      return ip_to_str(&r->destination.ip);
+    case REPORT_DESTINATION_PORT:
+      return PyLong_FromLong(r->destination.port);
+    case REPORT_DESTINATION_SCOPE_ID:
+      return scope_id_or_none(&r->destination.ip);
+    case REPORT_LOCAL_ADDR:
+      if (!has_local)
+        Py_RETURN_NONE;
+      return endpoint_to_tuple(&r->local);
+    case REPORT_LOCAL_SCOPE_ID:
+      return scope_id_or_none(&r->local.ip);
+    case REPORT_SOURCE_ADDR:
+      return ip_or_none(&r->local.ip);
+    case REPORT_BYTES_SENT:
+      return PyLong_FromSize_t(r->bytes_sent);
   }
   Py_RETURN_NONE;
 }
@@ -270,38 +269,39 @@ send_report_repr(SendReportObject *self)
       self->report.bytes_sent);
 }
 
-#define REPORT_GETTER(name, field, doc) \
-  { name, (getter) send_report_get, NULL, doc, (void *) (intptr_t) field }
+#define REPORT_GETTER(name, field, doc)                                  \
+  {                                                                      \
+    name, (getter) send_report_get, NULL, doc, (void *) (intptr_t) field \
+  }
 
 static PyGetSetDef send_report_getset[] = {
-  REPORT_GETTER("publication_id", REPORT_PUBLICATION_ID,
-                "Id of the publication that sent."),
-  REPORT_GETTER("destination", REPORT_DESTINATION,
-                "(address, port) the datagram went to."),
-  REPORT_GETTER("destination_addr", REPORT_DESTINATION_ADDR,
-                "The destination address (the group)."),
-  REPORT_GETTER("destination_port", REPORT_DESTINATION_PORT,
-                "The destination UDP port."),
-  REPORT_GETTER("destination_scope_id", REPORT_DESTINATION_SCOPE_ID,
-                "IPv6 scope id used (0 when none); None for IPv4."),
-  REPORT_GETTER("local_addr", REPORT_LOCAL_ADDR,
-                "(address, port) of the socket, or None."),
-  REPORT_GETTER("local_scope_id", REPORT_LOCAL_SCOPE_ID,
-                "IPv6 scope id of the local address; None for IPv4."),
-  REPORT_GETTER("source_addr", REPORT_SOURCE_ADDR,
-                "The source address receivers see, or None."),
-  REPORT_GETTER("bytes_sent", REPORT_BYTES_SENT, "Bytes of the datagram."),
-  { 0 },
+    REPORT_GETTER("publication_id", REPORT_PUBLICATION_ID,
+                  "Id of the publication that sent."),
+    REPORT_GETTER("destination", REPORT_DESTINATION,
+                  "(address, port) the datagram went to."),
+    REPORT_GETTER("destination_addr", REPORT_DESTINATION_ADDR,
+                  "The destination address (the group)."),
+    REPORT_GETTER("destination_port", REPORT_DESTINATION_PORT,
+                  "The destination UDP port."),
+    REPORT_GETTER("destination_scope_id", REPORT_DESTINATION_SCOPE_ID,
+                  "IPv6 scope id used (0 when none); None for IPv4."),
+    REPORT_GETTER("local_addr", REPORT_LOCAL_ADDR,
+                  "(address, port) of the socket, or None."),
+    REPORT_GETTER("local_scope_id", REPORT_LOCAL_SCOPE_ID,
+                  "IPv6 scope id of the local address; None for IPv4."),
+    REPORT_GETTER("source_addr", REPORT_SOURCE_ADDR,
+                  "The source address receivers see, or None."),
+    REPORT_GETTER("bytes_sent", REPORT_BYTES_SENT, "Bytes of the datagram."),
+    {0},
 };
 
 static PyTypeObject SendReportType = {
-  PyVarObject_HEAD_INIT(NULL, 0)
-  .tp_name = "mctx.SendReport",
-  .tp_basicsize = sizeof(SendReportObject),
-  .tp_flags = Py_TPFLAGS_DEFAULT,
-  .tp_doc = "What one successful send did (returned by send()).",
-  .tp_repr = (reprfunc) send_report_repr,
-  .tp_getset = send_report_getset,
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mctx.SendReport",
+    .tp_basicsize = sizeof(SendReportObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "What one successful send did (returned by send()).",
+    .tp_repr = (reprfunc) send_report_repr,
+    .tp_getset = send_report_getset,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -321,10 +321,9 @@ send_one(mctx_publication *pub, int *busy, PyObject *payload)
   mctx_send_report report;
   mctx_error err;
   int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = mctx_publication_send(pub, view.buf, (size_t) view.len, &report, &err);
-  Py_END_ALLOW_THREADS
-  *busy = 0;
+  Py_BEGIN_ALLOW_THREADS rc =
+      mctx_publication_send(pub, view.buf, (size_t) view.len, &report, &err);
+  Py_END_ALLOW_THREADS *busy = 0;
   PyBuffer_Release(&view);
   if (rc != MCTX_OK)
     return raise_mctx_error(rc, &err, -1);
@@ -336,8 +335,8 @@ send_one(mctx_publication *pub, int *busy, PyObject *payload)
 static PyObject *
 send_batch(mctx_publication *pub, int *busy, PyObject *payloads)
 {
-  PyObject *seq = PySequence_Fast(payloads,
-      "send_batch takes an iterable of bytes-like objects");
+  PyObject *seq = PySequence_Fast(
+      payloads, "send_batch takes an iterable of bytes-like objects");
   if (seq == NULL)
     return NULL;
   Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
@@ -358,18 +357,17 @@ send_batch(mctx_publication *pub, int *busy, PyObject *payloads)
   for (; held < count; held++) {
     if (PyObject_GetBuffer(items[held], &views[held], PyBUF_SIMPLE) < 0)
       goto out;
-    bufs[held] = (mctx_buf) { views[held].buf, (size_t) views[held].len };
-    datagrams[held] = (mctx_datagram) { &bufs[held], 1 };
+    bufs[held] = (mctx_buf){views[held].buf, (size_t) views[held].len};
+    datagrams[held] = (mctx_datagram){&bufs[held], 1};
   }
   if (enter(busy) < 0)
     goto out;
   size_t sent = 0;
   mctx_error err;
   int rc;
-  Py_BEGIN_ALLOW_THREADS
-  rc = mctx_publication_send_batch(pub, datagrams, (size_t) count, &sent, &err);
-  Py_END_ALLOW_THREADS
-  *busy = 0;
+  Py_BEGIN_ALLOW_THREADS rc =
+      mctx_publication_send_batch(pub, datagrams, (size_t) count, &sent, &err);
+  Py_END_ALLOW_THREADS *busy = 0;
   if (rc != MCTX_OK)
     raise_mctx_error(rc, &err, (Py_ssize_t) sent);
   else
@@ -387,15 +385,14 @@ out:
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
-  PyObject_HEAD
-  mctx_context *ctx;
+  PyObject_HEAD mctx_context *ctx;
   int busy;
 } ContextObject;
 
 static PyObject *
 context_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-  static char *kwlist[] = { NULL };
+  static char *kwlist[] = {NULL};
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, ":Context", kwlist))
     return NULL;
   ContextObject *self = (ContextObject *) type->tp_alloc(type, 0);
@@ -419,18 +416,20 @@ context_dealloc(ContextObject *self)
 static int
 config_from_args(mctx_publication_config *cfg, PyObject *args, PyObject *kwargs)
 {
-  static char *kwlist[] = { "group", "dst_port", "source", "source_port",
-                            "bind", "interface", "interface_index", "ttl",
-                            "loopback", "dscp", "send_buffer_size", "gso",
-                            NULL };
+  static char *kwlist[] = {
+      "group",    "dst_port",  "source",           "source_port",
+      "bind",     "interface", "interface_index",  "ttl",
+      "loopback", "dscp",      "send_buffer_size", "gso",
+      NULL};
   const char *group, *source = NULL, *bind = NULL, *interface = NULL;
   PyObject *dst_port, *source_port = Py_None, *interface_index = Py_None;
   PyObject *ttl = NULL, *dscp = Py_None, *send_buffer_size = Py_None;
   PyObject *gso = Py_None;
   int loopback = 1;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sO|zOzzOOp$OOO:add_publication",
-          kwlist, &group, &dst_port, &source, &source_port, &bind, &interface,
-          &interface_index, &ttl, &loopback, &dscp, &send_buffer_size, &gso))
+  if (!PyArg_ParseTupleAndKeywords(
+          args, kwargs, "sO|zOzzOOp$OOO:add_publication", kwlist, &group,
+          &dst_port, &source, &source_port, &bind, &interface, &interface_index,
+          &ttl, &loopback, &dscp, &send_buffer_size, &gso))
     return -1;
 
   mctx_error err;
@@ -660,47 +659,46 @@ context_repr(ContextObject *self)
 }
 
 static PyMethodDef context_methods[] = {
-  { "add_publication", (PyCFunction) (void (*)(void)) context_add_publication,
-    METH_VARARGS | METH_KEYWORDS,
-    "add_publication(group, dst_port, source=None, source_port=None, "
-    "bind=None, interface=None, interface_index=None, ttl=1, loopback=True, "
-    "*, dscp=None, send_buffer_size=None, gso=None)\n--\n\n"
-    "Opens a publication owned by the context and returns its id." },
-  { "get_publication", (PyCFunction) context_get_publication, METH_O,
-    "get_publication(id)\n--\n\nThe publication with that id (still owned "
-    "by the context)." },
-  { "take_publication", (PyCFunction) context_take_publication, METH_O,
-    "take_publication(id)\n--\n\nRemoves the publication from the context "
-    "and hands it over (its socket stays open)." },
-  { "remove_publication", (PyCFunction) context_remove_publication, METH_O,
-    "remove_publication(id)\n--\n\nCloses the publication; False when there "
-    "was none with that id." },
-  { "contains_publication", (PyCFunction) context_contains_publication, METH_O,
-    "contains_publication(id)\n--\n\nWhether the context owns that id." },
-  { "publication_count", (PyCFunction) context_publication_count, METH_NOARGS,
-    "publication_count()\n--\n\nHow many publications the context owns." },
-  { "send", (PyCFunction) context_send, METH_VARARGS,
-    "send(publication_id, payload)\n--\n\nSends one datagram; returns a "
-    "SendReport." },
-  { "send_batch", (PyCFunction) context_send_batch, METH_VARARGS,
-    "send_batch(publication_id, payloads)\n--\n\nSends each bytes-like "
-    "payload as one datagram, without copying; returns how many went out." },
-  { "metrics_snapshot", (PyCFunction) context_metrics_snapshot, METH_NOARGS,
-    "metrics_snapshot()\n--\n\nThe context's counters as a dict." },
-  { 0 },
+    {"add_publication", (PyCFunction) (void (*)(void)) context_add_publication,
+     METH_VARARGS | METH_KEYWORDS,
+     "add_publication(group, dst_port, source=None, source_port=None, "
+     "bind=None, interface=None, interface_index=None, ttl=1, loopback=True, "
+     "*, dscp=None, send_buffer_size=None, gso=None)\n--\n\n"
+     "Opens a publication owned by the context and returns its id."},
+    {"get_publication", (PyCFunction) context_get_publication, METH_O,
+     "get_publication(id)\n--\n\nThe publication with that id (still owned "
+     "by the context)."},
+    {"take_publication", (PyCFunction) context_take_publication, METH_O,
+     "take_publication(id)\n--\n\nRemoves the publication from the context "
+     "and hands it over (its socket stays open)."},
+    {"remove_publication", (PyCFunction) context_remove_publication, METH_O,
+     "remove_publication(id)\n--\n\nCloses the publication; False when there "
+     "was none with that id."},
+    {"contains_publication", (PyCFunction) context_contains_publication, METH_O,
+     "contains_publication(id)\n--\n\nWhether the context owns that id."},
+    {"publication_count", (PyCFunction) context_publication_count, METH_NOARGS,
+     "publication_count()\n--\n\nHow many publications the context owns."},
+    {"send", (PyCFunction) context_send, METH_VARARGS,
+     "send(publication_id, payload)\n--\n\nSends one datagram; returns a "
+     "SendReport."},
+    {"send_batch", (PyCFunction) context_send_batch, METH_VARARGS,
+     "send_batch(publication_id, payloads)\n--\n\nSends each bytes-like "
+     "payload as one datagram, without copying; returns how many went out."},
+    {"metrics_snapshot", (PyCFunction) context_metrics_snapshot, METH_NOARGS,
+     "metrics_snapshot()\n--\n\nThe context's counters as a dict."},
+    {0},
 };
 
 static PyTypeObject ContextType = {
-  PyVarObject_HEAD_INIT(NULL, 0)
-  .tp_name = "mctx.Context",
-  .tp_basicsize = sizeof(ContextObject),
-  .tp_flags = Py_TPFLAGS_DEFAULT,
-  .tp_doc = "Context()\n--\n\nOwns publications and hands out their ids "
-            "(from 1, never reused).",
-  .tp_new = context_new,
-  .tp_dealloc = (destructor) context_dealloc,
-  .tp_repr = (reprfunc) context_repr,
-  .tp_methods = context_methods,
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mctx.Context",
+    .tp_basicsize = sizeof(ContextObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Context()\n--\n\nOwns publications and hands out their ids "
+              "(from 1, never reused).",
+    .tp_new = context_new,
+    .tp_dealloc = (destructor) context_dealloc,
+    .tp_repr = (reprfunc) context_repr,
+    .tp_methods = context_methods,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -711,8 +709,7 @@ static PyTypeObject ContextType = {
  * on each use, so one removed meanwhile raises PublicationNotFoundError), or
  * one taken out of its context (owned set). */
 typedef struct {
-  PyObject_HEAD
-  ContextObject *owner;
+  PyObject_HEAD ContextObject *owner;
   mctx_publication *owned;
   mctx_publication_id id;
   int busy;
@@ -781,48 +778,48 @@ publication_field(PublicationObject *self, void *closure)
   const mctx_publication_config *cfg = mctx_publication_get_config(pub);
   mctx_endpoint dst;
   uint32_t index;
-  switch ((enum publication_field) (intptr_t) closure) {
-  case PUB_ID:
-    return PyLong_FromUnsignedLongLong(self->id);
-  case PUB_GROUP:
-    return ip_to_str(&cfg->group);
-  case PUB_DST_PORT:
-    return PyLong_FromLong(cfg->dst_port);
-  case PUB_FAMILY:
-    return PyUnicode_FromString(cfg->group.family == MCTX_FAMILY_IPV6
-                                    ? "ipv6" : "ipv4");
-  case PUB_CONFIGURED_SOURCE_ADDR:
-    return ip_or_none(&cfg->source_addr);
-  case PUB_SOURCE_PORT:
-    if (!cfg->has_source_port)
+  switch ((enum publication_field)(intptr_t) closure) {
+    case PUB_ID:
+      return PyLong_FromUnsignedLongLong(self->id);
+    case PUB_GROUP:
+      return ip_to_str(&cfg->group);
+    case PUB_DST_PORT:
+      return PyLong_FromLong(cfg->dst_port);
+    case PUB_FAMILY:
+      return PyUnicode_FromString(
+          cfg->group.family == MCTX_FAMILY_IPV6 ? "ipv6" : "ipv4");
+    case PUB_CONFIGURED_SOURCE_ADDR:
+      return ip_or_none(&cfg->source_addr);
+    case PUB_SOURCE_PORT:
+      if (!cfg->has_source_port)
+        Py_RETURN_NONE;
+      return PyLong_FromLong(cfg->source_port);
+    case PUB_OUTGOING_INTERFACE:
+      if (cfg->interface.kind == MCTX_INTERFACE_ADDRESS)
+        return ip_to_str(&cfg->interface.address);
+      if (cfg->interface.kind == MCTX_INTERFACE_NAME)
+        return PyUnicode_FromString(cfg->interface.name);
       Py_RETURN_NONE;
-    return PyLong_FromLong(cfg->source_port);
-  case PUB_OUTGOING_INTERFACE:
-    if (cfg->interface.kind == MCTX_INTERFACE_ADDRESS)
-      return ip_to_str(&cfg->interface.address);
-    if (cfg->interface.kind == MCTX_INTERFACE_NAME)
-      return PyUnicode_FromString(cfg->interface.name);
-    Py_RETURN_NONE;
-  case PUB_OUTGOING_INTERFACE_INDEX:
-    /* The index in use, also when the interface was given otherwise. */
-    index = mctx_publication_get_interface_index(pub);
-    if (index == 0 && cfg->interface.kind == MCTX_INTERFACE_INDEX)
-      index = cfg->interface.index;
-    if (index == 0)
-      Py_RETURN_NONE;
-    return PyLong_FromUnsignedLong(index);
-  case PUB_TTL:
-    if (cfg->ttl == MCTX_TTL_UNCHANGED)
-      Py_RETURN_NONE;
-    return PyLong_FromUnsignedLong(cfg->ttl);
-  case PUB_LOOPBACK:
-    return PyBool_FromLong(cfg->loopback);
-  case PUB_DESTINATION:
-    mctx_publication_get_destination(pub, &dst);
-    return endpoint_to_tuple(&dst);
-  case PUB_DESTINATION_SCOPE_ID:
-    mctx_publication_get_destination(pub, &dst);
-    return scope_id_or_none(&dst.ip);
+    case PUB_OUTGOING_INTERFACE_INDEX:
+      /* The index in use, also when the interface was given otherwise. */
+      index = mctx_publication_get_interface_index(pub);
+      if (index == 0 && cfg->interface.kind == MCTX_INTERFACE_INDEX)
+        index = cfg->interface.index;
+      if (index == 0)
+        Py_RETURN_NONE;
+      return PyLong_FromUnsignedLong(index);
+    case PUB_TTL:
+      if (cfg->ttl == MCTX_TTL_UNCHANGED)
+        Py_RETURN_NONE;
+      return PyLong_FromUnsignedLong(cfg->ttl);
+    case PUB_LOOPBACK:
+      return PyBool_FromLong(cfg->loopback);
+    case PUB_DESTINATION:
+      mctx_publication_get_destination(pub, &dst);
+      return endpoint_to_tuple(&dst);
+    case PUB_DESTINATION_SCOPE_ID:
+      mctx_publication_get_destination(pub, &dst);
+      return scope_id_or_none(&dst.ip);
   }
   Py_RETURN_NONE;
 }
@@ -878,8 +875,8 @@ publication_announce_tuple(PublicationObject *self,
   mctx_ip source, group;
   uint16_t port;
   mctx_error err;
-  int rc = mctx_publication_get_announce_tuple(pub, &source, &group, &port,
-                                               &err);
+  int rc =
+      mctx_publication_get_announce_tuple(pub, &source, &group, &port, &err);
   if (rc != MCTX_OK)
     return raise_mctx_error(rc, &err, -1);
   return Py_BuildValue("(NNH)", ip_to_str(&source), ip_to_str(&group), port);
@@ -953,70 +950,71 @@ publication_repr(PublicationObject *self)
                               (unsigned) cfg->dst_port);
 }
 
-#define PUB_GETTER(name, field, doc) \
-  { name, (getter) publication_field, NULL, doc, (void *) (intptr_t) field }
+#define PUB_GETTER(name, field, doc)                                       \
+  {                                                                        \
+    name, (getter) publication_field, NULL, doc, (void *) (intptr_t) field \
+  }
 
 static PyGetSetDef publication_getset[] = {
-  PUB_GETTER("id", PUB_ID, "The id the context gave it."),
-  PUB_GETTER("group", PUB_GROUP, "The multicast group."),
-  PUB_GETTER("dst_port", PUB_DST_PORT, "The destination UDP port."),
-  PUB_GETTER("family", PUB_FAMILY, "'ipv4' or 'ipv6'."),
-  PUB_GETTER("configured_source_addr", PUB_CONFIGURED_SOURCE_ADDR,
-             "The source address asked for, or None."),
-  PUB_GETTER("source_port", PUB_SOURCE_PORT,
-             "The source port asked for, or None."),
-  PUB_GETTER("outgoing_interface", PUB_OUTGOING_INTERFACE,
-             "The interface as given by address or name, or None."),
-  PUB_GETTER("outgoing_interface_index", PUB_OUTGOING_INTERFACE_INDEX,
-             "The index of the outgoing interface in use, or None."),
-  PUB_GETTER("ttl", PUB_TTL, "TTL / hop limit (None: the kernel's)."),
-  PUB_GETTER("loopback", PUB_LOOPBACK, "Whether local receivers get a copy."),
-  PUB_GETTER("destination", PUB_DESTINATION,
-             "(address, port) the socket is connected to."),
-  PUB_GETTER("destination_scope_id", PUB_DESTINATION_SCOPE_ID,
-             "IPv6 scope id of the destination (0 when none); None for "
-             "IPv4."),
-  { 0 },
+    PUB_GETTER("id", PUB_ID, "The id the context gave it."),
+    PUB_GETTER("group", PUB_GROUP, "The multicast group."),
+    PUB_GETTER("dst_port", PUB_DST_PORT, "The destination UDP port."),
+    PUB_GETTER("family", PUB_FAMILY, "'ipv4' or 'ipv6'."),
+    PUB_GETTER("configured_source_addr", PUB_CONFIGURED_SOURCE_ADDR,
+               "The source address asked for, or None."),
+    PUB_GETTER("source_port", PUB_SOURCE_PORT,
+               "The source port asked for, or None."),
+    PUB_GETTER("outgoing_interface", PUB_OUTGOING_INTERFACE,
+               "The interface as given by address or name, or None."),
+    PUB_GETTER("outgoing_interface_index", PUB_OUTGOING_INTERFACE_INDEX,
+               "The index of the outgoing interface in use, or None."),
+    PUB_GETTER("ttl", PUB_TTL, "TTL / hop limit (None: the kernel's)."),
+    PUB_GETTER("loopback", PUB_LOOPBACK, "Whether local receivers get a copy."),
+    PUB_GETTER("destination", PUB_DESTINATION,
+               "(address, port) the socket is connected to."),
+    PUB_GETTER("destination_scope_id", PUB_DESTINATION_SCOPE_ID,
+               "IPv6 scope id of the destination (0 when none); None for "
+               "IPv4."),
+    {0},
 };
 
 static PyMethodDef publication_methods[] = {
-  { "local_addr", (PyCFunction) publication_local_addr, METH_NOARGS,
-    "local_addr()\n--\n\n(address, port) of the socket." },
-  { "local_scope_id", (PyCFunction) publication_local_scope_id, METH_NOARGS,
-    "local_scope_id()\n--\n\nIPv6 scope id of the local address; None for "
-    "IPv4." },
-  { "source_addr", (PyCFunction) publication_source_addr, METH_NOARGS,
-    "source_addr()\n--\n\nThe source address receivers see." },
-  { "announce_tuple", (PyCFunction) publication_announce_tuple, METH_NOARGS,
-    "announce_tuple()\n--\n\n(source, group, port)." },
-  { "send", (PyCFunction) publication_send, METH_O,
-    "send(payload)\n--\n\nSends one datagram; returns a SendReport." },
-  { "send_batch", (PyCFunction) publication_send_batch, METH_O,
-    "send_batch(payloads)\n--\n\nSends each bytes-like payload as one "
-    "datagram, without copying; returns how many went out." },
-  { "fileno", (PyCFunction) publication_fileno, METH_NOARGS,
-    "fileno()\n--\n\nThe socket, to wait for writability (do not close "
-    "it)." },
-  { "metrics_snapshot", (PyCFunction) publication_metrics_snapshot,
-    METH_NOARGS,
-    "metrics_snapshot()\n--\n\nThe publication's counters as a dict." },
-  { "remove", (PyCFunction) publication_remove, METH_NOARGS,
-    "remove()\n--\n\nCloses the publication (removing it from its "
-    "context)." },
-  { 0 },
+    {"local_addr", (PyCFunction) publication_local_addr, METH_NOARGS,
+     "local_addr()\n--\n\n(address, port) of the socket."},
+    {"local_scope_id", (PyCFunction) publication_local_scope_id, METH_NOARGS,
+     "local_scope_id()\n--\n\nIPv6 scope id of the local address; None for "
+     "IPv4."},
+    {"source_addr", (PyCFunction) publication_source_addr, METH_NOARGS,
+     "source_addr()\n--\n\nThe source address receivers see."},
+    {"announce_tuple", (PyCFunction) publication_announce_tuple, METH_NOARGS,
+     "announce_tuple()\n--\n\n(source, group, port)."},
+    {"send", (PyCFunction) publication_send, METH_O,
+     "send(payload)\n--\n\nSends one datagram; returns a SendReport."},
+    {"send_batch", (PyCFunction) publication_send_batch, METH_O,
+     "send_batch(payloads)\n--\n\nSends each bytes-like payload as one "
+     "datagram, without copying; returns how many went out."},
+    {"fileno", (PyCFunction) publication_fileno, METH_NOARGS,
+     "fileno()\n--\n\nThe socket, to wait for writability (do not close "
+     "it)."},
+    {"metrics_snapshot", (PyCFunction) publication_metrics_snapshot,
+     METH_NOARGS,
+     "metrics_snapshot()\n--\n\nThe publication's counters as a dict."},
+    {"remove", (PyCFunction) publication_remove, METH_NOARGS,
+     "remove()\n--\n\nCloses the publication (removing it from its "
+     "context)."},
+    {0},
 };
 
 static PyTypeObject PublicationType = {
-  PyVarObject_HEAD_INIT(NULL, 0)
-  .tp_name = "mctx.Publication",
-  .tp_basicsize = sizeof(PublicationObject),
-  .tp_flags = Py_TPFLAGS_DEFAULT,
-  .tp_doc = "A connected, non-blocking multicast sender "
-            "(Context.get_publication / take_publication).",
-  .tp_dealloc = (destructor) publication_dealloc,
-  .tp_repr = (reprfunc) publication_repr,
-  .tp_methods = publication_methods,
-  .tp_getset = publication_getset,
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mctx.Publication",
+    .tp_basicsize = sizeof(PublicationObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A connected, non-blocking multicast sender "
+              "(Context.get_publication / take_publication).",
+    .tp_dealloc = (destructor) publication_dealloc,
+    .tp_repr = (reprfunc) publication_repr,
+    .tp_methods = publication_methods,
+    .tp_getset = publication_getset,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1040,17 +1038,17 @@ add_code_constants(PyObject *module)
 }
 
 static struct PyModuleDef mctx_module = {
-  PyModuleDef_HEAD_INIT,
-  .m_name = "mctx._mctx",
-  .m_doc = "libmctx, the multicast sender core, for Python.",
-  .m_size = -1,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "mctx._mctx",
+    .m_doc = "libmctx, the multicast sender core, for Python.",
+    .m_size = -1,
 };
 
 PyMODINIT_FUNC
 PyInit__mctx(void)
 {
-  if (PyType_Ready(&SendReportType) < 0 || PyType_Ready(&ContextType) < 0
-      || PyType_Ready(&PublicationType) < 0)
+  if (PyType_Ready(&SendReportType) < 0 || PyType_Ready(&ContextType) < 0 ||
+      PyType_Ready(&PublicationType) < 0)
     return NULL;
   PyObject *errors = PyImport_ImportModule("mctx._errors");
   if (errors == NULL)
@@ -1063,16 +1061,16 @@ PyInit__mctx(void)
   PyObject *module = PyModule_Create(&mctx_module);
   if (module == NULL)
     return NULL;
-  if (PyModule_AddObjectRef(module, "Context", (PyObject *) &ContextType) < 0
-      || PyModule_AddObjectRef(module, "Publication",
-                               (PyObject *) &PublicationType) < 0
-      || PyModule_AddObjectRef(module, "SendReport",
-                               (PyObject *) &SendReportType) < 0
-      || add_code_constants(module) < 0
-      || PyModule_AddStringConstant(module, "libmctx_version",
-             Py_STRINGIFY(MCTX_VERSION_MAJOR) "." Py_STRINGIFY(
-                 MCTX_VERSION_MINOR) "." Py_STRINGIFY(MCTX_VERSION_PATCH))
-             < 0) {
+  if (PyModule_AddObjectRef(module, "Context", (PyObject *) &ContextType) < 0 ||
+      PyModule_AddObjectRef(module, "Publication",
+                            (PyObject *) &PublicationType) < 0 ||
+      PyModule_AddObjectRef(module, "SendReport",
+                            (PyObject *) &SendReportType) < 0 ||
+      add_code_constants(module) < 0 ||
+      PyModule_AddStringConstant(
+          module, "libmctx_version",
+          Py_STRINGIFY(MCTX_VERSION_MAJOR) "." Py_STRINGIFY(
+              MCTX_VERSION_MINOR) "." Py_STRINGIFY(MCTX_VERSION_PATCH)) < 0) {
     Py_DECREF(module);
     return NULL;
   }

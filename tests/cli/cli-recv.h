@@ -14,10 +14,10 @@
  * and the sender's address (unless source is NULL) and port (unless port is
  * 0). Fails the test
  * with what arrived otherwise. */
-void cli_recv_expect (int fd, int count, const char *payload, const char *source,
-                      uint16_t port);
+void cli_recv_expect(int fd, int count, const char *payload, const char *source,
+                     uint16_t port);
 
 /* Fails the test if any datagram arrives within ms. */
-void cli_recv_expect_none (int fd, int ms);
+void cli_recv_expect_none(int fd, int ms);
 
 #endif

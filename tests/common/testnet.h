@@ -17,13 +17,17 @@
 #define TESTNET_SKIP 77
 
 /* Prints "SKIP: <why>" and exits with TESTNET_SKIP. */
-void testnet_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void testnet_skip(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
 
 /* Prints "FAIL: <what>" with file:line and exits 1. */
-#define TESTNET_CHECK(cond, ...) \
-  do { if (!(cond)) testnet_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); } while (0)
-void testnet_fail(const char *file, int line, const char *cond, const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 4, 5)));
+#define TESTNET_CHECK(cond, ...)                            \
+  do {                                                      \
+    if (!(cond))                                            \
+      testnet_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
+  } while (0)
+void testnet_fail(const char *file, int line, const char *cond, const char *fmt,
+                  ...) __attribute__((noreturn, format(printf, 4, 5)));
 
 /* Moves the calling process into a fresh network namespace with lo up.
  * Call before creating threads. Skips the test (exit 77, with the reason) when
@@ -50,7 +54,8 @@ const char *testnet_peer_create(const char *name);
 /* Creates a veth pair: `local_if` stays in the current namespace, `peer_if`
  * goes into the peer namespace (full name from testnet_peer_create), both up.
  * Addresses are added with testnet_sh ("ip addr add ..." / "ip -n NS ..."). */
-void testnet_veth(const char *local_if, const char *peer_ns, const char *peer_if);
+void testnet_veth(const char *local_if, const char *peer_ns,
+                  const char *peer_if);
 
 /* Creates a socket inside the named namespace (the calling thread enters it
  * for the call only). Returns the fd, or -1 with errno. */

@@ -26,14 +26,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
   if (mctx_ip_parse(text, &ip, &err) == MCTX_OK) {
     mctx_ip_format(&ip, buf, sizeof buf);
-    if (mctx_ip_parse(buf, &ip_again, &err) != MCTX_OK
-        || !mctx_ip_equal(&ip, &ip_again))
+    if (mctx_ip_parse(buf, &ip_again, &err) != MCTX_OK ||
+        !mctx_ip_equal(&ip, &ip_again))
       abort(); /* formatted text that does not read back */
   }
   if (mctx_endpoint_parse(text, &ep, &err) == MCTX_OK) {
     mctx_endpoint_format(&ep, buf, sizeof buf);
-    if (mctx_endpoint_parse(buf, &ep_again, &err) != MCTX_OK
-        || !mctx_ip_equal(&ep.ip, &ep_again.ip) || ep.port != ep_again.port)
+    if (mctx_endpoint_parse(buf, &ep_again, &err) != MCTX_OK ||
+        !mctx_ip_equal(&ep.ip, &ep_again.ip) || ep.port != ep_again.port)
       abort();
   }
   if (mctx_interface_parse(text, &itf, &err) == MCTX_OK)

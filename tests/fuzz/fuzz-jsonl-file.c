@@ -36,8 +36,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
   path = g_build_filename(dir, "network.jsonl", NULL);
   atexit(remove_scratch); /* libFuzzer exits normally at -max_total_time */
   /* The header of the seed corpus, so that inputs get past line 1. */
-  header = mctx_jsonl_header_new(MCTX_JSONL_NETWORK_ARTIFACT_TYPE,
-                                 "mctx/fuzz", "fuzz", 1.0, NULL);
+  header = mctx_jsonl_header_new(MCTX_JSONL_NETWORK_ARTIFACT_TYPE, "mctx/fuzz",
+                                 "fuzz", 1.0, NULL);
   return 0;
 }
 

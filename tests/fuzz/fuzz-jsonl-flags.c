@@ -19,8 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   if (flags != NULL) {
     /* Accepted flags make a valid header whose line reads back the same. */
-    JsonObject *header = mctx_jsonl_header_new("mctx-network", "mctx/fuzz",
-                                               "fuzz", 1.0, flags);
+    JsonObject *header =
+        mctx_jsonl_header_new("mctx-network", "mctx/fuzz", "fuzz", 1.0, flags);
     if (!mctx_jsonl_header_validate(header, NULL))
       abort();
     gchar *line = mctx_jsonl_to_string(flags);

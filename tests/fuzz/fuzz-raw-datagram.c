@@ -22,8 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (datagram == NULL)
     return 0;
   memcpy(datagram, data, size);
-  if (mctx_raw_datagram_check(datagram, size, &info, &err) == MCTX_OK
-      && info.header_len > size)
+  if (mctx_raw_datagram_check(datagram, size, &info, &err) == MCTX_OK &&
+      info.header_len > size)
     abort(); /* a header longer than the datagram passed the checks */
   free(datagram);
   return 0;

@@ -267,7 +267,8 @@ mst_buffer_of_strings (const char *first, ...)
   va_list ap;
 
   va_start (ap, first);
-  for (const char *s = first; s; s = va_arg (ap, const char *)) {
+  for (const char *s = first; s; s = va_arg (ap, const char *))
+  {
     gsize len = strlen (s);
     gpointer data = g_malloc (len + 1);
 

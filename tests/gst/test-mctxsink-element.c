@@ -63,7 +63,7 @@ GST_START_TEST (test_property_defaults_and_ranges)
       &loop, "qos-dscp", &dscp, "buffer-size", &bufsize, "block", &block,
       "socket", &socket, "send-stats", &stats, "gso", &gso, NULL);
   fail_unless (group == NULL);
-  fail_unless_equals_int (gso, 2);     /* auto (MCTX_GSO_AUTO) */
+  fail_unless_equals_int (gso, 2);      /* auto (MCTX_GSO_AUTO) */
   fail_unless_equals_int (port, 5004);
   fail_unless (source == NULL);
   fail_unless_equals_int (source_port, 0);
@@ -154,51 +154,51 @@ GST_START_TEST (test_bad_settings_name_the_value)
             NULL}, "interface '224.0.0.1' is not a unicast address"},
     {"group=239.255.0.1 interface=::1", {"interface '::1'", "239.255.0.1",
             NULL}, "interface '::1' and group '239.255.0.1' are not of the "
-          "same address family"},
+        "same address family"},
     {"group=239.255.0.1 interface=10.99.99.99", {"interface",
             "10.99.99.99", NULL}, "interface '10.99.99.99' is not usable: "
-          "interface address 10.99.99.99 is not an address of this host "
-          "(IP_MULTICAST_IF: Cannot assign requested address)"},
+        "interface address 10.99.99.99 is not an address of this host "
+        "(IP_MULTICAST_IF: Cannot assign requested address)"},
     {"group=239.255.0.1 interface=9999", {"interface '9999' does not exist",
             NULL}, "interface '9999' does not exist"},
     {"group=239.255.0.1 source-addr=nonsense", {"source-addr",
             "'nonsense'", NULL}, "source-addr 'nonsense' is not an IP address"},
     {"group=239.255.0.1 source-addr=239.255.0.2", {"source-addr",
             "'239.255.0.2'", NULL}, "source-addr '239.255.0.2' is not a "
-          "unicast address: datagrams cannot come from it"},
+        "unicast address: datagrams cannot come from it"},
     {"group=239.255.0.1 source-addr=0.0.0.0", {"source-addr", "'0.0.0.0'",
             NULL}, "source-addr '0.0.0.0' is not a unicast address: "
-          "datagrams cannot come from it"},
+        "datagrams cannot come from it"},
     {"group=239.255.0.1 source-addr=::1", {"source-addr '::1'",
             "239.255.0.1", NULL}, "source-addr '::1' and group "
-          "'239.255.0.1' are not of the same address family"},
+        "'239.255.0.1' are not of the same address family"},
     {"group=239.255.0.1 source-addr=10.99.99.99", {"source-addr",
             "'10.99.99.99'", NULL}, "source-addr '10.99.99.99' is not "
-          "usable: source address 10.99.99.99 is not an address of this host "
-          "(bind: Cannot assign requested address)"},
+        "usable: source address 10.99.99.99 is not an address of this host "
+        "(bind: Cannot assign requested address)"},
     {"group=ff3e::8000:1 source-addr=fd99::1", {"source-addr", "fd99::1",
             NULL}, "source-addr 'fd99::1' is not usable: source address "
-          "fd99::1 is not assigned to any interface"},
+        "fd99::1 is not assigned to any interface"},
     /* With an interface too, the source is still the value blamed. */
     {"group=ff3e::1 interface=lo source-addr=fd99::1", {"source-addr",
             "fd99::1", NULL}, "source-addr 'fd99::1' is not usable: source "
-          "address fd99::1 is not assigned to any interface"},
+        "address fd99::1 is not assigned to any interface"},
     {"group=ff3e::1 interface=fd99::2 source-addr=::1", {"interface",
             "fd99::2", NULL}, "interface 'fd99::2' is not usable: interface "
-          "address fd99::2 is not assigned to any interface"},
+        "address fd99::2 is not assigned to any interface"},
     {"group=ff3e::8000:1 interface=0", {"interface '0'", NULL},
         "interface '0' is not a valid interface index"},
     {"group=ff32::8000:1", {"group 'ff32::8000:1'", "interface", NULL},
         "group 'ff32::8000:1' is interface- or link-local: set the interface "
-          "property (or a link-local source-addr with its zone, like "
-          "fe80::1%eth0)"},
+        "property (or a link-local source-addr with its zone, like "
+        "fe80::1%eth0)"},
     {"group=ff12::1 interface=lo source-addr=fe80::1%lo", {"source-addr",
             NULL}, "source-addr 'fe80::1%lo' is not usable: source address "
-          "fe80::1 is not an address of interface lo (bind: Cannot assign "
-          "requested address)"},
+        "fe80::1 is not an address of interface lo (bind: Cannot assign "
+        "requested address)"},
     {"group=239.255.0.1 metrics-flags=[1,2]", {"metrics-flags", NULL},
         "metrics-flags is not usable: flags must be a JSON object, not an "
-          "array: [1,2]"},
+        "array: [1,2]"},
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -844,8 +844,7 @@ GST_START_TEST (test_socket_mismatch)
   gst_message_parse_error (msg, &err, NULL);
   GST_INFO ("%s", err->message);
   fail_unless (strstr (err->message, "socket") != NULL, "%s", err->message);
-  fail_unless (strstr (err->message, "127.0.0.2") != NULL, "%s",
-      err->message);
+  fail_unless (strstr (err->message, "127.0.0.2") != NULL, "%s", err->message);
   fail_unless_equals_string (err->message, "The socket property does not "
       "fit the settings (group '239.255.0.1', source-addr '127.0.0.2', "
       "source-port 0): socket is bound to address 127.0.0.1, expected "

@@ -196,6 +196,5 @@ main (int argc, char **argv)
   peer = mst_veth_link_or_skip ("gst-gso", TX_IF, SOURCE6, RX_IF, RECEIVER6);
 
   gst_check_init (&argc, &argv);
-  return gst_check_run_suite (mctxsink_gso_suite (), "mctxsink-gso",
-      __FILE__);
+  return gst_check_run_suite (mctxsink_gso_suite (), "mctxsink-gso", __FILE__);
 }

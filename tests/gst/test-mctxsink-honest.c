@@ -234,8 +234,7 @@ GST_START_TEST (test_queue_drops_are_the_qdisc_counter)
   gst_structure_free (stats);
   GST_INFO ("received %u of %d, qdisc drops %" G_GUINT64_FORMAT
       ", queue-drops %" G_GUINT64_FORMAT ", %u warnings in %.1f s",
-      got->len, lists * PER_LIST, after - before, queue_drops, warnings,
-      secs);
+      got->len, lists * PER_LIST, after - before, queue_drops, warnings, secs);
   fail_unless (after > before, "tbf dropped nothing: no test");
   fail_unless_equals_uint64 (queue_drops, after - before);
   fail_unless_equals_string (qdisc, "tbf");
@@ -270,8 +269,7 @@ mctxsink_honest_suite (void)
 int
 main (int argc, char **argv)
 {
-  peer = mst_veth_link_or_skip ("gst-honest", TX_IF, SOURCE6, RX_IF,
-      RECEIVER6);
+  peer = mst_veth_link_or_skip ("gst-honest", TX_IF, SOURCE6, RX_IF, RECEIVER6);
 
   gst_check_init (&argc, &argv);
   return gst_check_run_suite (mctxsink_honest_suite (), "mctxsink-honest",

@@ -108,7 +108,8 @@ static void
 wait_leg_done (GstElement * sink, guint index, guint64 total)
 {
   for (int i = 0; i < 500; i++) {
-    if (leg_count (sink) > index && leg_stat (sink, index, "packets-sent") + leg_stat (sink, index,
+    if (leg_count (sink) > index
+        && leg_stat (sink, index, "packets-sent") + leg_stat (sink, index,
             "packets-dropped") >= total)
       return;
     g_usleep (10 * 1000);
@@ -149,8 +150,7 @@ mark_numbers (GPtrArray * got, gboolean * seen, int n, gsize size)
 
     fail_unless_equals_int (len, size);
     fail_unless (number >= 0 && number < n);
-    fail_unless (!seen[number], "datagram %d arrived twice on one leg",
-        number);
+    fail_unless (!seen[number], "datagram %d arrived twice on one leg", number);
     seen[number] = TRUE;
   }
 }
@@ -182,8 +182,7 @@ GST_START_TEST (test_two_legs_byte_identical)
 
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), count);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 1, "packets-sent"), count);
-  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "bytes-sent"),
-      count * size);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "bytes-sent"), count * size);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 1, "packets-dropped"), 0);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 2 * count);
   free_two_legs (&tx, ga, gb, fa, fb);
@@ -261,8 +260,7 @@ GST_START_TEST (test_link_down_each_half_merges_whole)
   mark_numbers (ga, seen_a, 2 * half, size);
   mark_numbers (gb, seen_b, 2 * half, size);
   for (int i = 0; i < 2 * half; i++)
-    fail_unless (seen_a[i] || seen_b[i], "datagram %d reached neither leg",
-        i);
+    fail_unless (seen_a[i] || seen_b[i], "datagram %d reached neither leg", i);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-dropped"),
       2 * half - ga->len);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 1, "packets-dropped"),
@@ -399,8 +397,7 @@ main (int argc, char **argv)
   testnet_sh_ok ("ip addr add " SRC_B "/24 dev " IF_B);
   testnet_sh_ok ("ip -n %s addr add " RCV_B "/24 dev " RX_B, peer_b);
   testnet_sh_ok ("ip addr add " SRC6_B "/64 dev " IF_B " nodad");
-  testnet_sh_ok ("ip -n %s addr add " RCV6_B "/64 dev " RX_B " nodad",
-      peer_b);
+  testnet_sh_ok ("ip -n %s addr add " RCV6_B "/64 dev " RX_B " nodad", peer_b);
   testnet_wait_ipv6_ready (peer_b, 3000);
 
   gst_check_init (&argc, &argv);

@@ -288,8 +288,7 @@ GST_START_TEST (test_streaming_and_final_counts)
         break;
       }
       fail_unless (g_get_monotonic_time () < deadline,
-          "no interval message counted %" G_GUINT64_FORMAT " packets",
-          pushed);
+          "no interval message counted %" G_GUINT64_FORMAT " packets", pushed);
       recorder_wait (&r, n + 1, 1000);
     }
   }
@@ -518,8 +517,7 @@ GST_START_TEST (test_jsonl_file_validates)
   /* The user's flag is there; the built-in ttl_or_hops won. */
   fail_unless_equals_string (json_object_get_string_member (flags,
           "experiment"), "metrics-test");
-  fail_unless_equals_int (json_object_get_int_member (flags, "ttl_or_hops"),
-      1);
+  fail_unless_equals_int (json_object_get_int_member (flags, "ttl_or_hops"), 1);
 
   for (guint i = 1; i < n; i++) {
     GError *error = NULL;

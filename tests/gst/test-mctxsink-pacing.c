@@ -149,8 +149,7 @@ GST_START_TEST (test_unlock_interrupts_pacing_wait)
       mst_now_ms () - before);
   got = mst_collector_finish (c, 3, 500);
   fail_unless (got->len >= 1 && got->len <= 2,
-      "%u datagrams arrived, want the first (and at most one more)",
-      got->len);
+      "%u datagrams arrived, want the first (and at most one more)", got->len);
   mst_check_numbered (got, got->len, SIZE);
   mst_sender_free (&s);
   close (fd);

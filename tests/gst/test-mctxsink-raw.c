@@ -94,8 +94,7 @@ thirds_buffer_of (const Datagram * d)
   GstBuffer *b = gst_buffer_new_memdup (d->bytes, 20);
 
   b = gst_buffer_append (b, gst_buffer_new_memdup (d->bytes + 20, 20));
-  b = gst_buffer_append (b, gst_buffer_new_memdup (d->bytes + 40,
-          d->len - 40));
+  b = gst_buffer_append (b, gst_buffer_new_memdup (d->bytes + 40, d->len - 40));
   fail_unless_equals_int (gst_buffer_n_memory (b), 3);
   return b;
 }
@@ -285,7 +284,8 @@ GST_END_TEST;
 GST_START_TEST (test_any_destination_list)
 {
   int capture = rawtest_capture_open (pair.peer, "rv1");
-  enum { LIST = 24 };
+  enum
+  { LIST = 24 };
   static Datagram d[LIST];
   GstBufferList *list = gst_buffer_list_new ();
   MstSender tx;
@@ -347,8 +347,7 @@ expect_ttl_patched (int capture, const Datagram * d, const char *marker)
     fail_unless_equals_int (got[8], 7);
     fail_unless_equals_int (GST_READ_UINT16_BE (got + 10),
         ipbuild_ipv4_header_checksum (got, 20));
-    fail_unless (memcmp (got, d->bytes, 8) == 0
-        && got[9] == d->bytes[9]
+    fail_unless (memcmp (got, d->bytes, 8) == 0 && got[9] == d->bytes[9]
         && memcmp (got + 12, d->bytes + 12, d->len - 12) == 0,
         "'%s': more than the TTL and checksum changed", marker);
   } else {
@@ -397,7 +396,7 @@ expect_only_the_last (int capture)
 
   for (int frames = 0; frames < 10000; frames++) {
     gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
-    struct pollfd pfd = { .fd = capture,.events = POLLIN };
+    struct pollfd pfd = {.fd = capture,.events = POLLIN };
     struct sockaddr_ll from;
     socklen_t flen = sizeof from;
     ssize_t n;
@@ -452,8 +451,7 @@ GST_START_TEST (test_refused_never_leave)
 
   expect_only_the_last (capture);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 1);
-  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"),
-      pushed - 1);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), pushed - 1);
   /* The element's documentation: a refused datagram counts in send-errors
    * too, and every datagram in send-calls. */
   fail_unless_equals_uint64 (mst_stat (tx.sink, "send-errors"), pushed - 1);
@@ -483,8 +481,7 @@ GST_START_TEST (test_start_errors)
 
   text = mst_start_error ("raw=true");
   fail_unless (text && strstr (text, "'interface'") && strstr (text,
-          "'source-addr'") && strstr (text, "ttl=-1"), "no egress: '%s'",
-      text);
+          "'source-addr'") && strstr (text, "ttl=-1"), "no egress: '%s'", text);
   g_free (text);
   text = mst_start_error ("raw=true interface=nosuch0");
   fail_unless (text && strstr (text, "nosuch0"), "bad interface: '%s'", text);
@@ -622,7 +619,7 @@ write_pcap (guint32 linktype, GByteArray * frames)
   fail_unless (fd >= 0, "temporary file: %s", error ? error->message : "");
   close (fd);
   put32 (file, 0xa1b2c3d4);
-  put32 (file, 2 | (4u << 16));  /* version 2.4, host order halves */
+  put32 (file, 2 | (4u << 16)); /* version 2.4, host order halves */
   put32 (file, 0);
   put32 (file, 0);
   put32 (file, 65535);
@@ -747,6 +744,5 @@ main (int argc, char **argv)
       " && ip link set gstraw6 up && ip link set gstraw6p up");
 
   gst_check_init (&argc, &argv);
-  return gst_check_run_suite (mctxsink_raw_suite (), "mctxsink-raw",
-      __FILE__);
+  return gst_check_run_suite (mctxsink_raw_suite (), "mctxsink-raw", __FILE__);
 }

@@ -139,8 +139,7 @@ GST_START_TEST (test_file_follows_caps)
       "c=IN IP4 239.255.12.70/1\r\n"
       "t=0 0\r\n"
       "m=audio 5004 RTP/AVP 97\r\n"
-      "a=rtpmap:97 OPUS/48000/2\r\n"
-      "a=fmtp:97 sprop-stereo=1\r\n");
+      "a=rtpmap:97 OPUS/48000/2\r\n" "a=fmtp:97 sprop-stereo=1\r\n");
   g_free (body);
   fail_unless (sscanf (second, "v=0\r\no=- %llu %llu", &id2, &v2) == 2);
   fail_unless (id2 == id1 && v2 == v1 + 1, "o= %llu %llu after %llu %llu",
@@ -187,8 +186,7 @@ GST_START_TEST (test_ssm_names_the_source)
       "c=IN IP4 232.0.12.70/3\r\n"
       "t=0 0\r\n"
       "a=source-filter: incl IN IP4 232.0.12.70 127.0.0.1\r\n"
-      "m=video 5008 udp 33\r\n"
-      "a=rtpmap:33 MP2T/90000\r\n");
+      "m=video 5008 udp 33\r\n" "a=rtpmap:33 MP2T/90000\r\n");
   mst_sender_finish (&s);
   mst_sender_free (&s);
   sdp_file_clear (&f);
@@ -211,8 +209,7 @@ GST_START_TEST (test_unwritable_path_fails_at_start)
   g_free (error);
 
   /* A directory where the file should be. */
-  props = g_strdup_printf ("group=239.255.12.71 interface=lo sdp-file=%s",
-      dir);
+  props = g_strdup_printf ("group=239.255.12.71 interface=lo sdp-file=%s", dir);
   error = mst_start_error (props);
   fail_unless (error != NULL, "started");
   fail_unless (strstr (error, dir) != NULL && strstr (error, "directory"),

@@ -61,8 +61,7 @@ GST_START_TEST (test_ipv6_ssm_over_veth)
     g_free (expect);
   }
   fail_unless (mcast_recv_within (other, buf, sizeof buf, 0, NULL, 0, NULL,
-          200) < 0,
-      "a receiver joined for another source got a datagram");
+          200) < 0, "a receiver joined for another source got a datagram");
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
   mst_sender_free (&tx);
   close (fd);

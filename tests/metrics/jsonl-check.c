@@ -12,8 +12,8 @@ read_file(const gchar *path)
 {
   gchar *text = NULL;
   GError *error = NULL;
-  CHECK(g_file_get_contents(path, &text, NULL, &error), "reading %s: %s",
-        path, error ? error->message : "?");
+  CHECK(g_file_get_contents(path, &text, NULL, &error), "reading %s: %s", path,
+        error ? error->message : "?");
   return text;
 }
 

@@ -23,8 +23,8 @@ void check_error(GError *error, gint code, const gchar *needle);
 
 /* Opening path under header fails with code and needle, and the file (if
  * any) is byte for byte as before. */
-void expect_open_refused(const gchar *path, JsonObject *header,
-                         gint code, const gchar *needle);
+void expect_open_refused(const gchar *path, JsonObject *header, gint code,
+                         const gchar *needle);
 
 /* before, then depth '[' and depth ']', then after: JSON nested as deep as
  * no parser that recurses survives. Free with g_free(). */

@@ -26,7 +26,7 @@
 static void
 fill_up(const gchar *path)
 {
-  static const gchar block[512] = { 'f' };
+  static const gchar block[512] = {'f'};
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   CHECK(fd >= 0, "create %s: %s", path, g_strerror(errno));
   for (int i = 0; i < 1000; i++) {
@@ -68,8 +68,8 @@ main(void)
   }
   gchar *path = g_build_filename(dir, "node", "network.jsonl", NULL);
   gchar *filler = g_build_filename(dir, "filler", NULL);
-  JsonObject *header = mctx_jsonl_header_new("mctx-network", "mctx/test",
-                                             "node", 1.0, NULL);
+  JsonObject *header =
+      mctx_jsonl_header_new("mctx-network", "mctx/test", "node", 1.0, NULL);
   GError *error = NULL;
 
   MctxJsonlWriter *w = mctx_jsonl_writer_open(path, header, &error);
@@ -92,10 +92,13 @@ main(void)
     } else {
       full = TRUE;
       gchar *after = read_file(path);
-      CHECK(strcmp(before, after) == 0, "a failed row changed the file; it "
-            "ends in\n%s", after + strlen(after) - MIN(strlen(after), 200));
+      CHECK(strcmp(before, after) == 0,
+            "a failed row changed the file; it "
+            "ends in\n%s",
+            after + strlen(after) - MIN(strlen(after), 200));
       g_free(after);
-      check_error(error, MCTX_JSONL_ERROR_IO, "No space left on device (the "
+      check_error(error, MCTX_JSONL_ERROR_IO,
+                  "No space left on device (the "
                   "row was not written)");
       g_clear_error(&error);
     }

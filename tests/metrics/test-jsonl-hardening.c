@@ -52,8 +52,8 @@ write_header_and(const gchar *path, const gchar *line)
 static void
 expect_flags_refused(JsonObject *flags, const gchar *why)
 {
-  JsonObject *h = mctx_jsonl_header_new("mctx-network", "mctx/test", "node",
-                                        1.0, flags);
+  JsonObject *h =
+      mctx_jsonl_header_new("mctx-network", "mctx/test", "node", 1.0, flags);
   gchar *path = tmp_path("never/network.jsonl");
   expect_open_refused(path, h, MCTX_JSONL_ERROR_INVALID_INPUT, why);
   CHECK(!g_file_test(path, G_FILE_TEST_EXISTS), "%s was created", path);
@@ -93,9 +93,9 @@ test_partial_last_line_repaired(void)
   write_file(path, text);
   MctxJsonlWriter *w = open_ok(path);
   const gchar *warning = mctx_jsonl_writer_get_warning(w);
-  CHECK(warning != NULL && strstr(warning, "line 3 was cut short") != NULL
-            && strstr(warning, path) != NULL
-            && strstr(warning, "its 27 bytes were removed") != NULL,
+  CHECK(warning != NULL && strstr(warning, "line 3 was cut short") != NULL &&
+            strstr(warning, path) != NULL &&
+            strstr(warning, "its 27 bytes were removed") != NULL,
         "warning is '%s'", warning ? warning : "(none)");
   gchar *now = read_file(path);
   CHECK(strcmp(now, start) == 0, "after the repair the file is\n%s", now);
@@ -103,7 +103,8 @@ test_partial_last_line_repaired(void)
   append_ok(w, 3.0);
   mctx_jsonl_writer_close(w);
   now = read_file(path);
-  gchar *want = g_strdup_printf("%s{\"interval_secs\":0.0,\"ts\":3.0}\n", start);
+  gchar *want =
+      g_strdup_printf("%s{\"interval_secs\":0.0,\"ts\":3.0}\n", start);
   CHECK(strcmp(now, want) == 0, "file is\n%s\nexpected\n%s", now, want);
   g_free(want);
   g_free(now);
@@ -121,15 +122,18 @@ test_partial_last_line_repaired(void)
   append_ok(w, 1.0);
   mctx_jsonl_writer_close(w);
   now = read_file(path);
-  CHECK(g_str_has_prefix(now, "{\"artifact_type\":\"mctx-network\",")
-            && g_str_has_suffix(now, "\n" ROW "\n"),
+  CHECK(g_str_has_prefix(now, "{\"artifact_type\":\"mctx-network\",") &&
+            g_str_has_suffix(now, "\n" ROW "\n"),
         "file is\n%s", now);
   g_free(now);
 
   /* A cut inside a UTF-8 character and inside an escape are cut short too. */
-  static const char *const tails[] = { "{\"interval_secs\":0.0,\"n\":\"\xc3",
-                                       "{\"n\":\"\\u00", "{\"ts\":1.", "[tru",
-                                       "{\"ts\":-", "  {" };
+  static const char *const tails[] = {"{\"interval_secs\":0.0,\"n\":\"\xc3",
+                                      "{\"n\":\"\\u00",
+                                      "{\"ts\":1.",
+                                      "[tru",
+                                      "{\"ts\":-",
+                                      "  {"};
   for (guint i = 0; i < G_N_ELEMENTS(tails); i++) {
     gchar *cut = g_strdup_printf("%s%s", start, tails[i]);
     write_file(path, cut);
@@ -173,17 +177,19 @@ test_not_regular_files(void)
   CHECK(g_mkdir_with_parents(dir, 0755) == 0, "mkdir %s", dir);
   CHECK(symlink("/dev/zero", link) == 0, "symlink %s", link);
 
-  static const struct { const char *path, *kind; } devices[] = {
-    { "/dev/zero", "a character device" },
-    { "/dev/full", "a character device" },
-    { "/dev/null", "a character device" },
+  static const struct {
+    const char *path, *kind;
+  } devices[] = {
+      {"/dev/zero", "a character device"},
+      {"/dev/full", "a character device"},
+      {"/dev/null", "a character device"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
     gchar *want = g_strdup_printf("'%s' is %s; a metrics file must be a "
-                                  "regular file", devices[i].path,
-                                  devices[i].kind);
-    expect_open_refused(devices[i].path, header,
-                        MCTX_JSONL_ERROR_INVALID_INPUT, want);
+                                  "regular file",
+                                  devices[i].path, devices[i].kind);
+    expect_open_refused(devices[i].path, header, MCTX_JSONL_ERROR_INVALID_INPUT,
+                        want);
     g_free(want);
   }
   gchar *want = g_strdup_printf("'%s' is a FIFO", fifo);
@@ -220,7 +226,8 @@ write_big_rows(int fd, guint count)
   pad[sizeof pad - 1] = '\0';
   for (guint i = 0; i < count; i++) {
     gchar *line = g_strdup_printf("{\"interval_secs\":1.0,\"pad\":\"%s\","
-                                  "\"ts\":%u.0}\n", pad, i);
+                                  "\"ts\":%u.0}\n",
+                                  pad, i);
     gsize len = strlen(line);
     CHECK(write(fd, line, len) == (ssize_t) len, "write");
     g_free(line);
@@ -249,8 +256,10 @@ test_big_file_bounded_memory(void)
   long grown = max_rss_kib() - before;
   mctx_jsonl_writer_close(w);
   /* The whole file held in memory would be 50 MB and more. */
-  CHECK(grown < 16 * 1024, "checking a %lld-byte file grew the peak RSS by "
-        "%ld KiB", (long long) st.st_size, grown);
+  CHECK(grown < 16 * 1024,
+        "checking a %lld-byte file grew the peak RSS by "
+        "%ld KiB",
+        (long long) st.st_size, grown);
   unlink(path);
   g_free(path);
 }
@@ -262,7 +271,8 @@ row_of_length(gsize len)
   const gsize frame = strlen("{\"interval_secs\":0.0,\"pad\":\"\",\"ts\":1.0}");
   gchar *pad = g_strnfill(len - frame, 'y');
   gchar *line = g_strdup_printf("{\"interval_secs\":0.0,\"pad\":\"%s\","
-                                "\"ts\":1.0}", pad);
+                                "\"ts\":1.0}",
+                                pad);
   CHECK(strlen(line) == len, "row_of_length");
   g_free(pad);
   return line;
@@ -307,7 +317,8 @@ test_line_length_limit(void)
   json_object_set_string_member(row, "pad", pad);
   GError *error = NULL;
   CHECK(!mctx_jsonl_writer_append_row(w, row, &error), "a long row written");
-  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT, "the row line would be "
+  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT,
+              "the row line would be "
               "65575 bytes long, more than the 65536 a line may hold");
   g_clear_error(&error);
   gchar *now = read_file(path);
@@ -324,7 +335,7 @@ test_line_length_limit(void)
   JsonObject *flags = json_object_new();
   json_object_set_string_member(flags, "pad", pad);
   expect_flags_refused(flags, "more than the 65536 a line may hold (are the "
-                       "flags that large?)");
+                              "flags that large?)");
   json_object_unref(flags);
   g_free(pad);
   g_free(path);
@@ -341,68 +352,72 @@ typedef struct {
 #define R_ "{\"interval_secs\":0.0,\"ts\":1.0"
 
 static const bad_line bad_lines[] = {
-  { R_ "}\0\0\0\0", sizeof R_ "}\0\0\0\0" - 1, "a NUL byte after the JSON "
-    "value at byte 31" },
-  { "\0\0\0\0", 4, "a NUL byte at byte 1" },
-  { R_ ",\"n\":\"a\0b\"}", sizeof R_ ",\"n\":\"a\0b\"}" - 1,
-    "a NUL byte in a string at byte 37" },
-  { "// a comment", 0, "comments are not JSON" },
-  { R_ "} // a comment", 0, "text after the JSON value" },
-  { R_ ",/* c */\"a\":1}", 0, "a member name that is not a double-quoted "
-    "string" },
-  { "# comment", 0, "comments are not JSON" },
-  { "{'interval_secs':0.0,'ts':1.0}", 0, "single-quoted member name" },
-  { R_ ",\"n\":'x'}", 0, "a single quote" },
-  { R_ ",\"n\":0x1F}", 0, "a hex number (not JSON)" },
-  { R_ ",\"n\":-0X1}", 0, "a hex number" },
-  { R_ "}" R_ "}", 0, "text after the JSON value (one value per line)" },
-  { R_ "} x", 0, "text after the JSON value" },
-  { R_ ",}", 0, "a trailing ',' in an object" },
-  { R_ ",\"a\":[1,]}", 0, "a trailing ',' in an array" },
-  { R_ ",\"a\":[1,,2]}", 0, "a ','" },
-  { R_ ",\"n\":01}", 0, "a leading zero" },
-  { R_ ",\"n\":NaN}", 0, "an unexpected character" },
-  { R_ ",\"n\":Infinity}", 0, "an unexpected character" },
-  { R_ ",\"n\":+1}", 0, "an unexpected character" },
-  { R_ ",\"n\":.5}", 0, "an unexpected character" },
-  { R_ ",\"n\":1.e3}", 0, "without digits after its '.'" },
-  { R_ ",\"n\":1e}", 0, "without digits in its exponent" },
-  { R_ ",\"n\":-}", 0, "a '-' without digits" },
-  { R_ ",\"n\":tru}", 0, "not true, false or null" },
-  { R_ ",\"n\":True}", 0, "an unexpected character" },
-  { R_ ",\"n\":\"a\tb\"}", 0, "a control character in a string" },
-  { R_ ",\"n\":\"\\x41\"}", 0, "an unknown escape" },
-  { R_ ",\"n\":\"\\u12G4\"}", 0, "without four hex digits" },
-  /* Lone surrogates: serde_json refuses them, json-glib mangles them. */
-  { R_ ",\"n\":\"\\uD834x\"}", 0, "an unpaired UTF-16 surrogate" },
-  { R_ ",\"n\":\"\\uDD1E\"}", 0, "an unpaired UTF-16 surrogate" },
-  { R_ ",\"n\":\"\\uD834\\u0041\"}", 0, "an unpaired UTF-16 surrogate" },
-  { R_ ",\"\\uDbafy\":1}", 0, "an unpaired UTF-16 surrogate" },
-  { R_ ",\"n\":\"\xff\"}", 0, "a byte that is not UTF-8" },
-  { R_ ",\"n\":\"\xc0\xaf\"}", 0, "a byte that is not UTF-8" },    /* overlong */
-  { R_ ",\"n\":\"\xed\xa0\x80\"}", 0, "a byte that is not UTF-8" }, /* surrogate */
-  { R_ ",\"n\":\"\xf4\x90\x80\x80\"}", 0, "a byte that is not UTF-8" },
-  { R_ ",\"n\":\xc3\xa9}", 0, "a non-ASCII byte outside a string" },
-  { "\xef\xbb\xbf" R_ "}", 0, "a non-ASCII byte outside a string at byte 1" },
-  { "{interval_secs:0.0,ts:1.0}", 0, "a member name that is not a "
-    "double-quoted string" },
-  { R_ ",\"a\" 1}", 0, "a member name without ':'" },
-  { R_ ",\"a\":[1}", 0, "a closing bracket that does not match" },
-  { R_ ",\"a\":{\"b\":1]}", 0, "a closing bracket that does not match" },
-  { R_ " \"a\":1}", 0, "a missing ',' or closing bracket" },
-  { "\f" R_ "}", 0, "a control character" },
-  { "}", 0, "a closing bracket" },
+    {R_ "}\0\0\0\0", sizeof R_ "}\0\0\0\0" - 1,
+     "a NUL byte after the JSON "
+     "value at byte 31"},
+    {"\0\0\0\0", 4, "a NUL byte at byte 1"},
+    {R_ ",\"n\":\"a\0b\"}", sizeof R_ ",\"n\":\"a\0b\"}" - 1,
+     "a NUL byte in a string at byte 37"},
+    {"// a comment", 0, "comments are not JSON"},
+    {R_ "} // a comment", 0, "text after the JSON value"},
+    {R_ ",/* c */\"a\":1}", 0,
+     "a member name that is not a double-quoted "
+     "string"},
+    {"# comment", 0, "comments are not JSON"},
+    {"{'interval_secs':0.0,'ts':1.0}", 0, "single-quoted member name"},
+    {R_ ",\"n\":'x'}", 0, "a single quote"},
+    {R_ ",\"n\":0x1F}", 0, "a hex number (not JSON)"},
+    {R_ ",\"n\":-0X1}", 0, "a hex number"},
+    {R_ "}" R_ "}", 0, "text after the JSON value (one value per line)"},
+    {R_ "} x", 0, "text after the JSON value"},
+    {R_ ",}", 0, "a trailing ',' in an object"},
+    {R_ ",\"a\":[1,]}", 0, "a trailing ',' in an array"},
+    {R_ ",\"a\":[1,,2]}", 0, "a ','"},
+    {R_ ",\"n\":01}", 0, "a leading zero"},
+    {R_ ",\"n\":NaN}", 0, "an unexpected character"},
+    {R_ ",\"n\":Infinity}", 0, "an unexpected character"},
+    {R_ ",\"n\":+1}", 0, "an unexpected character"},
+    {R_ ",\"n\":.5}", 0, "an unexpected character"},
+    {R_ ",\"n\":1.e3}", 0, "without digits after its '.'"},
+    {R_ ",\"n\":1e}", 0, "without digits in its exponent"},
+    {R_ ",\"n\":-}", 0, "a '-' without digits"},
+    {R_ ",\"n\":tru}", 0, "not true, false or null"},
+    {R_ ",\"n\":True}", 0, "an unexpected character"},
+    {R_ ",\"n\":\"a\tb\"}", 0, "a control character in a string"},
+    {R_ ",\"n\":\"\\x41\"}", 0, "an unknown escape"},
+    {R_ ",\"n\":\"\\u12G4\"}", 0, "without four hex digits"},
+    /* Lone surrogates: serde_json refuses them, json-glib mangles them. */
+    {R_ ",\"n\":\"\\uD834x\"}", 0, "an unpaired UTF-16 surrogate"},
+    {R_ ",\"n\":\"\\uDD1E\"}", 0, "an unpaired UTF-16 surrogate"},
+    {R_ ",\"n\":\"\\uD834\\u0041\"}", 0, "an unpaired UTF-16 surrogate"},
+    {R_ ",\"\\uDbafy\":1}", 0, "an unpaired UTF-16 surrogate"},
+    {R_ ",\"n\":\"\xff\"}", 0, "a byte that is not UTF-8"},
+    {R_ ",\"n\":\"\xc0\xaf\"}", 0, "a byte that is not UTF-8"}, /* overlong */
+    {R_ ",\"n\":\"\xed\xa0\x80\"}", 0,
+     "a byte that is not UTF-8"}, /* surrogate */
+    {R_ ",\"n\":\"\xf4\x90\x80\x80\"}", 0, "a byte that is not UTF-8"},
+    {R_ ",\"n\":\xc3\xa9}", 0, "a non-ASCII byte outside a string"},
+    {"\xef\xbb\xbf" R_ "}", 0, "a non-ASCII byte outside a string at byte 1"},
+    {"{interval_secs:0.0,ts:1.0}", 0,
+     "a member name that is not a "
+     "double-quoted string"},
+    {R_ ",\"a\" 1}", 0, "a member name without ':'"},
+    {R_ ",\"a\":[1}", 0, "a closing bracket that does not match"},
+    {R_ ",\"a\":{\"b\":1]}", 0, "a closing bracket that does not match"},
+    {R_ " \"a\":1}", 0, "a missing ',' or closing bracket"},
+    {"\f" R_ "}", 0, "a control character"},
+    {"}", 0, "a closing bracket"},
 };
 
 static const char *const good_lines[] = {
-  R_ "}",
-  "  " R_ "}  \r",
-  "{ \"interval_secs\" : 0.0 ,\t\"ts\" : 1 }",
-  R_ ",\"a\":[1,-0,0.5e+3,1E-2,-12.75e0,true,false,null,{},[]]}",
-  R_ ",\"s\":\"\\u00e9\\n\\\"\\/\\\\\\b\\f\\r\\t \xc3\xa9 \xf0\x9d\x84\x9e "
-  "\xe2\x82\xac\"}",
-  R_ ",\"\":{\"\":\"\"}}",
-  R_ ",\"clef\":\"\\uD834\\uDD1E\",\"\\udbff\\udfff\":0}",
+    R_ "}",
+    "  " R_ "}  \r",
+    "{ \"interval_secs\" : 0.0 ,\t\"ts\" : 1 }",
+    R_ ",\"a\":[1,-0,0.5e+3,1E-2,-12.75e0,true,false,null,{},[]]}",
+    R_ ",\"s\":\"\\u00e9\\n\\\"\\/\\\\\\b\\f\\r\\t \xc3\xa9 \xf0\x9d\x84\x9e "
+       "\xe2\x82\xac\"}",
+    R_ ",\"\":{\"\":\"\"}}",
+    R_ ",\"clef\":\"\\uD834\\uDD1E\",\"\\udbff\\udfff\":0}",
 };
 
 static void
@@ -440,8 +455,8 @@ test_strict_json(void)
 
   /* The same strictness for flags: they end up in the header line. */
   static const char *const bad_flags[] = {
-    "{'a':1}", "{\"a\":0x10}", "{\"a\":1} // x", "{\"a\":1}{\"b\":2}",
-    "{\"a\":1,}",
+      "{'a':1}",    "{\"a\":0x10}", "{\"a\":1} // x", "{\"a\":1}{\"b\":2}",
+      "{\"a\":1,}",
   };
   for (guint i = 0; i < G_N_ELEMENTS(bad_flags); i++) {
     GError *error = NULL;
@@ -461,12 +476,20 @@ static void
 test_names_not_utf8(void)
 {
   JsonObject *o = json_object_new();
-  json_object_set_int_member(o, "a\xef\xbf\xbd" "c", 2);
-  json_object_set_int_member(o, "a\xff" "b", 1);
+  json_object_set_int_member(o,
+                             "a\xef\xbf\xbd"
+                             "c",
+                             2);
+  json_object_set_int_member(o,
+                             "a\xff"
+                             "b",
+                             1);
   json_object_set_int_member(o, "\xff", 3);
   json_object_set_int_member(o, "\xef\xbf\xbd", 4);
   gchar *line = mctx_jsonl_to_string(o);
-  const gchar *want = "{\"a\xef\xbf\xbd" "b\":1,\"a\xef\xbf\xbd" "c\":2,"
+  const gchar *want = "{\"a\xef\xbf\xbd"
+                      "b\":1,\"a\xef\xbf\xbd"
+                      "c\":2,"
                       "\"\xef\xbf\xbd\":";
   CHECK(g_str_has_prefix(line, want) && strlen(line) == strlen(want) + 2,
         "printed as %s", line);
@@ -507,11 +530,14 @@ test_nesting_depth(void)
 
   /* An existing row 32,000 deep (as deep as fits in a line): an error
    * naming the line, no crash. 100,000 deep is a line too long. */
-  static const struct { guint depth; const char *why; } refused[] = {
-    { 32000, "line 2: objects and arrays nested deeper than 64 levels (at "
-             "byte 101)" },
-    { 100000, "line 2: longer than 65536 bytes" },
-    { 65, "line 2: objects and arrays nested deeper than 64" },
+  static const struct {
+    guint depth;
+    const char *why;
+  } refused[] = {
+      {32000, "line 2: objects and arrays nested deeper than 64 levels (at "
+              "byte 101)"},
+      {100000, "line 2: longer than 65536 bytes"},
+      {65, "line 2: objects and arrays nested deeper than 64"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(refused); i++) {
     gchar *row = deep_row(refused[i].depth);
@@ -560,7 +586,7 @@ test_nesting_depth(void)
 
   JsonObject *deep_flags = deep_row_object(2000);
   expect_flags_refused(deep_flags, "\"flags\" nest objects and arrays deeper "
-                       "than 64 levels");
+                                   "than 64 levels");
   json_object_unref(deep_flags);
   g_free(path);
 }
@@ -578,14 +604,14 @@ static const struct {
   const char *name;
   void (*run)(void);
 } tests[] = {
-  /* first: the peak RSS is still low */
-  { "big-file-bounded-memory", test_big_file_bounded_memory },
-  { "partial-last-line-repaired", test_partial_last_line_repaired },
-  { "not-regular-files", test_not_regular_files },
-  { "line-length-limit", test_line_length_limit },
-  { "strict-json", test_strict_json },
-  { "names-not-utf8", test_names_not_utf8 },
-  { "nesting-depth", test_nesting_depth },
+    /* first: the peak RSS is still low */
+    {"big-file-bounded-memory", test_big_file_bounded_memory},
+    {"partial-last-line-repaired", test_partial_last_line_repaired},
+    {"not-regular-files", test_not_regular_files},
+    {"line-length-limit", test_line_length_limit},
+    {"strict-json", test_strict_json},
+    {"names-not-utf8", test_names_not_utf8},
+    {"nesting-depth", test_nesting_depth},
 };
 
 /* With an argument, runs only the test of that name. */
@@ -599,8 +625,8 @@ main(int argc, char **argv)
    * hanging the suite. */
   alarm(60);
 
-  header = mctx_jsonl_header_new("mctx-network", "mctx/test", "node", 1.0,
-                                 NULL);
+  header =
+      mctx_jsonl_header_new("mctx-network", "mctx/test", "node", 1.0, NULL);
   header_line = mctx_jsonl_to_string(header);
 
   for (guint i = 0; i < G_N_ELEMENTS(tests); i++)

@@ -60,33 +60,36 @@ static void
 check_int(JsonObject *o, const gchar *key, gint64 want)
 {
   JsonNode *n = json_object_get_member(o, key);
-  CHECK(n && JSON_NODE_HOLDS_VALUE(n)
-            && json_node_get_value_type(n) == G_TYPE_INT64,
+  CHECK(n && JSON_NODE_HOLDS_VALUE(n) &&
+            json_node_get_value_type(n) == G_TYPE_INT64,
         "\"%s\" is missing or not an integer", key);
-  CHECK(json_node_get_int(n) == want, "\"%s\" is %" G_GINT64_FORMAT
-        ", expected %" G_GINT64_FORMAT, key, json_node_get_int(n), want);
+  CHECK(json_node_get_int(n) == want,
+        "\"%s\" is %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT, key,
+        json_node_get_int(n), want);
 }
 
 static void
 check_double(JsonObject *o, const gchar *key, gdouble want)
 {
   JsonNode *n = json_object_get_member(o, key);
-  CHECK(n && JSON_NODE_HOLDS_VALUE(n)
-            && json_node_get_value_type(n) == G_TYPE_DOUBLE,
+  CHECK(n && JSON_NODE_HOLDS_VALUE(n) &&
+            json_node_get_value_type(n) == G_TYPE_DOUBLE,
         "\"%s\" is missing or not a float", key);
-  CHECK(json_node_get_double(n) == want, "\"%s\" is %.17g, expected %.17g",
-        key, json_node_get_double(n), want);
+  CHECK(json_node_get_double(n) == want, "\"%s\" is %.17g, expected %.17g", key,
+        json_node_get_double(n), want);
 }
 
 static void
 check_string(JsonObject *o, const gchar *key, const gchar *want)
 {
   JsonNode *n = json_object_get_member(o, key);
-  CHECK(n && JSON_NODE_HOLDS_VALUE(n)
-            && json_node_get_value_type(n) == G_TYPE_STRING,
+  CHECK(n && JSON_NODE_HOLDS_VALUE(n) &&
+            json_node_get_value_type(n) == G_TYPE_STRING,
         "\"%s\" is missing or not a string", key);
-  CHECK(strcmp(json_node_get_string(n), want) == 0, "\"%s\" is \"%s\", "
-        "expected \"%s\"", key, json_node_get_string(n), want);
+  CHECK(strcmp(json_node_get_string(n), want) == 0,
+        "\"%s\" is \"%s\", "
+        "expected \"%s\"",
+        key, json_node_get_string(n), want);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -111,7 +114,9 @@ test_serialisation(void)
   json_object_set_int_member(o, "neg", -42);
   json_object_set_boolean_member(o, "bool", FALSE);
   json_object_set_null_member(o, "nothing");
-  json_object_set_string_member(o, "text", "a\"b\\c\nd\x01" "é");
+  json_object_set_string_member(o, "text",
+                                "a\"b\\c\nd\x01"
+                                "é");
   json_object_set_int_member(inner, "z", 1);
   json_object_set_int_member(inner, "a", 2);
   json_object_set_object_member(o, "Upper", inner);
@@ -134,26 +139,30 @@ test_serialisation(void)
 static void
 test_node_id(void)
 {
-  static const struct { const char *path, *want; } cases[] = {
-    { "results/sender-0001/network.jsonl", "sender-0001" },
-    { "/var/lib/heimdall/node7/network.jsonl", "node7" },
-    { "network.jsonl", "network" },
-    { "./network.jsonl", "network" },
-    { "/network.jsonl", "network" },
-    { "../run.jsonl", "run" },
-    { "a/../b.jsonl", "b" },
-    { "dir/", "dir" },
-    { "archive.tar.gz", "archive.tar" },
-    { ".hidden", ".hidden" },
-    { "  /x.jsonl", "x" },
-    { "", "unknown" },
-    { "/", "unknown" },
-    { "..", "unknown" },
+  static const struct {
+    const char *path, *want;
+  } cases[] = {
+      {"results/sender-0001/network.jsonl", "sender-0001"},
+      {"/var/lib/heimdall/node7/network.jsonl", "node7"},
+      {"network.jsonl", "network"},
+      {"./network.jsonl", "network"},
+      {"/network.jsonl", "network"},
+      {"../run.jsonl", "run"},
+      {"a/../b.jsonl", "b"},
+      {"dir/", "dir"},
+      {"archive.tar.gz", "archive.tar"},
+      {".hidden", ".hidden"},
+      {"  /x.jsonl", "x"},
+      {"", "unknown"},
+      {"/", "unknown"},
+      {"..", "unknown"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     gchar *id = mctx_jsonl_infer_node_id(cases[i].path);
-    CHECK(strcmp(id, cases[i].want) == 0, "node id of '%s' is '%s', expected "
-          "'%s'", cases[i].path, id, cases[i].want);
+    CHECK(strcmp(id, cases[i].want) == 0,
+          "node id of '%s' is '%s', expected "
+          "'%s'",
+          cases[i].path, id, cases[i].want);
     g_free(id);
   }
 }
@@ -188,11 +197,13 @@ test_flags_merge(void)
   CHECK(f && json_object_get_size(f) == 2, "blank user flags add nothing");
   json_object_unref(f);
   f = mctx_jsonl_flags_merge(NULL, NULL, &error);
-  CHECK(f && json_object_get_size(f) == 0, "no flags at all is an empty object");
+  CHECK(f && json_object_get_size(f) == 0,
+        "no flags at all is an empty object");
   json_object_unref(f);
 
   CHECK(mctx_jsonl_flags_merge(builtin, "[1,2]", &error) == NULL, "array");
-  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT, "must be a JSON object, "
+  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT,
+              "must be a JSON object, "
               "not an array");
   g_clear_error(&error);
   CHECK(mctx_jsonl_flags_merge(builtin, "\"text\"", &error) == NULL, "string");
@@ -208,8 +219,8 @@ static void
 test_header_validation(void)
 {
   GError *error = NULL;
-  JsonObject *h = mctx_jsonl_header_new(MCTX_JSONL_NETWORK_ARTIFACT_TYPE,
-                                        "p", "n", 1.0, NULL);
+  JsonObject *h = mctx_jsonl_header_new(MCTX_JSONL_NETWORK_ARTIFACT_TYPE, "p",
+                                        "n", 1.0, NULL);
   CHECK(mctx_jsonl_header_validate(h, &error), "valid header refused: %s",
         error ? error->message : "?");
 
@@ -227,7 +238,8 @@ test_header_validation(void)
 
   json_object_set_string_member(h, "created_at", "now");
   CHECK(!mctx_jsonl_header_validate(h, &error), "string created_at accepted");
-  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT, "\"created_at\" must be a "
+  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT,
+              "\"created_at\" must be a "
               "finite number, not a string");
   g_clear_error(&error);
   json_object_set_int_member(h, "created_at", 5); /* an integer is a number */
@@ -235,7 +247,8 @@ test_header_validation(void)
 
   json_object_set_array_member(h, "flags", json_array_new());
   CHECK(!mctx_jsonl_header_validate(h, &error), "array flags accepted");
-  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT, "\"flags\" must be a JSON "
+  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT,
+              "\"flags\" must be a JSON "
               "object, not an array");
   g_clear_error(&error);
 
@@ -247,7 +260,8 @@ test_header_validation(void)
 
   JsonObject *row = mctx_jsonl_row_new(1.0, -1.0);
   CHECK(!mctx_jsonl_row_validate(row, &error), "negative interval accepted");
-  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT, "\"interval_secs\" is "
+  check_error(error, MCTX_JSONL_ERROR_INVALID_INPUT,
+              "\"interval_secs\" is "
               "negative");
   g_clear_error(&error);
   json_object_remove_member(row, "ts");
@@ -274,8 +288,7 @@ network_header(const gchar *path, const gchar *user_flags)
 
 /* The unit test of mctx-core's jsonl module, with our would_block too. */
 static void
-sample(mctx_metrics *now, mctx_metrics_delta *delta, double ts,
-       uint64_t scale)
+sample(mctx_metrics *now, mctx_metrics_delta *delta, double ts, uint64_t scale)
 {
   memset(now, 0, sizeof *now);
   memset(delta, 0, sizeof *delta);
@@ -405,8 +418,10 @@ test_writer_rows(void)
   mctx_jsonl_writer_close(w);
   text = read_file(path);
   lines = g_strsplit(text, "\n", -1);
-  CHECK(g_strv_length(lines) == 5, "expected 4 lines after reopening:\n%s", text);
-  CHECK(strstr(lines[1], "schema") == NULL && strstr(lines[3], "schema") == NULL,
+  CHECK(g_strv_length(lines) == 5, "expected 4 lines after reopening:\n%s",
+        text);
+  CHECK(strstr(lines[1], "schema") == NULL &&
+            strstr(lines[3], "schema") == NULL,
         "only the first line is a header:\n%s", text);
   CHECK(strcmp(lines[3], "{\"frames_delta\":3,\"frames_per_sec\":"
                          "0.6666666666666666,\"frames_total\":7,"
@@ -441,8 +456,8 @@ test_lock(void)
     _exit(w == NULL && error->code == MCTX_JSONL_ERROR_LOCKED ? 0 : 1);
   }
   int status;
-  CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status)
-            && WEXITSTATUS(status) == 0,
+  CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0,
         "a writer in another process was not refused");
 
   mctx_jsonl_writer_close(first);
@@ -477,8 +492,10 @@ test_incompatible_header(void)
                       "\"node_id\" is \"node-a\" in the file but \"node-b\"");
   json_object_set_string_member(other, "node_id", "node-a");
   json_object_set_string_member(other, "producer", "someone/else");
-  expect_open_refused(path, other, MCTX_JSONL_ERROR_INVALID_DATA, "\"producer\"");
-  json_object_set_string_member(other, "producer", MCTX_JSONL_PRODUCER_MCTX_SEND);
+  expect_open_refused(path, other, MCTX_JSONL_ERROR_INVALID_DATA,
+                      "\"producer\"");
+  json_object_set_string_member(other, "producer",
+                                MCTX_JSONL_PRODUCER_MCTX_SEND);
   json_object_unref(other);
 
   JsonObject *float_run = network_header(path, "{\"run\":1.0}");
@@ -510,8 +527,8 @@ test_bad_existing_files(void)
                       "line 4: a second header");
 
   /* a row with a header key */
-  text = g_strdup_printf("%s\n{\"flags\":{},\"interval_secs\":0.0,\"ts\":1.0}\n",
-                         good_header);
+  text = g_strdup_printf(
+      "%s\n{\"flags\":{},\"interval_secs\":0.0,\"ts\":1.0}\n", good_header);
   write_file(path, text);
   g_free(text);
   expect_open_refused(path, header, MCTX_JSONL_ERROR_INVALID_DATA,
@@ -541,8 +558,8 @@ test_bad_existing_files(void)
   write_file(path, good_header);
   write_one_row(path, header);
   text = read_file(path);
-  gchar *want = g_strdup_printf("%s\n{\"interval_secs\":0.0,\"ts\":1.0}\n",
-                                good_header);
+  gchar *want =
+      g_strdup_printf("%s\n{\"interval_secs\":0.0,\"ts\":1.0}\n", good_header);
   CHECK(strcmp(text, want) == 0, "file is\n%s\nexpected\n%s", text, want);
   g_free(want);
   g_free(text);

@@ -40,12 +40,12 @@ writer(void *arg)
 
   /* Start together, so that all four contend for the cell. */
   atomic_fetch_add(&writers_started, 1);
-  for (unsigned wait = 0; atomic_load(&writers_started) < WRITERS
-                          && wait < 100000000; wait++)
+  for (unsigned wait = 0;
+       atomic_load(&writers_started) < WRITERS && wait < 100000000; wait++)
     ;
-  for (i = 0; i < MAX_RECORDS
-              && atomic_load_explicit(&reads_during_writes,
-                                      memory_order_relaxed) < READS_WANTED;
+  for (i = 0; i < MAX_RECORDS &&
+              atomic_load_explicit(&reads_during_writes, memory_order_relaxed) <
+                  READS_WANTED;
        i++) {
     /* A little work between records, as the send system call is in
      * real use, so that readers get between the writers. */
@@ -98,15 +98,15 @@ main(void)
     CHECK(pthread_create(&threads[i], NULL, writer, &records_done[i]) == 0,
           "pthread_create");
 
-  for (unsigned wait = 0; atomic_load(&writers_started) < WRITERS
-                          && wait < 100000000; wait++)
+  for (unsigned wait = 0;
+       atomic_load(&writers_started) < WRITERS && wait < 100000000; wait++)
     ;
   while (atomic_load(&writers_done) < WRITERS && reads < MAX_READS) {
     mctx__metrics_read(&cell, &m);
     check_coherent(&m);
-    CHECK(m.send_calls >= previous.send_calls
-              && m.packets_sent >= previous.packets_sent
-              && m.would_block >= previous.would_block,
+    CHECK(m.send_calls >= previous.send_calls &&
+              m.packets_sent >= previous.packets_sent &&
+              m.would_block >= previous.would_block,
           "counters went backwards");
     if (m.send_calls != previous.send_calls)
       atomic_store_explicit(&reads_during_writes, ++moving_reads,
@@ -122,27 +122,31 @@ main(void)
   for (int w = 0; w < WRITERS; w++) {
     for (unsigned i = 0; i < records_done[w]; i++) {
       if (i % 7 == 3) {
-        calls += 1; errors += 1; would_block += 1;
+        calls += 1;
+        errors += 1;
+        would_block += 1;
       } else if (i % 11 == 5) {
-        calls += 5; packets += 4; errors += 1;
+        calls += 5;
+        packets += 4;
+        errors += 1;
       } else {
-        calls += 1; packets += 1;
+        calls += 1;
+        packets += 1;
       }
     }
   }
   mctx__metrics_read(&cell, &m);
   check_coherent(&m);
   CHECK(m.send_calls == calls, "send_calls %llu, expected %llu",
-        (unsigned long long) m.send_calls,
-        (unsigned long long) (calls));
+        (unsigned long long) m.send_calls, (unsigned long long) (calls));
   CHECK(m.packets_sent == packets, "packets_sent %llu, expected %llu",
-        (unsigned long long) m.packets_sent,
-        (unsigned long long) (packets));
+        (unsigned long long) m.packets_sent, (unsigned long long) (packets));
   CHECK(m.send_errors == errors, "send_errors lost updates");
   CHECK(m.would_block == would_block, "would_block lost updates");
 
   printf("PASS: metrics-cell (%lu coherent reads during writes, %lu saw "
-         "progress; records per writer %u %u %u %u)\n", reads, moving_reads,
-         records_done[0], records_done[1], records_done[2], records_done[3]);
+         "progress; records per writer %u %u %u %u)\n",
+         reads, moving_reads, records_done[0], records_done[1], records_done[2],
+         records_done[3]);
   return 0;
 }

@@ -29,7 +29,7 @@
 
 enum {
   SENDERS = 2,
-  ROUNDS = 2000,       /* per sender: one single send and one batch each */
+  ROUNDS = 2000, /* per sender: one single send and one batch each */
   BATCH = 8,
   SIZE = 200,
   MAX_SNAPSHOTS = 1000000 /* bounds the reader even if a sender hung */
@@ -39,7 +39,7 @@ typedef struct sender {
   pthread_t thread;
   mctx_publication *pub;
   char fill;
-  uint64_t attempts;   /* datagrams tried: sent, plus the one that failed */
+  uint64_t attempts; /* datagrams tried: sent, plus the one that failed */
   uint64_t sent;
 } sender;
 
@@ -55,8 +55,8 @@ send_loop(void *arg)
 
   memset(payload, s->fill, sizeof payload);
   for (int i = 0; i < BATCH; i++) {
-    bufs[i] = (mctx_buf) { payload[i], SIZE };
-    datagrams[i] = (mctx_datagram) { &bufs[i], 1 };
+    bufs[i] = (mctx_buf){payload[i], SIZE};
+    datagrams[i] = (mctx_datagram){&bufs[i], 1};
   }
   for (int round = 0; round < ROUNDS; round++) {
     int rc = mctx_publication_send(s->pub, payload[0], SIZE, NULL, NULL);
@@ -85,10 +85,14 @@ check_coherent(const mctx_metrics *m, const mctx_metrics *before,
   CHECK(m->send_calls == m->packets_sent + m->send_errors,
         "%s: send_calls %llu != packets %llu + errors %llu", what,
         U(m->send_calls), U(m->packets_sent), U(m->send_errors));
-  CHECK(m->bytes_sent == m->packets_sent * SIZE, "%s: bytes %llu for %llu "
-        "packets", what, U(m->bytes_sent), U(m->packets_sent));
-  CHECK(m->would_block <= m->send_errors, "%s: would_block %llu > errors "
-        "%llu", what, U(m->would_block), U(m->send_errors));
+  CHECK(m->bytes_sent == m->packets_sent * SIZE,
+        "%s: bytes %llu for %llu "
+        "packets",
+        what, U(m->bytes_sent), U(m->packets_sent));
+  CHECK(m->would_block <= m->send_errors,
+        "%s: would_block %llu > errors "
+        "%llu",
+        what, U(m->would_block), U(m->send_errors));
   CHECK(m->send_calls >= before->send_calls &&
             m->packets_sent >= before->packets_sent &&
             m->send_errors >= before->send_errors,
@@ -137,12 +141,12 @@ main(void)
 
   sender senders[SENDERS];
   for (int i = 0; i < SENDERS; i++) {
-    senders[i] = (sender) { .pub = pub, .fill = (char) ('a' + i) };
+    senders[i] = (sender){.pub = pub, .fill = (char) ('a' + i)};
     CHECK(pthread_create(&senders[i].thread, NULL, send_loop, &senders[i]) == 0,
           "pthread_create");
   }
 
-  mctx_metrics last_pub = { 0 }, last_ctx = { 0 }, m;
+  mctx_metrics last_pub = {0}, last_ctx = {0}, m;
   unsigned long snapshots = 0;
   while (atomic_load(&senders_done) < SENDERS && snapshots < MAX_SNAPSHOTS) {
     mctx_publication_metrics_snapshot(pub, &m);
@@ -178,8 +182,8 @@ main(void)
   free(result);
   CHECK(got > 0 && got <= sent, "received %lu of %llu sent", got, U(sent));
   printf("metrics-threads: %llu datagrams sent of %llu tried, %lu received, "
-         "%lu snapshots during the sends\n", U(sent), U(attempts), got,
-         snapshots);
+         "%lu snapshots during the sends\n",
+         U(sent), U(attempts), got, snapshots);
   mctx_context_free(ctx);
   close(rx);
   return 0;

@@ -29,7 +29,7 @@ static const char *mctx_send;
 static gchar *tmpdir;
 
 typedef struct run {
-  int status;  /* exit status, 128+signal */
+  int status; /* exit status, 128+signal */
   gchar *out;
   gchar *err;
 } run;
@@ -57,7 +57,7 @@ run_send(const char *const *env, const char *const *args, run *r)
 {
   gchar *out_path = g_build_filename(tmpdir, "stdout", NULL);
   gchar *err_path = g_build_filename(tmpdir, "stderr", NULL);
-  const char *argv[32] = { mctx_send };
+  const char *argv[32] = {mctx_send};
   int argc = 1;
 
   for (; args[argc - 1] != NULL; argc++) {
@@ -78,8 +78,8 @@ run_send(const char *const *env, const char *const *args, run *r)
     int in = open("/dev/null", O_RDONLY);
     int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0
-        || dup2(err, 2) < 0)
+    if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+        dup2(err, 2) < 0)
       _exit(126);
     execv(mctx_send, (char *const *) argv);
     _exit(127);
@@ -96,22 +96,20 @@ run_send(const char *const *env, const char *const *args, run *r)
       waitpid(pid, &status, 0);
       break;
     }
-    struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
+    struct timespec ten_ms = {0, 10 * 1000 * 1000};
     nanosleep(&ten_ms, NULL);
   }
-  r->status = WIFEXITED(status) ? WEXITSTATUS(status)
-                                : 128 + WTERMSIG(status);
+  r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r->out = slurp(out_path);
   r->err = slurp(err_path);
   g_free(out_path);
   g_free(err_path);
 }
 
-#define SEND_ARGS(count, interval, ...)                                       \
-  ((const char *const[]){ GROUP, PORT, "hello", count, interval,             \
-                          "--interface", "127.0.0.1", "--quiet",             \
-                          __VA_ARGS__, NULL })
-#define ENV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define SEND_ARGS(count, interval, ...)                                        \
+  ((const char *const[]){GROUP, PORT, "hello", count, interval, "--interface", \
+                         "127.0.0.1", "--quiet", __VA_ARGS__, NULL})
+#define ENV(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static void
 expect_ok(const run *r, const char *what)
@@ -123,10 +121,10 @@ expect_ok(const run *r, const char *what)
 static void
 expect_refused(const run *r, const char *needle, const char *what)
 {
-  CHECK(r->status == 1, "%s: exit %d, expected 1\nstderr:\n%s", what,
-        r->status, r->err);
-  CHECK(strstr(r->err, needle) != NULL,
-        "%s: stderr does not say '%s':\n%s", what, needle, r->err);
+  CHECK(r->status == 1, "%s: exit %d, expected 1\nstderr:\n%s", what, r->status,
+        r->err);
+  CHECK(strstr(r->err, needle) != NULL, "%s: stderr does not say '%s':\n%s",
+        what, needle, r->err);
 }
 
 /* The value printed for `label` in the last [metrics] block, or -1. */
@@ -162,32 +160,44 @@ test_stdout_summary(void)
   run_send(ENV("MCTX_METRICS_SUMMARY_SECS= 7 "), SEND_ARGS("3", "0", NULL), &r);
   expect_ok(&r, "SUMMARY_SECS=' 7 '");
   CHECK(count(r.out, "[metrics]\n") >= 1, "no [metrics] block:\n%s", r.out);
-  CHECK(last_block_value(r.out, "send_calls_total") == 3
-            && last_block_value(r.out, "packets_sent_total") == 3
-            && last_block_value(r.out, "bytes_sent_total") == 15
-            && last_block_value(r.out, "send_errors_total") == 0
-            && last_block_value(r.out, "active_publications") == 1
-            && last_block_value(r.out, "publications_added_total") == 1
-            && last_block_value(r.out, "publications_added_delta") == 0,
+  CHECK(last_block_value(r.out, "send_calls_total") == 3 &&
+            last_block_value(r.out, "packets_sent_total") == 3 &&
+            last_block_value(r.out, "bytes_sent_total") == 15 &&
+            last_block_value(r.out, "send_errors_total") == 0 &&
+            last_block_value(r.out, "active_publications") == 1 &&
+            last_block_value(r.out, "publications_added_total") == 1 &&
+            last_block_value(r.out, "publications_added_delta") == 0,
         "final block has wrong counts:\n%s", r.out);
   static const char *const labels[] = {
-    "interval_secs", "active_publications", "publications_added_total",
-    "publications_added_delta", "publications_removed_total",
-    "publications_removed_delta", "send_calls_total", "send_calls_delta",
-    "packets_sent_total", "packets_sent_delta", "bytes_sent_total",
-    "bytes_sent_delta", "send_errors_total", "send_errors_delta",
-    "send_calls_per_sec", "packets_per_sec", "bytes_per_sec",
-    "send_errors_per_sec", "would_block_total", "would_block_delta",
-    "would_block_per_sec",
+      "interval_secs",
+      "active_publications",
+      "publications_added_total",
+      "publications_added_delta",
+      "publications_removed_total",
+      "publications_removed_delta",
+      "send_calls_total",
+      "send_calls_delta",
+      "packets_sent_total",
+      "packets_sent_delta",
+      "bytes_sent_total",
+      "bytes_sent_delta",
+      "send_errors_total",
+      "send_errors_delta",
+      "send_calls_per_sec",
+      "packets_per_sec",
+      "bytes_per_sec",
+      "send_errors_per_sec",
+      "would_block_total",
+      "would_block_delta",
+      "would_block_per_sec",
   };
   for (unsigned i = 0; i < G_N_ELEMENTS(labels); i++)
     CHECK(last_block_value(r.out, labels[i]) >= 0, "label %s missing:\n%s",
           labels[i], r.out);
   /* Floats with three decimals. */
   const char *iv = strstr(r.out, "  interval_secs: ");
-  CHECK(iv && strchr(iv, '.') && strchr(iv, '.') - iv < 40
-            && g_ascii_isdigit(strchr(iv, '.')[3])
-            && strchr(iv, '.')[4] == '\n',
+  CHECK(iv && strchr(iv, '.') && strchr(iv, '.') - iv < 40 &&
+            g_ascii_isdigit(strchr(iv, '.')[3]) && strchr(iv, '.')[4] == '\n',
         "interval_secs not printed with 3 decimals:\n%s", r.out);
   run_clear(&r);
 
@@ -208,14 +218,16 @@ test_stdout_summary(void)
 
   /* Off: unset, empty, 0; FLAGS_JSON without a file is not even read. */
   static const char *const off[] = {
-    "MCTX_METRICS_SUMMARY_SECS=", "MCTX_METRICS_SUMMARY_SECS=0",
-    "MCTX_METRICS_SUMMARY_FILE=   ", "MCTX_METRICS_FLAGS_JSON=[not json",
+      "MCTX_METRICS_SUMMARY_SECS=",
+      "MCTX_METRICS_SUMMARY_SECS=0",
+      "MCTX_METRICS_SUMMARY_FILE=   ",
+      "MCTX_METRICS_FLAGS_JSON=[not json",
   };
   for (unsigned i = 0; i < G_N_ELEMENTS(off); i++) {
     run_send(ENV(off[i]), SEND_ARGS("1", "0", NULL), &r);
     expect_ok(&r, off[i]);
-    CHECK(strstr(r.out, "[metrics]") == NULL, "%s printed metrics:\n%s",
-          off[i], r.out);
+    CHECK(strstr(r.out, "[metrics]") == NULL, "%s printed metrics:\n%s", off[i],
+          r.out);
     run_clear(&r);
   }
 }
@@ -223,8 +235,8 @@ test_stdout_summary(void)
 static void
 test_bad_summary_secs(void)
 {
-  static const char *const bad[] = { "1.5", "abc", "-1", "1e3", "5s",
-                                     "99999999999999999999" };
+  static const char *const bad[] = {"1.5", "abc", "-1",
+                                    "1e3", "5s",  "99999999999999999999"};
   run r;
   for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
     gchar *var = g_strdup_printf("MCTX_METRICS_SUMMARY_SECS=%s", bad[i]);
@@ -259,8 +271,8 @@ parse(JsonParser *parser, const gchar *line)
 static void
 test_file(void)
 {
-  gchar *path = g_build_filename(tmpdir, "results", "sender-0001",
-                                 "network.jsonl", NULL);
+  gchar *path =
+      g_build_filename(tmpdir, "results", "sender-0001", "network.jsonl", NULL);
   gchar *file_var = g_strdup_printf("MCTX_METRICS_SUMMARY_FILE=%s", path);
   JsonParser *parser = json_parser_new();
   run r;
@@ -278,10 +290,13 @@ test_file(void)
   CHECK(strcmp(json_object_get_string_member(h, "node_id"), "sender-0001") == 0,
         "node_id from the parent directory: %s", lines[0]);
   CHECK(strcmp(json_object_get_string_member(h, "producer"),
-               "mctx/mctx-send") == 0, "producer: %s", lines[0]);
+               "mctx/mctx-send") == 0,
+        "producer: %s", lines[0]);
   CHECK(strcmp(json_object_get_string_member(h, "artifact_type"),
-               "mctx-network") == 0, "artifact_type: %s", lines[0]);
-  gchar *flags = mctx_jsonl_to_string(json_object_get_object_member(h, "flags"));
+               "mctx-network") == 0,
+        "artifact_type: %s", lines[0]);
+  gchar *flags =
+      mctx_jsonl_to_string(json_object_get_object_member(h, "flags"));
   const char *want_flags =
       "{\"batch_send_enabled\":false,\"chunk_payload_bytes\":5,"
       "\"experiment\":\"baseline\",\"loopback_enabled\":true,"
@@ -299,20 +314,21 @@ test_file(void)
   JsonObject *row = parse(parser, lines[1]);
   CHECK(json_object_get_double_member(row, "ts") == created_at,
         "created_at is not the first row's ts:\n%s\n%s", lines[0], lines[1]);
-  CHECK(json_object_get_int_member(row, "send_calls_total") == 3
-            && json_object_get_int_member(row, "packets_sent_delta") == 3
-            && json_object_get_int_member(row, "bytes_sent_total") == 15
-            && json_object_get_int_member(row, "publications_added_total") == 1
-            && json_object_get_int_member(row, "publications_added_delta") == 0
-            && json_object_get_int_member(row, "active_publications") == 1,
+  CHECK(json_object_get_int_member(row, "send_calls_total") == 3 &&
+            json_object_get_int_member(row, "packets_sent_delta") == 3 &&
+            json_object_get_int_member(row, "bytes_sent_total") == 15 &&
+            json_object_get_int_member(row, "publications_added_total") == 1 &&
+            json_object_get_int_member(row, "publications_added_delta") == 0 &&
+            json_object_get_int_member(row, "active_publications") == 1,
         "final row counts: %s", lines[1]);
   CHECK(json_object_get_size(row) == 22, "row has %u fields: %s",
         json_object_get_size(row), lines[1]);
   g_strfreev(lines);
 
   /* A second run appends a row under the same header. */
-  run_send(ENV(file_var, "MCTX_METRICS_FLAGS_JSON={\"experiment\":\"baseline\"}"),
-           SEND_ARGS("2", "0", "--source-port", "40000"), &r);
+  run_send(
+      ENV(file_var, "MCTX_METRICS_FLAGS_JSON={\"experiment\":\"baseline\"}"),
+      SEND_ARGS("2", "0", "--source-port", "40000"), &r);
   expect_ok(&r, "second run");
   run_clear(&r);
   lines = file_lines(path, 3);
@@ -330,20 +346,22 @@ test_file(void)
   run_send(ENV(file_var, "MCTX_METRICS_NODE_ID=node-x",
                "MCTX_METRICS_FLAGS_JSON={\"experiment\":\"baseline\"}"),
            SEND_ARGS("1", "0", "--source-port", "40000"), &r);
-  expect_refused(&r, "\"node_id\" is \"sender-0001\" in the file but "
-                     "\"node-x\"", "changed node id");
+  expect_refused(&r,
+                 "\"node_id\" is \"sender-0001\" in the file but "
+                 "\"node-x\"",
+                 "changed node id");
   run_clear(&r);
   lines = file_lines(path, 3); /* untouched */
   g_strfreev(lines);
 
   /* A held lock. */
-  JsonObject *header = mctx_jsonl_header_new("mctx-network", "x", "y", 1.0,
-                                             NULL);
+  JsonObject *header =
+      mctx_jsonl_header_new("mctx-network", "x", "y", 1.0, NULL);
   gchar *locked_path = g_build_filename(tmpdir, "locked", "net.jsonl", NULL);
   MctxJsonlWriter *holder = mctx_jsonl_writer_open(locked_path, header, NULL);
   CHECK(holder != NULL, "cannot open %s", locked_path);
-  gchar *locked_var = g_strdup_printf("MCTX_METRICS_SUMMARY_FILE=%s",
-                                      locked_path);
+  gchar *locked_var =
+      g_strdup_printf("MCTX_METRICS_SUMMARY_FILE=%s", locked_path);
   run_send(ENV(locked_var), SEND_ARGS("1", "0", NULL), &r);
   expect_refused(&r, "locked by another writer", "held lock");
   run_clear(&r);
@@ -377,10 +395,12 @@ test_node_id_and_flags(void)
         "node_id: %s", lines[0]);
   g_strfreev(lines);
 
-  static const struct { const char *json, *needle; } bad[] = {
-    { "[1,2]", "must be a JSON object, not an array" },
-    { "42", "must be a JSON object, not a number" },
-    { "{\"a\":", "not valid JSON" },
+  static const struct {
+    const char *json, *needle;
+  } bad[] = {
+      {"[1,2]", "must be a JSON object, not an array"},
+      {"42", "must be a JSON object, not a number"},
+      {"{\"a\":", "not valid JSON"},
   };
   gchar *other = g_build_filename(tmpdir, "other", "n.jsonl", NULL);
   gchar *other_var = g_strdup_printf("MCTX_METRICS_SUMMARY_FILE=%s", other);
@@ -393,8 +413,8 @@ test_node_id_and_flags(void)
     run_clear(&r);
     g_free(var);
   }
-  CHECK(!g_file_test(other, G_FILE_TEST_EXISTS),
-        "bad flags still created %s", other);
+  CHECK(!g_file_test(other, G_FILE_TEST_EXISTS), "bad flags still created %s",
+        other);
   g_free(other_var);
   g_free(other);
 
@@ -412,10 +432,12 @@ test_hostile_files(void)
 {
   gchar *fifo = g_build_filename(tmpdir, "fifo.jsonl", NULL);
   CHECK(mkfifo(fifo, 0644) == 0, "mkfifo %s", fifo);
-  static const struct { const char *path, *kind; } not_files[] = {
-    { "/dev/zero", "a character device" },
-    { "/dev/full", "a character device" },
-    { NULL, "a FIFO" },
+  static const struct {
+    const char *path, *kind;
+  } not_files[] = {
+      {"/dev/zero", "a character device"},
+      {"/dev/full", "a character device"},
+      {NULL, "a FIFO"},
   };
   run r;
 
@@ -424,7 +446,8 @@ test_hostile_files(void)
     gchar *var = g_strdup_printf("MCTX_METRICS_SUMMARY_FILE=%s", path);
     gchar *want = g_strdup_printf("mctx-send: MCTX_METRICS_SUMMARY_FILE: '%s' "
                                   "is %s; a metrics file must be a regular "
-                                  "file", path, not_files[i].kind);
+                                  "file",
+                                  path, not_files[i].kind);
     run_send(ENV(var), SEND_ARGS("1", "0", NULL), &r);
     expect_refused(&r, want, var);
     run_clear(&r);
@@ -436,8 +459,10 @@ test_hostile_files(void)
   gchar *path = g_build_filename(tmpdir, "hostile", "net.jsonl", NULL);
   gchar *file_var = g_strdup_printf("MCTX_METRICS_SUMMARY_FILE=%s", path);
   run_send(ENV(file_var, deep), SEND_ARGS("1", "0", NULL), &r);
-  expect_refused(&r, "mctx-send: MCTX_METRICS_FLAGS_JSON: flags have objects "
-                     "and arrays nested deeper than 63 levels", "deep flags");
+  expect_refused(&r,
+                 "mctx-send: MCTX_METRICS_FLAGS_JSON: flags have objects "
+                 "and arrays nested deeper than 63 levels",
+                 "deep flags");
   run_clear(&r);
   g_free(deep);
 
@@ -450,9 +475,11 @@ test_hostile_files(void)
   CHECK(g_file_set_contents(path, damaged, -1, NULL), "writing %s", path);
   run_send(ENV(file_var), SEND_ARGS("1", "0", NULL), &r);
   expect_ok(&r, "run after a crash");
-  gchar *want = g_strdup_printf("mctx-send: warning: MCTX_METRICS_SUMMARY_FILE: "
-                                "'%s' line 3 was cut short (by a crash or a "
-                                "full disk?); its 28 bytes were removed", path);
+  gchar *want =
+      g_strdup_printf("mctx-send: warning: MCTX_METRICS_SUMMARY_FILE: "
+                      "'%s' line 3 was cut short (by a crash or a "
+                      "full disk?); its 28 bytes were removed",
+                      path);
   CHECK(strstr(r.err, want) != NULL, "stderr does not say '%s':\n%s", want,
         r.err);
   run_clear(&r);
@@ -479,12 +506,13 @@ main(int argc, char **argv)
   CHECK(tmpdir != NULL, "tmpdir");
 
   run r;
-  const char *help[] = { "--help", NULL };
+  const char *help[] = {"--help", NULL};
   run_send(NULL, help, &r);
-  if (strstr(r.out, "MCTX_METRICS_SUMMARY_SECS") == NULL
-      && strstr(r.err, "MCTX_METRICS_SUMMARY_SECS") == NULL)
+  if (strstr(r.out, "MCTX_METRICS_SUMMARY_SECS") == NULL &&
+      strstr(r.err, "MCTX_METRICS_SUMMARY_SECS") == NULL)
     testnet_skip("%s --help does not describe MCTX_METRICS_* (not built with "
-                 "metrics, or still a stub)", mctx_send);
+                 "metrics, or still a stub)",
+                 mctx_send);
   run_clear(&r);
 
   testnet_private_netns_or_skip();

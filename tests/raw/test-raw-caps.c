@@ -12,90 +12,89 @@
 #include <string.h>
 
 static void
-send_arrives (mctx_raw_publication *pub, const uint8_t *d, size_t len,
-              int cap, const char *marker, mctx_raw_path want_path)
+send_arrives(mctx_raw_publication *pub, const uint8_t *d, size_t len, int cap,
+             const char *marker, mctx_raw_path want_path)
 {
   mctx_raw_send_report report;
   mctx_error err;
-  int rc = mctx_raw_publication_send (pub, d, len, &report, &err);
-  TESTNET_CHECK (rc == MCTX_OK, "%s: %s (%s)", marker, err.message,
-                 mctx_code_name (rc));
-  TESTNET_CHECK (report.path == want_path, "%s: path %d, announced %d",
-                 marker, report.path, want_path);
+  int rc = mctx_raw_publication_send(pub, d, len, &report, &err);
+  TESTNET_CHECK(rc == MCTX_OK, "%s: %s (%s)", marker, err.message,
+                mctx_code_name(rc));
+  TESTNET_CHECK(report.path == want_path, "%s: path %d, announced %d", marker,
+                report.path, want_path);
   uint8_t got[2048];
-  int n = rawtest_capture_find (cap, marker, got, sizeof got, 3000);
-  TESTNET_CHECK (n >= 0 && (size_t) n == len, "%s never arrived whole",
-                 marker);
-  printf ("ok %s: sent and arrived as announced\n", marker);
+  int n = rawtest_capture_find(cap, marker, got, sizeof got, 3000);
+  TESTNET_CHECK(n >= 0 && (size_t) n == len, "%s never arrived whole", marker);
+  printf("ok %s: sent and arrived as announced\n", marker);
 }
 
 int
-main (void)
+main(void)
 {
   rawtest_pair pair;
-  rawtest_pair_setup (&pair);
-  int cap = rawtest_capture_open (pair.peer, "rv1");
+  rawtest_pair_setup(&pair);
+  int cap = rawtest_capture_open(pair.peer, "rv1");
 
   mctx_raw_capabilities caps;
   mctx_error err;
-  TESTNET_CHECK (mctx_raw_capabilities_probe (&caps, &err) == MCTX_OK, "%s",
-                 err.message);
-  printf ("probed: ipv4 %s, ipv6 local %s, ipv6 any %s, route %s/%s\n",
-          mctx_raw_capability_name (caps.ipv4),
-          mctx_raw_capability_name (caps.ipv6_local_source),
-          mctx_raw_capability_name (caps.ipv6_any_source),
-          mctx_raw_capability_name (caps.ipv4_route_selected),
-          mctx_raw_capability_name (caps.ipv6_route_selected));
-  TESTNET_CHECK (caps.ipv4 == MCTX_RAW_CAPABILITY_FULL_DATAGRAM
-                     && caps.ipv4_errno == 0, "ipv4 %d", caps.ipv4);
-  TESTNET_CHECK (caps.ipv6_local_source
-                     == MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER,
-                 "ipv6 local %d", caps.ipv6_local_source);
-  TESTNET_CHECK (caps.ipv6_any_source == MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
-                 "ipv6 any %d", caps.ipv6_any_source);
-  TESTNET_CHECK (caps.ipv4_route_selected == MCTX_RAW_CAPABILITY_FULL_DATAGRAM
-                     && caps.ipv6_route_selected
-                            == MCTX_RAW_CAPABILITY_UNSUPPORTED,
-                 "route-selected announced %d %d", caps.ipv4_route_selected,
-                 caps.ipv6_route_selected);
+  TESTNET_CHECK(mctx_raw_capabilities_probe(&caps, &err) == MCTX_OK, "%s",
+                err.message);
+  printf("probed: ipv4 %s, ipv6 local %s, ipv6 any %s, route %s/%s\n",
+         mctx_raw_capability_name(caps.ipv4),
+         mctx_raw_capability_name(caps.ipv6_local_source),
+         mctx_raw_capability_name(caps.ipv6_any_source),
+         mctx_raw_capability_name(caps.ipv4_route_selected),
+         mctx_raw_capability_name(caps.ipv6_route_selected));
+  TESTNET_CHECK(caps.ipv4 == MCTX_RAW_CAPABILITY_FULL_DATAGRAM &&
+                    caps.ipv4_errno == 0,
+                "ipv4 %d", caps.ipv4);
+  TESTNET_CHECK(caps.ipv6_local_source ==
+                    MCTX_RAW_CAPABILITY_KERNEL_REBUILT_IPV6_HEADER,
+                "ipv6 local %d", caps.ipv6_local_source);
+  TESTNET_CHECK(caps.ipv6_any_source == MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
+                "ipv6 any %d", caps.ipv6_any_source);
+  TESTNET_CHECK(caps.ipv4_route_selected == MCTX_RAW_CAPABILITY_FULL_DATAGRAM &&
+                    caps.ipv6_route_selected == MCTX_RAW_CAPABILITY_UNSUPPORTED,
+                "route-selected announced %d %d", caps.ipv4_route_selected,
+                caps.ipv6_route_selected);
 
   uint8_t d[256];
   const char *m4 = "mctx-raw-caps-v4";
-  size_t len = rawtest_ipv4_udp (d, "198.51.100.7", "239.77.6.1", 2, 0x99,
-                                 4000, 5004, m4, strlen (m4));
-  mctx_raw_publication *pub = rawtest_open (MCTX_FAMILY_IPV4, NULL, "rv0", -1);
-  send_arrives (pub, d, len, cap, m4, MCTX_RAW_PATH_IPV4_HDRINCL);
-  mctx_raw_publication_close (pub);
+  size_t len = rawtest_ipv4_udp(d, "198.51.100.7", "239.77.6.1", 2, 0x99, 4000,
+                                5004, m4, strlen(m4));
+  mctx_raw_publication *pub = rawtest_open(MCTX_FAMILY_IPV4, NULL, "rv0", -1);
+  send_arrives(pub, d, len, cap, m4, MCTX_RAW_PATH_IPV4_HDRINCL);
+  mctx_raw_publication_close(pub);
 
-  pub = rawtest_open (MCTX_FAMILY_IPV6, NULL, "rv0", -1);
+  pub = rawtest_open(MCTX_FAMILY_IPV6, NULL, "rv0", -1);
   const char *m6l = "mctx-raw-caps-v6-local";
-  len = rawtest_ipv6_udp (d, "fd77::1", "ff3e::77:6", 0, 0, 2, false, 4000,
-                          5004, m6l, strlen (m6l));
-  send_arrives (pub, d, len, cap, m6l, MCTX_RAW_PATH_IPV6_KERNEL_HEADER);
+  len = rawtest_ipv6_udp(d, "fd77::1", "ff3e::77:6", 0, 0, 2, false, 4000, 5004,
+                         m6l, strlen(m6l));
+  send_arrives(pub, d, len, cap, m6l, MCTX_RAW_PATH_IPV6_KERNEL_HEADER);
   const char *m6a = "mctx-raw-caps-v6-any";
-  len = rawtest_ipv6_udp (d, "2001:db8::7", "ff3e::77:6", 0, 0, 2, false,
-                          4000, 5004, m6a, strlen (m6a));
-  send_arrives (pub, d, len, cap, m6a, MCTX_RAW_PATH_IPV6_LINK_LAYER);
-  mctx_raw_publication_close (pub);
+  len = rawtest_ipv6_udp(d, "2001:db8::7", "ff3e::77:6", 0, 0, 2, false, 4000,
+                         5004, m6a, strlen(m6a));
+  send_arrives(pub, d, len, cap, m6a, MCTX_RAW_PATH_IPV6_LINK_LAYER);
+  mctx_raw_publication_close(pub);
 
   /* Route-selected: IPv4 sends as announced (test-raw-route follows a
    * route change), IPv6 is refused as announced. */
-  testnet_sh_ok ("ip route add 232.77.6.0/24 dev rv0");
+  testnet_sh_ok("ip route add 232.77.6.0/24 dev rv0");
   mctx_raw_config cfg;
-  mctx_raw_config_init (&cfg);
+  mctx_raw_config_init(&cfg);
   cfg.family = MCTX_FAMILY_IPV4;
   cfg.egress = MCTX_RAW_EGRESS_ROUTE_SELECTED;
-  int rc = mctx_raw_publication_open (&cfg, &pub, &err);
-  TESTNET_CHECK (rc == MCTX_OK, "route-selected IPv4: %s", err.message);
+  int rc = mctx_raw_publication_open(&cfg, &pub, &err);
+  TESTNET_CHECK(rc == MCTX_OK, "route-selected IPv4: %s", err.message);
   const char *m4r = "mctx-raw-caps-v4-routed";
-  len = rawtest_ipv4_udp (d, "198.51.100.7", "232.77.6.1", 2, 0x98, 4000,
-                          5004, m4r, strlen (m4r));
-  send_arrives (pub, d, len, cap, m4r, MCTX_RAW_PATH_IPV4_HDRINCL);
-  mctx_raw_publication_close (pub);
+  len = rawtest_ipv4_udp(d, "198.51.100.7", "232.77.6.1", 2, 0x98, 4000, 5004,
+                         m4r, strlen(m4r));
+  send_arrives(pub, d, len, cap, m4r, MCTX_RAW_PATH_IPV4_HDRINCL);
+  mctx_raw_publication_close(pub);
   cfg.family = MCTX_FAMILY_IPV6;
-  rc = mctx_raw_publication_open (&cfg, &pub, &err);
-  TESTNET_CHECK (rc == MCTX_E_RAW_UNSUPPORTED, "route-selected IPv6: %s",
-                 mctx_code_name (rc));
-  printf ("ok route-selected IPv6 refused: %s\nPASS\n", err.message);
+  rc = mctx_raw_publication_open(&cfg, &pub, &err);
+  TESTNET_CHECK(rc == MCTX_E_RAW_UNSUPPORTED, "route-selected IPv6: %s",
+                mctx_code_name(rc));
+  printf("ok route-selected IPv6 refused: %s\nPASS\n", err.message);
   return 0;
 }

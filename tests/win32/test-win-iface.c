@@ -18,8 +18,9 @@ adapters(void)
   ULONG size = 65536;
   IP_ADAPTER_ADDRESSES *list = malloc(size);
   TESTNET_CHECK(list != NULL, "memory");
-  ULONG rc = GetAdaptersAddresses(AF_UNSPEC, GAA_FLAG_SKIP_ANYCAST |
-                                  GAA_FLAG_SKIP_MULTICAST, NULL, list, &size);
+  ULONG rc = GetAdaptersAddresses(
+      AF_UNSPEC, GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST, NULL, list,
+      &size);
   TESTNET_CHECK(rc == ERROR_SUCCESS, "GetAdaptersAddresses: %lu", rc);
   return list;
 }
@@ -120,18 +121,19 @@ main(void)
 
   /* What does not exist. */
   uint32_t got = 0;
-  EXPECT_ERROR(mctx_interface_name_to_index("mctx-nonesuch", &got, &err),
-               &err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
-  EXPECT_ERROR(mctx__iface_index_exists(max_index + 1000,
-                                        MCTX_SUBJECT_INTERFACE, &err),
-               &err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
+  EXPECT_ERROR(mctx_interface_name_to_index("mctx-nonesuch", &got, &err), &err,
+               MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
+  EXPECT_ERROR(
+      mctx__iface_index_exists(max_index + 1000, MCTX_SUBJECT_INTERFACE, &err),
+      &err, MCTX_E_INTERFACE_NOT_FOUND, MCTX_SUBJECT_INTERFACE);
   mctx_interface nowhere;
-  TESTNET_CHECK(mctx_interface_parse("192.0.2.254", &nowhere, &err)
-                    == MCTX_OK, "parse");
+  TESTNET_CHECK(mctx_interface_parse("192.0.2.254", &nowhere, &err) == MCTX_OK,
+                "parse");
   EXPECT_ERROR(mctx__iface_resolve(&nowhere, &got, &err), &err,
                MCTX_E_INTERFACE_DISCOVERY_FAILED, MCTX_SUBJECT_INTERFACE);
 
   printf("ok: %d names and %d addresses as GetAdaptersAddresses reports, "
-         "loopback index %u\n", names, addresses, (unsigned) lo);
+         "loopback index %u\n",
+         names, addresses, (unsigned) lo);
   return 0;
 }

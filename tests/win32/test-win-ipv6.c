@@ -28,7 +28,8 @@ open_or_skip(const char *group, uint16_t port, const char *itf,
    * (scripts/test-wine.sh does in its namespace). */
   if (rc == MCTX_E_SOCKET_CONNECT_FAILED && err.sys_errno == ENETUNREACH)
     testnet_skip("no IPv6 multicast route on loopback (%s): run inside "
-                 "scripts/test-wine.sh's namespace", err.message);
+                 "scripts/test-wine.sh's namespace",
+                 err.message);
   EXPECT_OK(rc, &err);
   return pub;
 }
@@ -44,7 +45,8 @@ main(void)
   /* A link-local group without an interface: refused before connect. */
   mctx_publication_config cfg;
   TESTNET_CHECK(mctx_publication_config_init_group(&cfg, "ff02::1", 46410,
-                                                   &err) == MCTX_OK, "cfg");
+                                                   &err) == MCTX_OK,
+                "cfg");
   mctx_publication *pub;
   EXPECT_ERROR(mctx_publication_open(&cfg, &pub, &err), &err,
                MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE,

@@ -46,19 +46,20 @@ test_send_paths(mctx_publication *pub)
   mctx_error err;
   mctx_send_report report;
   EXPECT_OK(mctx_publication_send(pub, "hello", 5, &report, &err), &err);
-  TESTNET_CHECK(report.bytes_sent == 5, "bytes %u", (unsigned) report.bytes_sent);
+  TESTNET_CHECK(report.bytes_sent == 5, "bytes %u",
+                (unsigned) report.bytes_sent);
   char text[MCTX_IP_STRLEN];
   mctx_ip_format(&report.local.ip, text, sizeof text);
   TESTNET_CHECK(strcmp(text, "127.0.0.1") == 0, "local %s", text);
   expect_datagram(r, "hello", &report.local);
 
-  mctx_buf bufs[2] = { { "gath", 4 }, { "ered", 4 } };
+  mctx_buf bufs[2] = {{"gath", 4}, {"ered", 4}};
   EXPECT_OK(mctx_publication_sendv(pub, bufs, 2, &report, &err), &err);
   expect_datagram(r, "gathered", &report.local);
 
-  mctx_buf one = { "one", 3 }, two = { "two", 3 }, three[2] = { { "th", 2 },
-                                                             { "ree", 3 } };
-  mctx_datagram dgs[3] = { { &one, 1 }, { &two, 1 }, { three, 2 } };
+  mctx_buf one = {"one", 3}, two = {"two", 3},
+           three[2] = {{"th", 2}, {"ree", 3}};
+  mctx_datagram dgs[3] = {{&one, 1}, {&two, 1}, {three, 2}};
   size_t sent = 0;
   EXPECT_OK(mctx_publication_send_batch(pub, dgs, 3, &sent, &err), &err);
   TESTNET_CHECK(sent == 3, "batch sent %u", (unsigned) sent);
@@ -94,7 +95,7 @@ test_interface_selectors(void)
   EXPECT_OK(mctx_interface_name_to_index("lo", &lo, &err), &err);
   char index_text[16];
   snprintf(index_text, sizeof index_text, "%u", (unsigned) lo);
-  const char *selectors[] = { "lo", index_text };
+  const char *selectors[] = {"lo", index_text};
   for (int i = 0; i < 2; i++) {
     uint16_t port = (uint16_t) (46402 + i);
     SOCKET r = wintest_receiver("239.255.77.2", port, 0);
@@ -134,8 +135,7 @@ test_context_and_caller_socket(void)
 
   /* A caller's socket bound to 127.0.0.1:46405, as the config asks. */
   SOCKET s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-  struct sockaddr_in local = { .sin_family = AF_INET,
-                               .sin_port = htons(46405) };
+  struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons(46405)};
   local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   TESTNET_CHECK(bind(s, (struct sockaddr *) &local, sizeof local) == 0,
                 "bind: %d", WSAGetLastError());
@@ -144,10 +144,8 @@ test_context_and_caller_socket(void)
   own.has_source_port = true;
   own.source_port = 46406;
   mctx_publication_id own_id;
-  EXPECT_ERROR(mctx_context_add_with_socket(ctx, &own, (int) s, &own_id,
-                                            &err),
-               &err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH,
-               MCTX_SUBJECT_SOCKET);
+  EXPECT_ERROR(mctx_context_add_with_socket(ctx, &own, (int) s, &own_id, &err),
+               &err, MCTX_E_EXISTING_SOCKET_PORT_MISMATCH, MCTX_SUBJECT_SOCKET);
   own.source_port = 46405;
   EXPECT_OK(mctx_context_add_with_socket(ctx, &own, (int) s, &own_id, &err),
             &err);

@@ -41,14 +41,15 @@ main(void)
                                       NULL) == MCTX_E_WOULD_BLOCK,
                 "without an mctx_error");
 
-  mctx_buf buf = { payload, sizeof payload };
+  mctx_buf buf = {payload, sizeof payload};
   mctx_datagram dgs[100];
   for (int i = 0; i < 100; i++)
-    dgs[i] = (mctx_datagram) { &buf, 1 };
+    dgs[i] = (mctx_datagram){&buf, 1};
   size_t sent = 999;
   EXPECT_ERROR(mctx_publication_send_batch(pub, dgs, 100, &sent, &err), &err,
                MCTX_E_WOULD_BLOCK, MCTX_SUBJECT_SOCKET);
-  TESTNET_CHECK(sent < 100, "sent %u of 100 into a full buffer", (unsigned) sent);
+  TESTNET_CHECK(sent < 100, "sent %u of 100 into a full buffer",
+                (unsigned) sent);
 
   mctx_metrics m;
   mctx_publication_metrics_snapshot(pub, &m);

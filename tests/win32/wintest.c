@@ -20,8 +20,7 @@ testnet_skip(const char *fmt, ...)
 }
 
 void
-testnet_fail(const char *file, int line, const char *cond, const char *fmt,
-             ...)
+testnet_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -45,8 +44,7 @@ wintest_receiver(const char *group, uint16_t port, uint32_t lo_index)
 {
   mctx_ip ip;
   mctx_error err;
-  TESTNET_CHECK(mctx_ip_parse(group, &ip, &err) == MCTX_OK, "%s",
-                err.message);
+  TESTNET_CHECK(mctx_ip_parse(group, &ip, &err) == MCTX_OK, "%s", err.message);
   bool v6 = ip.family == MCTX_FAMILY_IPV6;
   SOCKET s = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP);
   TESTNET_CHECK(s != INVALID_SOCKET, "socket: %d", WSAGetLastError());
@@ -54,19 +52,18 @@ wintest_receiver(const char *group, uint16_t port, uint32_t lo_index)
   setsockopt(s, SOL_SOCKET, SO_REUSEADDR, (const char *) &on, sizeof on);
   int rc;
   if (v6) {
-    struct sockaddr_in6 any = { .sin6_family = AF_INET6,
-                                .sin6_port = htons(port) };
+    struct sockaddr_in6 any = {.sin6_family = AF_INET6,
+                               .sin6_port = htons(port)};
     rc = bind(s, (struct sockaddr *) &any, sizeof any);
     TESTNET_CHECK(rc == 0, "bind [::]:%u: %d", port, WSAGetLastError());
     struct ipv6_mreq mreq;
     memset(&mreq, 0, sizeof mreq);
     memcpy(&mreq.ipv6mr_multiaddr, ip.bytes, 16);
     mreq.ipv6mr_interface = lo_index;
-    rc = setsockopt(s, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP,
-                    (const char *) &mreq, sizeof mreq);
+    rc = setsockopt(s, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, (const char *) &mreq,
+                    sizeof mreq);
   } else {
-    struct sockaddr_in any = { .sin_family = AF_INET,
-                               .sin_port = htons(port) };
+    struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons(port)};
     rc = bind(s, (struct sockaddr *) &any, sizeof any);
     TESTNET_CHECK(rc == 0, "bind 0.0.0.0:%u: %d", port, WSAGetLastError());
     struct ip_mreq mreq;
@@ -88,7 +85,7 @@ wintest_receive(SOCKET s, void *buf, int size, int timeout_ms, char *from,
   fd_set readable;
   FD_ZERO(&readable);
   FD_SET(s, &readable);
-  struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+  struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   if (select(0, &readable, NULL, NULL, &tv) != 1)
     return -1;
   struct sockaddr_storage ss;
@@ -111,12 +108,13 @@ wintest_receive(SOCKET s, void *buf, int size, int timeout_ms, char *from,
 }
 
 void
-wintest_config(mctx_publication_config *cfg, const char *group,
-               uint16_t port, const char *itf)
+wintest_config(mctx_publication_config *cfg, const char *group, uint16_t port,
+               const char *itf)
 {
   mctx_error err;
-  TESTNET_CHECK(mctx_publication_config_init_group(cfg, group, port, &err)
-                    == MCTX_OK, "group %s: %s", group, err.message);
+  TESTNET_CHECK(mctx_publication_config_init_group(cfg, group, port, &err) ==
+                    MCTX_OK,
+                "group %s: %s", group, err.message);
   TESTNET_CHECK(mctx_interface_parse(itf, &cfg->interface, &err) == MCTX_OK,
                 "interface %s: %s", itf, err.message);
 }

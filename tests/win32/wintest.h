@@ -30,8 +30,8 @@ SOCKET wintest_receiver(const char *group, uint16_t port, uint32_t lo_index);
 
 /* Receives one datagram within timeout_ms into buf; returns its length,
  * or -1 on timeout. from gets the sender's address text. */
-int wintest_receive(SOCKET s, void *buf, int size, int timeout_ms,
-                    char *from, size_t from_size);
+int wintest_receive(SOCKET s, void *buf, int size, int timeout_ms, char *from,
+                    size_t from_size);
 
 /* A config for group:port sent out of interface itf ("127.0.0.1", "lo"). */
 void wintest_config(mctx_publication_config *cfg, const char *group,
