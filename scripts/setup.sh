@@ -25,7 +25,7 @@ PACKAGES=(
   iproute2 libcap2-bin tcpdump
   valgrind
   python3-dev python3-pytest python3-gi gir1.2-gstreamer-1.0
-  build-essential debhelper dpkg-dev help2man lintian git
+  build-essential debhelper dh-python dpkg-dev help2man lintian git
   clang libclang-rt-dev
   clang-format indent
   mingw-w64 wine wine64

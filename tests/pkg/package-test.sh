@@ -3,7 +3,8 @@
 # the source tree's HEAD (dpkg-buildpackage -us -uc -b), checks them with
 # lintian, installs them and checks what a user does with them with no
 # environment (gst-inspect-1.0 finds mctxsink, the README's hello program
-# compiles with pkg-config and runs, mctx-send sends on lo), then purges
+# compiles with pkg-config and runs, mctx-send sends on lo, /usr/bin/python3
+# imports mctx), then purges
 # them and checks that nothing is left. The packages are purged whatever
 # happens, so the machine is left as it was found.
 #
@@ -16,7 +17,7 @@
 set -uo pipefail
 
 SKIP=77
-PACKAGES=(libmctx1 libmctx-jsonl0 libmctx-dev gstreamer1.0-mctx mctx-tools)
+PACKAGES=(libmctx1 libmctx-jsonl0 libmctx-dev gstreamer1.0-mctx mctx-tools python3-mctx)
 
 skip() {
   echo "SKIP: $*"
@@ -43,6 +44,9 @@ git -C "$src" rev-parse --verify -q HEAD >/dev/null \
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir=/usr/lib/$multiarch
 plugin=$libdir/gstreamer-1.0/libgstmctx.so
+pymodule=/usr/lib/python3/dist-packages/mctx
+# Counts a fresh context's publications: 0 when the module imports.
+python_check=(/usr/bin/python3 -c "import mctx; print(mctx.Context().publication_count())")
 
 # Prints the first of PACKAGES that dpkg knows (installed, half-installed,
 # or only its configuration files left) with its status; fails if none.
@@ -61,7 +65,7 @@ known_to_dpkg() {
 # What is already there is someone's: neither replace nor purge it.
 known=$(known_to_dpkg) && skip "package $known is on this machine; the test would replace and purge it"
 for path in "$plugin" "$libdir"/libmctx.so* "$libdir"/libmctx-jsonl.so* \
-    /usr/include/mctx.h /usr/bin/mctx-send /usr/bin/mctx-raw-send; do
+    /usr/include/mctx.h /usr/bin/mctx-send /usr/bin/mctx-raw-send "$pymodule"; do
   [ -e "$path" ] && skip "$path exists outside the packages (a meson install into /usr?)"
 done
 
@@ -213,6 +217,14 @@ for page in mctx-send mctx-raw-send; do
   grep -qx "/usr/share/man/man1/$page.1.gz" "$work/files" || fail "mctx-tools has no manual page for $page"
 done
 
+echo "--- python3 -c 'import mctx' (no environment)"
+out=$(cd "$work/home" && "${user_env[@]}" "${python_check[@]}" 2>&1) \
+  || fail "/usr/bin/python3 cannot use the installed mctx module: $out"
+[ "$out" = 0 ] || fail "mctx.Context().publication_count() printed '$out', expected '0'"
+where=$(cd "$work/home" && "${user_env[@]}" /usr/bin/python3 -c 'import mctx; print(mctx.__file__)' 2>&1)
+[ "$where" = "$pymodule/__init__.py" ] || fail "mctx is imported from '$where', not from $pymodule"
+echo "publication_count() = $out, mctx from $pymodule"
+
 echo "--- purge"
 # On failure the cleanup tries once more.
 dpkg_waiting --purge "${PACKAGES[@]}" || fail "purging the packages failed"
@@ -230,6 +242,10 @@ while read -r path; do
   esac
 done <"$work/files"
 [ "$left" -eq 0 ] || fail "$left files of the packages are still there"
+# dh_python3's postinst byte-compiles into __pycache__, which no package lists.
+[ -e "$pymodule" ] && fail "$pymodule is still there after the purge: $(find "$pymodule" | head -n 5)"
+(cd "$work/home" && "${user_env[@]}" "${python_check[@]}" >/dev/null 2>&1) \
+  && fail "/usr/bin/python3 still imports mctx after the purge"
 ldconfig -p | grep -q 'libmctx' && fail "ldconfig still lists libmctx after the purge"
 rm -rf "$work/home/.cache"
 "${user_env[@]}" gst-inspect-1.0 mctxsink >/dev/null 2>&1 \
