@@ -217,10 +217,14 @@ GST_START_TEST (test_unwritable_path_fails_at_start)
   g_free (error);
   g_free (props);
 
-  error = mst_start_error ("raw=true interface=lo sdp-file=/tmp/x.sdp");
-  fail_unless (error != NULL && strstr (error, "sdp-file needs a group"),
-      "%s", error);
-  g_free (error);
+  /* Raw mode opens its socket first: without CAP_NET_RAW that is the
+   * error. */
+  if (geteuid () == 0) {
+    error = mst_start_error ("raw=true interface=lo sdp-file=/tmp/x.sdp");
+    fail_unless (error != NULL && strstr (error, "sdp-file needs a group"),
+        "%s", error);
+    g_free (error);
+  }
 
   error = mst_start_error ("group=239.1.2.3 interface=lo announce=true");
   fail_unless (error != NULL && strstr (error, "announce=true")
@@ -362,7 +366,12 @@ mctxsink_sdp_suite (void)
   tcase_add_test (tc, test_unwritable_path_fails_at_start);
   tcase_add_test (tc, test_caps_without_sdp_form_are_refused);
   tcase_add_test (tc, test_sap_ipv4_local_scope);
-  tcase_add_test (tc, test_sap_ipv6_site_scope);
+  /* IPv6 multicast on lo needs the ff00::/8 route of a private namespace. */
+  if (geteuid () == 0)
+    tcase_add_test (tc, test_sap_ipv6_site_scope);
+  else
+    g_print ("SKIP: test_sap_ipv6_site_scope needs root (a private network "
+        "namespace with IPv6 multicast on lo)\n");
   return s;
 }
 
