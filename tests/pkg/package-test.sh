@@ -210,7 +210,10 @@ echo "--- mctx-send"
 grep -q '^usage: mctx-send ' "$work/help.txt" || fail "mctx-send --help prints no usage line"
 out=$("${user_env[@]}" mctx-send 239.255.0.17 5017 hello --interface lo 2>&1) \
   || fail "mctx-send on lo failed: $out"
-[ "$out" = "sent 5 bytes to 239.255.0.17:5017 from 127.0.0.1" ] \
+# The send line, then the queue-drops summary (docs/gso.md).
+[ "$(printf '%s\n' "$out" | head -n 1)" = \
+  "sent 5 bytes to 239.255.0.17:5017 from 127.0.0.1" ] \
+  && printf '%s\n' "$out" | grep -q '^queue-drops 0 (qdisc noqueue on interface lo' \
   || fail "mctx-send printed '$out'"
 echo "$out"
 for page in mctx-send mctx-raw-send; do
