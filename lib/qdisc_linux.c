@@ -128,7 +128,8 @@ nl_exchange(void *req, size_t len, uint16_t want,
         continue;
       break;
     }
-    int left = (int) n;
+    /* NLMSG_OK compares the message's __u32 length with this int. */
+    unsigned int left = (unsigned int) n;
     bool done = n == 0;
     for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, left);
          h = NLMSG_NEXT(h, left)) {

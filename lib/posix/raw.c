@@ -77,9 +77,11 @@ typedef struct raw_slot {
   } to;
   uint8_t header[MCTX__RAW_HEAD_MAX];
   union {
-    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-             2 * CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
+    /* CMSG_SPACE(sizeof(struct in6_pktinfo)) + 2 * CMSG_SPACE(sizeof(int))
+     * is 88 on Linux; a literal, since clang does not take CMSG_SPACE as a
+     * constant inside a struct. */
+    char buf[96];
+    size_t align; /* struct cmsghdr's alignment (it ends in a flexible array) */
   } control;
   size_t len; /* the whole datagram, for the counters */
   mctx_raw_datagram_info info;
