@@ -274,12 +274,16 @@ void mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id);
 struct mctx_publication {
   mctx_publication_id id; /* 0 outside a context */
   int fd;
-  mctx_publication_config config; /* copy; live setters keep it current */
-  mctx_endpoint destination;      /* connected peer, IPv6 scope id used */
-  uint32_t interface_index;       /* IPV6_MULTICAST_IF / ip_mreqn, 0 none */
-  bool has_local;                 /* local holds getsockname from open;
+  mctx_publication_config config;   /* copy; live setters keep it current */
+  mctx_endpoint destination;        /* connected peer, IPv6 scope id used */
+  _Atomic uint32_t interface_index; /* IPV6_MULTICAST_IF / ip_mreqn, 0
+                                        none; a followed interface
+                                        changes it (iface_follow.c) */
+  bool has_local;                   /* local holds getsockname from open;
                                       both read-only after open, because
-                                      threads may send concurrently */
+                                      threads may send concurrently (but
+                                      for a followed interface, see
+                                      iface_follow.c) */
   mctx_endpoint local;
   mctx_metrics_cell metrics;
 
@@ -324,7 +328,23 @@ struct mctx_publication {
   mctx__qdisc_info qdisc_base;   /* counters at open (or at a qdisc
                                         replacement, folded below) */
   mctx__qdisc_info qdisc_folded; /* deltas of qdiscs replaced since */
+
+  /* Following an interface given by name or address that came back with
+   * a new index (iface_follow.c). Only failed sends look, at most once a
+   * second: follow_last_ns is the monotonic time of the last look, taken
+   * by compare-and-swap so that one thread looks. */
+  _Atomic uint64_t follow_last_ns;
+  _Atomic uint64_t follows;    /* sockets moved to a new index (for tests) */
+  _Atomic bool follow_pending; /* a move failed: look on any failure */
 };
+
+/* A send on pub failed with errno e (posix/send.c, win32/send.c call it
+ * for every failed send). When e says the interface is gone (ENODEV,
+ * ENXIO, ENETUNREACH, EADDRNOTAVAIL) and the publication's interface was
+ * given by name or address, looks it up again (at most once a second) and,
+ * when it is back under a new index, moves the socket there. No system
+ * call otherwise. */
+void mctx__iface_follow(mctx_publication *pub, int e);
 
 /* Reads the egress qdisc into pub (under qdisc_lock, or skipped when
  * another thread holds it and `wait` is false) and updates the cached GSO
@@ -410,6 +430,16 @@ int mctx__socket_open(const mctx_publication_config *cfg,
  * closes fd. */
 int mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
                        mctx__socket_setup *out, mctx_error *err);
+
+/* Moves a publication's connected socket to the interface the plan names
+ * now (made again from the config after the interface came back): what
+ * connect derived from the old interface is forgotten (the source address
+ * unless bound, IPv6's device binding of a scoped group, the cached
+ * route), the bound port is kept, the multicast interface set again, and
+ * the socket connected again. local gets the socket's address after. */
+int mctx__socket_follow(int fd, const mctx_publication_config *cfg,
+                        const mctx__socket_plan *plan, mctx_endpoint *local,
+                        mctx_error *err);
 
 /* getsockname as an endpoint. MCTX_E_SOCKET_LOCAL_ADDR_FAILED on failure. */
 int mctx__socket_local(int fd, mctx_endpoint *out, mctx_error *err);

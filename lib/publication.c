@@ -87,6 +87,9 @@ open_common(const mctx_publication_config *cfg, int fd, mctx_publication **out,
   atomic_init(&pub->pacing_late_second, 0);
   atomic_init(&pub->gso_qdisc_whole, false);
   atomic_init(&pub->enobufs_run, 0);
+  atomic_init(&pub->follow_last_ns, 0);
+  atomic_init(&pub->follows, 0);
+  atomic_init(&pub->follow_pending, false);
   pthread_mutex_init(&pub->qdisc_lock, NULL);
   pub->egress_index = egress_index(pub);
   mctx__qdisc_read(pub->egress_index, &pub->qdisc);

@@ -408,6 +408,52 @@ mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
 }
 
 int
+mctx__socket_follow(int fd, const mctx_publication_config *cfg,
+                    const mctx__socket_plan *plan, mctx_endpoint *local,
+                    mctx_error *err)
+{
+  mctx_endpoint before, kept;
+  int rc = mctx__socket_local(fd, &before, err);
+  if (rc != MCTX_OK)
+    return rc;
+  /* Disconnecting (AF_UNSPEC) forgets what connect derived from the old
+   * interface: the source address it picked (an address bound on purpose
+   * stays), the device an IPv6 scoped group bound the socket to, the
+   * cached route. An unlocked port goes too, and is taken back. */
+  struct sockaddr unspec;
+  memset(&unspec, 0, sizeof unspec);
+  unspec.sa_family = AF_UNSPEC;
+  if (connect(fd, &unspec, sizeof unspec) != 0)
+    return option_failed(err, MCTX_SUBJECT_INTERFACE, "connect", "AF_UNSPEC");
+  rc = mctx__socket_local(fd, &kept, err);
+  if (rc != MCTX_OK)
+    return rc;
+  if (kept.port == 0) {
+    /* The same source port, so that receivers see one stream; the kernel
+     * kept a bound address, whose link (for a link-local one) is the new
+     * interface now. A port taken meanwhile: connect picks another. */
+    mctx_endpoint want = kept;
+    want.port = before.port;
+    if (mctx_ip_is_link_local_unicast(&want.ip))
+      want.ip.scope_id = plan->interface_index;
+    struct sockaddr_storage ss;
+    unsigned len = mctx__sockaddr_from_endpoint(&want, &ss);
+    if (bind(fd, (struct sockaddr *) &ss, len) != 0 && errno != EADDRINUSE) {
+      int e = errno;
+      char text[MCTX_ENDPOINT_STRLEN];
+      return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_SOCKET, e,
+                        "bind to %s failed: %s",
+                        mctx_endpoint_format(&want, text, sizeof text),
+                        strerror(e));
+    }
+  }
+  rc = configure_and_connect(fd, cfg, plan, err);
+  if (rc == MCTX_OK)
+    rc = mctx__socket_local(fd, local, err);
+  return rc;
+}
+
+int
 mctx__socket_local(int fd, mctx_endpoint *out, mctx_error *err)
 {
   struct sockaddr_storage ss;

@@ -28,6 +28,7 @@ static int
 send_failure(const mctx_publication *pub, int e, const char *text,
              mctx_error *err)
 {
+  mctx__iface_follow((mctx_publication *) pub, e);
   int transient = mctx__send_transient(err, e);
   if (transient != MCTX_OK)
     return transient;

@@ -304,6 +304,21 @@ mctx__socket_adopt(const mctx_publication_config *cfg, int fd,
   return MCTX_OK;
 }
 
+/* Winsock connects a UDP socket again in place: the multicast interface
+ * set again and a new connect replace what the old interface gave. Not
+ * disconnected first as on POSIX: Winsock picks the source per send for
+ * an unbound socket. */
+int
+mctx__socket_follow(int fd, const mctx_publication_config *cfg,
+                    const mctx__socket_plan *plan, mctx_endpoint *local,
+                    mctx_error *err)
+{
+  int rc = configure_and_connect(fd, cfg, plan, err);
+  if (rc == MCTX_OK)
+    rc = mctx__socket_local(fd, local, err);
+  return rc;
+}
+
 int
 mctx__socket_local(int fd, mctx_endpoint *out, mctx_error *err)
 {
