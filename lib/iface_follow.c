@@ -56,8 +56,8 @@ static bool
 claim_look(mctx_publication *pub)
 {
   uint64_t now = mctx_monotonic_ns();
-  uint64_t last = atomic_load_explicit(&pub->follow_last_ns,
-                                       memory_order_relaxed);
+  uint64_t last =
+      atomic_load_explicit(&pub->follow_last_ns, memory_order_relaxed);
   if (last != 0 && now - last < FOLLOW_INTERVAL_NS)
     return false;
   return atomic_compare_exchange_strong_explicit(&pub->follow_last_ns, &last,
@@ -89,8 +89,8 @@ void
 mctx__iface_follow(mctx_publication *pub, int e)
 {
   int kind = pub->config.interface.kind;
-  bool pending = atomic_load_explicit(&pub->follow_pending,
-                                      memory_order_relaxed);
+  bool pending =
+      atomic_load_explicit(&pub->follow_pending, memory_order_relaxed);
   if ((kind != MCTX_INTERFACE_NAME && kind != MCTX_INTERFACE_ADDRESS) ||
       !(pending || interface_gone(e)) || !claim_look(pub))
     return;
@@ -139,10 +139,9 @@ mctx__iface_follow(mctx_publication *pub, int e)
   pub->has_local = true;
   /* The new path may have another MTU: GSO probes it again. */
   int on = MCTX__GSO_ON;
-  atomic_compare_exchange_strong_explicit(&pub->gso_state, &on,
-                                          MCTX__GSO_UNPROBED,
-                                          memory_order_relaxed,
-                                          memory_order_relaxed);
+  atomic_compare_exchange_strong_explicit(
+      &pub->gso_state, &on, MCTX__GSO_UNPROBED, memory_order_relaxed,
+      memory_order_relaxed);
   repoint_egress(pub, index);
   atomic_fetch_add_explicit(&pub->follows, 1, memory_order_relaxed);
 }
