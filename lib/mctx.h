@@ -264,6 +264,14 @@ typedef struct mctx_interface {
   char name[MCTX_INTERFACE_NAME_MAX]; /* MCTX_INTERFACE_NAME */
 } mctx_interface;
 
+/* An interface given by NAME or ADDRESS is followed: when it is deleted and
+ * created again (a VPN, a VLAN, a replugged NIC), a send that fails with
+ * ENODEV, ENXIO, ENETUNREACH or EADDRNOTAVAIL looks it up again (at most
+ * once a second; successful sends never look), and once it is back under a
+ * new index the publication's socket moves there, keeping its source
+ * port. An INDEX is never followed: sends keep failing (each counted). Raw
+ * publications do not follow. */
+
 /* Parses an interface given as an address ("10.0.0.1", "fe80::1%eth0"), a
  * decimal index ("7") or a name ("eth0"). Only the syntax is checked here:
  * whether the interface exists is checked when a publication is created. */
@@ -465,16 +473,19 @@ mctx_publication_get_config(const mctx_publication *pub);
  * cast it with (SOCKET) (intptr_t) fd. */
 MCTX_API int mctx_publication_get_fd(const mctx_publication *pub);
 
-/* The connected destination, with the IPv6 scope id used. */
+/* The connected destination, with the IPv6 scope id used (a followed
+ * interface changes a link-local group's scope id). */
 MCTX_API void mctx_publication_get_destination(const mctx_publication *pub,
                                                mctx_endpoint *out);
 
-/* The interface index used for IPV6_MULTICAST_IF / ip_mreqn, 0 if none. */
+/* The interface index used for IPV6_MULTICAST_IF / ip_mreqn, 0 if none (an
+ * IPv4 interface given by address). A followed interface changes it. */
 MCTX_API uint32_t
 mctx_publication_get_interface_index(const mctx_publication *pub);
 
 /* The socket's local address (getsockname at open, cached; asked again on
- * each call only if that failed, which it does not on a connected socket). */
+ * each call only if that failed, which it does not on a connected socket;
+ * read again when a followed interface moved the socket). */
 MCTX_API int mctx_publication_get_local(const mctx_publication *pub,
                                         mctx_endpoint *out, mctx_error *err);
 
