@@ -808,9 +808,30 @@ done:
 /* Send errors                                                              */
 /* ------------------------------------------------------------------------ */
 
+/* ENODEV or ENETUNREACH with an interface set: most likely it is gone (or
+ * down); says whether libmctx follows it when it comes back. */
+static void
+interface_hint (GstMctxSender * s, int sys_errno, gchar * buf, gsize size)
+{
+  mctx_interface itf;
+
+  buf[0] = '\0';
+  if ((sys_errno != ENODEV && sys_errno != ENETUNREACH) || s->raw_pub
+      || s->current.interface == NULL
+      || mctx_interface_parse (s->current.interface, &itf, NULL) != MCTX_OK)
+    return;
+  g_snprintf (buf, size, "; interface %s is gone or down: %s",
+      s->current.interface, itf.kind == MCTX_INTERFACE_INDEX ?
+      "given as an index, it is not followed when it is created again "
+      "(restart the element then)" :
+      "given by name or address, it is followed when it comes back");
+}
+
 static void
 post_error_warning (GstMctxSender * s, ErrorKind * kind)
 {
+  gchar hint[192];
+
   /* IP_RECVERR queued each failure on the socket's error queue too: it is
    * emptied here, once per warning (at most once a second per error), not
    * once per datagram; wait_socket() empties it before every wait too. The
@@ -828,14 +849,17 @@ post_error_warning (GstMctxSender * s, ErrorKind * kind)
         ("errno %d; the datagrams were dropped and counted in "
             "packets-dropped; at most one warning a second per error",
             kind->sys_errno));
-  else
+  else {
+    interface_hint (s, kind->sys_errno, hint, sizeof hint);
     GST_ELEMENT_WARNING (s->owner, RESOURCE, WRITE,
-        ("%" G_GUINT64_FORMAT " datagram(s) to %s failed: %s", kind->pending,
-            s->destination, kind->sys_errno ? g_strerror (kind->sys_errno) :
-            kind->message[0] ? kind->message : mctx_strerror (kind->code)),
-        ("errno %d; the datagrams were dropped and counted in "
+        ("%" G_GUINT64_FORMAT " datagram(s) to %s failed: %s%s",
+            kind->pending, s->destination,
+            kind->sys_errno ? g_strerror (kind->sys_errno) :
+            kind->message[0] ? kind->message : mctx_strerror (kind->code),
+            hint), ("errno %d; the datagrams were dropped and counted in "
             "packets-dropped; at most one warning a second per error",
             kind->sys_errno));
+  }
   kind->pending = 0;
 }
 

@@ -41,8 +41,7 @@ link_create (void)
  * early once the receiver has more than `until` datagrams (until < 0:
  * never). Returns whether it stopped early. */
 static gboolean
-push_lists (MstSender * tx, MstCollector * rx, int lists, int *next,
-    int until)
+push_lists (MstSender * tx, MstCollector * rx, int lists, int *next, int until)
 {
   for (int l = 0; l < lists; l++) {
     GstBufferList *list = gst_buffer_list_new_sized (PER_LIST);
@@ -55,6 +54,30 @@ push_lists (MstSender * tx, MstCollector * rx, int lists, int *next,
       return TRUE;
   }
   return FALSE;
+}
+
+/* Whether a warning posted so far says that the interface is followed. */
+static gboolean
+warned_followed (MstSender * tx)
+{
+  GstBus *bus = gst_element_get_bus (tx->pipeline);
+  GstMessage *msg;
+  gboolean found = FALSE;
+
+  for (int i = 0; i < 1000
+      && (msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)); i++) {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    GST_INFO ("warning: %s", err->message);
+    if (strstr (err->message, "interface " TX_IF " is gone or down: given by "
+            "name or address, it is followed when it comes back"))
+      found = TRUE;
+    g_error_free (err);
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  return found;
 }
 
 /* The receiver has at least count datagrams within timeout_ms. */
@@ -103,6 +126,7 @@ GST_START_TEST (test_stream_resumes_when_the_interface_comes_back)
   GST_INFO ("resumed %d after %d buffers", resumed, next);
   fail_unless (resumed, "the stream did not resume after %d buffers", next);
   push_lists (&tx, rx, LISTS_AFTER, &next, -1);
+  fail_unless (warned_followed (&tx), "no warning names the interface");
   mst_sender_finish (&tx);
 
   sent = mst_stat (tx.sink, "packets-sent");
