@@ -1,7 +1,8 @@
 /* An interface deleted mid-stream and created again under the same name
  * with the same address (a VPN or VLAN coming back, a USB NIC replugged):
  * a publication given the interface by name or by address follows it and
- * the stream resumes by itself, from the same source address and port; a
+ * the stream resumes by itself, from the same source address and port
+ * (from its new address when it comes back with another, IPv4); a
  * publication given an index does not (the index names the interface that
  * is gone) and nothing goes out of another interface. Every datagram is
  * sent or counted as a send error.
@@ -52,6 +53,7 @@ typedef struct veth_link {
   const char *local_if;
   const char *peer_if;
   bool v6;
+  const char *addr4; /* the local end's IPv4 address */
 } veth_link;
 
 static void
@@ -65,7 +67,7 @@ link_create(const veth_link *l)
                   l->peer_if);
     testnet_wait_ipv6_ready(l->ns, 3000);
   } else {
-    testnet_sh_ok("ip addr add 10.78.0.1/24 dev %s", l->local_if);
+    testnet_sh_ok("ip addr add %s/24 dev %s", l->addr4, l->local_if);
     testnet_sh_ok("ip -n %s addr add 10.78.0.9/24 dev %s", l->ns, l->peer_if);
   }
 }
@@ -155,14 +157,17 @@ open_by(const veth_link *l, by how, const char *group, uint16_t port)
   return pub;
 }
 
+/* new_address: the interface comes back with another IPv4 address (the
+ * source the kernel picked from the old one is dropped). */
 static void
-run(const char *tag, bool v6, by how, const char *group, uint16_t port)
+run(const char *tag, bool v6, by how, const char *group, uint16_t port,
+    bool new_address)
 {
   const char *ns = testnet_peer_create(tag);
   char local_if[16], peer_if[16];
   snprintf(local_if, sizeof local_if, "%sa", tag);
   snprintf(peer_if, sizeof peer_if, "%sb", tag);
-  veth_link l = {ns, local_if, peer_if, v6};
+  veth_link l = {ns, local_if, peer_if, v6, "10.78.0.1"};
   link_create(&l);
   uint32_t first_index = testnet_ifindex(local_if);
 
@@ -192,6 +197,8 @@ run(const char *tag, bool v6, by how, const char *group, uint16_t port)
   check_counted(pub, &t, "interface gone");
 
   /* Back under the same name and address, with a new index. */
+  if (new_address)
+    l.addr4 = "10.78.0.5";
   link_create(&l);
   receiver_join(&l, rx, group);
   uint32_t new_index = testnet_ifindex(local_if);
@@ -205,8 +212,9 @@ run(const char *tag, bool v6, by how, const char *group, uint16_t port)
     if (!resumed)
       sleep_ms(SEND_GAP_MS);
   }
-  printf("%s %s: interface back: %s after %llu more failed sends (errno %s)\n",
-         v6 ? "IPv6" : "IPv4", by_text(how),
+  printf("%s %s%s: interface back: %s after %llu more failed sends "
+         "(errno %s)\n",
+         v6 ? "IPv6" : "IPv4", by_text(how), new_address ? ", new address" : "",
          resumed ? "resumed" : "not resumed",
          (unsigned long long) (t.failed - failed_while_gone),
          back_errno ? strerror(back_errno) : "none");
@@ -229,11 +237,12 @@ run(const char *tag, bool v6, by how, const char *group, uint16_t port)
     snprintf(text, sizeof text, "follow %u", n - 1);
     received after;
     expect_datagram(rx, text, &after);
-    /* One stream for receivers: the same source address and port. */
-    CHECK(strcmp(after.from, before.from) == 0 &&
-              after.from_port == before.from_port,
+    /* One stream for receivers: the same source address and port (the
+     * interface's new address, when it has another). */
+    const char *from = new_address ? l.addr4 : before.from;
+    CHECK(strcmp(after.from, from) == 0 && after.from_port == before.from_port,
           "%s: the stream came from %s port %u, then from %s port %u",
-          by_text(how), before.from, (unsigned) before.from_port, after.from,
+          by_text(how), from, (unsigned) before.from_port, after.from,
           (unsigned) after.from_port);
     if (how != BY_ADDRESS || v6)
       CHECK(mctx_publication_get_interface_index(pub) == new_index,
@@ -269,13 +278,14 @@ int
 main(void)
 {
   testnet_private_netns_or_skip();
-  run("fn4", false, BY_NAME, "232.1.78.1", 47801);
-  run("fa4", false, BY_ADDRESS, "232.1.78.2", 47802);
-  run("fi4", false, BY_INDEX, "232.1.78.3", 47803);
-  run("fc4", false, BY_NAME_CALLER_SOCKET, "232.1.78.4", 47804);
-  run("fn6", true, BY_NAME, "ff02::78:1", 47805);
-  run("fa6", true, BY_ADDRESS, "ff3e::8000:7802", 47806);
-  run("fi6", true, BY_INDEX, "ff3e::8000:7803", 47807);
+  run("fn4", false, BY_NAME, "232.1.78.1", 47801, false);
+  run("fa4", false, BY_ADDRESS, "232.1.78.2", 47802, false);
+  run("fi4", false, BY_INDEX, "232.1.78.3", 47803, false);
+  run("fc4", false, BY_NAME_CALLER_SOCKET, "232.1.78.4", 47804, false);
+  run("fr4", false, BY_NAME, "232.1.78.5", 47808, true);
+  run("fn6", true, BY_NAME, "ff02::78:1", 47805, false);
+  run("fa6", true, BY_ADDRESS, "ff3e::8000:7802", 47806, false);
+  run("fi6", true, BY_INDEX, "ff3e::8000:7803", 47807, false);
   printf("iface-follow: all passed\n");
   return 0;
 }
