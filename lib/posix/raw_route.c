@@ -66,9 +66,9 @@ struct mctx__raw_routes {
 static int
 open_netlink(int *out, uint32_t groups, mctx_error *err)
 {
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC |
-                                  (groups ? SOCK_NONBLOCK : 0),
-                  NETLINK_ROUTE);
+  int fd =
+      socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | (groups ? SOCK_NONBLOCK : 0),
+             NETLINK_ROUTE);
   if (fd < 0)
     return mctx__fail(err, MCTX_E_SOCKET_CREATE_FAILED, MCTX_SUBJECT_SOCKET,
                       errno, "cannot open a route (netlink) socket: %s",
@@ -76,10 +76,9 @@ open_netlink(int *out, uint32_t groups, mctx_error *err)
   *out = fd;
   struct sockaddr_nl local = {.nl_family = AF_NETLINK, .nl_groups = groups};
   if (bind(fd, (struct sockaddr *) &local, sizeof local) != 0)
-    return mctx__fail(err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_SOCKET,
-                      errno,
-                      "cannot subscribe to IPv6 route and link events: %s",
-                      strerror(errno));
+    return mctx__fail(
+        err, MCTX_E_SOCKET_BIND_FAILED, MCTX_SUBJECT_SOCKET, errno,
+        "cannot subscribe to IPv6 route and link events: %s", strerror(errno));
   if (groups == 0) {
     /* A lookup never hangs a send on the kernel. */
     struct timeval tv = {1, 0};
@@ -204,8 +203,7 @@ nl_ask(mctx__raw_routes *r, struct nlmsghdr *req, uint16_t want, take_fn take,
 }
 
 static void
-add_attr(struct nlmsghdr *h, unsigned short type, const void *data,
-         size_t len)
+add_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
 {
   struct rtattr *a = (struct rtattr *) ((char *) h + NLMSG_ALIGN(h->nlmsg_len));
   a->rta_type = type;
@@ -337,9 +335,9 @@ take_table_route(const struct nlmsghdr *h, void *state)
       !prefix_matches(rr.dst, rr.rt->rtm_dst_len, s->destination) ||
       !prefix_matches(rr.src, rr.rt->rtm_src_len, s->source))
     return;
-  if (s->found && (rr.rt->rtm_dst_len < s->dst_len ||
-                   (rr.rt->rtm_dst_len == s->dst_len &&
-                    rr.priority >= s->priority)))
+  if (s->found &&
+      (rr.rt->rtm_dst_len < s->dst_len ||
+       (rr.rt->rtm_dst_len == s->dst_len && rr.priority >= s->priority)))
     return;
   s->found = true;
   s->dst_len = rr.rt->rtm_dst_len;
@@ -380,8 +378,7 @@ static void
 take_link(const struct nlmsghdr *h, void *state)
 {
   if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
-    *(uint16_t *) state =
-        ((const struct ifinfomsg *) NLMSG_DATA(h))->ifi_type;
+    *(uint16_t *) state = ((const struct ifinfomsg *) NLMSG_DATA(h))->ifi_type;
 }
 
 static int
@@ -462,8 +459,8 @@ no_route(const route_entry *e, const mctx_ip *destination,
                       "<interface> table local",
                       dst, src, dst);
   return mctx__fail(err, MCTX_E_SEND_FAILED, MCTX_SUBJECT_DATAGRAM,
-                    e->sys_errno, "no IPv6 route to %s (from %s): %s", dst,
-                    src, strerror(e->sys_errno));
+                    e->sys_errno, "no IPv6 route to %s (from %s): %s", dst, src,
+                    strerror(e->sys_errno));
 }
 
 int

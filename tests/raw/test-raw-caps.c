@@ -1,8 +1,7 @@
 /* The capability answers match what sends then do: with CAP_NET_RAW every
- * explicit-interface way is announced and a datagram sent that way arrives
- * at the far end of a veth (the path reported is the announced one); the
- * route-selected ways are announced unsupported, and a config without an
- * egress is indeed refused. (Without the capability: test-raw-noperm.)
+ * way is announced, explicit interface and route-selected, and a datagram
+ * sent that way arrives at the far end of a veth (the path reported is the
+ * announced one). (Without the capability: test-raw-noperm.)
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -54,7 +53,9 @@ main(void)
   TESTNET_CHECK(caps.ipv6_any_source == MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
                 "ipv6 any %d", caps.ipv6_any_source);
   TESTNET_CHECK(caps.ipv4_route_selected == MCTX_RAW_CAPABILITY_FULL_DATAGRAM &&
-                    caps.ipv6_route_selected == MCTX_RAW_CAPABILITY_UNSUPPORTED,
+                    caps.ipv6_route_selected ==
+                        MCTX_RAW_CAPABILITY_FULL_DATAGRAM &&
+                    caps.ipv6_route_selected_errno == 0,
                 "route-selected announced %d %d", caps.ipv4_route_selected,
                 caps.ipv6_route_selected);
 
@@ -77,9 +78,11 @@ main(void)
   send_arrives(pub, d, len, cap, m6a, MCTX_RAW_PATH_IPV6_LINK_LAYER);
   mctx_raw_publication_close(pub);
 
-  /* Route-selected: IPv4 sends as announced (test-raw-route follows a
-   * route change), IPv6 is refused as announced. */
+  /* Route-selected sends as announced (test-raw-route and
+   * test-raw-route6 follow route changes); IPv6 both ways, as with an
+   * interface. */
   testnet_sh_ok("ip route add 232.77.6.0/24 dev rv0");
+  testnet_sh_ok("ip -6 route add ff3e::77:0/112 dev rv0 table local");
   mctx_raw_config cfg;
   mctx_raw_config_init(&cfg);
   cfg.family = MCTX_FAMILY_IPV4;
@@ -93,8 +96,16 @@ main(void)
   mctx_raw_publication_close(pub);
   cfg.family = MCTX_FAMILY_IPV6;
   rc = mctx_raw_publication_open(&cfg, &pub, &err);
-  TESTNET_CHECK(rc == MCTX_E_RAW_UNSUPPORTED, "route-selected IPv6: %s",
-                mctx_code_name(rc));
-  printf("ok route-selected IPv6 refused: %s\nPASS\n", err.message);
+  TESTNET_CHECK(rc == MCTX_OK, "route-selected IPv6: %s", err.message);
+  const char *m6lr = "mctx-raw-caps-v6-local-routed";
+  len = rawtest_ipv6_udp(d, "fd77::1", "ff3e::77:6", 0, 0, 2, false, 4000, 5004,
+                         m6lr, strlen(m6lr));
+  send_arrives(pub, d, len, cap, m6lr, MCTX_RAW_PATH_IPV6_KERNEL_HEADER);
+  const char *m6ar = "mctx-raw-caps-v6-any-routed";
+  len = rawtest_ipv6_udp(d, "2001:db8::7", "ff3e::77:6", 0, 0, 2, false, 4000,
+                         5004, m6ar, strlen(m6ar));
+  send_arrives(pub, d, len, cap, m6ar, MCTX_RAW_PATH_IPV6_LINK_LAYER);
+  mctx_raw_publication_close(pub);
+  printf("PASS\n");
   return 0;
 }

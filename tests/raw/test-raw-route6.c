@@ -38,8 +38,8 @@ build(uint8_t *d, bool local_source, int seq, char *marker, size_t size)
   snprintf(marker, size, "mctx-raw-route6-%02d;", seq);
   /* Flow label 0, as the kernel way writes it (auto_flowlabels off), so
    * both ways arrive byte for byte. */
-  return rawtest_ipv6_udp(d, local_source ? "fd77::1" : "2001:db8:77::7",
-                          GROUP, 0x20, 0, 9, false, 4000, 5004, marker,
+  return rawtest_ipv6_udp(d, local_source ? "fd77::1" : "2001:db8:77::7", GROUP,
+                          0x20, 0, 9, false, 4000, 5004, marker,
                           strlen(marker));
 }
 
