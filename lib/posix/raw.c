@@ -533,8 +533,10 @@ static int
 send_error(mctx_raw_publication *pub, const raw_slot *slot, int e,
            mctx_error *err)
 {
-  /* The routed interface is gone or down: look the route up again. */
-  if (pub->routes != NULL && (e == ENXIO || e == ENODEV || e == ENETDOWN))
+  /* The routed interface is gone or down, or the kernel no longer routes
+   * there: look the route up again. */
+  if (pub->routes != NULL && (e == ENXIO || e == ENODEV || e == ENETDOWN ||
+                              e == ENETUNREACH || e == EHOSTUNREACH))
     mctx__raw_routes_forget(pub->routes);
   int transient = mctx__send_transient(err, e);
   if (transient != MCTX_OK)

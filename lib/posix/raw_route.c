@@ -202,6 +202,15 @@ nl_ask(mctx__raw_routes *r, struct nlmsghdr *req, uint16_t want, take_fn take,
   return EIO;
 }
 
+/* The header of a zeroed request whose body of body bytes follows it. */
+static void
+start_request(struct nlmsghdr *h, size_t body, uint16_t type, uint16_t flags)
+{
+  h->nlmsg_len = NLMSG_LENGTH(body);
+  h->nlmsg_type = type;
+  h->nlmsg_flags = NLM_F_REQUEST | flags;
+}
+
 static void
 add_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
 {
@@ -283,9 +292,7 @@ ask_kernel(mctx__raw_routes *r, const uint8_t destination[16],
     char attrs[2 * RTA_SPACE(16)];
   } req;
   memset(&req, 0, sizeof req);
-  req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.rt);
-  req.h.nlmsg_type = RTM_GETROUTE;
-  req.h.nlmsg_flags = NLM_F_REQUEST;
+  start_request(&req.h, sizeof req.rt, RTM_GETROUTE, 0);
   req.rt.rtm_family = AF_INET6;
   req.rt.rtm_dst_len = 128;
   req.rt.rtm_src_len = 128;
@@ -357,9 +364,7 @@ search_main_table(mctx__raw_routes *r, const uint8_t destination[16],
     struct rtmsg rt;
   } req;
   memset(&req, 0, sizeof req);
-  req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.rt);
-  req.h.nlmsg_type = RTM_GETROUTE;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  start_request(&req.h, sizeof req.rt, RTM_GETROUTE, NLM_F_DUMP);
   req.rt.rtm_family = AF_INET6;
   req.rt.rtm_table = RT_TABLE_MAIN; /* newer kernels filter on it */
   table_search s = {.destination = destination, .source = source};
@@ -389,9 +394,7 @@ ask_link_type(mctx__raw_routes *r, uint32_t ifindex, uint16_t *type)
     struct ifinfomsg ifi;
   } req;
   memset(&req, 0, sizeof req);
-  req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi);
-  req.h.nlmsg_type = RTM_GETLINK;
-  req.h.nlmsg_flags = NLM_F_REQUEST;
+  start_request(&req.h, sizeof req.ifi, RTM_GETLINK, 0);
   req.ifi.ifi_family = AF_UNSPEC;
   req.ifi.ifi_index = (int) ifindex;
   *type = 0xffff;

@@ -68,4 +68,8 @@ mctx_raw_publication *rawtest_open_validated(mctx_family family,
                                              const char *itf,
                                              mctx_raw_validation mode);
 
+/* A route-selected raw publication of family (no interface, no bind
+ * address, no TTL override); failure fails the test. */
+mctx_raw_publication *rawtest_open_routed(mctx_family family);
+
 #endif

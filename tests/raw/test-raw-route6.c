@@ -129,14 +129,7 @@ main(void)
   int cap_v = rawtest_capture_open(pair.peer, "rv1");
   int cap_w = rawtest_capture_open(pair.peer, "rw1");
 
-  mctx_raw_config cfg;
-  mctx_raw_config_init(&cfg);
-  cfg.family = MCTX_FAMILY_IPV6;
-  cfg.egress = MCTX_RAW_EGRESS_ROUTE_SELECTED;
-  mctx_raw_publication *pub;
-  mctx_error err;
-  TESTNET_CHECK(mctx_raw_publication_open(&cfg, &pub, &err) == MCTX_OK,
-                "open: %s", err.message);
+  mctx_raw_publication *pub = rawtest_open_routed(MCTX_FAMILY_IPV6);
 
   int seq = 0;
   for (; seq < 4; seq++)
@@ -184,6 +177,7 @@ main(void)
   uint8_t d[256];
   size_t len = rawtest_ipv6_udp(d, "2001:db8:77::7", "ff02::77", 0, 0, 1, false,
                                 4000, 5004, "x", 1);
+  mctx_error err;
   int rc = mctx_raw_publication_send(pub, d, len, NULL, &err);
   TESTNET_CHECK(rc == MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE,
                 "ff02::77: %s", mctx_code_name(rc));
