@@ -96,7 +96,7 @@ typedef struct raw_slot {
   } control;
   size_t len; /* the whole datagram, for the counters */
   mctx_raw_datagram_info info;
-  mctx__raw_hop hop; /* IPv6: the egress interface (routed or given) */
+  mctx__raw_hop hop; /* the egress: routed or given (route-selected IPv4: 0) */
 } raw_slot;
 
 struct mctx_raw_publication {
@@ -109,7 +109,7 @@ struct mctx_raw_publication {
   int fd4; /* IPv4 HDRINCL, -1 for IPv6 */
 
   int packet_fd;            /* IPv6 link-layer way, -1 for IPv4 */
-  mctx__raw_hop hop;        /* IPv6 explicit egress: interface, link type */
+  mctx__raw_hop hop;        /* explicit egress: interface, IPv6 link type */
   mctx__raw_routes *routes; /* IPv6 route-selected egress, else NULL */
   local_ipv6 *local6;       /* this host's IPv6 sources, read at open */
   size_t local6_count;
