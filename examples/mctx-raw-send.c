@@ -46,6 +46,7 @@ typedef struct cli_options {
   bool has_ttl;
   uint8_t ttl;
   bool no_loopback;
+  bool route_selected;
   bool quiet;
   bool help;
   bool capabilities;
@@ -81,6 +82,11 @@ print_usage(FILE *out)
       "  --interface-index N    outgoing interface by index\n"
       "  --ttl N                TTL / hop limit in the header and as override\n"
       "                         (0-255; default: header 1, no override)\n"
+      "  --route-selected       no interface: the routing table picks it per\n"
+      "                         datagram (IPv6 multicast needs a route such "
+      "as\n"
+      "                         ff3e::/16 dev eth1 table local); --ttl then\n"
+      "                         sets the header only\n"
       "  --no-loopback          no copy for receivers on this host\n"
       "  --quiet                print nothing per datagram\n"
       "  --capabilities         print what this host can send raw (probed) and "
@@ -131,6 +137,10 @@ parse_args(int argc, char **argv, cli_options *o)
     }
     if (strcmp(arg, "--no-loopback") == 0) {
       o->no_loopback = true;
+      continue;
+    }
+    if (strcmp(arg, "--route-selected") == 0) {
+      o->route_selected = true;
       continue;
     }
     if (strcmp(arg, "--quiet") == 0) {
@@ -206,6 +216,11 @@ parse_args(int argc, char **argv, cli_options *o)
   if (o->interface != NULL && o->has_interface_index)
     return usage_error("%s", "--interface and --interface-index cannot be "
                              "combined");
+  if (o->route_selected &&
+      (o->bind != NULL || o->interface != NULL || o->has_interface_index))
+    return usage_error("%s", "--route-selected takes no --bind, --interface "
+                             "or --interface-index: the route picks the "
+                             "interface");
   return 0;
 }
 
@@ -290,8 +305,10 @@ print_capabilities(void)
                    caps.ipv6_local_source_errno);
   print_capability("ipv6-any-source", caps.ipv6_any_source,
                    caps.ipv6_any_source_errno);
-  print_capability("ipv4-route-selected", caps.ipv4_route_selected, 0);
-  print_capability("ipv6-route-selected", caps.ipv6_route_selected, 0);
+  print_capability("ipv4-route-selected", caps.ipv4_route_selected,
+                   caps.ipv4_errno);
+  print_capability("ipv6-route-selected", caps.ipv6_route_selected,
+                   caps.ipv6_route_selected_errno);
   return 0;
 }
 
@@ -328,7 +345,9 @@ main(int argc, char **argv)
   mctx_raw_config cfg;
   mctx_raw_config_init(&cfg);
   cfg.family = group.family;
-  if (o.bind != NULL) {
+  if (o.route_selected) {
+    cfg.egress = MCTX_RAW_EGRESS_ROUTE_SELECTED;
+  } else if (o.bind != NULL) {
     if (mctx_ip_parse(o.bind, &cfg.bind_addr, &err) != MCTX_OK)
       return usage_error("--bind: %s", err.message);
   } else if (o.interface == NULL && !o.has_interface_index) {
@@ -341,7 +360,7 @@ main(int argc, char **argv)
     cfg.interface.kind = MCTX_INTERFACE_INDEX;
     cfg.interface.index = o.interface_index;
   }
-  if (o.has_ttl)
+  if (o.has_ttl && !o.route_selected)
     cfg.ttl = o.ttl;
   cfg.loopback = !o.no_loopback;
 

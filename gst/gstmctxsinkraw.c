@@ -45,8 +45,8 @@ build_raw_config (GstElement * sink, const GstMctxSinkSettings * s,
   mctx_raw_config_init (cfg);
   if (udp_only)
     goto not_raw;
-  /* No egress: the routing table picks one per datagram (IPv4; libmctx
-   * refuses route-selected IPv6, which open_both turns into a warning). */
+  /* No egress: the routing table picks one per datagram (where libmctx
+   * refuses a family, as Windows does IPv6, open_both warns). */
   if (!gst_mctx_sink_is_set (s->source_addr)
       && !gst_mctx_sink_is_set (s->interface)) {
     if (s->ttl != -1)
@@ -77,7 +77,7 @@ no_egress:
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
         ("Raw mode needs an egress: set 'interface' (a name, a local address "
             "or an index) or 'source-addr' (a local address), or ttl=-1 to "
-            "let the routing table pick the interface of each IPv4 datagram "
+            "let the routing table pick the interface of each datagram "
             "(which allows no ttl override)"), (NULL));
     return FALSE;
   }

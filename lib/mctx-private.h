@@ -126,6 +126,41 @@ mctx_family mctx__raw_family(const mctx_raw_config *cfg);
 int mctx__raw_egress(const mctx_raw_config *cfg, uint32_t *ifindex,
                      mctx_ip *egress, mctx_error *err);
 
+/* ---- route-selected raw IPv6 egress (posix/raw_route.c, Linux) ----------- */
+
+/* The routes of one raw publication: a cache of route lookups per
+ * (destination, source), forgotten when rtnetlink reports a route or link
+ * change. Used by one thread at a time, like its publication. */
+typedef struct mctx__raw_routes mctx__raw_routes;
+
+/* Where a route sends a datagram. */
+typedef struct mctx__raw_hop {
+  uint32_t ifindex;
+  uint16_t link_type; /* ARPHRD_* of the interface */
+} mctx__raw_hop;
+
+/* Opens the netlink sockets (one for lookups, one subscribed to IPv6 route
+ * and link events). */
+int mctx__raw_routes_open(mctx__raw_routes **out, mctx_error *err);
+void mctx__raw_routes_close(mctx__raw_routes *routes);
+
+/* Reads the pending events without blocking, at most once a millisecond
+ * (the clock is read, no system call otherwise); any event forgets the
+ * cache. Called before each send or batch. */
+void mctx__raw_routes_poll(mctx__raw_routes *routes);
+
+/* Forgets every lookup (a send found the interface gone). */
+void mctx__raw_routes_forget(mctx__raw_routes *routes);
+
+/* The hop of an IPv6 datagram from source to destination: cached, or looked
+ * up (RTM_GETROUTE; for a multicast group the kernel only answers with the
+ * automatic ff00::/8 route of some interface, the main table decides).
+ * No route: MCTX_E_SEND_FAILED (ENETUNREACH or the kernel's errno, subject
+ * MCTX_SUBJECT_DATAGRAM) naming the destination, also cached. */
+int mctx__raw_routes_lookup(mctx__raw_routes *routes,
+                            const mctx_ip *destination, const mctx_ip *source,
+                            mctx__raw_hop *hop, mctx_error *err);
+
 /* ---- egress qdisc (qdisc_linux.c; qdisc_none.c elsewhere) ----------------- */
 
 /* The root qdisc of an interface as rtnetlink shows it. */

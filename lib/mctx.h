@@ -961,9 +961,10 @@ typedef enum mctx_raw_egress {
   MCTX_RAW_EGRESS_EXPLICIT = 0,  /* default: bind_addr / interface */
   MCTX_RAW_EGRESS_ROUTE_SELECTED /* neither: the kernel's routing table
                                        picks the interface per datagram
-                                       (mctx-core's raw-route-egress).
-                                       Needs family set, ttl -1; Linux
-                                       IPv4 only (else
+                                       (mctx-core's raw-route-egress;
+                                       IPv6: a cached route lookup,
+                                       docs/raw.md). Needs family set,
+                                       ttl -1; Linux only (else
                                        MCTX_E_RAW_UNSUPPORTED) */
 } mctx_raw_egress;
 
@@ -1052,7 +1053,8 @@ typedef enum mctx_raw_path {
 typedef struct mctx_raw_send_report {
   mctx_raw_datagram_info datagram;
   mctx_raw_path path;
-  uint32_t interface_index;
+  uint32_t interface_index; /* the egress; route-selected: IPv6 the one
+                               the route gave, IPv4 0 (the kernel's) */
   size_t bytes_sent;
 } mctx_raw_send_report;
 
@@ -1110,8 +1112,11 @@ typedef struct mctx_raw_capabilities {
   mctx_raw_capability ipv6_local_source; /* datagram source of this host */
   mctx_raw_capability ipv6_any_source;   /* any other source: link layer,
                                             Ethernet interfaces only */
-  /* Route-selected egress (MCTX_RAW_EGRESS_ROUTE_SELECTED): IPv4 as
-   * ipv4 on Linux; IPv6 not implemented, always UNSUPPORTED. */
+  /* Route-selected egress (MCTX_RAW_EGRESS_ROUTE_SELECTED), Linux: IPv4
+   * as ipv4 (its errno is ipv4_errno); IPv6 FULL_DATAGRAM when both IPv6
+   * ways above and the route lookups (netlink) open: each datagram then
+   * takes the way of its source, as with an interface. Windows:
+   * UNSUPPORTED. */
   mctx_raw_capability ipv4_route_selected;
   mctx_raw_capability ipv6_route_selected;
   /* The errno (Windows: WSA error mapped, see mctx_error.sys_errno) that
@@ -1119,6 +1124,7 @@ typedef struct mctx_raw_capabilities {
   int ipv4_errno;
   int ipv6_local_source_errno;
   int ipv6_any_source_errno;
+  int ipv6_route_selected_errno;
 } mctx_raw_capabilities;
 
 /* Fills out by probing: every field is what a raw publication opened now

@@ -13,6 +13,10 @@
  *  - any other source (an AMT gateway re-emitting a far source): an AF_PACKET
  *    socket on the Ethernet interface, the datagram byte for byte to the
  *    group's MAC (33:33 + its last four bytes); the local stack never sees it.
+ * Route-selected egress: IPv4 leaves the HDRINCL socket unbound and the
+ * kernel routes each send; IPv6 takes the same two ways on the interface a
+ * route lookup gives per datagram (raw_route.c), named per message
+ * (IPV6_PKTINFO, sockaddr_ll) on sockets bound to no interface.
  * Every socket a config certainly needs is opened at open time, so a missing
  * CAP_NET_RAW shows there; the send path makes one system call per datagram
  * and never allocates or copies the datagram: a datagram in several buffers
@@ -66,6 +70,13 @@ typedef struct raw6_socket {
   uint8_t protocol;
 } raw6_socket;
 
+/* An IPv6 source of this host; ifindex is the interface of a link-local
+ * one (0 for the others, which do on any interface). */
+typedef struct local_ipv6 {
+  uint8_t addr[16];
+  uint32_t ifindex;
+} local_ipv6;
+
 /* Room for one datagram's message: its address, a patched header and the
  * control messages of the kernel way. A single send uses one on the stack,
  * a batch one per datagram in the publication. */
@@ -85,6 +96,7 @@ typedef struct raw_slot {
   } control;
   size_t len; /* the whole datagram, for the counters */
   mctx_raw_datagram_info info;
+  mctx__raw_hop hop; /* the egress: routed or given (route-selected IPv4: 0) */
 } raw_slot;
 
 struct mctx_raw_publication {
@@ -97,14 +109,16 @@ struct mctx_raw_publication {
   int fd4; /* IPv4 HDRINCL, -1 for IPv6 */
 
   int packet_fd;            /* IPv6 link-layer way, -1 for IPv4 */
-  unsigned short link_type; /* ARPHRD_* of the interface */
-  uint8_t (*local6)[16];    /* this host's IPv6 sources, read at open */
+  mctx__raw_hop hop;        /* explicit egress: interface, IPv6 link type */
+  mctx__raw_routes *routes; /* IPv6 route-selected egress, else NULL */
+  local_ipv6 *local6;       /* this host's IPv6 sources, read at open */
   size_t local6_count;
-  /* A stream has one source: the last one looked up and whether it is
-   * local, so the list is not scanned for every datagram. */
+  /* A stream has one source: the last one looked up (on its interface)
+   * and whether it is local, so the list is not scanned every datagram. */
   bool last6_known;
   bool last6_local;
   uint8_t last6_source[16];
+  uint32_t last6_ifindex;
   raw6_socket raw6[RAW6_SOCKETS_MAX];
   size_t raw6_count;
   size_t raw6_oldest;
@@ -161,17 +175,14 @@ resolve_egress(mctx_raw_publication *pub, mctx_error *err)
   return MCTX_OK;
 }
 
-/* No egress to resolve: messages name the routing table instead. IPv6
- * would need a route lookup per destination (AF_PACKET or IPV6_PKTINFO
- * need an interface); not implemented. */
+/* No egress to resolve: IPv6 opens its route lookups; messages name the
+ * routing table, or for IPv6 the interface a lookup gave. */
 static int
 open_route_selected(mctx_raw_publication *pub, mctx_error *err)
 {
-  if (pub->family == MCTX_FAMILY_IPV6)
-    return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED, MCTX_SUBJECT_FAMILY, 0,
-                      "route-selected raw egress is only implemented for "
-                      "IPv4; give IPv6 publications an interface");
   snprintf(pub->ifname, sizeof pub->ifname, "%s", "(routed)");
+  if (pub->family == MCTX_FAMILY_IPV6)
+    return mctx__raw_routes_open(&pub->routes, err);
   return MCTX_OK;
 }
 
@@ -223,9 +234,9 @@ loopback:
 }
 
 /* The sources this host may put in a kernel-built IPv6 header: every
- * non-link-local address, and the link-local ones of the egress interface
- * (another interface's link-local address is meaningless here). Read once:
- * an address added later is treated as not local. */
+ * non-link-local address, and the link-local ones on the interface they
+ * belong to (another interface's link-local address is meaningless there).
+ * Read once: an address added later is treated as not local. */
 static int
 load_local_ipv6(mctx_raw_publication *pub, mctx_error *err)
 {
@@ -242,11 +253,11 @@ load_local_ipv6(mctx_raw_publication *pub, mctx_error *err)
         continue;
       const struct sockaddr_in6 *sin6 =
           (const struct sockaddr_in6 *) (const void *) ifa->ifa_addr;
-      if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) &&
-          sin6->sin6_scope_id != pub->ifindex)
-        continue;
-      if (pass == 1 && n < count)
-        memcpy(pub->local6[n], &sin6->sin6_addr, 16);
+      if (pass == 1 && n < count) {
+        memcpy(pub->local6[n].addr, &sin6->sin6_addr, 16);
+        pub->local6[n].ifindex =
+            IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) ? sin6->sin6_scope_id : 0;
+      }
       n++;
     }
     if (pass == 0) {
@@ -265,14 +276,18 @@ load_local_ipv6(mctx_raw_publication *pub, mctx_error *err)
 }
 
 static bool
-is_local_ipv6(mctx_raw_publication *pub, const uint8_t addr[16])
+is_local_ipv6(mctx_raw_publication *pub, const uint8_t addr[16],
+              uint32_t ifindex)
 {
-  if (pub->last6_known && memcmp(pub->last6_source, addr, 16) == 0)
+  if (pub->last6_known && pub->last6_ifindex == ifindex &&
+      memcmp(pub->last6_source, addr, 16) == 0)
     return pub->last6_local;
   bool local = false;
   for (size_t i = 0; i < pub->local6_count && !local; i++)
-    local = memcmp(pub->local6[i], addr, 16) == 0;
+    local = memcmp(pub->local6[i].addr, addr, 16) == 0 &&
+            (pub->local6[i].ifindex == 0 || pub->local6[i].ifindex == ifindex);
   memcpy(pub->last6_source, addr, 16);
+  pub->last6_ifindex = ifindex;
   pub->last6_local = local;
   pub->last6_known = true;
   return local;
@@ -359,6 +374,9 @@ open_packet(mctx_raw_publication *pub, mctx_error *err)
   if (fd < 0)
     return socket_create_error("a link-layer (AF_PACKET) socket", errno, err);
   pub->packet_fd = fd;
+  /* Routed: each message names its interface. */
+  if (pub->routes != NULL)
+    return MCTX_OK;
   struct sockaddr_ll sll = {.sll_family = AF_PACKET,
                             .sll_ifindex = (int) pub->ifindex};
   if (bind(fd, (struct sockaddr *) &sll, sizeof sll) != 0)
@@ -371,7 +389,8 @@ open_packet(mctx_raw_publication *pub, mctx_error *err)
     return mctx__fail(err, MCTX_E_SOCKET_LOCAL_ADDR_FAILED, MCTX_SUBJECT_SOCKET,
                       errno, "cannot read the link type of interface %s: %s",
                       pub->ifname, strerror(errno));
-  pub->link_type = sll.sll_hatype;
+  pub->hop =
+      (mctx__raw_hop){.ifindex = pub->ifindex, .link_type = sll.sll_hatype};
   return MCTX_OK;
 }
 
@@ -422,6 +441,7 @@ mctx_raw_publication_open(const mctx_raw_config *cfg,
   rc = cfg->egress == MCTX_RAW_EGRESS_ROUTE_SELECTED
            ? open_route_selected(pub, err)
            : resolve_egress(pub, err);
+  pub->hop.ifindex = pub->ifindex;
   if (rc == MCTX_OK)
     rc = pub->family == MCTX_FAMILY_IPV4 ? open_ipv4(pub, err)
                                          : open_ipv6(pub, err);
@@ -444,6 +464,7 @@ mctx_raw_publication_close(mctx_raw_publication *pub)
     close(pub->packet_fd);
   for (size_t i = 0; i < pub->raw6_count; i++)
     close(pub->raw6[i].fd);
+  mctx__raw_routes_close(pub->routes);
   free(pub->local6);
   free(pub->slots);
   free(pub);
@@ -494,23 +515,43 @@ check_family(const mctx_raw_publication *pub,
                     family_name(info->family), family_name(pub->family));
 }
 
-static int
-send_error(const mctx_raw_publication *pub, const mctx_raw_datagram_info *info,
-           size_t len, int e, mctx_error *err)
+/* The name of a datagram's egress for messages: the publication's, or
+ * the interface a route gave (looked up again: an error path only). */
+static const char *
+egress_name(const mctx_raw_publication *pub, const raw_slot *slot,
+            char name[IF_NAMESIZE + 16])
 {
+  if (pub->routes == NULL || slot->hop.ifindex == 0)
+    return pub->ifname;
+  if (if_indextoname(slot->hop.ifindex, name) == NULL)
+    snprintf(name, IF_NAMESIZE + 16, "interface index %u (gone)",
+             (unsigned) slot->hop.ifindex);
+  return name;
+}
+
+static int
+send_error(mctx_raw_publication *pub, const raw_slot *slot, int e,
+           mctx_error *err)
+{
+  /* The routed interface is gone or down, or the kernel no longer routes
+   * there: look the route up again. */
+  if (pub->routes != NULL && (e == ENXIO || e == ENODEV || e == ENETDOWN ||
+                              e == ENETUNREACH || e == EHOSTUNREACH))
+    mctx__raw_routes_forget(pub->routes);
   int transient = mctx__send_transient(err, e);
   if (transient != MCTX_OK)
     return transient;
   if (err == NULL)
     return MCTX_E_SEND_FAILED;
-  char dst[MCTX_IP_STRLEN];
-  mctx_ip_format(&info->destination, dst, sizeof dst);
-  return mctx__fail(
-      err, MCTX_E_SEND_FAILED,
-      e == EMSGSIZE ? MCTX_SUBJECT_DATAGRAM : MCTX_SUBJECT_SOCKET, e,
-      "cannot send a raw %s datagram of %zu bytes to %s on "
-      "%s: %s",
-      family_name(info->family), len, dst, pub->ifname, strerror(e));
+  char dst[MCTX_IP_STRLEN], name[IF_NAMESIZE + 16];
+  mctx_ip_format(&slot->info.destination, dst, sizeof dst);
+  return mctx__fail(err, MCTX_E_SEND_FAILED,
+                    e == EMSGSIZE ? MCTX_SUBJECT_DATAGRAM : MCTX_SUBJECT_SOCKET,
+                    e,
+                    "cannot send a raw %s datagram of %zu bytes to %s on "
+                    "%s: %s",
+                    family_name(slot->info.family), slot->len, dst,
+                    egress_name(pub, slot, name), strerror(e));
 }
 
 static void
@@ -607,7 +648,7 @@ prepare_ipv6_kernel_header(mctx_raw_publication *pub, const mctx_buf *bufs,
 {
   const mctx_raw_datagram_info *info = &slot->info;
   slot->to.in6 = (struct sockaddr_in6){.sin6_family = AF_INET6,
-                                       .sin6_scope_id = pub->ifindex};
+                                       .sin6_scope_id = slot->hop.ifindex};
   memcpy(&slot->to.in6.sin6_addr, info->destination.bytes, 16);
   memset(&slot->control, 0, sizeof slot->control);
   /* The kernel writes the base header: everything after it goes out. */
@@ -619,7 +660,7 @@ prepare_ipv6_kernel_header(mctx_raw_publication *pub, const mctx_buf *bufs,
                          .msg_controllen = sizeof slot->control.buf};
 
   struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
-  struct in6_pktinfo pktinfo = {.ipi6_ifindex = pub->ifindex};
+  struct in6_pktinfo pktinfo = {.ipi6_ifindex = slot->hop.ifindex};
   memcpy(&pktinfo.ipi6_addr, info->source.bytes, 16);
   cm->cmsg_level = IPPROTO_IPV6;
   cm->cmsg_type = IPV6_PKTINFO;
@@ -642,17 +683,18 @@ prepare_ipv6_kernel_header(mctx_raw_publication *pub, const mctx_buf *bufs,
 }
 
 static int
-check_link_layer(const mctx_raw_publication *pub,
-                 const mctx_raw_datagram_info *info, mctx_error *err)
+check_link_layer(const mctx_raw_publication *pub, const raw_slot *slot,
+                 mctx_error *err)
 {
-  if (pub->link_type != ARPHRD_ETHER) {
-    char src[MCTX_IP_STRLEN];
+  const mctx_raw_datagram_info *info = &slot->info;
+  if (slot->hop.link_type != ARPHRD_ETHER) {
+    char src[MCTX_IP_STRLEN], name[IF_NAMESIZE + 16];
     mctx_ip_format(&info->source, src, sizeof src);
-    return mctx__fail(err, MCTX_E_RAW_UNSUPPORTED_LINK_TYPE,
-                      MCTX_SUBJECT_INTERFACE, 0,
-                      "interface %s has link type %u; only Ethernet is "
-                      "supported (needed for the non-local source %s)",
-                      pub->ifname, (unsigned) pub->link_type, src);
+    return mctx__fail(
+        err, MCTX_E_RAW_UNSUPPORTED_LINK_TYPE, MCTX_SUBJECT_INTERFACE, 0,
+        "interface %s has link type %u; only Ethernet is "
+        "supported (needed for the non-local source %s)",
+        egress_name(pub, slot, name), (unsigned) slot->hop.link_type, src);
   }
   /* The frame's MAC comes from the group; a unicast destination would need
    * a neighbour lookup the link-layer way cannot make. */
@@ -683,7 +725,7 @@ prepare_ipv6_link_layer(mctx_raw_publication *pub, const mctx_buf *bufs,
   }
   slot->to.ll = (struct sockaddr_ll){.sll_family = AF_PACKET,
                                      .sll_protocol = htons(ETH_P_IPV6),
-                                     .sll_ifindex = (int) pub->ifindex,
+                                     .sll_ifindex = (int) slot->hop.ifindex,
                                      .sll_halen = 6,
                                      .sll_addr = {0x33, 0x33}};
   memcpy(slot->to.ll.sll_addr + 2, info->destination.bytes + 12, 4);
@@ -738,6 +780,34 @@ read_head(const mctx_buf *bufs, size_t nbufs, size_t *len, const uint8_t **head,
   return MCTX_OK;
 }
 
+/* The interface an IPv6 datagram leaves by: the publication's, or the one
+ * the routes give its destination and source. A zone (link- or
+ * interface-local group, link-local unicast) says nothing to a route. */
+static int
+ipv6_hop(mctx_raw_publication *pub, raw_slot *slot, mctx_error *err)
+{
+  if (pub->routes == NULL) {
+    slot->hop = pub->hop;
+    return MCTX_OK;
+  }
+  const mctx_ip *dst = &slot->info.destination;
+  bool zoned = mctx_ip_is_multicast(dst)
+                   ? mctx_ipv6_multicast_scope(dst) <= 2
+                   : dst->bytes[0] == 0xfe && (dst->bytes[1] & 0xc0) == 0x80;
+  if (zoned) {
+    char text[MCTX_IP_STRLEN];
+    mctx_ip_format(dst, text, sizeof text);
+    return mctx__fail(err, MCTX_E_IPV6_SCOPED_MULTICAST_REQUIRES_INTERFACE,
+                      MCTX_SUBJECT_DATAGRAM, 0,
+                      "IPv6 destination %s is link- or interface-local: no "
+                      "route can pick its interface; give the publication "
+                      "an interface",
+                      text);
+  }
+  return mctx__raw_routes_lookup(pub->routes, dst, &slot->info.source,
+                                 &slot->hop, err);
+}
+
 /* Reads and checks one datagram and picks its way: slot->info and
  * slot->len filled, *path set, and for the kernel way the next header in
  * *protocol (its socket is looked up by prepare_datagram). */
@@ -755,15 +825,19 @@ check_datagram(mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
   if (rc != MCTX_OK)
     return rc;
   if (slot->info.family == MCTX_FAMILY_IPV4) {
+    slot->hop = pub->hop;
     *path = MCTX_RAW_PATH_IPV4_HDRINCL;
     return MCTX_OK;
   }
-  if (is_local_ipv6(pub, slot->info.source.bytes)) {
+  rc = ipv6_hop(pub, slot, err);
+  if (rc != MCTX_OK)
+    return rc;
+  if (is_local_ipv6(pub, slot->info.source.bytes, slot->hop.ifindex)) {
     *path = MCTX_RAW_PATH_IPV6_KERNEL_HEADER;
     return check_kernel_header(&slot->info, err);
   }
   *path = MCTX_RAW_PATH_IPV6_LINK_LAYER;
-  return check_link_layer(pub, &slot->info, err);
+  return check_link_layer(pub, slot, err);
 }
 
 /* The socket of a checked datagram's way and its message, built in slot
@@ -795,17 +869,17 @@ prepare_datagram(mctx_raw_publication *pub, const mctx_buf *bufs, size_t nbufs,
 }
 
 static void
-fill_report(const mctx_raw_publication *pub, const raw_slot *slot,
-            mctx_raw_path path, mctx_raw_send_report *report)
+fill_report(const raw_slot *slot, mctx_raw_path path,
+            mctx_raw_send_report *report)
 {
   if (report == NULL)
     return;
   report->datagram = slot->info;
   if (slot->info.family == MCTX_FAMILY_IPV6 &&
       mctx_ipv6_multicast_scope(&slot->info.destination) <= 2)
-    report->datagram.destination.scope_id = pub->ifindex;
+    report->datagram.destination.scope_id = slot->hop.ifindex;
   report->path = path;
-  report->interface_index = pub->ifindex;
+  report->interface_index = slot->hop.ifindex;
   report->bytes_sent = slot->len;
 }
 
@@ -831,16 +905,18 @@ mctx_raw_publication_sendv(mctx_raw_publication *pub, const mctx_buf *bufs,
   mctx_raw_path path;
   struct msghdr msg;
   int fd = -1;
+  if (pub->routes != NULL)
+    mctx__raw_routes_poll(pub->routes);
   int rc = check_datagram(pub, bufs, nbufs, copy, &head, &slot, &path, err);
   if (rc == MCTX_OK)
     rc = prepare_datagram(pub, bufs, nbufs, head, path, &slot, pub->iov, &msg,
                           &fd, err);
   if (rc == MCTX_OK && sendmsg(fd, &msg, 0) < 0)
-    rc = send_error(pub, &slot.info, slot.len, errno, err);
+    rc = send_error(pub, &slot, errno, err);
   if (rc != MCTX_OK)
     return record_failure(pub, rc);
   mctx__metrics_record(&pub->metrics, 1, 1, slot.len, 0, 0);
-  fill_report(pub, &slot, path, report);
+  fill_report(&slot, path, report);
   return mctx__ok(err);
 }
 
@@ -917,6 +993,8 @@ mctx_raw_publication_send_batch(mctx_raw_publication *pub,
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
                       "no raw publication or datagrams given");
   int rc = MCTX_OK;
+  if (pub->routes != NULL)
+    mctx__raw_routes_poll(pub->routes);
   /* Bounded: every pass sends at least one datagram or returns. */
   while (done < count) {
     int fd = -1;
@@ -930,8 +1008,7 @@ mctx_raw_publication_send_batch(mctx_raw_publication *pub,
       went = sendmmsg(fd, pub->msgs, (unsigned) n, 0);
     while (went < 0 && errno == EINTR);
     if (went < 0) {
-      rc = record_failure(pub, send_error(pub, &pub->slots[0].info,
-                                          pub->slots[0].len, errno, err));
+      rc = record_failure(pub, send_error(pub, &pub->slots[0], errno, err));
       break;
     }
     uint64_t bytes = 0;
@@ -977,7 +1054,22 @@ probe_linux(mctx_raw_capabilities *out)
       probe_socket(AF_PACKET, SOCK_DGRAM, 0, MCTX_RAW_CAPABILITY_FULL_DATAGRAM,
                    &out->ipv6_any_source_errno);
   out->ipv4_route_selected = out->ipv4; /* the same socket, unbound */
-  out->ipv6_route_selected = MCTX_RAW_CAPABILITY_UNSUPPORTED;
+  /* The explicit sockets (an open needs both) and the route lookups. */
+  int *e6 = &out->ipv6_route_selected_errno;
+  if (out->ipv6_local_source == MCTX_RAW_CAPABILITY_UNSUPPORTED)
+    *e6 = out->ipv6_local_source_errno;
+  else if (out->ipv6_any_source == MCTX_RAW_CAPABILITY_UNSUPPORTED)
+    *e6 = out->ipv6_any_source_errno;
+  else {
+    mctx__raw_routes *routes;
+    mctx_error err;
+    if (mctx__raw_routes_open(&routes, &err) == MCTX_OK)
+      mctx__raw_routes_close(routes);
+    else
+      *e6 = err.sys_errno != 0 ? err.sys_errno : EPROTONOSUPPORT;
+  }
+  out->ipv6_route_selected = *e6 == 0 ? MCTX_RAW_CAPABILITY_FULL_DATAGRAM
+                                      : MCTX_RAW_CAPABILITY_UNSUPPORTED;
 }
 
 #else /* !__linux__ */

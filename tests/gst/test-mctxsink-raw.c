@@ -313,22 +313,40 @@ GST_START_TEST (test_any_destination_list)
 GST_END_TEST;
 
 /* No interface, no source-addr, ttl=-1: the routing table picks the
- * interface of each IPv4 datagram (IPv6 is left out with a warning). */
+ * interface of each datagram, IPv4 and IPv6 (a table-local route for the
+ * IPv6 group), single buffers and lists; no warning. */
 GST_START_TEST (test_route_selected)
 {
   int capture = rawtest_capture_open (pair.peer, "rv1");
-  Datagram v4;
+  Datagram v4, v6, list4, list6;
+  GstBufferList *list = gst_buffer_list_new ();
   MstSender tx;
+  Outcome o;
 
   testnet_sh_ok ("ip route replace 232.1.2.0/24 dev rv0");
+  testnet_sh_ok ("ip -6 route replace ff3e::8000:0/112 dev rv0 table local");
   far_ipv4 (&v4, GROUP4, "gstraw-v4-routed");
+  far_ipv6 (&v6, GROUP6, "gstraw-v6-routed");
+  far_ipv4 (&list4, GROUP4, "gstraw-v4-routed-list");
+  far_ipv6 (&list6, GROUP6, "gstraw-v6-routed-list");
   mst_sender_start (&tx, "raw=true ttl=-1");
   mst_sender_push (&tx, buffer_of (&v4));
-  mst_sender_finish (&tx);
+  mst_sender_push (&tx, buffer_of (&v6));
+  gst_buffer_list_add (list, buffer_of (&list4));
+  gst_buffer_list_add (list, buffer_of (&list6));
+  mst_sender_push_list (&tx, list);
+  finish_collecting (&tx, &o);
   expect_on_wire (capture, &v4, "gstraw-v4-routed");
-  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 1);
+  expect_on_wire (capture, &v6, "gstraw-v6-routed");
+  expect_on_wire (capture, &list4, "gstraw-v4-routed-list");
+  expect_on_wire (capture, &list6, "gstraw-v6-routed-list");
+  fail_unless_equals_int (o.warnings, 0);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 4);
+  g_free (o.first_warning);
+  g_free (o.last_warning);
   mst_sender_free (&tx);
   testnet_sh_ok ("ip route del 232.1.2.0/24");
+  testnet_sh_ok ("ip -6 route del ff3e::8000:0/112 table local");
   close (capture);
 }
 

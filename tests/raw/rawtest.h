@@ -59,7 +59,7 @@ int rawtest_capture_find(int fd, const char *marker, uint8_t *buf, size_t cap,
                          int timeout_ms);
 
 /* The datagram d (len bytes, carrying marker) arrives byte for byte on
- * capture want (where names it) and not on capture other. */
+ * capture want (where names it) and not on capture other (-1: none). */
 void rawtest_expect_only_on(int want, int other, const uint8_t *d, size_t len,
                             const char *marker, const char *where);
 
@@ -67,5 +67,9 @@ void rawtest_expect_only_on(int want, int other, const uint8_t *d, size_t len,
 mctx_raw_publication *rawtest_open_validated(mctx_family family,
                                              const char *itf,
                                              mctx_raw_validation mode);
+
+/* A route-selected raw publication of family (no interface, no bind
+ * address, no TTL override); failure fails the test. */
+mctx_raw_publication *rawtest_open_routed(mctx_family family);
 
 #endif

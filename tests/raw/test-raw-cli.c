@@ -46,23 +46,25 @@ count_lines_starting(const char *text, const char *prefix)
   return n;
 }
 
+/* egress: the options choosing the interface; ifindex: the one reported
+ * (0 for route-selected IPv4: the kernel's choice is not known). */
 static void
 amt_case(const rawtest_pair *pair, const char *group, const char *source,
-         uint16_t port, const char *payload)
+         uint16_t port, const char *payload, const char *egress,
+         uint32_t ifindex)
 {
   int rx = mcast_receiver(pair->peer, group, port, pair->peer_index,
                           "10.77.0.2", source);
   char out[4096], args[512];
-  snprintf(args, sizeof args,
-           "%s %u %s 3 10 --source %s --source-port 4555 --interface rv0",
-           group, port, payload, source);
+  snprintf(args, sizeof args, "%s %u %s 3 10 --source %s --source-port 4555 %s",
+           group, port, payload, source, egress);
   int rc = run(out, sizeof out, args);
   TESTNET_CHECK(rc == 0, "mctx-raw-send %s exited %d:\n%s", args, rc, out);
   TESTNET_CHECK(count_lines_starting(out, "sent ") == 3,
                 "expected 3 'sent' lines:\n%s", out);
   char expect[256];
   snprintf(expect, sizeof expect, "proto 17 to %s from %s via ifindex %u",
-           group, source, pair->local_index);
+           group, source, ifindex);
   TESTNET_CHECK(strstr(out, expect) != NULL, "output lacks '%s':\n%s", expect,
                 out);
 
@@ -80,8 +82,8 @@ amt_case(const rawtest_pair *pair, const char *group, const char *source,
                   "sender seen as %s:%u, expected %s:4555", from, from_port,
                   source);
   }
-  printf("ok (%s, %s): 3 datagrams from %s:4555 received\n", source, group,
-         source);
+  printf("ok (%s, %s) %s: 3 datagrams from %s:4555 received\n", source, group,
+         egress, source);
   close(rx);
 }
 
@@ -110,6 +112,8 @@ usage_errors(void)
       {"239.1.1.1 5000 x --source 10.77.0.1 --source-port 0",
        "--source-port needs"},
       {"239.1.1.1 5000", "missing arguments"},
+      {"ff3e::1 5000 x --source 2001:db8::7 --route-selected --interface rv0",
+       "--route-selected takes no"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int rc = run(out, sizeof out, bad[i].args);
@@ -141,7 +145,7 @@ capabilities_case(void)
                                 "kernel-rebuilt-ipv6-header\n") &&
                     strstr(out, "ipv6-any-source          full-datagram\n") &&
                     strstr(out, "ipv4-route-selected      full-datagram\n") &&
-                    strstr(out, "ipv6-route-selected      unsupported\n"),
+                    strstr(out, "ipv6-route-selected      full-datagram\n"),
                 "--capabilities printed:\n%s", out);
   printf("ok --capabilities:\n%s", out);
 }
@@ -153,8 +157,16 @@ main(int argc, char **argv)
   prog = argv[1];
   rawtest_pair pair;
   rawtest_pair_setup(&pair);
-  amt_case(&pair, "232.77.6.1", "198.51.100.9", 5106, "amt-v4-payload");
-  amt_case(&pair, "ff3e::77:6", "2001:db8:77::9", 5106, "amt-v6-payload");
+  amt_case(&pair, "232.77.6.1", "198.51.100.9", 5106, "amt-v4-payload",
+           "--interface rv0", pair.local_index);
+  amt_case(&pair, "ff3e::77:6", "2001:db8:77::9", 5106, "amt-v6-payload",
+           "--interface rv0", pair.local_index);
+  testnet_sh_ok("ip route add 232.77.7.0/24 dev rv0");
+  testnet_sh_ok("ip -6 route add ff3e::77:7/128 dev rv0 table local");
+  amt_case(&pair, "232.77.7.1", "198.51.100.9", 5107, "amt-v4-routed",
+           "--route-selected", 0);
+  amt_case(&pair, "ff3e::77:7", "2001:db8:77::9", 5107, "amt-v6-routed",
+           "--route-selected", pair.local_index);
   usage_errors();
   capabilities_case();
   printf("PASS\n");

@@ -17,14 +17,17 @@
 #define CHILD_FLAG "--without-cap-net-raw"
 
 static void
-expect_denied(mctx_family family, const char *label)
+expect_denied(mctx_family family, bool routed, const char *label)
 {
   mctx_raw_config cfg;
   mctx_raw_config_init(&cfg);
   cfg.family = family;
   mctx_error err;
-  TESTNET_CHECK(mctx_interface_parse("lo", &cfg.interface, &err) == MCTX_OK,
-                "%s", err.message);
+  if (routed)
+    cfg.egress = MCTX_RAW_EGRESS_ROUTE_SELECTED;
+  else
+    TESTNET_CHECK(mctx_interface_parse("lo", &cfg.interface, &err) == MCTX_OK,
+                  "%s", err.message);
   mctx_raw_publication *pub = NULL;
   int rc = mctx_raw_publication_open(&cfg, &pub, &err);
   TESTNET_CHECK(rc == MCTX_E_RAW_PERMISSION_DENIED, "%s: got %s: %s", label,
@@ -42,8 +45,10 @@ child(void)
 {
   if (testnet_have_cap_net_raw())
     testnet_skip("dropping CAP_NET_RAW did not take effect");
-  expect_denied(MCTX_FAMILY_IPV4, "IPv4");
-  expect_denied(MCTX_FAMILY_IPV6, "IPv6");
+  expect_denied(MCTX_FAMILY_IPV4, false, "IPv4");
+  expect_denied(MCTX_FAMILY_IPV6, false, "IPv6");
+  expect_denied(MCTX_FAMILY_IPV4, true, "IPv4 route-selected");
+  expect_denied(MCTX_FAMILY_IPV6, true, "IPv6 route-selected");
   /* The capability answers agree with the refusals above. */
   mctx_raw_capabilities caps;
   mctx_error err;
@@ -51,16 +56,22 @@ child(void)
                 err.message);
   TESTNET_CHECK(caps.ipv4 == MCTX_RAW_CAPABILITY_UNSUPPORTED &&
                     caps.ipv6_local_source == MCTX_RAW_CAPABILITY_UNSUPPORTED &&
-                    caps.ipv6_any_source == MCTX_RAW_CAPABILITY_UNSUPPORTED,
-                "capabilities without CAP_NET_RAW: %s %s %s",
+                    caps.ipv6_any_source == MCTX_RAW_CAPABILITY_UNSUPPORTED &&
+                    caps.ipv4_route_selected ==
+                        MCTX_RAW_CAPABILITY_UNSUPPORTED &&
+                    caps.ipv6_route_selected == MCTX_RAW_CAPABILITY_UNSUPPORTED,
+                "capabilities without CAP_NET_RAW: %s %s %s %s %s",
                 mctx_raw_capability_name(caps.ipv4),
                 mctx_raw_capability_name(caps.ipv6_local_source),
-                mctx_raw_capability_name(caps.ipv6_any_source));
-  TESTNET_CHECK(caps.ipv4_errno == EPERM &&
-                    caps.ipv6_local_source_errno == EPERM &&
-                    caps.ipv6_any_source_errno == EPERM,
-                "probe errnos %d %d %d", caps.ipv4_errno,
-                caps.ipv6_local_source_errno, caps.ipv6_any_source_errno);
+                mctx_raw_capability_name(caps.ipv6_any_source),
+                mctx_raw_capability_name(caps.ipv4_route_selected),
+                mctx_raw_capability_name(caps.ipv6_route_selected));
+  TESTNET_CHECK(
+      caps.ipv4_errno == EPERM && caps.ipv6_local_source_errno == EPERM &&
+          caps.ipv6_any_source_errno == EPERM &&
+          caps.ipv6_route_selected_errno == EPERM,
+      "probe errnos %d %d %d %d", caps.ipv4_errno, caps.ipv6_local_source_errno,
+      caps.ipv6_any_source_errno, caps.ipv6_route_selected_errno);
   printf("ok capabilities: all unsupported (EPERM)\n");
   return 0;
 }

@@ -40,14 +40,7 @@ main(void)
   int cap_v = rawtest_capture_open(pair.peer, "rv1");
   int cap_w = rawtest_capture_open(pair.peer, "rw1");
 
-  mctx_raw_config cfg;
-  mctx_raw_config_init(&cfg);
-  cfg.family = MCTX_FAMILY_IPV4;
-  cfg.egress = MCTX_RAW_EGRESS_ROUTE_SELECTED;
-  mctx_raw_publication *pub;
-  mctx_error err;
-  TESTNET_CHECK(mctx_raw_publication_open(&cfg, &pub, &err) == MCTX_OK,
-                "open: %s", err.message);
+  mctx_raw_publication *pub = rawtest_open_routed(MCTX_FAMILY_IPV4);
 
   for (int seq = 0; seq < 3; seq++)
     send_and_expect(pub, cap_v, cap_w, seq, "rv1");
@@ -60,12 +53,17 @@ main(void)
   uint8_t d[256];
   size_t len = rawtest_ipv4_udp(d, "198.51.100.7", "232.77.8.1", 3, 7, 4000,
                                 5004, "x", 1);
+  mctx_error err;
   int rc = mctx_raw_publication_send(pub, d, len, NULL, &err);
   TESTNET_CHECK(rc == MCTX_E_SEND_FAILED, "no route: %s", mctx_code_name(rc));
   printf("ok no route: %s\n", err.message);
   mctx_raw_publication_close(pub);
 
   /* The config rules of route-selected egress. */
+  mctx_raw_config cfg;
+  mctx_raw_config_init(&cfg);
+  cfg.family = MCTX_FAMILY_IPV4;
+  cfg.egress = MCTX_RAW_EGRESS_ROUTE_SELECTED;
   cfg.ttl = 4;
   rc = mctx_raw_publication_open(&cfg, &pub, &err);
   TESTNET_CHECK(rc == MCTX_E_RAW_UNSUPPORTED, "ttl override: %s",
