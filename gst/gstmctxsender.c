@@ -430,6 +430,24 @@ start_legs (GstMctxSender * s, const GstMctxSinkSettings * settings)
   return FALSE;
 }
 
+/* A raw datagram carries its own addresses: there is no leg to send it
+ * to, and ignoring destinations would hide a mistake. */
+static gboolean
+refuse_raw_with_legs (GstMctxSender * s)
+{
+  gchar *destinations = gst_mctx_sink_legs_get_destinations (s->legs);
+  gboolean set = gst_mctx_sink_is_set (destinations);
+
+  g_free (destinations);
+  if (!set)
+    return TRUE;
+  GST_ELEMENT_ERROR (s->owner, RESOURCE, SETTINGS,
+      ("raw=true and destinations cannot be combined: a raw datagram "
+          "carries its own addresses; unset destinations or raw"),
+      ("raw mode sends each datagram to the destination in its IP header"));
+  return FALSE;
+}
+
 gboolean
 gst_mctx_sender_start (GstMctxSender * s, const GstMctxSinkSettings * settings)
 {
@@ -457,6 +475,8 @@ gst_mctx_sender_start (GstMctxSender * s, const GstMctxSinkSettings * settings)
   /* A flush-start without its flush-stop must not leave waits failing. */
   gst_poll_set_flushing (s->poll, FALSE);
 
+  if (settings->raw && !refuse_raw_with_legs (s))
+    return FALSE;
   if (settings->raw)
     return start_raw (s, settings);
   if (!start_legs (s, settings))

@@ -642,7 +642,17 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
   /* The legs keep these themselves (gstmctxsinklegs.c). */
   if (prop_id == PROP_DESTINATIONS) {
     GError *error = NULL;
+    gboolean raw_running;
 
+    GST_OBJECT_LOCK (sink);
+    raw_running = sink->running && s->raw;
+    GST_OBJECT_UNLOCK (sink);
+    if (raw_running && gst_mctx_sink_is_set (g_value_get_string (value))) {
+      GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,
+          ("raw=true and destinations cannot be combined: a raw datagram "
+              "carries its own addresses; destinations stays unset"), (NULL));
+      return;
+    }
     if (!gst_mctx_sink_legs_set_destinations (gst_mctx_sender_get_legs
             (sink->sender), g_value_get_string (value), &error)) {
       GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,

@@ -111,18 +111,36 @@ gst_mctx_sink_legs_free (GstMctxSinkLegs * l)
   g_free (l);
 }
 
-/* The URIs of a destinations value, trimmed, empty ones left out. */
+/* The URIs of a destinations value, trimmed, empty ones left out. A
+ * GstValueArray reaches the string property through the transform
+ * GStreamer registers ("< \"uri\", \"uri\" >"), or through str() of
+ * Python's Gst.ValueArray ("<uri,uri>"): the brackets go, and a quoted
+ * item is unquoted. A URI has no comma, so the items are the same. */
 static gchar **
 split_destinations (const gchar * destinations)
 {
-  gchar **parts = g_strsplit (destinations ? destinations : "", ",", -1);
+  gchar *text = g_strstrip (g_strdup (destinations ? destinations : ""));
+  gsize len = strlen (text);
+  gchar **parts;
   GPtrArray *uris = g_ptr_array_new ();
 
-  for (guint i = 0; parts[i]; i++) {
-    g_strstrip (parts[i]);
-    if (parts[i][0] != '\0')
-      g_ptr_array_add (uris, g_strdup (parts[i]));
+  if (len >= 2 && text[0] == '<' && text[len - 1] == '>') {
+    text[len - 1] = '\0';
+    memmove (text, text + 1, len - 1);
   }
+  parts = g_strsplit (text, ",", -1);
+  for (guint i = 0; parts[i]; i++) {
+    gchar *part = g_strstrip (parts[i]);
+    gsize n = strlen (part);
+
+    if (n >= 2 && part[0] == '"' && part[n - 1] == '"') {
+      part[n - 1] = '\0';
+      g_ptr_array_add (uris, g_strcompress (part + 1));
+    } else if (n > 0) {
+      g_ptr_array_add (uris, g_strdup (part));
+    }
+  }
+  g_free (text);
   g_ptr_array_add (uris, NULL);
   g_strfreev (parts);
   return (gchar **) g_ptr_array_free (uris, FALSE);

@@ -40,7 +40,7 @@ GstMctxSinkLegs *gst_mctx_sink_legs_new (GstBaseSink * owner);
 void gst_mctx_sink_legs_free (GstMctxSinkLegs * l);
 
 /* The destinations property: comma-separated mctx:// URIs (NULL or empty:
- * none). While running, the change applies at the next send. FALSE, with
+ * none), or a GstValueArray of them transformed to a string. While running, the change applies at the next send. FALSE, with
  * error, when a URI is not valid (nothing changes then). */
 gboolean gst_mctx_sink_legs_set_destinations (GstMctxSinkLegs * l,
     const gchar * destinations, GError ** error);

@@ -368,6 +368,95 @@ GST_START_TEST (test_leg_that_cannot_open)
 
 GST_END_TEST;
 
+/* An application sets destinations as a GstValueArray of strings (what
+ * Python's Gst.ValueArray does too); reading it gives the comma form. */
+GST_START_TEST (test_destinations_as_value_array)
+{
+  int fa = receiver_a (5907), fb = receiver_b (5907);
+  MstCollector *ca = mst_collector_start (fa), *cb = mst_collector_start (fb);
+  const int count = 20;
+  const gsize size = 600;
+  GValue array = G_VALUE_INIT, uri = G_VALUE_INIT;
+  gchar *read_back = NULL;
+  MstSender tx;
+  GPtrArray *ga, *gb;
+
+  g_value_init (&array, GST_TYPE_ARRAY);
+  g_value_init (&uri, G_TYPE_STRING);
+  g_value_set_string (&uri, LEG_A ("5907"));
+  gst_value_array_append_value (&array, &uri);
+  g_value_set_string (&uri, LEG_B ("5907"));
+  gst_value_array_append_value (&array, &uri);
+
+  mst_sender_start (&tx, "");
+  g_object_set_property (G_OBJECT (tx.sink), "destinations", &array);
+  g_object_get (tx.sink, "destinations", &read_back, NULL);
+  fail_unless_equals_string (read_back, LEG_A ("5907") "," LEG_B ("5907"));
+  push_numbered (&tx, 0, count, size);
+  mst_sender_finish (&tx);
+  ga = mst_collector_finish (ca, count, 3000);
+  gb = mst_collector_finish (cb, count, 3000);
+  mst_check_numbered (ga, count, size);
+  mst_check_numbered (gb, count, size);
+  free_two_legs (&tx, ga, gb, fa, fb);
+  g_value_unset (&uri);
+  g_value_unset (&array);
+  g_free (read_back);
+}
+
+GST_END_TEST;
+
+/* gst-launch-1.0 itself takes the comma-separated string. Not in the
+ * sanitizer build: the tool is not built with them and cannot load a
+ * plugin that is. */
+GST_START_TEST (test_destinations_from_gst_launch)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  g_print ("skipped: gst-launch-1.0 cannot load a sanitized plugin\n");
+#else
+  int fa = receiver_a (5908), fb = receiver_b (5908);
+  MstCollector *ca = mst_collector_start (fa), *cb = mst_collector_start (fb);
+  const char *argv[] = { "gst-launch-1.0", "-q", "fakesrc", "num-buffers=20",
+    "sizetype=fixed", "sizemax=250", "!", "mctxsink", "sync=false",
+    "destinations=" LEG_A ("5908") "," LEG_B ("5908"), NULL
+  };
+  GError *error = NULL;
+  gint status = -1;
+  GPtrArray *ga, *gb;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH,
+          NULL, NULL, NULL, NULL, &status, &error), "gst-launch-1.0: %s",
+      error ? error->message : "?");
+  fail_unless (g_spawn_check_wait_status (status, NULL),
+      "gst-launch-1.0 failed (%d)", status);
+  ga = mst_collector_finish (ca, 20, 3000);
+  gb = mst_collector_finish (cb, 20, 3000);
+  fail_unless_equals_int (ga->len, 20);
+  fail_unless_equals_int (gb->len, 20);
+  fail_unless_equals_int (g_bytes_get_size (g_ptr_array_index (gb, 0)), 250);
+  g_ptr_array_unref (ga);
+  g_ptr_array_unref (gb);
+  close (fa);
+  close (fb);
+#endif
+}
+
+GST_END_TEST;
+
+/* Raw datagrams carry their own addresses: raw with destinations is
+ * refused by name, not ignored. */
+GST_START_TEST (test_raw_with_destinations_refused)
+{
+  gchar *error = mst_start_error ("raw=true destinations=" LEG_A ("5909"));
+
+  fail_unless_equals_string (error, "raw=true and destinations cannot be "
+      "combined: a raw datagram carries its own addresses; unset "
+      "destinations or raw");
+  g_free (error);
+}
+
+GST_END_TEST;
+
 static Suite *
 mctxsink_legs_suite (void)
 {
@@ -382,6 +471,9 @@ mctxsink_legs_suite (void)
   tcase_add_test (tc, test_refusing_leg_does_not_hold_the_other);
   tcase_add_test (tc, test_legs_added_and_removed_while_playing);
   tcase_add_test (tc, test_leg_that_cannot_open);
+  tcase_add_test (tc, test_destinations_as_value_array);
+  tcase_add_test (tc, test_destinations_from_gst_launch);
+  tcase_add_test (tc, test_raw_with_destinations_refused);
   return s;
 }
 
