@@ -368,6 +368,79 @@ GST_START_TEST (test_leg_that_cannot_open)
 
 GST_END_TEST;
 
+/* block=true, and the element's own group's queue takes nothing: with
+ * destinations it is one more leg, stalled after leg-timeout, and the
+ * destination gets every datagram (before, the stream waited for it). */
+GST_START_TEST (test_own_group_is_a_leg_too)
+{
+  int fb = receiver_b (5910);
+  MstCollector *cb = mst_collector_start (fb);
+  const int count = 200;
+  const gsize size = 400;
+  MstSender tx;
+  GPtrArray *gb;
+
+  testnet_sh_ok ("tc qdisc replace dev " IF_A " root pfifo limit 0");
+  mst_sender_start (&tx, "block=true gso=false group=" GROUP_A " port=5910 "
+      "source-addr=" SRC_A " interface=" IF_A " destinations=" LEG_B ("5910"));
+  push_numbered (&tx, 0, count, size);
+  mst_sender_finish (&tx);
+  testnet_sh ("tc qdisc del dev " IF_A " root");
+  gb = mst_collector_finish (cb, count, 3000);
+  mst_check_numbered (gb, count, size);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), count);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-dropped"), 0);
+  /* The totals: what the destination sent, what the own group dropped. */
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), count);
+  mst_sender_free (&tx);
+  g_ptr_array_unref (gb);
+  close (fb);
+}
+
+GST_END_TEST;
+
+/* Buffer lists of ten, paced: every datagram reaches both legs, whether
+ * the own group leads the pacing or the first destination does. */
+static void
+check_paced_legs (const char *props, uint16_t port)
+{
+  int fa = receiver_a (port), fb = receiver_b (port);
+  MstCollector *ca = mst_collector_start (fa), *cb = mst_collector_start (fb);
+  const int count = 100;
+  const gsize size = 500;
+  MstSender tx;
+  GPtrArray *ga, *gb;
+
+  mst_sender_start (&tx, props);
+  for (int i = 0; i < count; i += 10) {
+    GstBufferList *list = gst_buffer_list_new ();
+    for (int j = i; j < i + 10; j++)
+      gst_buffer_list_add (list, mst_numbered_buffer (j, size));
+    mst_sender_push_list (&tx, list);
+  }
+  mst_sender_finish (&tx);
+  ga = mst_collector_finish (ca, count, 3000);
+  gb = mst_collector_finish (cb, count, 3000);
+  mst_check_numbered (ga, count, size);
+  mst_check_numbered (gb, count, size);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 2 * count);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
+  free_two_legs (&tx, ga, gb, fa, fb);
+}
+
+GST_START_TEST (test_paced_legs_get_every_datagram)
+{
+  /* 500-byte payloads are 4224 bits on the wire: 0.2 ms each. */
+  check_paced_legs ("pacing-rate=21120000 group=" GROUP_A " port=5911 "
+      "source-addr=" SRC_A " interface=" IF_A " destinations="
+      LEG_B ("5911"), 5911);
+  check_paced_legs ("pacing-rate=21120000 pacing-burst=4 destinations="
+      LEG_A ("5912") "," LEG_B ("5912"), 5912);
+}
+
+GST_END_TEST;
+
 /* An application sets destinations as a GstValueArray of strings (what
  * Python's Gst.ValueArray does too); reading it gives the comma form. */
 GST_START_TEST (test_destinations_as_value_array)
@@ -471,6 +544,8 @@ mctxsink_legs_suite (void)
   tcase_add_test (tc, test_refusing_leg_does_not_hold_the_other);
   tcase_add_test (tc, test_legs_added_and_removed_while_playing);
   tcase_add_test (tc, test_leg_that_cannot_open);
+  tcase_add_test (tc, test_own_group_is_a_leg_too);
+  tcase_add_test (tc, test_paced_legs_get_every_datagram);
   tcase_add_test (tc, test_destinations_as_value_array);
   tcase_add_test (tc, test_destinations_from_gst_launch);
   tcase_add_test (tc, test_raw_with_destinations_refused);
