@@ -494,7 +494,14 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
    * More destinations, each an mctx:// URI (source, group, port,
    * interface, ttl, qos-dscp), separated by commas: every buffer goes to
    * each of them too, byte for byte (SMPTE ST 2022-7 legs, dual-stack).
-   * Changes while playing apply at the next buffer.
+   * Changes while playing apply at the next buffer. An application may
+   * set a #GstValueArray of strings instead (g_object_set_property() with
+   * a GST_TYPE_ARRAY value; Python: Gst.ValueArray): the property is a
+   * string, so that gst-launch takes the comma form, and GLib turns the
+   * array into one with GStreamer's transform. Reading gives the comma
+   * form. With a group set, the element's own group is one more leg, under
+   * the same #GstMctxSink:leg-timeout; pacing paces all legs together.
+   * Not with #GstMctxSink:raw (start fails naming both).
    */
   g_object_class_install_property (gobject_class, PROP_DESTINATIONS,
       g_param_spec_string ("destinations", "Destinations",
