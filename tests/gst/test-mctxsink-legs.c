@@ -274,30 +274,39 @@ GST_END_TEST;
 
 /* block=true, and leg A's queue takes nothing: it is stalled after
  * leg-timeout and leg B gets every datagram. */
-GST_START_TEST (test_refusing_leg_does_not_hold_the_other)
+/* With IF_A's queue taking nothing, props (block=true) streams count
+ * datagrams of size bytes; leg B's receiver on port gets them all. */
+static void
+stream_past_dead_if_a (MstSender * tx, const char *props, uint16_t port,
+    int count, gsize size)
 {
-  int fb = receiver_b (5904);
+  int fb = receiver_b (port);
   MstCollector *cb = mst_collector_start (fb);
-  const int count = 200;
-  const gsize size = 400;
-  MstSender tx;
   GPtrArray *gb;
 
   testnet_sh_ok ("tc qdisc replace dev " IF_A " root pfifo limit 0");
-  mst_sender_start (&tx, "block=true gso=false destinations=" LEG_A ("5904")
-      "," LEG_B ("5904"));
-  push_numbered (&tx, 0, count, size);
-  mst_sender_finish (&tx);
+  mst_sender_start (tx, props);
+  push_numbered (tx, 0, count, size);
+  mst_sender_finish (tx);
   testnet_sh ("tc qdisc del dev " IF_A " root");
   gb = mst_collector_finish (cb, count, 3000);
   mst_check_numbered (gb, count, size);
+  g_ptr_array_unref (gb);
+  close (fb);
+}
+
+GST_START_TEST (test_refusing_leg_does_not_hold_the_other)
+{
+  const int count = 200;
+  MstSender tx;
+
+  stream_past_dead_if_a (&tx, "block=true gso=false destinations="
+      LEG_A ("5904") "," LEG_B ("5904"), 5904, count, 400);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), 0);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-dropped"), count);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "stalled"), TRUE);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 1, "packets-dropped"), 0);
   mst_sender_free (&tx);
-  g_ptr_array_unref (gb);
-  close (fb);
 }
 
 GST_END_TEST;
@@ -373,29 +382,18 @@ GST_END_TEST;
  * destination gets every datagram (before, the stream waited for it). */
 GST_START_TEST (test_own_group_is_a_leg_too)
 {
-  int fb = receiver_b (5910);
-  MstCollector *cb = mst_collector_start (fb);
   const int count = 200;
-  const gsize size = 400;
   MstSender tx;
-  GPtrArray *gb;
 
-  testnet_sh_ok ("tc qdisc replace dev " IF_A " root pfifo limit 0");
-  mst_sender_start (&tx, "block=true gso=false group=" GROUP_A " port=5910 "
-      "source-addr=" SRC_A " interface=" IF_A " destinations=" LEG_B ("5910"));
-  push_numbered (&tx, 0, count, size);
-  mst_sender_finish (&tx);
-  testnet_sh ("tc qdisc del dev " IF_A " root");
-  gb = mst_collector_finish (cb, count, 3000);
-  mst_check_numbered (gb, count, size);
+  stream_past_dead_if_a (&tx, "block=true gso=false group=" GROUP_A
+      " port=5910 source-addr=" SRC_A " interface=" IF_A " destinations="
+      LEG_B ("5910"), 5910, count, 400);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), count);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-dropped"), 0);
   /* The totals: what the destination sent, what the own group dropped. */
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
   fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), count);
   mst_sender_free (&tx);
-  g_ptr_array_unref (gb);
-  close (fb);
 }
 
 GST_END_TEST;
