@@ -68,7 +68,6 @@ struct _GstMctxSinkLegs
   /* The element's own group as a leg: its publication is the sender's
    * (borrowed for one send), its state and counters are here. */
   Leg own;
-  mctx_publication *own_in_pass;        /* the one open_pubs[0] holds */
   GstPoll *poll;
   /* The sending thread's: the open legs and their publications, rebuilt
    * when open_changed, and the one pass's results and errors. */
@@ -366,7 +365,7 @@ gst_mctx_sink_legs_stop (GstMctxSinkLegs * l)
   g_atomic_int_set (&l->n_legs, 0);
   g_ptr_array_set_size (l->open_legs, 0);
   g_ptr_array_set_size (l->open_pubs, 0);
-  l->own_in_pass = NULL;
+  l->own.pub = NULL;
   g_mutex_unlock (&l->lock);
   g_ptr_array_unref (old);
 }
@@ -513,6 +512,7 @@ leg_took_all (GstMctxSinkLegs * l, Leg * leg)
   leg->held = 0;
   if (G_UNLIKELY (g_atomic_int_get (&leg->stalled))) {
     g_atomic_int_set (&leg->stalled, FALSE);
+    l->open_changed = TRUE;     /* back in the one pass */
     GST_INFO_OBJECT (l->owner, "leg %s resumed", leg->uri);
   }
 }
@@ -557,6 +557,7 @@ leg_send_rest (GstMctxSinkLegs * l, Leg * leg,
         goto drop_rest;
       if (leg->held >= timeout) {
         g_atomic_int_set (&leg->stalled, TRUE);
+        l->open_changed = TRUE; /* out of the one pass: probed instead */
         GST_ELEMENT_WARNING (l->owner, RESOURCE, WRITE,
             ("The destination %s held the stream for %" GST_TIME_FORMAT
                 " (leg-timeout): its datagrams are dropped until it takes "
@@ -594,14 +595,13 @@ gather_open_legs (GstMctxSinkLegs * l, mctx_publication * own)
   g_ptr_array_set_size (l->open_pubs, 0);
   g_ptr_array_set_size (l->open_legs, 0);
   /* First: with pacing, the first paced publication leads. */
-  if (own) {
+  if (own && !g_atomic_int_get (&l->own.stalled)) {
     g_ptr_array_add (l->open_pubs, own);
     g_ptr_array_add (l->open_legs, &l->own);
   }
-  l->own_in_pass = own;
   for (guint i = 0; i < l->legs->len; i++) {
     Leg *leg = g_ptr_array_index (l->legs, i);
-    if (leg->pub) {
+    if (leg->pub && !g_atomic_int_get (&leg->stalled)) {
       g_ptr_array_add (l->open_pubs, leg->pub);
       g_ptr_array_add (l->open_legs, leg);
     }
@@ -609,6 +609,42 @@ gather_open_legs (GstMctxSinkLegs * l, mctx_publication * own)
   g_array_set_size (l->results, l->open_pubs->len);
   g_array_set_size (l->errors, l->open_pubs->len);
   l->open_changed = FALSE;
+}
+
+/* Whether leg was in this send's one pass. */
+static gboolean
+in_pass (GstMctxSinkLegs * l, Leg * leg)
+{
+  for (guint i = 0; i < l->open_legs->len; i++) {
+    if (g_ptr_array_index (l->open_legs, i) == leg)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* A stalled leg is tried again on every send, without waiting, with its
+ * first datagram alone: a refused try then costs one datagram's copy, not
+ * a whole batch's (one GSO send copies up to 64 KiB before the queue drops
+ * it). Taken, the leg resumes and gets the rest. */
+static void
+probe_stalled (GstMctxSinkLegs * l, Leg * leg, const mctx_datagram * datagrams,
+    gsize count, GstClockTime timeout)
+{
+  mctx_error err;
+  int rc;
+
+  if (count == 0)
+    return;
+  rc = mctx_publication_sendv (leg->pub, datagrams[0].bufs,
+      datagrams[0].nbufs, NULL, &err);
+  if (rc == MCTX_OK)
+    leg_took_all (l, leg);
+  if (rc == MCTX_OK || !(mctx_error_is_transient (rc)
+          || rc == MCTX_E_INTERRUPTED))
+    leg_send_rest (l, leg, datagrams, count, rc == MCTX_OK ? 1 : 0, rc, &err,
+        FALSE, timeout);
+  else
+    atomic_fetch_add (&leg->dropped, count);
 }
 
 /* The sending thread: the element's pacing changed. */
@@ -645,9 +681,10 @@ gst_mctx_sink_legs_send (GstMctxSinkLegs * l, mctx_publication * own,
     apply_destinations (l);
   if (G_UNLIKELY (g_atomic_int_get (&l->pacing_changed)))
     apply_pacing (l);
-  if (G_UNLIKELY (own != l->own_in_pass)) {
+  if (G_UNLIKELY (own != l->own.pub)) {
     g_free (l->own.uri);
     l->own.uri = g_strdup (own_name);
+    l->own.pub = own;
     l->open_changed = TRUE;
   }
   /* Legs that are not open: dropped for them, reopened once a second. */
@@ -665,7 +702,7 @@ gst_mctx_sink_legs_send (GstMctxSinkLegs * l, mctx_publication * own,
   if (G_UNLIKELY (l->open_changed))
     gather_open_legs (l, own);
   if (l->open_pubs->len == 0)
-    return count;
+    goto stalled;
 
   /* One pass: every leg gets its batch (with pacing, each cut of it)
    * before any leg waits. */
@@ -675,7 +712,7 @@ gst_mctx_sink_legs_send (GstMctxSinkLegs * l, mctx_publication * own,
   if (G_LIKELY (rc == MCTX_OK)) {
     for (guint i = 0; i < l->open_legs->len; i++)
       leg_took_all (l, g_ptr_array_index (l->open_legs, i));
-    return count;
+    goto stalled;
   }
   /* A pacing wait interrupted (unlock): the datagrams from there on are
    * no leg's yet; the caller decides. */
@@ -695,6 +732,17 @@ gst_mctx_sink_legs_send (GstMctxSinkLegs * l, mctx_publication * own,
     else
       leg_send_rest (l, leg, datagrams, boundary, r->sent, r->code,
           &g_array_index (l->errors, mctx_error, i), may_wait, timeout);
+  }
+
+stalled:
+  /* After the pass: the legs that take datagrams went first. Those that
+   * stalled in this very send were done with by it. */
+  if (own && g_atomic_int_get (&l->own.stalled) && !in_pass (l, &l->own))
+    probe_stalled (l, &l->own, datagrams, boundary, timeout);
+  for (guint i = 0; i < l->legs->len; i++) {
+    Leg *leg = g_ptr_array_index (l->legs, i);
+    if (leg->pub && g_atomic_int_get (&leg->stalled) && !in_pass (l, leg))
+      probe_stalled (l, leg, datagrams, boundary, timeout);
   }
   return boundary;
 }
