@@ -398,6 +398,38 @@ GST_START_TEST (test_own_group_is_a_leg_too)
 
 GST_END_TEST;
 
+/* A stalled leg resumes by itself once its queue takes datagrams again
+ * (tried with one datagram per buffer meanwhile). */
+GST_START_TEST (test_stalled_leg_resumes)
+{
+  int fa = receiver_a (5913), fb = receiver_b (5913);
+  MstCollector *ca = mst_collector_start (fa), *cb = mst_collector_start (fb);
+  const int half = 50;
+  const gsize size = 300;
+  MstSender tx;
+  GPtrArray *ga, *gb;
+
+  testnet_sh_ok ("tc qdisc replace dev " IF_A " root pfifo limit 0");
+  mst_sender_start (&tx, "block=true destinations=" LEG_A ("5913") ","
+      LEG_B ("5913"));
+  push_numbered (&tx, 0, half, size);
+  wait_leg_done (tx.sink, 0, half);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "stalled"), TRUE);
+  testnet_sh_ok ("tc qdisc del dev " IF_A " root");
+  push_numbered (&tx, half, half, size);
+  mst_sender_finish (&tx);
+  ga = mst_collector_finish (ca, half, 3000);
+  gb = mst_collector_finish (cb, 2 * half, 3000);
+  mst_check_numbered_from (ga, half, half, size);
+  mst_check_numbered (gb, 2 * half, size);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "stalled"), FALSE);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-dropped"), half);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), half);
+  free_two_legs (&tx, ga, gb, fa, fb);
+}
+
+GST_END_TEST;
+
 /* Buffer lists of ten, paced: every datagram reaches both legs, whether
  * the own group leads the pacing or the first destination does. */
 static void
@@ -543,6 +575,7 @@ mctxsink_legs_suite (void)
   tcase_add_test (tc, test_legs_added_and_removed_while_playing);
   tcase_add_test (tc, test_leg_that_cannot_open);
   tcase_add_test (tc, test_own_group_is_a_leg_too);
+  tcase_add_test (tc, test_stalled_leg_resumes);
   tcase_add_test (tc, test_paced_legs_get_every_datagram);
   tcase_add_test (tc, test_destinations_as_value_array);
   tcase_add_test (tc, test_destinations_from_gst_launch);
