@@ -430,6 +430,24 @@ start_legs (GstMctxSender * s, const GstMctxSinkSettings * settings)
   return FALSE;
 }
 
+/* A raw datagram carries its own addresses: there is no leg to send it
+ * to, and ignoring destinations would hide a mistake. */
+static gboolean
+refuse_raw_with_legs (GstMctxSender * s)
+{
+  gchar *destinations = gst_mctx_sink_legs_get_destinations (s->legs);
+  gboolean set = gst_mctx_sink_is_set (destinations);
+
+  g_free (destinations);
+  if (!set)
+    return TRUE;
+  GST_ELEMENT_ERROR (s->owner, RESOURCE, SETTINGS,
+      ("raw=true and destinations cannot be combined: a raw datagram "
+          "carries its own addresses; unset destinations or raw"),
+      ("raw mode sends each datagram to the destination in its IP header"));
+  return FALSE;
+}
+
 gboolean
 gst_mctx_sender_start (GstMctxSender * s, const GstMctxSinkSettings * settings)
 {
@@ -457,8 +475,12 @@ gst_mctx_sender_start (GstMctxSender * s, const GstMctxSinkSettings * settings)
   /* A flush-start without its flush-stop must not leave waits failing. */
   gst_poll_set_flushing (s->poll, FALSE);
 
+  if (settings->raw && !refuse_raw_with_legs (s))
+    return FALSE;
   if (settings->raw)
     return start_raw (s, settings);
+  gst_mctx_sink_legs_set_pacing (s->legs, settings->pacing_rate,
+      settings->pacing_burst);
   if (!start_legs (s, settings))
     return FALSE;
   /* gst-check's harness starts a sink before the test sets it up: the
@@ -771,6 +793,9 @@ apply_staged (GstMctxSender * s)
   changes = describe_changes (&s->current, &now, &where);
   if (changes->len == 0)
     goto done;
+  if (s->current.pacing_rate != now.pacing_rate
+      || s->current.pacing_burst != now.pacing_burst)
+    gst_mctx_sink_legs_set_pacing (s->legs, now.pacing_rate, now.pacing_burst);
   GST_DEBUG_OBJECT (s->owner, "applying %s", changes->str);
 
   if (s->raw_pub) {
@@ -1104,6 +1129,41 @@ send_rest (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
   return ret;
 }
 
+/* With destinations: the group's publication (when set) is one more leg,
+ * first (it leads the pacing), under the legs' rules: one pass, each leg
+ * waiting at most leg-timeout in all. Fewer than count come back only when
+ * a pacing wait was interrupted (unlock): WAIT mode then waits for the
+ * preroll and goes on, NO_WAIT leaves the rest in the batch, and LAST (or
+ * a flush) drops it for every leg. */
+static GstFlowReturn
+send_legs (GstMctxSender * s, const mctx_datagram * datagrams, gsize count,
+    GstMctxSenderMode mode, gsize * done)
+{
+  gboolean may_wait = mode != GST_MCTX_SENDER_LAST
+      && g_atomic_int_get (&s->block);
+  GstFlowReturn ret = GST_FLOW_OK;
+  gsize next = 0;
+
+  for (;;) {
+    next += gst_mctx_sink_legs_send (s->legs, s->pub, s->destination,
+        &datagrams[next], count - next, may_wait);
+    if (next >= count || mode == GST_MCTX_SENDER_NO_WAIT)
+      break;
+    if (mode == GST_MCTX_SENDER_WAIT) {
+      GST_DEBUG_OBJECT (s->owner, "pacing wait interrupted, waiting for "
+          "preroll");
+      ret = gst_base_sink_wait_preroll (s->owner);
+      if (ret == GST_FLOW_OK)
+        continue;
+    }
+    gst_mctx_sink_legs_drop (s->legs, s->pub != NULL, count - next);
+    next = count;
+    break;
+  }
+  *done = next;
+  return ret;
+}
+
 /* The first try is all that most calls make; everything else, waits and
  * errors, is in send_rest(). A datagram that waited across a pause is sent
  * when the pipeline plays again (WAIT mode). */
@@ -1123,38 +1183,33 @@ gst_mctx_sender_send (GstMctxSender * s, GstMctxSenderBatch * b,
     return GST_FLOW_OK;
   if (G_UNLIKELY (g_atomic_int_get (&s->staged)))
     apply_staged (s);
-  if (G_UNLIKELY (s->pub == NULL && s->raw_pub == NULL)) {
-    if (!gst_mctx_sink_legs_any (s->legs))
-      goto no_group;
-    /* Only the destinations' legs. */
-    done = count;
-    ret = GST_FLOW_OK;
-    goto legs;
-  }
+  if (G_UNLIKELY (s->pub == NULL && s->raw_pub == NULL
+          && !gst_mctx_sink_legs_any (s->legs)))
+    goto no_group;
   /* The last send at stop does not wait for pacing: what is due goes out,
    * the rest is dropped and counted. */
-  if (G_UNLIKELY (mode == GST_MCTX_SENDER_LAST))
+  if (G_UNLIKELY (mode == GST_MCTX_SENDER_LAST)) {
     mctx_publication_interrupt (s->pub);
+    gst_mctx_sink_legs_unlock (s->legs);
+  }
+  if (s->raw_pub == NULL && gst_mctx_sink_legs_in_use (s->legs)) {
+    ret = send_legs (s, datagrams, count, mode, &done);
+    b->first += done;
+    return ret;
+  }
 
   rc = send_some (s, datagrams, count, &sent, &err);
   if (G_LIKELY (rc == MCTX_OK && sent == count)) {
     s->backoff = BACKOFF_MIN;
     s->enobufs_since_us = 0;
-    done = count;
-    ret = GST_FLOW_OK;
-    goto legs;
+    b->first += count;
+    return GST_FLOW_OK;
   }
   if (sent > 0) {
     s->backoff = BACKOFF_MIN;
     s->enobufs_since_us = 0;
   }
   ret = send_rest (s, datagrams, count, mode, &done, sent, rc, &err);
-
-legs:
-  /* What the group's publication is done with goes to the legs, once. */
-  if (done > 0 && s->raw_pub == NULL)
-    gst_mctx_sink_legs_send (s->legs, datagrams, done,
-        mode == GST_MCTX_SENDER_WAIT && g_atomic_int_get (&s->block));
   b->first += done;
   return ret;
 

@@ -494,7 +494,14 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
    * More destinations, each an mctx:// URI (source, group, port,
    * interface, ttl, qos-dscp), separated by commas: every buffer goes to
    * each of them too, byte for byte (SMPTE ST 2022-7 legs, dual-stack).
-   * Changes while playing apply at the next buffer.
+   * Changes while playing apply at the next buffer. An application may
+   * set a #GstValueArray of strings instead (g_object_set_property() with
+   * a GST_TYPE_ARRAY value; Python: Gst.ValueArray): the property is a
+   * string, so that gst-launch takes the comma form, and GLib turns the
+   * array into one with GStreamer's transform. Reading gives the comma
+   * form. With a group set, the element's own group is one more leg, under
+   * the same #GstMctxSink:leg-timeout; pacing paces all legs together.
+   * Not with #GstMctxSink:raw (start fails naming both).
    */
   g_object_class_install_property (gobject_class, PROP_DESTINATIONS,
       g_param_spec_string ("destinations", "Destinations",
@@ -642,7 +649,17 @@ gst_mctx_sink_set_property (GObject * object, guint prop_id,
   /* The legs keep these themselves (gstmctxsinklegs.c). */
   if (prop_id == PROP_DESTINATIONS) {
     GError *error = NULL;
+    gboolean raw_running;
 
+    GST_OBJECT_LOCK (sink);
+    raw_running = sink->running && s->raw;
+    GST_OBJECT_UNLOCK (sink);
+    if (raw_running && gst_mctx_sink_is_set (g_value_get_string (value))) {
+      GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,
+          ("raw=true and destinations cannot be combined: a raw datagram "
+              "carries its own addresses; destinations stays unset"), (NULL));
+      return;
+    }
     if (!gst_mctx_sink_legs_set_destinations (gst_mctx_sender_get_legs
             (sink->sender), g_value_get_string (value), &error)) {
       GST_ELEMENT_WARNING (sink, RESOURCE, SETTINGS,

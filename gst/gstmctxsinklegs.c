@@ -7,7 +7,10 @@
  * all; then it is stalled: its datagrams are dropped and counted for it
  * without waiting, and it is tried again, without waiting, on every send,
  * so it resumes by itself once its queue takes datagrams again. A dead leg
- * costs the others one timeout, not one per buffer.
+ * costs the others one timeout, not one per buffer. The element's own
+ * group, when set, is one more leg of the same pass (the sender lends its
+ * publication): first, so that with pacing its schedule paces every leg
+ * (mctx_publications_send_batch), and under the same leg-timeout.
  *
  * The array of legs is changed only by the sending thread (start, a live
  * change of destinations applied at the next send, stop), under lock so
@@ -56,6 +59,15 @@ struct _GstMctxSinkLegs
   mctx_metrics retired;
   guint64 retired_dropped;
   _Atomic guint64 timeout;
+  /* The element's pacing, for every leg's publication; changed: applied
+   * by the sending thread at the next send. */
+  _Atomic guint64 pacing_rate;
+  _Atomic guint pacing_burst;
+  gint pacing_changed;          /* atomic */
+  gboolean unlocked;            /* lock: between unlock and unlock_stop */
+  /* The element's own group as a leg: its publication is the sender's
+   * (borrowed for one send), its state and counters are here. */
+  Leg own;
   GstPoll *poll;
   /* The sending thread's: the open legs and their publications, rebuilt
    * when open_changed, and the one pass's results and errors. */
@@ -88,6 +100,9 @@ gst_mctx_sink_legs_new (GstBaseSink * owner)
   g_mutex_init (&l->lock);
   l->legs = g_ptr_array_new_with_free_func ((GDestroyNotify) leg_free);
   atomic_init (&l->timeout, GST_MCTX_SINK_LEG_TIMEOUT_DEFAULT);
+  atomic_init (&l->pacing_rate, 0);
+  atomic_init (&l->pacing_burst, 1);
+  atomic_init (&l->own.dropped, 0);
   l->poll = gst_poll_new (TRUE);
   l->open_legs = g_ptr_array_new ();
   l->open_pubs = g_ptr_array_new ();
@@ -105,24 +120,43 @@ gst_mctx_sink_legs_free (GstMctxSinkLegs * l)
   g_array_unref (l->results);
   g_array_unref (l->errors);
   g_free (l->destinations);
+  g_free (l->own.uri);
   if (l->poll)
     gst_poll_free (l->poll);
   g_mutex_clear (&l->lock);
   g_free (l);
 }
 
-/* The URIs of a destinations value, trimmed, empty ones left out. */
+/* The URIs of a destinations value, trimmed, empty ones left out. A
+ * GstValueArray reaches the string property through the transform
+ * GStreamer registers ("< \"uri\", \"uri\" >"), or through str() of
+ * Python's Gst.ValueArray ("<uri,uri>"): the brackets go, and a quoted
+ * item is unquoted. A URI has no comma, so the items are the same. */
 static gchar **
 split_destinations (const gchar * destinations)
 {
-  gchar **parts = g_strsplit (destinations ? destinations : "", ",", -1);
+  gchar *text = g_strstrip (g_strdup (destinations ? destinations : ""));
+  gsize len = strlen (text);
+  gchar **parts;
   GPtrArray *uris = g_ptr_array_new ();
 
-  for (guint i = 0; parts[i]; i++) {
-    g_strstrip (parts[i]);
-    if (parts[i][0] != '\0')
-      g_ptr_array_add (uris, g_strdup (parts[i]));
+  if (len >= 2 && text[0] == '<' && text[len - 1] == '>') {
+    text[len - 1] = '\0';
+    memmove (text, text + 1, len - 1);
   }
+  parts = g_strsplit (text, ",", -1);
+  for (guint i = 0; parts[i]; i++) {
+    gchar *part = g_strstrip (parts[i]);
+    gsize n = strlen (part);
+
+    if (n >= 2 && part[0] == '"' && part[n - 1] == '"') {
+      part[n - 1] = '\0';
+      g_ptr_array_add (uris, g_strcompress (part + 1));
+    } else if (n > 0) {
+      g_ptr_array_add (uris, g_strdup (part));
+    }
+  }
+  g_free (text);
   g_ptr_array_add (uris, NULL);
   g_strfreev (parts);
   return (gchar **) g_ptr_array_free (uris, FALSE);
@@ -190,6 +224,20 @@ gst_mctx_sink_legs_get_timeout (GstMctxSinkLegs * l)
   return atomic_load (&l->timeout);
 }
 
+void
+gst_mctx_sink_legs_set_pacing (GstMctxSinkLegs * l, guint64 rate, guint burst)
+{
+  atomic_store (&l->pacing_rate, rate);
+  atomic_store (&l->pacing_burst, burst);
+  g_atomic_int_set (&l->pacing_changed, TRUE);
+}
+
+gboolean
+gst_mctx_sink_legs_in_use (GstMctxSinkLegs * l)
+{
+  return g_atomic_int_get (&l->n_legs) > 0 || g_atomic_int_get (&l->staged);
+}
+
 gboolean
 gst_mctx_sink_legs_any (GstMctxSinkLegs * l)
 {
@@ -220,6 +268,8 @@ leg_open (GstMctxSinkLegs * l, Leg * leg)
   int rc;
 
   leg->next_open_us = g_get_monotonic_time () + REOPEN_INTERVAL_US;
+  leg->settings.pacing_rate = atomic_load (&l->pacing_rate);
+  leg->settings.pacing_burst = atomic_load (&l->pacing_burst);
   rc = gst_mctx_sender_open_udp (&leg->settings, &pub, &bad, &err);
   if (rc != MCTX_OK) {
     GST_ELEMENT_WARNING (l->owner, RESOURCE, OPEN_WRITE,
@@ -231,6 +281,9 @@ leg_open (GstMctxSinkLegs * l, Leg * leg)
   }
   g_mutex_lock (&l->lock);
   leg->pub = pub;
+  /* unlock() came before it: its pacing waits must fail too. */
+  if (l->unlocked)
+    mctx_publication_interrupt (pub);
   g_mutex_unlock (&l->lock);
   GST_INFO_OBJECT (l->owner, "leg %s open", leg->uri);
   return TRUE;
@@ -268,8 +321,15 @@ gst_mctx_sink_legs_start (GstMctxSinkLegs * l, guint * n_legs)
   g_atomic_int_set (&l->staged, FALSE);
   memset (&l->retired, 0, sizeof l->retired);
   l->retired_dropped = 0;
+  l->unlocked = FALSE;
   g_mutex_unlock (&l->lock);
   gst_poll_set_flushing (l->poll, FALSE);
+  atomic_store (&l->own.dropped, 0);
+  l->own.held = 0;
+  g_atomic_int_set (&l->own.stalled, FALSE);
+  l->own.warned_us = 0;
+  l->own.errors_pending = 0;
+  g_atomic_int_set (&l->pacing_changed, FALSE);
 
   for (guint i = 0; uris[i]; i++) {
     Leg *leg = leg_new (l, uris[i], NULL);
@@ -305,6 +365,7 @@ gst_mctx_sink_legs_stop (GstMctxSinkLegs * l)
   g_atomic_int_set (&l->n_legs, 0);
   g_ptr_array_set_size (l->open_legs, 0);
   g_ptr_array_set_size (l->open_pubs, 0);
+  l->own.pub = NULL;
   g_mutex_unlock (&l->lock);
   g_ptr_array_unref (old);
 }
@@ -370,15 +431,34 @@ apply_destinations (GstMctxSinkLegs * l)
 /* Sending                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* Also the legs' pacing waits: a leg leads the pacing when there is no
+ * group. */
+static void
+interrupt_legs (GstMctxSinkLegs * l, gboolean unlocked)
+{
+  g_mutex_lock (&l->lock);
+  l->unlocked = unlocked;
+  for (guint i = 0; i < l->legs->len; i++) {
+    Leg *leg = g_ptr_array_index (l->legs, i);
+    if (unlocked)
+      mctx_publication_interrupt (leg->pub);
+    else
+      mctx_publication_clear_interrupt (leg->pub);
+  }
+  g_mutex_unlock (&l->lock);
+}
+
 void
 gst_mctx_sink_legs_unlock (GstMctxSinkLegs * l)
 {
+  interrupt_legs (l, TRUE);
   gst_poll_set_flushing (l->poll, TRUE);
 }
 
 void
 gst_mctx_sink_legs_unlock_stop (GstMctxSinkLegs * l)
 {
+  interrupt_legs (l, FALSE);
   gst_poll_set_flushing (l->poll, FALSE);
 }
 
@@ -432,6 +512,7 @@ leg_took_all (GstMctxSinkLegs * l, Leg * leg)
   leg->held = 0;
   if (G_UNLIKELY (g_atomic_int_get (&leg->stalled))) {
     g_atomic_int_set (&leg->stalled, FALSE);
+    l->open_changed = TRUE;     /* back in the one pass */
     GST_INFO_OBJECT (l->owner, "leg %s resumed", leg->uri);
   }
 }
@@ -444,30 +525,39 @@ leg_send_rest (GstMctxSinkLegs * l, Leg * leg,
     const mctx_datagram * datagrams, gsize count, gsize next, int rc,
     mctx_error * err, gboolean may_wait, GstClockTime timeout)
 {
+  /* Its retries hold the stream too (a paced leg's retry waits for its
+   * schedule): all of this counts against its budget. */
+  gint64 start_us = g_get_monotonic_time ();
+  GstClockTime held_before = leg->held;
   gboolean waited = FALSE;
 
   while (rc != MCTX_OK || next < count) {
     size_t sent = 0;
 
-    if (rc != MCTX_OK && !mctx_error_is_transient (rc)) {
+    if (rc == MCTX_E_INTERRUPTED) {
+      goto drop_rest;           /* unlock() during its pacing wait */
+    } else if (rc != MCTX_OK && !mctx_error_is_transient (rc)) {
       GST_DEBUG_OBJECT (l->owner, "leg %s: %s", leg->uri, err->message);
       leg_send_error (l, leg, err);
       atomic_fetch_add (&leg->dropped, 1);
       next++;
     } else if (rc != MCTX_OK) {
-      gint64 t0 = g_get_monotonic_time ();
       gboolean go_on;
 
+      leg->held = held_before + (g_get_monotonic_time () - start_us) *
+          GST_USECOND;
       if (!may_wait || g_atomic_int_get (&leg->stalled)
           || leg->held >= timeout)
         goto drop_rest;
       go_on = leg_wait (l, leg, rc, timeout - leg->held);
-      leg->held += (g_get_monotonic_time () - t0) * GST_USECOND;
+      leg->held = held_before + (g_get_monotonic_time () - start_us) *
+          GST_USECOND;
       waited = TRUE;
       if (!go_on)
         goto drop_rest;
       if (leg->held >= timeout) {
         g_atomic_int_set (&leg->stalled, TRUE);
+        l->open_changed = TRUE; /* out of the one pass: probed instead */
         GST_ELEMENT_WARNING (l->owner, RESOURCE, WRITE,
             ("The destination %s held the stream for %" GST_TIME_FORMAT
                 " (leg-timeout): its datagrams are dropped until it takes "
@@ -500,13 +590,18 @@ drop_rest:
 /* The publications of the open legs, for the one pass: rebuilt when a leg
  * opens, closes, or the legs change. */
 static void
-gather_open_legs (GstMctxSinkLegs * l)
+gather_open_legs (GstMctxSinkLegs * l, mctx_publication * own)
 {
   g_ptr_array_set_size (l->open_pubs, 0);
   g_ptr_array_set_size (l->open_legs, 0);
+  /* First: with pacing, the first paced publication leads. */
+  if (own && !g_atomic_int_get (&l->own.stalled)) {
+    g_ptr_array_add (l->open_pubs, own);
+    g_ptr_array_add (l->open_legs, &l->own);
+  }
   for (guint i = 0; i < l->legs->len; i++) {
     Leg *leg = g_ptr_array_index (l->legs, i);
-    if (leg->pub) {
+    if (leg->pub && !g_atomic_int_get (&leg->stalled)) {
       g_ptr_array_add (l->open_pubs, leg->pub);
       g_ptr_array_add (l->open_legs, leg);
     }
@@ -516,16 +611,82 @@ gather_open_legs (GstMctxSinkLegs * l)
   l->open_changed = FALSE;
 }
 
-void
-gst_mctx_sink_legs_send (GstMctxSinkLegs * l,
-    const mctx_datagram * datagrams, gsize count, gboolean may_wait)
+/* Whether leg was in this send's one pass. */
+static gboolean
+in_pass (GstMctxSinkLegs * l, Leg * leg)
+{
+  for (guint i = 0; i < l->open_legs->len; i++) {
+    if (g_ptr_array_index (l->open_legs, i) == leg)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* A stalled leg is tried again on every send, without waiting, with its
+ * first datagram alone: a refused try then costs one datagram's copy, not
+ * a whole batch's (one GSO send copies up to 64 KiB before the queue drops
+ * it). Taken, the leg resumes and gets the rest. */
+static void
+probe_stalled (GstMctxSinkLegs * l, Leg * leg, const mctx_datagram * datagrams,
+    gsize count, GstClockTime timeout)
+{
+  mctx_error err;
+  int rc;
+
+  if (count == 0)
+    return;
+  rc = mctx_publication_sendv (leg->pub, datagrams[0].bufs,
+      datagrams[0].nbufs, NULL, &err);
+  if (rc == MCTX_OK)
+    leg_took_all (l, leg);
+  if (rc == MCTX_OK || !(mctx_error_is_transient (rc)
+          || rc == MCTX_E_INTERRUPTED))
+    leg_send_rest (l, leg, datagrams, count, rc == MCTX_OK ? 1 : 0, rc, &err,
+        FALSE, timeout);
+  else
+    atomic_fetch_add (&leg->dropped, count);
+}
+
+/* The sending thread: the element's pacing changed. */
+static void
+apply_pacing (GstMctxSinkLegs * l)
+{
+  guint64 rate = atomic_load (&l->pacing_rate);
+  guint burst = atomic_load (&l->pacing_burst);
+
+  g_atomic_int_set (&l->pacing_changed, FALSE);
+  for (guint i = 0; i < l->legs->len; i++) {
+    Leg *leg = g_ptr_array_index (l->legs, i);
+    mctx_error err = { 0 };
+
+    leg->settings.pacing_rate = rate;
+    leg->settings.pacing_burst = burst;
+    if (leg->pub && mctx_publication_set_pacing (leg->pub, rate, burst,
+            &err) != MCTX_OK)
+      GST_WARNING_OBJECT (l->owner, "leg %s: %s", leg->uri, err.message);
+  }
+}
+
+gsize
+gst_mctx_sink_legs_send (GstMctxSinkLegs * l, mctx_publication * own,
+    const gchar * own_name, const mctx_datagram * datagrams, gsize count,
+    gboolean may_wait)
 {
   GstClockTime timeout = atomic_load (&l->timeout);
+  gsize boundary = count;
   gint64 now_us = 0;
   int rc;
 
   if (G_UNLIKELY (g_atomic_int_get (&l->staged)))
     apply_destinations (l);
+  if (G_UNLIKELY (g_atomic_int_get (&l->pacing_changed)))
+    apply_pacing (l);
+  if (G_UNLIKELY (own != l->own.pub)) {
+    g_free (l->own.uri);
+    l->own.uri = g_strdup (own_name);
+    l->own.pub = own;
+    l->open_changed = TRUE;
+  }
   /* Legs that are not open: dropped for them, reopened once a second. */
   for (guint i = 0; i < l->legs->len; i++) {
     Leg *leg = g_ptr_array_index (l->legs, i);
@@ -539,25 +700,61 @@ gst_mctx_sink_legs_send (GstMctxSinkLegs * l,
       atomic_fetch_add (&leg->dropped, count);
   }
   if (G_UNLIKELY (l->open_changed))
-    gather_open_legs (l);
+    gather_open_legs (l, own);
   if (l->open_pubs->len == 0)
-    return;
+    goto stalled;
 
-  /* One pass: every leg gets its batch before any leg waits. */
+  /* One pass: every leg gets its batch (with pacing, each cut of it)
+   * before any leg waits. */
   rc = mctx_publications_send_batch ((mctx_publication * const *)
       l->open_pubs->pdata, l->open_pubs->len, datagrams, count,
       (mctx_send_result *) l->results->data, (mctx_error *) l->errors->data);
+  if (G_LIKELY (rc == MCTX_OK)) {
+    for (guint i = 0; i < l->open_legs->len; i++)
+      leg_took_all (l, g_ptr_array_index (l->open_legs, i));
+    goto stalled;
+  }
+  /* A pacing wait interrupted (unlock): the datagrams from there on are
+   * no leg's yet; the caller decides. */
+  for (guint i = 0; i < l->open_legs->len; i++) {
+    const mctx_send_result *r = &g_array_index (l->results,
+        mctx_send_result, i);
+    if (r->code == MCTX_E_INTERRUPTED)
+      boundary = MIN (boundary, r->sent);
+  }
   for (guint i = 0; i < l->open_legs->len; i++) {
     Leg *leg = g_ptr_array_index (l->open_legs, i);
     const mctx_send_result *r = &g_array_index (l->results,
         mctx_send_result, i);
 
-    if (G_LIKELY (rc == MCTX_OK || r->code == MCTX_OK))
+    if (r->code == MCTX_OK || r->sent >= boundary)
       leg_took_all (l, leg);
     else
-      leg_send_rest (l, leg, datagrams, count, r->sent, r->code,
+      leg_send_rest (l, leg, datagrams, boundary, r->sent, r->code,
           &g_array_index (l->errors, mctx_error, i), may_wait, timeout);
   }
+
+stalled:
+  /* After the pass: the legs that take datagrams went first. Those that
+   * stalled in this very send were done with by it. */
+  if (own && g_atomic_int_get (&l->own.stalled) && !in_pass (l, &l->own))
+    probe_stalled (l, &l->own, datagrams, boundary, timeout);
+  for (guint i = 0; i < l->legs->len; i++) {
+    Leg *leg = g_ptr_array_index (l->legs, i);
+    if (leg->pub && g_atomic_int_get (&leg->stalled) && !in_pass (l, leg))
+      probe_stalled (l, leg, datagrams, boundary, timeout);
+  }
+  return boundary;
+}
+
+void
+gst_mctx_sink_legs_drop (GstMctxSinkLegs * l, gboolean own, gsize count)
+{
+  for (guint i = 0; i < l->legs->len; i++)
+    atomic_fetch_add (&((Leg *) g_ptr_array_index (l->legs, i))->dropped,
+        count);
+  if (own)
+    atomic_fetch_add (&l->own.dropped, count);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -579,7 +776,7 @@ gst_mctx_sink_legs_snapshot (GstMctxSinkLegs * l, mctx_metrics * totals,
   g_array_set_clear_func (out, (GDestroyNotify) stats_clear);
   g_mutex_lock (&l->lock);
   add_counters (totals, &l->retired);
-  *dropped += l->retired_dropped;
+  *dropped += l->retired_dropped + atomic_load (&l->own.dropped);
   for (guint i = 0; i < l->legs->len; i++) {
     Leg *leg = g_ptr_array_index (l->legs, i);
     GstMctxSinkLegStats st = { 0 };

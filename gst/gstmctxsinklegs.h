@@ -40,7 +40,7 @@ GstMctxSinkLegs *gst_mctx_sink_legs_new (GstBaseSink * owner);
 void gst_mctx_sink_legs_free (GstMctxSinkLegs * l);
 
 /* The destinations property: comma-separated mctx:// URIs (NULL or empty:
- * none). While running, the change applies at the next send. FALSE, with
+ * none), or a GstValueArray of them transformed to a string. While running, the change applies at the next send. FALSE, with
  * error, when a URI is not valid (nothing changes then). */
 gboolean gst_mctx_sink_legs_set_destinations (GstMctxSinkLegs * l,
     const gchar * destinations, GError ** error);
@@ -60,14 +60,33 @@ void gst_mctx_sink_legs_stop (GstMctxSinkLegs * l);
 /* Whether any leg is configured (the sender then needs no group). */
 gboolean gst_mctx_sink_legs_any (GstMctxSinkLegs * l);
 
-/* Sends datagrams to every leg. may_wait: block=true and the caller may
- * wait (each leg then waits at most what is left of its leg-timeout);
- * otherwise a datagram a leg's socket cannot take now is dropped for that
- * leg. Every datagram ends up sent or counted as dropped, per leg. */
-void gst_mctx_sink_legs_send (GstMctxSinkLegs * l,
-    const mctx_datagram * datagrams, gsize count, gboolean may_wait);
+/* Whether sends must go through the legs: legs are running, or a change
+ * of destinations waits for the next send (a removal too). */
+gboolean gst_mctx_sink_legs_in_use (GstMctxSinkLegs * l);
 
-/* Interrupts a leg's wait, now and until unlock_stop. */
+/* pacing-rate and pacing-burst, for every leg's publication (at open; a
+ * change applies at the next send). Any thread. */
+void gst_mctx_sink_legs_set_pacing (GstMctxSinkLegs * l, guint64 rate,
+    guint burst);
+
+/* Sends datagrams to every leg, and to own (the element's publication,
+ * named own_name in warnings; NULL: no group) as one more leg, first, so
+ * that with pacing its schedule paces them all; its drops are counted
+ * here, in the totals of snapshot(). may_wait: block=true and the caller
+ * may wait (each leg then waits at most what is left of its leg-timeout);
+ * otherwise a datagram a leg's socket cannot take now is dropped for that
+ * leg. Returns how many of the datagrams every leg is done with (each
+ * sent or counted as dropped, per leg): count, or fewer when a pacing
+ * wait was interrupted (unlock), the rest then being no leg's yet. */
+gsize gst_mctx_sink_legs_send (GstMctxSinkLegs * l, mctx_publication * own,
+    const gchar * own_name, const mctx_datagram * datagrams, gsize count,
+    gboolean may_wait);
+
+/* Counts count datagrams as dropped for every leg (and the own one when
+ * own): given up on after an interrupted send. */
+void gst_mctx_sink_legs_drop (GstMctxSinkLegs * l, gboolean own, gsize count);
+
+/* Interrupts a leg's wait (and pacing wait), now and until unlock_stop. */
 void gst_mctx_sink_legs_unlock (GstMctxSinkLegs * l);
 void gst_mctx_sink_legs_unlock_stop (GstMctxSinkLegs * l);
 

@@ -282,6 +282,18 @@ int mctx__pace_one(mctx_publication *pub, size_t payload, mctx_error *err);
 int mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
                       size_t count, size_t *sent, mctx_error *err);
 
+/* mctx_publications_send_batch with a paced publication: leader's schedule
+ * cuts the batch where due times part, each cut goes to every publication
+ * (unpaced, mctx__send_batch_now) before the next wait, so that a datagram
+ * leaves all of them together. A publication that fails is out for the
+ * rest of the call; an interrupted wait (the leader's interrupt) gives
+ * every one still going MCTX_E_INTERRUPTED. The lateness counters are the
+ * leader's. Returns the first failed publication's code. */
+int mctx__paced_batch_all(mctx_publication *leader,
+                          mctx_publication *const *pubs, size_t npubs,
+                          const mctx_datagram *datagrams, size_t count,
+                          mctx_send_result *results, mctx_error *errs);
+
 /* Adds the publication's pacing counters to a snapshot taken at
  * out->captured_mono_ns. */
 void mctx__pacing_read(const mctx_publication *pub, mctx_metrics *out);

@@ -596,7 +596,16 @@ typedef struct mctx_send_result {
  * are shared by every send, never copied. results (npubs entries) gets each
  * publication's code and count sent; errs, when not NULL, npubs entries
  * filled as the err of that send. A publication that fails does not stop
- * the others. Returns MCTX_OK when every publication sent everything,
+ * the others.
+ * Pacing: when one of them has a pacing rate, the first that has one
+ * paces them all with its schedule (and counts the lateness): the batch
+ * is cut where its due times part, and each cut goes to every publication
+ * before the wait for the next, so a datagram leaves all of them together.
+ * The other publications' own rates are not applied in this call (their
+ * schedules stay where they were). Its interrupt stops the waits: every
+ * publication still going gets MCTX_E_INTERRUPTED, sent counting the cuts
+ * before. Without any pacing, nothing changes: one send_batch each.
+ * Returns MCTX_OK when every publication sent everything,
  * otherwise the code of the first one that did not (results say which);
  * MCTX_E_INVALID_ARGUMENT, with no send, for NULL pubs, results or
  * publication, or NULL datagrams with count > 0. */

@@ -273,3 +273,74 @@ mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
   *sent = done;
   return rc == MCTX_OK ? mctx__ok(err) : rc;
 }
+
+/* ---- one schedule for several publications ----------------------------- */
+
+/* The sends of one cut to every publication still going; a publication
+ * that fails is out for the rest of the call. */
+static void
+send_cut(mctx_publication *const *pubs, size_t npubs, const mctx_datagram *cut,
+         size_t k, mctx_send_result *results, mctx_error *errs)
+{
+  for (size_t i = 0; i < npubs; i++) {
+    size_t n = 0;
+    if (results[i].code != MCTX_OK)
+      continue;
+    results[i].code = mctx__send_batch_now(pubs[i], cut, k, &n,
+                                           errs != NULL ? &errs[i] : NULL);
+    results[i].sent += n;
+  }
+}
+
+static bool
+any_going(const mctx_send_result *results, size_t npubs)
+{
+  for (size_t i = 0; i < npubs; i++) {
+    if (results[i].code == MCTX_OK)
+      return true;
+  }
+  return false;
+}
+
+int
+mctx__paced_batch_all(mctx_publication *leader, mctx_publication *const *pubs,
+                      size_t npubs, const mctx_datagram *datagrams,
+                      size_t count, mctx_send_result *results, mctx_error *errs)
+{
+  mctx__pacing_lateness late = {0};
+  uint64_t now = mctx_monotonic_ns();
+  size_t done = 0;
+
+  for (size_t i = 0; i < npubs; i++)
+    results[i] = (mctx_send_result){MCTX_OK, 0};
+  pacer_sync(leader);
+  mctx__pacer_begin(&leader->pacer, now);
+  while (done < count && any_going(results, npubs)) {
+    uint64_t due = now;
+    /* Pacing turned off since mctx__pacing_on: one cut, at once. */
+    size_t k = leader->pacer.rate_bps == 0
+                   ? count - done
+                   : mctx__pacer_take(&leader->pacer, datagrams + done, NULL,
+                                      count - done, now, &due, &late);
+    if (k > 0) {
+      send_cut(pubs, npubs, datagrams + done, k, results, errs);
+      done += k;
+    } else if (mctx__pacer_wait(&leader->interrupted, due) != MCTX_OK) {
+      for (size_t i = 0; i < npubs; i++) {
+        if (results[i].code == MCTX_OK)
+          results[i].code = mctx__fail(
+              errs != NULL ? &errs[i] : NULL, MCTX_E_INTERRUPTED,
+              MCTX_SUBJECT_PACING, 0,
+              "paced send interrupted after %zu of %zu datagrams", done, count);
+      }
+      break;
+    }
+    now = mctx_monotonic_ns();
+  }
+  record_lateness(leader, &late, now);
+  for (size_t i = 0; i < npubs; i++) {
+    if (results[i].code != MCTX_OK)
+      return results[i].code;
+  }
+  return MCTX_OK;
+}

@@ -414,6 +414,11 @@ mctx_publications_send_batch(mctx_publication *const *pubs, size_t npubs,
                         "publication %zu of %zu is NULL", i, npubs);
   }
   for (size_t i = 0; i < npubs; i++) {
+    if (mctx__pacing_on(pubs[i]))
+      return mctx__paced_batch_all(pubs[i], pubs, npubs, datagrams, count,
+                                   results, errs);
+  }
+  for (size_t i = 0; i < npubs; i++) {
     results[i].code =
         mctx_publication_send_batch(pubs[i], datagrams, count, &results[i].sent,
                                     errs != NULL ? &errs[i] : NULL);

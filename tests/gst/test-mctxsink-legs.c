@@ -274,30 +274,39 @@ GST_END_TEST;
 
 /* block=true, and leg A's queue takes nothing: it is stalled after
  * leg-timeout and leg B gets every datagram. */
-GST_START_TEST (test_refusing_leg_does_not_hold_the_other)
+/* With IF_A's queue taking nothing, props (block=true) streams count
+ * datagrams of size bytes; leg B's receiver on port gets them all. */
+static void
+stream_past_dead_if_a (MstSender * tx, const char *props, uint16_t port,
+    int count, gsize size)
 {
-  int fb = receiver_b (5904);
+  int fb = receiver_b (port);
   MstCollector *cb = mst_collector_start (fb);
-  const int count = 200;
-  const gsize size = 400;
-  MstSender tx;
   GPtrArray *gb;
 
   testnet_sh_ok ("tc qdisc replace dev " IF_A " root pfifo limit 0");
-  mst_sender_start (&tx, "block=true gso=false destinations=" LEG_A ("5904")
-      "," LEG_B ("5904"));
-  push_numbered (&tx, 0, count, size);
-  mst_sender_finish (&tx);
+  mst_sender_start (tx, props);
+  push_numbered (tx, 0, count, size);
+  mst_sender_finish (tx);
   testnet_sh ("tc qdisc del dev " IF_A " root");
   gb = mst_collector_finish (cb, count, 3000);
   mst_check_numbered (gb, count, size);
+  g_ptr_array_unref (gb);
+  close (fb);
+}
+
+GST_START_TEST (test_refusing_leg_does_not_hold_the_other)
+{
+  const int count = 200;
+  MstSender tx;
+
+  stream_past_dead_if_a (&tx, "block=true gso=false destinations="
+      LEG_A ("5904") "," LEG_B ("5904"), 5904, count, 400);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), 0);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-dropped"), count);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "stalled"), TRUE);
   fail_unless_equals_uint64 (leg_stat (tx.sink, 1, "packets-dropped"), 0);
   mst_sender_free (&tx);
-  g_ptr_array_unref (gb);
-  close (fb);
 }
 
 GST_END_TEST;
@@ -368,6 +377,189 @@ GST_START_TEST (test_leg_that_cannot_open)
 
 GST_END_TEST;
 
+/* block=true, and the element's own group's queue takes nothing: with
+ * destinations it is one more leg, stalled after leg-timeout, and the
+ * destination gets every datagram (before, the stream waited for it). */
+GST_START_TEST (test_own_group_is_a_leg_too)
+{
+  const int count = 200;
+  MstSender tx;
+
+  stream_past_dead_if_a (&tx, "block=true gso=false group=" GROUP_A
+      " port=5910 source-addr=" SRC_A " interface=" IF_A " destinations="
+      LEG_B ("5910"), 5910, count, 400);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), count);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-dropped"), 0);
+  /* The totals: what the destination sent, what the own group dropped. */
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), count);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), count);
+  mst_sender_free (&tx);
+}
+
+GST_END_TEST;
+
+/* A stalled leg resumes by itself once its queue takes datagrams again
+ * (tried with one datagram per buffer meanwhile). */
+GST_START_TEST (test_stalled_leg_resumes)
+{
+  int fa = receiver_a (5913), fb = receiver_b (5913);
+  MstCollector *ca = mst_collector_start (fa), *cb = mst_collector_start (fb);
+  const int half = 50;
+  const gsize size = 300;
+  MstSender tx;
+  GPtrArray *ga, *gb;
+
+  testnet_sh_ok ("tc qdisc replace dev " IF_A " root pfifo limit 0");
+  mst_sender_start (&tx, "block=true destinations=" LEG_A ("5913") ","
+      LEG_B ("5913"));
+  push_numbered (&tx, 0, half, size);
+  wait_leg_done (tx.sink, 0, half);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "stalled"), TRUE);
+  testnet_sh_ok ("tc qdisc del dev " IF_A " root");
+  push_numbered (&tx, half, half, size);
+  mst_sender_finish (&tx);
+  ga = mst_collector_finish (ca, half, 3000);
+  gb = mst_collector_finish (cb, 2 * half, 3000);
+  mst_check_numbered_from (ga, half, half, size);
+  mst_check_numbered (gb, 2 * half, size);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "stalled"), FALSE);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-dropped"), half);
+  fail_unless_equals_uint64 (leg_stat (tx.sink, 0, "packets-sent"), half);
+  free_two_legs (&tx, ga, gb, fa, fb);
+}
+
+GST_END_TEST;
+
+/* Buffer lists of ten, paced: every datagram reaches both legs, whether
+ * the own group leads the pacing or the first destination does. */
+static void
+check_paced_legs (const char *props, uint16_t port)
+{
+  int fa = receiver_a (port), fb = receiver_b (port);
+  MstCollector *ca = mst_collector_start (fa), *cb = mst_collector_start (fb);
+  const int count = 100;
+  const gsize size = 500;
+  MstSender tx;
+  GPtrArray *ga, *gb;
+
+  mst_sender_start (&tx, props);
+  for (int i = 0; i < count; i += 10) {
+    GstBufferList *list = gst_buffer_list_new ();
+    for (int j = i; j < i + 10; j++)
+      gst_buffer_list_add (list, mst_numbered_buffer (j, size));
+    mst_sender_push_list (&tx, list);
+  }
+  mst_sender_finish (&tx);
+  ga = mst_collector_finish (ca, count, 3000);
+  gb = mst_collector_finish (cb, count, 3000);
+  mst_check_numbered (ga, count, size);
+  mst_check_numbered (gb, count, size);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-sent"), 2 * count);
+  fail_unless_equals_uint64 (mst_stat (tx.sink, "packets-dropped"), 0);
+  free_two_legs (&tx, ga, gb, fa, fb);
+}
+
+GST_START_TEST (test_paced_legs_get_every_datagram)
+{
+  /* 500-byte payloads are 4224 bits on the wire: 0.2 ms each. */
+  check_paced_legs ("pacing-rate=21120000 group=" GROUP_A " port=5911 "
+      "source-addr=" SRC_A " interface=" IF_A " destinations="
+      LEG_B ("5911"), 5911);
+  check_paced_legs ("pacing-rate=21120000 pacing-burst=4 destinations="
+      LEG_A ("5912") "," LEG_B ("5912"), 5912);
+}
+
+GST_END_TEST;
+
+/* An application sets destinations as a GstValueArray of strings (what
+ * Python's Gst.ValueArray does too); reading it gives the comma form. */
+GST_START_TEST (test_destinations_as_value_array)
+{
+  int fa = receiver_a (5907), fb = receiver_b (5907);
+  MstCollector *ca = mst_collector_start (fa), *cb = mst_collector_start (fb);
+  const int count = 20;
+  const gsize size = 600;
+  GValue array = G_VALUE_INIT, uri = G_VALUE_INIT;
+  gchar *read_back = NULL;
+  MstSender tx;
+  GPtrArray *ga, *gb;
+
+  g_value_init (&array, GST_TYPE_ARRAY);
+  g_value_init (&uri, G_TYPE_STRING);
+  g_value_set_string (&uri, LEG_A ("5907"));
+  gst_value_array_append_value (&array, &uri);
+  g_value_set_string (&uri, LEG_B ("5907"));
+  gst_value_array_append_value (&array, &uri);
+
+  mst_sender_start (&tx, "");
+  g_object_set_property (G_OBJECT (tx.sink), "destinations", &array);
+  g_object_get (tx.sink, "destinations", &read_back, NULL);
+  fail_unless_equals_string (read_back, LEG_A ("5907") "," LEG_B ("5907"));
+  push_numbered (&tx, 0, count, size);
+  mst_sender_finish (&tx);
+  ga = mst_collector_finish (ca, count, 3000);
+  gb = mst_collector_finish (cb, count, 3000);
+  mst_check_numbered (ga, count, size);
+  mst_check_numbered (gb, count, size);
+  free_two_legs (&tx, ga, gb, fa, fb);
+  g_value_unset (&uri);
+  g_value_unset (&array);
+  g_free (read_back);
+}
+
+GST_END_TEST;
+
+/* gst-launch-1.0 itself takes the comma-separated string. Not in the
+ * sanitizer build: the tool is not built with them and cannot load a
+ * plugin that is. */
+GST_START_TEST (test_destinations_from_gst_launch)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  g_print ("skipped: gst-launch-1.0 cannot load a sanitized plugin\n");
+#else
+  int fa = receiver_a (5908), fb = receiver_b (5908);
+  MstCollector *ca = mst_collector_start (fa), *cb = mst_collector_start (fb);
+  const char *argv[] = { "gst-launch-1.0", "-q", "fakesrc", "num-buffers=20",
+    "sizetype=fixed", "sizemax=250", "!", "mctxsink", "sync=false",
+    "destinations=" LEG_A ("5908") "," LEG_B ("5908"), NULL
+  };
+  GError *error = NULL;
+  gint status = -1;
+  GPtrArray *ga, *gb;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH,
+          NULL, NULL, NULL, NULL, &status, &error), "gst-launch-1.0: %s",
+      error ? error->message : "?");
+  fail_unless (g_spawn_check_wait_status (status, NULL),
+      "gst-launch-1.0 failed (%d)", status);
+  ga = mst_collector_finish (ca, 20, 3000);
+  gb = mst_collector_finish (cb, 20, 3000);
+  fail_unless_equals_int (ga->len, 20);
+  fail_unless_equals_int (gb->len, 20);
+  fail_unless_equals_int (g_bytes_get_size (g_ptr_array_index (gb, 0)), 250);
+  g_ptr_array_unref (ga);
+  g_ptr_array_unref (gb);
+  close (fa);
+  close (fb);
+#endif
+}
+
+GST_END_TEST;
+
+/* Raw datagrams carry their own addresses: raw with destinations is
+ * refused by name, not ignored. */
+GST_START_TEST (test_raw_with_destinations_refused)
+{
+  gchar *error = mst_start_error ("raw=true destinations=" LEG_A ("5909"));
+
+  fail_unless_equals_string (error, "raw=true and destinations cannot be "
+      "combined: a raw datagram carries its own addresses; unset "
+      "destinations or raw");
+  g_free (error);
+}
+
+GST_END_TEST;
+
 static Suite *
 mctxsink_legs_suite (void)
 {
@@ -382,6 +574,12 @@ mctxsink_legs_suite (void)
   tcase_add_test (tc, test_refusing_leg_does_not_hold_the_other);
   tcase_add_test (tc, test_legs_added_and_removed_while_playing);
   tcase_add_test (tc, test_leg_that_cannot_open);
+  tcase_add_test (tc, test_own_group_is_a_leg_too);
+  tcase_add_test (tc, test_stalled_leg_resumes);
+  tcase_add_test (tc, test_paced_legs_get_every_datagram);
+  tcase_add_test (tc, test_destinations_as_value_array);
+  tcase_add_test (tc, test_destinations_from_gst_launch);
+  tcase_add_test (tc, test_raw_with_destinations_refused);
   return s;
 }
 

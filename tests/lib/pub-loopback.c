@@ -385,6 +385,23 @@ test_batch_arrives_intact_and_in_order(void)
   close(rx);
 }
 
+/* Both publications of one mctx_publications_send_batch sent and counted
+ * all count datagrams. */
+static void
+check_all_sent(mctx_publication *const *pubs, const mctx_send_result *results,
+               size_t count)
+{
+  for (int p = 0; p < 2; p++) {
+    mctx_metrics m;
+    CHECK(results[p].code == MCTX_OK && results[p].sent == count,
+          "publication %d: code %d, sent %zu", p, results[p].code,
+          results[p].sent);
+    mctx_publication_metrics_snapshot(pubs[p], &m);
+    CHECK(m.packets_sent == count, "publication %d counted %llu", p,
+          (unsigned long long) m.packets_sent);
+  }
+}
+
 /* One batch to two publications in one call: both receivers get the same
  * datagrams, and each publication's result and counters are its own. */
 static void
@@ -419,15 +436,7 @@ test_one_batch_to_two_publications(void)
   mctx_error errs[2];
   int rc = mctx_publications_send_batch(pubs, 2, dgs, COUNT, results, errs);
   CHECK_OK(rc, errs[0]);
-  for (int p = 0; p < 2; p++) {
-    mctx_metrics m;
-    CHECK(results[p].code == MCTX_OK && results[p].sent == COUNT,
-          "publication %d: code %d, sent %zu", p, results[p].code,
-          results[p].sent);
-    mctx_publication_metrics_snapshot(pubs[p], &m);
-    CHECK(m.packets_sent == COUNT, "publication %d counted %llu", p,
-          (unsigned long long) m.packets_sent);
-  }
+  check_all_sent(pubs, results, COUNT);
   for (int i = 0; i < COUNT; i++) {
     expect_datagram(rx_a, heads[i], NULL);
     expect_datagram(rx_b, heads[i], NULL);
@@ -438,6 +447,80 @@ test_one_batch_to_two_publications(void)
   CHECK(rc == MCTX_E_INVALID_ARGUMENT, "a NULL publication is refused");
   CHECK(strcmp(err.message, "publication 1 of 2 is NULL") == 0, "message: %s",
         err.message);
+
+  mctx_publication_close(pubs[0]);
+  mctx_publication_close(pubs[1]);
+  close(rx_a);
+  close(rx_b);
+}
+
+/* Two paced publications in one call: one schedule (the first paced one's)
+ * cuts the batch and every cut goes to both, so both receivers get every
+ * datagram; an interrupted wait stops both at the same cut. */
+static void
+test_paced_batch_to_two_publications(void)
+{
+  enum { COUNT = 30 };
+  const uint16_t port_a = 46109, port_b = 46110;
+  int rx_a = recv_socket(NULL, AF_INET, port_a);
+  int rx_b = recv_socket(NULL, AF_INET, port_b);
+  mcast_join_v4(rx_a, "239.255.12.38", testnet_ifindex("lo"));
+  mcast_join_v4(rx_b, "239.255.12.39", testnet_ifindex("lo"));
+
+  mctx_publication_config cfg;
+  mctx_publication *pubs[2];
+  mctx_error err;
+  for (int p = 0; p < 2; p++) {
+    cfg_init(&cfg, p == 0 ? "239.255.12.38" : "239.255.12.39",
+             p == 0 ? port_a : port_b);
+    cfg_interface(&cfg, "lo");
+    /* 100-byte payloads are 1024 bits on the wire: 100 us each. */
+    cfg.pacing_rate_bps = 10240000;
+    cfg.pacing_burst = 2;
+    CHECK_OK(mctx_publication_open(&cfg, &pubs[p], &err), err);
+  }
+
+  static char payloads[COUNT][101];
+  static mctx_buf bufs[COUNT];
+  static mctx_datagram dgs[COUNT];
+  for (int i = 0; i < COUNT; i++) {
+    char head[16];
+    int n = snprintf(head, sizeof head, "paced seq %03d", i);
+    memset(payloads[i], 'p', 100);
+    memcpy(payloads[i], head, (size_t) n);
+    bufs[i] = (mctx_buf){payloads[i], 100};
+    dgs[i] = (mctx_datagram){&bufs[i], 1};
+  }
+  mctx_send_result results[2];
+  mctx_error errs[2];
+  int rc = mctx_publications_send_batch(pubs, 2, dgs, COUNT, results, errs);
+  CHECK_OK(rc, errs[0]);
+  check_all_sent(pubs, results, COUNT);
+  for (int p = 0; p < 2; p++) {
+    mctx_metrics m;
+    mctx_publication_metrics_snapshot(pubs[p], &m);
+    /* The schedule, and so the lateness, is the first one's. */
+    CHECK(m.paced_packets == (p == 0 ? COUNT : 0), "publication %d: %llu paced",
+          p, (unsigned long long) m.paced_packets);
+  }
+  for (int i = 0; i < COUNT; i++) {
+    expect_datagram(rx_a, payloads[i], NULL);
+    expect_datagram(rx_b, payloads[i], NULL);
+  }
+
+  /* Interrupted: the datagrams due now (a burst after a pause) leave
+   * both, then neither waits for the rest. */
+  mctx_publication_interrupt(pubs[0]);
+  usleep(10 * 1000);
+  rc = mctx_publications_send_batch(pubs, 2, dgs, COUNT, results, errs);
+  CHECK(rc == MCTX_E_INTERRUPTED, "interrupted: %d", rc);
+  CHECK(results[0].sent == results[1].sent && results[0].sent == 2,
+        "both stop after the burst of 2: %zu, %zu", results[0].sent,
+        results[1].sent);
+  CHECK(results[1].code == MCTX_E_INTERRUPTED, "the other one: %d",
+        results[1].code);
+  CHECK(strstr(errs[1].message, "interrupted after 2 of 30") != NULL,
+        "message: %s", errs[1].message);
 
   mctx_publication_close(pubs[0]);
   mctx_publication_close(pubs[1]);
@@ -456,6 +539,7 @@ main(void)
   test_group_zone();
   test_batch_arrives_intact_and_in_order();
   test_one_batch_to_two_publications();
+  test_paced_batch_to_two_publications();
   printf("pub-loopback: all passed\n");
   return 0;
 }
