@@ -138,7 +138,7 @@ mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
                  uint64_t *wait_until_ns, mctx__pacing_lateness *late)
 {
   size_t k;
-  uint64_t group_wire = 0, group_at = now_ns;
+  uint64_t group_wire = 0, group_at = now_ns, first_due = now_ns;
   for (k = 0; k < count; k++) {
     size_t size = payload ? payload[k] : mctx__datagram_size(&datagrams[k]);
     uint64_t bits = wire_bits(p, size);
@@ -160,8 +160,10 @@ mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
         *wait_until_ns = may_leave;
       break;
     }
-    if (k == 0)
+    if (k == 0) {
       group_at = may_leave;
+      first_due = due;
+    }
     group_wire += wire;
     if (late != NULL) {
       uint64_t l = now_ns > p->ideal_due_ns ? now_ns - p->ideal_due_ns : 0;
@@ -179,7 +181,9 @@ mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
   }
   if (k > 0) {
     p->last_sent_ns = now_ns;
-    /* Still behind: the next group waits the group's wire time less
+    /* Behind (this group left late on the kept schedule, or the next is
+     * due already; the burst an idle sender's call may start with does not
+     * count): the next group waits the group's wire time less
      * 1/MCTX__PACER_CATCHUP_SHARE, so the pacer catches up that much
      * faster than the rate and no faster (a switch port paced just below
      * its rate has little room). Counted from when the group could leave,
@@ -188,10 +192,11 @@ mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
      * groups back to back. */
     uint64_t from =
         group_at + group_wire / 2 < now_ns ? now_ns - group_wire / 2 : group_at;
+    bool behind =
+        (p->next_due_ns <= now_ns && p->next_due_ns > p->restart_ns) ||
+        (first_due < now_ns && first_due > p->restart_ns);
     p->group_not_before_ns =
-        p->next_due_ns <= now_ns
-            ? from + group_wire - group_wire / MCTX__PACER_CATCHUP_SHARE
-            : 0;
+        behind ? from + group_wire - group_wire / MCTX__PACER_CATCHUP_SHARE : 0;
   }
   return k;
 }
