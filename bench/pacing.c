@@ -32,6 +32,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,6 +375,15 @@ main(int argc, char **argv)
   if (slack > 0)
     prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
   burst = argc > 6 ? (uint32_t) strtoul(argv[6], NULL, 10) : 2;
+  /* MCTX_BENCH_PACING_FIFO=N runs the sender (and the threads it starts)
+   * with SCHED_FIFO priority N: what the pacer does when the scheduler
+   * does not make it wait behind other work. */
+  const char *fifo = getenv("MCTX_BENCH_PACING_FIFO");
+  if (fifo != NULL && atoi(fifo) > 0) {
+    struct sched_param sp = {.sched_priority = atoi(fifo)};
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0)
+      perror("sched_setscheduler");
+  }
   use_element = argc > 7 && strcmp(argv[7], "element") == 0;
 #ifdef HAVE_GST
   gst_init(NULL, NULL);
@@ -405,10 +415,11 @@ main(int argc, char **argv)
 
   printf("frames of %d x %d B at %d fps, %d frames; switch port: tbf rate "
          "%s burst 3000 limit 12000; pacing %llu bit/s, burst %u; timer slack "
-         "%lu ns; source: %s\n",
+         "%lu ns; source: %s%s\n",
          per_frame, SIZE, FPS, frames, tbf_rate, (unsigned long long) rate,
          burst, (unsigned long) prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0),
-         use_element ? "appsrc ! mctxsink" : "C, libmctx");
+         use_element ? "appsrc ! mctxsink" : "C, libmctx",
+         sched_getscheduler(0) == SCHED_FIFO ? "; SCHED_FIFO" : "");
   printf("behind the switch port (pba -> pbb -> ifb with tbf):\n");
   result port_unpaced =
       run("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);

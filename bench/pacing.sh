@@ -20,6 +20,7 @@ usage: bash bench/pacing.sh [options]
   --frames N      frames per variant (45: the issue's 2,700 datagrams at 60)
   --burst N       pacing burst (2, the default)
   --element       also the 23.5 Mbit/s run through appsrc ! mctxsink
+  --fifo N        the sender at SCHED_FIFO priority N (libmctx never sets it)
 USAGE
 }
 
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
     --frames) frames=$2; shift 2 ;;
     --burst) burst=$2; shift 2 ;;
     --element) element=1; shift ;;
+    --fifo) export MCTX_BENCH_PACING_FIFO=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 1 ;;
   esac
