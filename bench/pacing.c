@@ -258,6 +258,13 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
   return res;
 }
 
+static int
+by_value(const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
 /* What the receiver saw, and what the sender says. */
 static result
 report(const char *name, const receiver *rv, uint64_t rate, int per_frame,
@@ -277,14 +284,23 @@ report(const char *name, const receiver *rv, uint64_t rate, int per_frame,
   }
   double sum = 0, sum2 = 0;
   size_t gaps = 0;
+  double *sorted = calloc(r.n ? r.n : 1, sizeof *sorted);
   for (size_t i = 1; i < r.n; i++) {
     if (r.index[i] / per_frame != r.index[i - 1] / per_frame)
       continue;
     double g = (double) (r.at_ns[i] - r.at_ns[i - 1]) / 1e3;
     sum += g;
     sum2 += g * g;
-    gaps++;
+    sorted[gaps++] = g;
   }
+  qsort(sorted, gaps, sizeof *sorted, by_value);
+  /* Where the CV comes from: the spread of most gaps or a few long ones. */
+  if (gaps > 0)
+    printf("         gaps in a frame: p1 %.1f p10 %.1f p50 %.1f p90 %.1f "
+           "p99 %.1f max %.1f us\n",
+           sorted[gaps / 100], sorted[gaps / 10], sorted[gaps / 2],
+           sorted[gaps * 9 / 10], sorted[gaps * 99 / 100], sorted[gaps - 1]);
+  free(sorted);
   double mean = gaps ? sum / gaps : 0;
   double sd = gaps ? sqrt(fmax(0, sum2 / gaps - mean * mean)) : 0;
   double span_ms = r.n ? (r.at_ns[r.n - 1] - r.at_ns[0]) / 1e6 : 0;

@@ -234,7 +234,7 @@ run_stalled(mctx__pacer *p, uint64_t t, size_t count, size_t stall_after,
 /* A pacer that falls behind inside a call (a stalled thread) keeps its
  * schedule: groups of at most burst, each after 31/32 of the previous
  * group's wire time (it catches up 1/32 faster than the rate, no faster;
- * half a wire time sooner right after the late group), until the
+ * a quarter of a wire time sooner right after the late group), until the
  * datagrams leave at their first due times again. */
 static void
 test_catch_up(void)
@@ -251,10 +251,10 @@ test_catch_up(void)
         continue; /* same group */
       uint64_t gap = d.left_at[i] - d.left_at[i - 1];
       uint64_t group_wire = d.group_of[i - 1] * w;
-      /* The group after the late one may follow half its wire time
+      /* The group after the late one may follow a quarter of its wire time
        * sooner (what absorbs a late wake-up); the rest keep the full
        * spacing, the clock here being exact. */
-      uint64_t slack = d.left_at[i - 1] == d.left_at[11] ? group_wire / 2 : 0;
+      uint64_t slack = d.left_at[i - 1] == d.left_at[11] ? group_wire / 4 : 0;
       CHECK(gap >= group_wire - group_wire / 32 - slack,
             "burst %u: datagram %zu left %llu ns after the group of %zu "
             "before it, faster than catching up allows",
@@ -309,8 +309,8 @@ test_straight_back_keeps_schedule(void)
     now += 10000;
   }
   check_u64(left_at[1], t0 + w + 1500000, "second late");
-  check_u64(left_at[2], left_at[1] - w / 2 + w - w / 32,
-            "the third half a wire time sooner, less 1/32");
+  check_u64(left_at[2], left_at[1] - w / 4 + w - w / 32,
+            "the third a quarter of a wire time sooner, less 1/32");
   check_u64(left_at[3], left_at[2] + w - w / 32, "the fourth 1/32 sooner");
   check_u64(left_at[99], t0 + 99 * w, "back on the first schedule");
 
