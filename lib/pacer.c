@@ -11,9 +11,9 @@
  * most burst datagrams leave back to back, and a group that leaves behind
  * schedule makes the next wait a little less than the group's wire time,
  * so the pacer catches up 1/32 faster than the rate and the stream keeps
- * real time. A buffer
- * handed over after the sender was idle starts the schedule again instead
- * (nothing to catch up: the source was late, not the pacer).
+ * real time. A buffer handed over after the sender was idle starts the
+ * schedule again instead (nothing to catch up: the source was late, not
+ * the pacer).
  *
  * The wait sleeps until a little before the due time (the wake-up cost it
  * learns from its own sleeps) and busy-polls the clock for the rest, for
