@@ -274,6 +274,9 @@ void mctx__pacing_read(const mctx_publication *pub, mctx_metrics *out);
 /* A pacer behind its schedule sends 1/MCTX__PACER_CATCHUP_SHARE faster
  * than its rate until it is on time (docs/pacing.md). */
 #define MCTX__PACER_CATCHUP_SHARE 32u
+/* Catching up, a group holds one datagram more (up to burst) for every
+ * this many wire times the pacer is behind. */
+#define MCTX__PACER_GROUP_DEBT_WIRES 8u
 /* The longest a wait busy-polls the clock instead of sleeping: the
  * estimated wake-up cost is capped at it, plus MCTX__PACER_SPIN_NS. */
 #define MCTX__PACER_WAKE_COST_MAX_NS 50000ull

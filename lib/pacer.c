@@ -132,12 +132,26 @@ mctx__datagram_size(const mctx_datagram *d)
   return n;
 }
 
+/* How many may leave together from a group whose first is due at due:
+ * burst, but while catching up a small debt one at a time (groups of one
+ * spaced 31/32 of a wire time catch up as well, and keep the gaps even);
+ * a group more for every MCTX__PACER_GROUP_DEBT_WIRES wire times behind,
+ * for a machine that cannot wake up once per datagram. */
+static size_t
+group_limit(const mctx__pacer *p, uint64_t due, uint64_t wire, uint64_t now_ns)
+{
+  if (due >= now_ns || due <= p->restart_ns || wire == 0)
+    return p->burst;
+  uint64_t more = (now_ns - due) / (wire * MCTX__PACER_GROUP_DEBT_WIRES);
+  return more + 1 < p->burst ? (size_t) more + 1 : p->burst;
+}
+
 size_t
 mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
                  const size_t *payload, size_t count, uint64_t now_ns,
                  uint64_t *wait_until_ns, mctx__pacing_lateness *late)
 {
-  size_t k;
+  size_t k, limit = p->burst;
   uint64_t group_wire = 0, group_at = now_ns, first_due = now_ns;
   for (k = 0; k < count; k++) {
     size_t size = payload ? payload[k] : mctx__datagram_size(&datagrams[k]);
@@ -155,7 +169,9 @@ mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
     }
     uint64_t may_leave =
         k == 0 && p->group_not_before_ns > due ? p->group_not_before_ns : due;
-    if (may_leave > now_ns || k == p->burst) {
+    if (k == 0)
+      limit = group_limit(p, due, wire, now_ns);
+    if (may_leave > now_ns || k == limit) {
       if (k == 0 && wait_until_ns != NULL)
         *wait_until_ns = may_leave;
       break;

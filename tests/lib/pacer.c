@@ -232,7 +232,8 @@ run_stalled(mctx__pacer *p, uint64_t t, size_t count, size_t stall_after,
 }
 
 /* A pacer that falls behind inside a call (a stalled thread) keeps its
- * schedule: groups of at most burst, each after 31/32 of the previous
+ * schedule: groups of at most burst (of one while the debt is small),
+ * each after 31/32 of the previous
  * group's wire time (it catches up 1/32 faster than the rate, no faster;
  * a quarter of a wire time sooner right after the late group), until the
  * datagrams leave at their first due times again. */
@@ -266,6 +267,21 @@ test_catch_up(void)
               "the last datagram leaves on its first schedule");
     check_u64(d.left_at[11], d.left_at[10] + 4500000,
               "the 12th leaves as the stall ends");
+    /* A debt under MCTX__PACER_GROUP_DEBT_WIRES wire times is caught up
+     * one datagram at a time. */
+    for (size_t i = 11; i < 300; i++)
+      CHECK(d.group_of[i] == 1, "burst %u: datagram %zu in a group of %zu",
+            burst, i, d.group_of[i]);
+  }
+  /* Behind by 10 wire times: groups of 2 (a datagram more per 8 wire
+   * times), then of one. */
+  {
+    mctx__pacer p;
+    departures d;
+    mctx__pacer_init(&p, 10752000, 3, IPV4_UDP_HEADERS);
+    run_stalled(&p, 1000000000ull, 300, 10, 10000000, &d);
+    check_u64(d.group_of[11], 2, "a group of 2 ten wire times behind");
+    check_u64(d.group_of[299], 1, "one at a time once caught up");
   }
   printf("catch up after a stall: ok\n");
 }
