@@ -7,7 +7,8 @@
  * datagrams delivered, how late the last one came against the stream's
  * own duration, the most datagrams in any 2 ms window, the mean and
  * coefficient of variation of the gaps inside a frame, and the sender's
- * CPU time per datagram.
+ * CPU time per datagram; then the issue's targets, each PASS or MISS
+ * (exit status 2 when one is missed). bench/pacing.sh runs both rates.
  *
  *   mctx-bench-pacing [datagrams-per-frame [pacing-rate [tbf-rate [frames
  *                     [timer-slack-ns [pacing-burst [element]]]]]]]
@@ -27,9 +28,11 @@
 #include "testnet.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,11 +158,22 @@ thread_cpu_secs(void)
          (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-static void report(const char *name, const receiver *rv, uint64_t rate,
-                   int per_frame, int frames, double cpu,
-                   const mctx_metrics *mp, uint64_t retries);
+/* What one variant measured, for the targets. */
+typedef struct {
+  size_t delivered;
+  int total;
+  double lag_ms;
+  uint64_t window_max;
+  double gap_mean_us;
+  double gap_cv;
+  double cpu_us;
+} result;
 
-static void
+static result report(const char *name, const receiver *rv, uint64_t rate,
+                     int per_frame, int frames, double cpu,
+                     const mctx_metrics *mp, uint64_t retries);
+
+static result
 run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
     uint16_t port, uint64_t rate, int per_frame, int frames)
 {
@@ -182,11 +196,11 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
   if (use_element) {
     send_frames_element(tx_if, port, rate, per_frame, frames, &m);
     pthread_join(thread, NULL);
-    report(name, &r, rate, per_frame, frames, cpu, &m, retries);
+    result res = report(name, &r, rate, per_frame, frames, cpu, &m, retries);
     close(r.fd);
     free(r.index);
     free(r.at_ns);
-    return;
+    return res;
   }
 #endif
 
@@ -233,7 +247,7 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
   cpu = thread_cpu_secs() - cpu0;
   mctx_publication_metrics_snapshot(pub, &m);
   pthread_join(thread, NULL);
-  report(name, &r, rate, per_frame, frames, cpu, &m, retries);
+  result res = report(name, &r, rate, per_frame, frames, cpu, &m, retries);
   mctx_publication_close(pub);
   close(r.fd);
   free(r.index);
@@ -241,10 +255,18 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
   free(payload);
   free(bufs);
   free(datagrams);
+  return res;
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
 }
 
 /* What the receiver saw, and what the sender says. */
-static void
+static result
 report(const char *name, const receiver *rv, uint64_t rate, int per_frame,
        int frames, double cpu, const mctx_metrics *mp, uint64_t retries)
 {
@@ -262,29 +284,98 @@ report(const char *name, const receiver *rv, uint64_t rate, int per_frame,
   }
   double sum = 0, sum2 = 0;
   size_t gaps = 0;
+  double *sorted = calloc(r.n ? r.n : 1, sizeof *sorted);
   for (size_t i = 1; i < r.n; i++) {
     if (r.index[i] / per_frame != r.index[i - 1] / per_frame)
       continue;
     double g = (double) (r.at_ns[i] - r.at_ns[i - 1]) / 1e3;
     sum += g;
     sum2 += g * g;
-    gaps++;
+    sorted[gaps++] = g;
   }
+  qsort(sorted, gaps, sizeof *sorted, by_value);
+  /* Where the CV comes from: the spread of most gaps or a few long ones. */
+  if (gaps > 0)
+    printf("         gaps in a frame: p1 %.1f p10 %.1f p50 %.1f p90 %.1f "
+           "p99 %.1f max %.1f us\n",
+           sorted[gaps / 100], sorted[gaps / 10], sorted[gaps / 2],
+           sorted[gaps * 9 / 10], sorted[gaps * 99 / 100], sorted[gaps - 1]);
+  free(sorted);
   double mean = gaps ? sum / gaps : 0;
   double sd = gaps ? sqrt(fmax(0, sum2 / gaps - mean * mean)) : 0;
   double span_ms = r.n ? (r.at_ns[r.n - 1] - r.at_ns[0]) / 1e6 : 0;
   double duration_ms = (double) frames * 1000.0 / FPS;
   double want_gap = rate ? (SIZE + 28) * 8 * 1e6 / rate : 0;
+  double lag_ms =
+      span_ms - duration_ms + 1000.0 / FPS - per_frame * want_gap / 1e3;
   printf("%-8s %6zu/%-6d  last after first %8.1f ms (stream %6.1f ms, "
          "lag %+7.1f ms)  2ms-window max %4llu  frame gap mean %7.1f us "
          "(rate's %5.1f) CV %5.2f  cpu %5.2f us/datagram  late mean %.0f us "
          "max %.0f us  retries %llu\n",
-         name, r.n, total, span_ms, duration_ms,
-         span_ms - duration_ms + 1000.0 / FPS - per_frame * want_gap / 1e3,
+         name, r.n, total, span_ms, duration_ms, lag_ms,
          (unsigned long long) window_max, mean, want_gap, mean ? sd / mean : 0,
          cpu * 1e6 / total,
          m.paced_packets ? m.pacing_late_ns_sum / 1e3 / m.paced_packets : 0.0,
          m.pacing_late_max_ns / 1e3, (unsigned long long) retries);
+  return (result){.delivered = r.n,
+                  .total = total,
+                  .lag_ms = lag_ms,
+                  .window_max = window_max,
+                  .gap_mean_us = mean,
+                  .gap_cv = mean ? sd / mean : 0,
+                  .cpu_us = cpu * 1e6 / total};
+}
+
+static int misses;
+
+static void
+target(bool pass, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  printf("  %s  ", pass ? "PASS" : "MISS");
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
+  if (!pass)
+    misses++;
+}
+
+/* The targets, from the paced runs; the unpaced ones beside. */
+static void
+targets(uint64_t rate, const result *port_unpaced, const result *port_paced,
+        const result *veth_unpaced, const result *veth_paced)
+{
+  double want_gap = (SIZE + 28) * 8 * 1e6 / rate;
+  /* The rate's datagrams in a window, 1/32 more while catching up, plus
+   * the burst that may leave back to back. */
+  uint64_t window_limit =
+      (uint64_t) (WINDOW_NS / 1e3 / want_gap * 33 / 32) + burst;
+  printf("targets at %llu bit/s (burst %u):\n", (unsigned long long) rate,
+         burst);
+  target(port_paced->delivered == (size_t) port_paced->total,
+         "behind the switch port every datagram arrives: %zu/%d (unpaced "
+         "%zu/%d)",
+         port_paced->delivered, port_paced->total, port_unpaced->delivered,
+         port_unpaced->total);
+  target(port_paced->lag_ms < 100 && veth_paced->lag_ms < 100,
+         "real time: the last arrives within 100 ms of the stream's "
+         "duration: lag %+.1f ms behind the port, %+.1f ms on the veth",
+         port_paced->lag_ms, veth_paced->lag_ms);
+  target(veth_paced->window_max <= window_limit,
+         "at most %llu datagrams in any 2 ms: %llu (unpaced %llu)",
+         (unsigned long long) window_limit,
+         (unsigned long long) veth_paced->window_max,
+         (unsigned long long) veth_unpaced->window_max);
+  target(fabs(veth_paced->gap_mean_us - want_gap) <= want_gap / 10,
+         "gap mean in a frame within 10%% of the rate's %.1f us: %.1f us",
+         want_gap, veth_paced->gap_mean_us);
+  target(veth_paced->gap_cv < 0.3, "gap CV below 0.3: %.2f (unpaced %.2f)",
+         veth_paced->gap_cv, veth_unpaced->gap_cv);
+  printf("  CPU per datagram: paced %.1f us, unpaced %.1f us (veth); paced "
+         "%.1f us, unpaced %.1f us (behind the port)\n",
+         veth_paced->cpu_us, veth_unpaced->cpu_us, port_paced->cpu_us,
+         port_unpaced->cpu_us);
 }
 
 int
@@ -300,6 +391,15 @@ main(int argc, char **argv)
   if (slack > 0)
     prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
   burst = argc > 6 ? (uint32_t) strtoul(argv[6], NULL, 10) : 2;
+  /* MCTX_BENCH_PACING_FIFO=N runs the sender (and the threads it starts)
+   * with SCHED_FIFO priority N: what the pacer does when the scheduler
+   * does not make it wait behind other work. */
+  const char *fifo = getenv("MCTX_BENCH_PACING_FIFO");
+  if (fifo != NULL && atoi(fifo) > 0) {
+    struct sched_param sp = {.sched_priority = atoi(fifo)};
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0)
+      perror("sched_setscheduler");
+  }
   use_element = argc > 7 && strcmp(argv[7], "element") == 0;
 #ifdef HAVE_GST
   gst_init(NULL, NULL);
@@ -331,15 +431,22 @@ main(int argc, char **argv)
 
   printf("frames of %d x %d B at %d fps, %d frames; switch port: tbf rate "
          "%s burst 3000 limit 12000; pacing %llu bit/s, burst %u; timer slack "
-         "%lu ns; source: %s\n",
+         "%lu ns; source: %s%s\n",
          per_frame, SIZE, FPS, frames, tbf_rate, (unsigned long long) rate,
          burst, (unsigned long) prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0),
-         use_element ? "appsrc ! mctxsink" : "C, libmctx");
+         use_element ? "appsrc ! mctxsink" : "C, libmctx",
+         sched_getscheduler(0) == SCHED_FIFO ? "; SCHED_FIFO" : "");
   printf("behind the switch port (pba -> pbb -> ifb with tbf):\n");
-  run("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);
-  run("paced", ns, "pba", "pbb", 46642, rate, per_frame, frames);
+  result port_unpaced =
+      run("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);
+  result port_paced =
+      run("paced", ns, "pba", "pbb", 46642, rate, per_frame, frames);
   printf("the sender's own shape (pbc -> pbd, no switch port):\n");
-  run("unpaced", ns, "pbc", "pbd", 46643, 0, per_frame, frames);
-  run("paced", ns, "pbc", "pbd", 46644, rate, per_frame, frames);
-  return 0;
+  result veth_unpaced =
+      run("unpaced", ns, "pbc", "pbd", 46643, 0, per_frame, frames);
+  result veth_paced =
+      run("paced", ns, "pbc", "pbd", 46644, rate, per_frame, frames);
+  targets(rate, &port_unpaced, &port_paced, &veth_unpaced, &veth_paced);
+  printf("%d target%s missed\n", misses, misses == 1 ? "" : "s");
+  return misses ? 2 : 0;
 }

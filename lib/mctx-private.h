@@ -230,6 +230,16 @@ typedef struct mctx__pacer {
   uint64_t last_bits;     /* its wire size, for a rate change */
   uint64_t ideal_due_ns;  /* the schedule from the call's start without
                                 the burst limit: what lateness is against */
+  /* When the last group left (0: none yet). */
+  uint64_t last_sent_ns;
+  /* An idle sender's call started then: the schedule before it is not
+   * caught up. */
+  uint64_t restart_ns;
+  /* After a group that left behind schedule, the next leaves no earlier. */
+  uint64_t group_not_before_ns;
+  /* How late a sleep tends to end: the wait asks to be woken this much
+   * before the due time. */
+  uint64_t wake_cost_ns;
 } mctx__pacer;
 
 /* Lateness over one paced call: departures, their summed and largest
@@ -259,14 +269,21 @@ void mctx__pacer_set(mctx__pacer *p, uint64_t rate_bps, uint32_t burst);
  * (rounded down; the schedule keeps the fraction). */
 uint64_t mctx__pacer_wire_ns(const mctx__pacer *p, size_t payload);
 
-/* A send call starts at now: lateness counts from here at the earliest. */
+/* A send call starts at now. If the sender was idle since the last group
+ * left (a late buffer), the schedule starts again from now (at most burst
+ * datagrams due at once) and lateness counts from here at the earliest;
+ * if it came straight back, the schedule is kept and a pacer that fell
+ * behind catches up (see mctx__pacer_take). */
 void mctx__pacer_begin(mctx__pacer *p, uint64_t now_ns);
 
 /* How many of the count datagrams (their sizes from payload[] or, when
  * payload is NULL, from datagrams[]) are due at now_ns: they leave
- * together, and the schedule moves past them. 0 when the first is not due
- * yet: *wait_until_ns then says when it is. After the sender fell behind,
- * at most burst are due at once. late collects their lateness. */
+ * together (a group, at most burst), and the schedule moves past them. 0
+ * when the first may not leave yet: *wait_until_ns then says when it may.
+ * A pacer behind its schedule keeps it: groups of up to burst datagrams,
+ * 1/MCTX__PACER_CATCHUP_SHARE faster than the rate, until it is on time
+ * again (it forgives a debt of more than MCTX__PACER_CATCHUP_NS). late
+ * collects their lateness. */
 size_t mctx__pacer_take(mctx__pacer *p, const mctx_datagram *datagrams,
                         const size_t *payload, size_t count, uint64_t now_ns,
                         uint64_t *wait_until_ns, mctx__pacing_lateness *late);
@@ -297,6 +314,30 @@ int mctx__paced_batch_all(mctx_publication *leader,
 /* Adds the publication's pacing counters to a snapshot taken at
  * out->captured_mono_ns. */
 void mctx__pacing_read(const mctx_publication *pub, mctx_metrics *out);
+
+/* The most a pacer behind its schedule catches up: beyond it the
+ * schedule starts again (the receiver's buffer has lost it anyway). */
+#define MCTX__PACER_CATCHUP_NS 50000000ull
+/* A pacer behind its schedule sends 1/MCTX__PACER_CATCHUP_SHARE faster
+ * than its rate until it is on time (docs/pacing.md). */
+#define MCTX__PACER_CATCHUP_SHARE 32u
+/* Catching up, a group holds one datagram more (up to burst) for every
+ * this many wire times the pacer is behind. */
+#define MCTX__PACER_GROUP_DEBT_WIRES 8u
+/* The longest a wait busy-polls the clock instead of sleeping: the
+ * estimated wake-up cost is capped at it, plus MCTX__PACER_SPIN_NS. */
+#define MCTX__PACER_WAKE_COST_MAX_NS 50000ull
+#define MCTX__PACER_SPIN_NS 5000ull
+
+/* How to wait from now until due: returns 0 to busy-poll the clock (the
+ * wait is shorter than a sleep's wake-up cost plus MCTX__PACER_SPIN_NS),
+ * else the time to sleep until (the wake-up cost before due). */
+uint64_t mctx__pacer_sleep_until(const mctx__pacer *p, uint64_t now_ns,
+                                 uint64_t due_ns);
+
+/* A sleep asked to end at asked_ns ended at woke_ns: learn the wake-up
+ * cost (a low quantile of the lateness of wake-ups, capped). */
+void mctx__pacer_woke(mctx__pacer *p, uint64_t asked_ns, uint64_t woke_ns);
 
 /* pacer_posix.c: the wait until an absolute CLOCK_MONOTONIC time (the
  * clock of mctx_monotonic_ns) that mctx_publication_interrupt cuts short (0 when

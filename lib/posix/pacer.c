@@ -9,6 +9,11 @@
  * descriptor, no extra system call per wait). Elsewhere the wait is
  * clock_nanosleep in slices of at most SLICE_NS, looking at the word
  * between them.
+ *
+ * A normal thread's timer slack (50 us) lets the kernel end its sleeps up
+ * to that much late, to batch timer interrupts: on Linux the wait lowers
+ * the calling thread's slack to WAIT_TIMER_SLACK_NS for the sleep and puts
+ * back what it was (docs/pacing.md). A real-time thread has no slack.
  */
 #include "mctx-private.h"
 
@@ -18,8 +23,10 @@
 
 #if defined(__linux__)
 #  include <linux/futex.h>
+#  include <sys/prctl.h>
 #  include <sys/syscall.h>
 #  include <unistd.h>
+#  define WAIT_TIMER_SLACK_NS 1000ul
 #else
 #  define SLICE_NS 5000000ull
 #endif
@@ -32,8 +39,39 @@ timespec_of(uint64_t ns)
   return ts;
 }
 
+#if defined(__linux__)
+/* The thread's timer slack if it was larger than the wait's (then lowered
+ * to it), else 0: nothing to put back. */
+static unsigned long
+timer_slack_lower(void)
+{
+  int was = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  if (was <= 0 || (unsigned long) was <= WAIT_TIMER_SLACK_NS)
+    return 0;
+  if (prctl(PR_SET_TIMERSLACK, WAIT_TIMER_SLACK_NS, 0, 0, 0) != 0)
+    return 0;
+  return (unsigned long) was;
+}
+#endif
+
+static int wait_until(_Atomic uint32_t *interrupted, uint64_t due_ns);
+
 int
 mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns)
+{
+#if defined(__linux__)
+  unsigned long slack = timer_slack_lower();
+  int rc = wait_until(interrupted, due_ns);
+  if (slack != 0)
+    prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
+  return rc;
+#else
+  return wait_until(interrupted, due_ns);
+#endif
+}
+
+static int
+wait_until(_Atomic uint32_t *interrupted, uint64_t due_ns)
 {
   for (;;) {
     if (atomic_load_explicit(interrupted, memory_order_acquire) != 0)

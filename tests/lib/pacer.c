@@ -8,6 +8,7 @@
 #include "mctx-private.h"
 #include "testnet.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define CHECK TESTNET_CHECK
@@ -190,6 +191,202 @@ test_lateness(void)
   printf("lateness: ok\n");
 }
 
+/* Sends count datagrams of 1316 B with a clock that jumps to each wait's
+ * end (or, once, stalls for stall_ns after datagram stall_after),
+ * recording when each left and how many left with it. */
+typedef struct {
+  uint64_t left_at[400];
+  size_t group_of[400];
+} departures;
+
+static uint64_t
+run_stalled(mctx__pacer *p, uint64_t t, size_t count, size_t stall_after,
+            uint64_t stall_ns, departures *d)
+{
+  size_t sizes[400];
+  for (size_t i = 0; i < count; i++)
+    sizes[i] = 1316;
+  mctx__pacer_begin(p, t);
+  size_t done = 0;
+  bool stalled = false;
+  while (done < count) {
+    uint64_t due = 0;
+    size_t k = take_sizes(p, sizes + done, count - done, t, &due, NULL);
+    if (k == 0) {
+      CHECK(due > t, "a wait into the past at datagram %zu", done);
+      t = due;
+      continue;
+    }
+    CHECK(k <= p->burst, "%zu back to back, burst %u", k, p->burst);
+    for (size_t i = 0; i < k; i++) {
+      d->left_at[done + i] = t;
+      d->group_of[done + i] = k;
+    }
+    done += k;
+    if (!stalled && done > stall_after) {
+      stalled = true;
+      t += stall_ns;
+    }
+  }
+  return t;
+}
+
+/* A pacer that falls behind inside a call (a stalled thread) keeps its
+ * schedule: groups of at most burst (of one while the debt is small),
+ * each after 31/32 of the previous
+ * group's wire time (it catches up 1/32 faster than the rate, no faster;
+ * a quarter of a wire time sooner right after the late group), until the
+ * datagrams leave at their first due times again. */
+static void
+test_catch_up(void)
+{
+  for (uint32_t burst = 1; burst <= 3; burst++) {
+    mctx__pacer p;
+    departures d;
+    mctx__pacer_init(&p, 10752000, burst, IPV4_UDP_HEADERS);
+    uint64_t t0 = 1000000000ull, w = 1000000;
+    /* 4.5 ms stalled after the 11th datagram: 4.5 wire times behind. */
+    run_stalled(&p, t0, 300, 10, 4500000, &d);
+    for (size_t i = 12; i < 300; i++) {
+      if (d.left_at[i] == d.left_at[i - 1])
+        continue; /* same group */
+      uint64_t gap = d.left_at[i] - d.left_at[i - 1];
+      uint64_t group_wire = d.group_of[i - 1] * w;
+      /* The group after the late one may follow a quarter of its wire time
+       * sooner (what absorbs a late wake-up); the rest keep the full
+       * spacing, the clock here being exact. */
+      uint64_t slack = d.left_at[i - 1] == d.left_at[11] ? group_wire / 4 : 0;
+      CHECK(gap >= group_wire - group_wire / 32 - slack,
+            "burst %u: datagram %zu left %llu ns after the group of %zu "
+            "before it, faster than catching up allows",
+            burst, i, (unsigned long long) gap, d.group_of[i - 1]);
+    }
+    /* The first burst left together: the schedule starts burst - 1 wire
+     * times before t0. */
+    check_u64(d.left_at[299], t0 + (299 - (burst - 1)) * w,
+              "the last datagram leaves on its first schedule");
+    check_u64(d.left_at[11], d.left_at[10] + 4500000,
+              "the 12th leaves as the stall ends");
+    /* A debt under MCTX__PACER_GROUP_DEBT_WIRES wire times is caught up
+     * one datagram at a time. */
+    for (size_t i = 11; i < 300; i++)
+      CHECK(d.group_of[i] == 1, "burst %u: datagram %zu in a group of %zu",
+            burst, i, d.group_of[i]);
+  }
+  /* Behind by 10 wire times: groups of 2 (a datagram more per 8 wire
+   * times), then of one. */
+  {
+    mctx__pacer p;
+    departures d;
+    mctx__pacer_init(&p, 10752000, 3, IPV4_UDP_HEADERS);
+    run_stalled(&p, 1000000000ull, 300, 10, 10000000, &d);
+    check_u64(d.group_of[11], 2, "a group of 2 ten wire times behind");
+    check_u64(d.group_of[299], 1, "one at a time once caught up");
+  }
+  printf("catch up after a stall: ok\n");
+}
+
+/* Behind by more than MCTX__PACER_CATCHUP_NS, the rest is forgiven: the
+ * pacer does not chase a schedule seconds in the past. */
+static void
+test_catch_up_forgiven(void)
+{
+  mctx__pacer p;
+  departures d;
+  mctx__pacer_init(&p, 10752000, 2, IPV4_UDP_HEADERS);
+  uint64_t t0 = 1000000000ull, w = 1000000;
+  uint64_t end = run_stalled(&p, t0, 100, 10, 1000000000ull, &d);
+  uint64_t behind = d.left_at[11] - p.ideal_due_ns;
+  (void) end;
+  CHECK(d.left_at[11] > t0 + 1000000000ull, "stalled");
+  CHECK(p.next_due_ns + MCTX__PACER_CATCHUP_NS + 100 * w >= d.left_at[99],
+        "the schedule was kept more than the catch-up limit behind (%llu)",
+        (unsigned long long) behind);
+  printf("catch-up limit: ok\n");
+}
+
+/* Single datagrams handed over one by one, the caller back 10 us after
+ * each send: one that left 1.5 ms late does not shift the schedule; the
+ * pacer catches up 1/32 faster than the rate until the datagrams leave at
+ * their first due times. A caller that was idle starts it again. */
+static void
+test_straight_back_keeps_schedule(void)
+{
+  mctx__pacer p;
+  size_t size = 1316;
+  uint64_t t0 = 1000000000ull, now = t0, due = 0, w = 1000000;
+  uint64_t left_at[100];
+  mctx__pacer_init(&p, 10752000, 1, IPV4_UDP_HEADERS);
+  for (int i = 0; i < 100; i++) {
+    mctx__pacer_begin(&p, now);
+    while (take_sizes(&p, &size, 1, now, &due, NULL) == 0)
+      now = i == 1 ? due + 1500000 : due; /* the second wakes up late */
+    left_at[i] = now;
+    now += 10000;
+  }
+  check_u64(left_at[1], t0 + w + 1500000, "second late");
+  check_u64(left_at[2], left_at[1] - w / 4 + w - w / 32,
+            "the third a quarter of a wire time sooner, less 1/32");
+  check_u64(left_at[3], left_at[2] + w - w / 32, "the fourth 1/32 sooner");
+  check_u64(left_at[99], t0 + 99 * w, "back on the first schedule");
+
+  /* Idle for 10 ms: the schedule starts again from the call. */
+  p.burst = 2;
+  now = left_at[99] + 10000000;
+  mctx__pacer_begin(&p, now);
+  mctx__pacing_lateness late = {0};
+  CHECK(take_sizes(&p, &size, 1, now, &due, &late) == 1, "after idle");
+  check_u64(late.max_ns, 0, "a source that was idle is not late");
+  mctx__pacer_begin(&p, now + 10000);
+  CHECK(take_sizes(&p, &size, 1, now + 10000, &due, NULL) == 1,
+        "burst 2 after idle, across calls");
+  mctx__pacer_begin(&p, now + 20000);
+  CHECK(take_sizes(&p, &size, 1, now + 20000, &due, NULL) == 0,
+        "then the rate");
+  check_u64(due, now + w, "one wire time after the burst");
+  printf("a caller straight back keeps the schedule: ok\n");
+}
+
+/* The wait sleeps until the learnt wake-up cost before the due time and
+ * busy-polls shorter waits; the cost follows a low quantile of how late
+ * sleeps end, capped. */
+static void
+test_wake_cost(void)
+{
+  mctx__pacer p;
+  mctx__pacer_init(&p, 10752000, 2, IPV4_UDP_HEADERS);
+  uint64_t now = 1000000000ull;
+  check_u64(mctx__pacer_sleep_until(&p, now, now + MCTX__PACER_SPIN_NS), 0,
+            "a wait of the spin's length does not sleep");
+  check_u64(mctx__pacer_sleep_until(&p, now, now + 100000), now + 100000,
+            "nothing learnt: sleep until due");
+  check_u64(mctx__pacer_sleep_until(&p, now, now - 1), 0, "due: no sleep");
+  for (int i = 0; i < 200; i++)
+    mctx__pacer_woke(&p, now, now + 40000);
+  CHECK(p.wake_cost_ns > 35000 && p.wake_cost_ns <= 40000,
+        "wake-ups 40 us late: cost %llu", (unsigned long long) p.wake_cost_ns);
+  uint64_t cost = p.wake_cost_ns;
+  check_u64(mctx__pacer_sleep_until(&p, now, now + 100000), now + 100000 - cost,
+            "sleep ends the cost before due");
+  check_u64(mctx__pacer_sleep_until(&p, now, now + cost + MCTX__PACER_SPIN_NS),
+            0, "a wait within the cost and the spin busy-polls");
+  /* A stall (a wake-up 5 ms late) is capped, an early one pulls it down
+   * fast. */
+  mctx__pacer_woke(&p, now, now + 5000000);
+  CHECK(p.wake_cost_ns <= MCTX__PACER_WAKE_COST_MAX_NS, "cost capped: %llu",
+        (unsigned long long) p.wake_cost_ns);
+  for (int i = 0; i < 200; i++)
+    mctx__pacer_woke(&p, now, now + 5000000);
+  check_u64(p.wake_cost_ns <= MCTX__PACER_WAKE_COST_MAX_NS, 1,
+            "cost stays capped under stalls");
+  uint64_t high = p.wake_cost_ns;
+  mctx__pacer_woke(&p, now, now + 2000);
+  CHECK(p.wake_cost_ns <= (high + 2000) / 2 + 1,
+        "an early wake-up halves the distance (%llu)",
+        (unsigned long long) p.wake_cost_ns);
+  printf("wake-up cost: ok\n");
+}
+
 static void
 test_config(void)
 {
@@ -221,6 +418,10 @@ main(void)
   test_lists_split_by_due_time();
   test_rate_change();
   test_lateness();
+  test_catch_up();
+  test_catch_up_forgiven();
+  test_straight_back_keeps_schedule();
+  test_wake_cost();
   test_config();
   printf("PASS\n");
   return 0;
