@@ -141,7 +141,9 @@ gst_mctx_sender_batch_add (GstMctxSenderBatch * b, GstBuffer * buffer)
   gsize at = b->maps_used;
   guint i;
 
-  gst_mctx_sender_batch_reserve (b, b->n + 1, at + nmem);
+  /* render() reserved the list's room: only more memories grow it. */
+  if (G_UNLIKELY (b->n + 1 > b->datagrams_alloc || at + nmem > b->maps_alloc))
+    gst_mctx_sender_batch_reserve (b, b->n + 1, at + nmem);
   for (i = 0; i < nmem; i++) {
     GstMapInfo *map = &b->maps[at + i];
 
