@@ -1158,7 +1158,8 @@ gst_mctx_sender_render (GstMctxSender * s, GstBuffer * buffer,
   guint i;
 
   /* One memory per buffer is the usual case; more grow the arrays once. */
-  gst_mctx_sender_batch_reserve (b, count, count);
+  if (G_UNLIKELY (count > b->datagrams_alloc || count > b->maps_alloc))
+    gst_mctx_sender_batch_reserve (b, count, count);
   for (i = 0; i < count; i++) {
     if (G_UNLIKELY (!gst_mctx_sender_batch_add (b,
                 list ? gst_buffer_list_get (list, i) : buffer)))
