@@ -8,6 +8,12 @@
  *                  --list-len reused buffers per iteration ! SINK (what RTP
  *                  payloaders and rtpbin produce). It writes a sequence
  *                  number into each datagram (payload.h) before pushing.
+ *   --mode list-alloc  the same source, but every datagram is a new buffer
+ *                  in a new list, allocated and written (pattern and
+ *                  sequence number) before the push, as payloaders do.
+ *
+ * --sink fakesink measures what the source and GStreamer cost alone (the
+ * composite limit of bench/report.py adds the bare loop's cost to it).
  *
  * The sink keeps GStreamer's defaults except the destination and interface
  * (udpsink host/port/multicast-iface, mctxsink group/port/interface) and any
@@ -38,6 +44,7 @@ struct _BenchListSrc {
   gsize size;
   guint list_len;
   guint64 max_lists;    /* 0: until asked to stop */
+  gboolean allocate;    /* a new list of new buffers per push */
   gint stop;            /* atomic: set by the main thread */
   guint64 lists_pushed; /* written by the streaming thread only */
   guint8 *block;        /* list_len datagrams back to back */
@@ -85,9 +92,26 @@ bench_list_src_create(GstBaseSrc *base, guint64 offset, guint length,
   /* The previous push has returned, so the sink is done with these bytes
    * (a sync sink without a queue renders inside the push). */
   guint64 seq = self->lists_pushed * self->list_len;
-  for (guint i = 0; i < self->list_len; i++)
-    bench_put_seq(self->block + (gsize) i * self->size, seq + i);
-  gst_base_src_submit_buffer_list(base, gst_buffer_list_ref(self->list));
+  if (self->allocate) {
+    GstBufferList *list = gst_buffer_list_new_sized(self->list_len);
+    for (guint i = 0; i < self->list_len; i++) {
+      GstBuffer *b = gst_buffer_new_allocate(NULL, self->size, NULL);
+      GstMapInfo map;
+      if (!b || !gst_buffer_map(b, &map, GST_MAP_WRITE)) {
+        gst_buffer_list_unref(list);
+        return GST_FLOW_ERROR;
+      }
+      memcpy(map.data, self->block, self->size);
+      bench_put_seq(map.data, seq + i);
+      gst_buffer_unmap(b, &map);
+      gst_buffer_list_add(list, b);
+    }
+    gst_base_src_submit_buffer_list(base, list);
+  } else {
+    for (guint i = 0; i < self->list_len; i++)
+      bench_put_seq(self->block + (gsize) i * self->size, seq + i);
+    gst_base_src_submit_buffer_list(base, gst_buffer_list_ref(self->list));
+  }
   __atomic_store_n(&self->lists_pushed, self->lists_pushed + 1,
                    __ATOMIC_RELAXED);
   *buf = NULL;
@@ -148,9 +172,10 @@ parse_options(int *argc, char ***argv, options *o)
   *o = (options){
       .port = 0, .size = 1316, .list_len = 64, .duration = 1.0, .warmup = 0.2};
   const GOptionEntry entries[] = {
-      {"sink", 0, 0, G_OPTION_ARG_STRING, &o->sink, "udpsink or mctxsink",
-       "NAME"},
-      {"mode", 0, 0, G_OPTION_ARG_STRING, &o->mode, "single or list", "MODE"},
+      {"sink", 0, 0, G_OPTION_ARG_STRING, &o->sink,
+       "udpsink, mctxsink or fakesink", "NAME"},
+      {"mode", 0, 0, G_OPTION_ARG_STRING, &o->mode,
+       "single, list or list-alloc", "MODE"},
       {"group", 0, 0, G_OPTION_ARG_STRING, &o->group, "multicast group",
        "ADDR"},
       {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "destination port", "N"},
@@ -180,13 +205,15 @@ parse_options(int *argc, char ***argv, options *o)
   }
   g_option_context_free(ctx);
   if (!o->sink ||
-      (strcmp(o->sink, "udpsink") != 0 && strcmp(o->sink, "mctxsink") != 0)) {
-    g_printerr("--sink must be udpsink or mctxsink\n");
+      (strcmp(o->sink, "udpsink") != 0 && strcmp(o->sink, "mctxsink") != 0 &&
+       strcmp(o->sink, "fakesink") != 0)) {
+    g_printerr("--sink must be udpsink, mctxsink or fakesink\n");
     exit(2);
   }
   if (!o->mode ||
-      (strcmp(o->mode, "single") != 0 && strcmp(o->mode, "list") != 0)) {
-    g_printerr("--mode must be single or list\n");
+      (strcmp(o->mode, "single") != 0 && strcmp(o->mode, "list") != 0 &&
+       strcmp(o->mode, "list-alloc") != 0)) {
+    g_printerr("--mode must be single, list or list-alloc\n");
     exit(2);
   }
   if (!o->group || !o->iface || o->port < 1 || o->port > 65535) {
@@ -208,7 +235,7 @@ parse_options(int *argc, char ***argv, options *o)
     exit(2);
   }
   if (o->count < 0 ||
-      (o->count && strcmp(o->mode, "list") == 0 && o->count % o->list_len)) {
+      (o->count && strcmp(o->mode, "single") != 0 && o->count % o->list_len)) {
     g_printerr(
         "count must be >= 0 and, in list mode, a multiple of list-len\n");
     exit(2);
@@ -237,7 +264,9 @@ make_sink(const options *o)
         o->sink);
     exit(3);
   }
-  if (strcmp(o->sink, "udpsink") == 0)
+  if (strcmp(o->sink, "fakesink") == 0)
+    g_object_set(sink, "silent", TRUE, NULL);
+  else if (strcmp(o->sink, "udpsink") == 0)
     g_object_set(sink, "host", o->group, "port", o->port, "multicast-iface",
                  o->iface, NULL);
   else
@@ -260,13 +289,14 @@ static void
 build(bench *b)
 {
   const options *o = b->o;
-  b->list_mode = strcmp(o->mode, "list") == 0;
+  b->list_mode = strcmp(o->mode, "single") != 0;
   b->pipeline = gst_pipeline_new("bench");
   if (b->list_mode) {
     BenchListSrc *src = g_object_new(BENCH_TYPE_LIST_SRC, "name", "src", NULL);
     src->size = (gsize) o->size;
     src->list_len = (guint) o->list_len;
     src->max_lists = (guint64) (o->count / o->list_len);
+    src->allocate = strcmp(o->mode, "list-alloc") == 0;
     b->src = GST_ELEMENT(src);
   } else {
     b->src = gst_element_factory_make("fakesrc", "src");

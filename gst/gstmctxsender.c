@@ -134,14 +134,18 @@ gst_mctx_sender_batch_reserve (GstMctxSenderBatch * b, gsize ndatagrams,
   }
 }
 
-gboolean
-gst_mctx_sender_batch_add (GstMctxSenderBatch * b, GstBuffer * buffer)
+/* Inline in render()'s loop: a call per buffer costs about as much as the
+ * bookkeeping itself. */
+static inline gboolean
+batch_add (GstMctxSenderBatch * b, GstBuffer * buffer)
 {
   guint nmem = gst_buffer_n_memory (buffer);
   gsize at = b->maps_used;
   guint i;
 
-  gst_mctx_sender_batch_reserve (b, b->n + 1, at + nmem);
+  /* render() reserved the list's room: only more memories grow it. */
+  if (G_UNLIKELY (b->n + 1 > b->datagrams_alloc || at + nmem > b->maps_alloc))
+    gst_mctx_sender_batch_reserve (b, b->n + 1, at + nmem);
   for (i = 0; i < nmem; i++) {
     GstMapInfo *map = &b->maps[at + i];
 
@@ -163,6 +167,12 @@ map_failed:
       gst_memory_unmap (b->maps[at + i].memory, &b->maps[at + i]);
     return FALSE;
   }
+}
+
+gboolean
+gst_mctx_sender_batch_add (GstMctxSenderBatch * b, GstBuffer * buffer)
+{
+  return batch_add (b, buffer);
 }
 
 void
@@ -1235,9 +1245,10 @@ gst_mctx_sender_render (GstMctxSender * s, GstBuffer * buffer,
   guint i;
 
   /* One memory per buffer is the usual case; more grow the arrays once. */
-  gst_mctx_sender_batch_reserve (b, count, count);
+  if (G_UNLIKELY (count > b->datagrams_alloc || count > b->maps_alloc))
+    gst_mctx_sender_batch_reserve (b, count, count);
   for (i = 0; i < count; i++) {
-    if (G_UNLIKELY (!gst_mctx_sender_batch_add (b,
+    if (G_UNLIKELY (!batch_add (b,
                 list ? gst_buffer_list_get (list, i) : buffer)))
       goto map_failed;
   }

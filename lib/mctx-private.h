@@ -385,7 +385,8 @@ struct mctx_publication {
                                         segment: path MTU less headers,
                                         lowered when the kernel refuses */
   _Atomic unsigned gso_refusals;    /* GSO calls refused and resent */
-  _Atomic uint64_t gso_calls;       /* GSO calls that went out (for tests) */
+  _Atomic uint64_t gso_calls;       /* GSO messages (runs) that went out
+                                        (for tests) */
 
   /* Pacing (pacer.c). The setter stores the wanted rate and burst; the
    * sending thread copies them into its schedule at its next call. The

@@ -306,6 +306,23 @@ mctx_publication_clear_interrupt(mctx_publication *pub)
     atomic_store_explicit(&pub->interrupted, 0, memory_order_release);
 }
 
+/* The checks and the pacing choice are the same everywhere; only the
+ * unpaced send (mctx__send_batch_now) is the platform's. */
+int
+mctx_publication_send_batch(mctx_publication *pub,
+                            const mctx_datagram *datagrams, size_t count,
+                            size_t *sent, mctx_error *err)
+{
+  if (sent != NULL)
+    *sent = 0;
+  if (pub == NULL || sent == NULL || (datagrams == NULL && count > 0))
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "publication, datagrams and sent must not be NULL");
+  if (mctx__pacing_on(pub))
+    return mctx__paced_batch(pub, datagrams, count, sent, err);
+  return mctx__send_batch_now(pub, datagrams, count, sent, err);
+}
+
 void
 mctx__publication_set_id(mctx_publication *pub, mctx_publication_id id)
 {

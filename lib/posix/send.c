@@ -6,8 +6,9 @@
  * with no address and no flags. Nothing here allocates, locks or looks up
  * anything per datagram; error messages are formatted only on a real
  * failure (would-block and a full local queue get a fixed text).
- * Batches send runs of equal-size datagrams with UDP GSO where the kernel
- * has it (docs/gso.md), everything else with sendmmsg.
+ * A batch goes out with sendmmsg, 64 messages per call: runs of
+ * equal-size datagrams as UDP GSO messages where the kernel has it
+ * (docs/gso.md), everything else one datagram per message.
  */
 #include "mctx-private.h"
 
@@ -27,7 +28,7 @@ _Static_assert(offsetof(mctx_buf, base) == offsetof(struct iovec, iov_base),
 _Static_assert(offsetof(mctx_buf, len) == offsetof(struct iovec, iov_len),
                "mctx_buf.len must sit where iovec.iov_len does");
 
-/* Datagrams per sendmmsg call; the on-stack headers of one chunk. */
+/* Messages per sendmmsg call; the on-stack headers of one call. */
 #define BATCH_CHUNK 64
 
 /* Drained error-queue entries per call, so a flood cannot keep us here. */
@@ -139,43 +140,13 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
   return finish_one(pub, n, n < 0 ? errno : 0, report, err);
 }
 
-/* Sends up to BATCH_CHUNK datagrams with one sendmmsg. Returns how many went
- * out (adding their bytes to *bytes); when that is fewer than count, *error
- * holds the errno of the first one that did not (0 when the kernel stopped
- * early without saying why: the caller simply goes on from there). */
-static size_t
-send_chunk_mmsg(int fd, const mctx_datagram *datagrams, size_t count,
-                uint64_t *bytes, int *error)
-{
-  struct mmsghdr msgs[BATCH_CHUNK];
-  if (count > BATCH_CHUNK)
-    count = BATCH_CHUNK;
-  memset(msgs, 0, count * sizeof msgs[0]);
-  for (size_t i = 0; i < count; i++) {
-    msgs[i].msg_hdr.msg_iov = as_iovec(datagrams[i].bufs);
-    msgs[i].msg_hdr.msg_iovlen = datagrams[i].nbufs;
-  }
-  int n;
-  do
-    n = sendmmsg(fd, msgs, (unsigned) count, 0);
-  while (n < 0 && errno == EINTR);
-  *error = 0;
-  if (n < 0) {
-    *error = errno;
-    return 0;
-  }
-  for (int i = 0; i < n; i++)
-    *bytes += msgs[i].msg_len;
-  return (size_t) n;
-}
-
 /* ---- UDP GSO (docs/gso.md) ------------------------------------------------
  *
- * A run of datagrams of one size (the last may be shorter) leaves in ONE
- * sendmsg() carrying a UDP_SEGMENT control message; the kernel cuts it into
+ * A run of datagrams of one size (the last may be shorter) leaves as ONE
+ * message carrying a UDP_SEGMENT control message; the kernel cuts it into
  * the original datagrams, in order, each with its own UDP and IP header.
- * Receivers cannot tell the difference. The iovecs of the run are gathered
- * into one array on the stack: the payload is never copied. */
+ * Receivers cannot tell the difference. Several runs share one sendmmsg,
+ * each with its own control message. The payload is never copied. */
 
 #if defined(__linux__)
 #  include <netinet/udp.h>
@@ -213,12 +184,17 @@ send_chunk_mmsg(int fd, const mctx_datagram *datagrams, size_t count,
  * reason that does not depend on the segment size. */
 #define GSO_MAX_REFUSALS 4
 
+/* iovecs of the runs of one call that are copied (below): room for two
+ * runs of GSO_MAX_IOV, so a list of 64 datagrams of up to 4 buffers each
+ * goes out in one call even when its buffers are scattered. */
+#define POOL_IOV (2 * GSO_MAX_IOV)
+
 typedef struct gso_run {
-  size_t count;   /* datagrams in the run; 1 = no run here */
-  size_t segment; /* size of every datagram but a possibly shorter last */
-  size_t bytes;   /* payload of the whole run */
+  size_t count;      /* datagrams in the run; 1 = no run here */
+  size_t segment;    /* size of every datagram but a possibly shorter last */
+  size_t bytes;      /* payload of the whole run */
+  struct iovec *iov; /* the datagrams' own buffers, or their copy */
   size_t niov;
-  struct iovec iov[GSO_MAX_IOV];
 } gso_run;
 
 /* Decides once per publication whether GSO is worth trying and up to which
@@ -255,26 +231,31 @@ gso_probe(mctx_publication *pub)
 #endif
 }
 
-/* Gathers the longest run at the start of d[0..count) that one call can
- * carry: same size (the last may be shorter, never empty), at most
+static size_t
+buffers_size(const mctx_buf *bufs, size_t nbufs)
+{
+  size_t size = 0;
+  for (size_t k = 0; k < nbufs; k++)
+    size += bufs[k].len;
+  return size;
+}
+
+/* Finds the longest run at the start of d[0..count) that one GSO message
+ * can carry: same size (the last may be shorter, never empty), at most
  * GSO_MAX_SEGMENTS, within max_payload and GSO_MAX_IOV iovecs, and the size
- * at most max_segment. Returns run->count; 1 means "no run here". One pass,
- * each datagram's buffers read once: their sizes summed while their iovecs
- * are copied. */
+ * at most max_segment. Returns run->count; 1 means "no run here".
+ * While the datagrams' buffers lie back to back in one array (as a caller
+ * that maps a whole list makes them), the run is that array, not a copy;
+ * from the first gap on, its iovecs are copied into pool (GSO_MAX_IOV
+ * entries at least). The payload is never copied. */
 static size_t
 gso_gather(const mctx_datagram *d, size_t count, size_t max_segment,
-           size_t max_payload, gso_run *run)
+           size_t max_payload, struct iovec *pool, gso_run *run)
 {
   run->count = 1;
   if (count < 2 || d[0].nbufs > GSO_MAX_IOV)
     return 1;
-  size_t niov = 0;
-  size_t segment = 0;
-  for (size_t k = 0; k < d[0].nbufs; k++, niov++) {
-    run->iov[niov].iov_base = d[0].bufs[k].base;
-    run->iov[niov].iov_len = d[0].bufs[k].len;
-    segment += d[0].bufs[k].len;
-  }
+  size_t segment = buffers_size(d[0].bufs, d[0].nbufs);
   if (segment == 0 || segment > max_segment)
     return 1;
   /* Every datagram is at most `segment` long, so this bounds the bytes. */
@@ -284,93 +265,42 @@ gso_gather(const mctx_datagram *d, size_t count, size_t max_segment,
   if (limit > count)
     limit = count;
 
+  const mctx_buf *next =
+      d[0].bufs + d[0].nbufs; /* where back to back goes on */
+  bool copied = false;
   size_t n = 1;
+  size_t niov = d[0].nbufs;
   size_t bytes = segment;
   while (n < limit) {
     const mctx_datagram *x = &d[n];
     if (niov + x->nbufs > GSO_MAX_IOV)
       break;
-    size_t size = 0;
-    for (size_t k = 0; k < x->nbufs; k++) {
-      run->iov[niov + k].iov_base = x->bufs[k].base;
-      run->iov[niov + k].iov_len = x->bufs[k].len;
-      size += x->bufs[k].len;
-    }
-    if (size != segment) {
-      /* Empty or longer: not in this run. Shorter: the run's last. */
-      if (size - 1 >= segment)
-        break;
-      niov += x->nbufs;
-      bytes += size;
-      n++;
+    size_t size = buffers_size(x->bufs, x->nbufs);
+    /* Empty or longer: not in this run. Shorter: the run's last. */
+    if (size != segment && size - 1 >= segment)
       break;
+    if (!copied && x->bufs != next) {
+      memcpy(pool, d[0].bufs, niov * sizeof *pool);
+      copied = true;
     }
+    if (copied)
+      memcpy(pool + niov, x->bufs, x->nbufs * sizeof *pool);
+    else
+      next = x->bufs + x->nbufs;
     niov += x->nbufs;
     bytes += size;
     n++;
+    if (size != segment)
+      break;
   }
+  if (n < 2)
+    return 1;
   run->count = n;
   run->segment = segment;
   run->bytes = bytes;
+  run->iov = copied ? pool : as_iovec(d[0].bufs);
   run->niov = niov;
   return n;
-}
-
-/* How many datagrams from d[0] on (at most BATCH_CHUNK) do not start a run,
- * so that they share one sendmmsg. A cheap look at two sizes; gso_gather
- * stays the judge (a misjudged start just sends a run of one). */
-static size_t
-gso_singles(const mctx_datagram *d, size_t count, size_t max_segment,
-            size_t max_payload)
-{
-  if (count > BATCH_CHUNK)
-    count = BATCH_CHUNK;
-  size_t i = 0;
-  size_t size = count > 0 ? mctx__datagram_size(&d[0]) : 0;
-  for (; i + 1 < count; i++) {
-    size_t next = mctx__datagram_size(&d[i + 1]);
-    if (size != 0 && size <= max_segment && 2 * size <= max_payload &&
-        next != 0 && next <= size && d[i].nbufs + d[i + 1].nbufs <= GSO_MAX_IOV)
-      return i;
-    size = next;
-  }
-  return count;
-}
-
-/* One sendmsg with the run and its segment size. Returns 0 or errno. For
- * one sendmsg the kernel builds one GSO datagram: all of it is queued, or
- * none (would-block, refusal, error). */
-static int
-gso_send(int fd, gso_run *run)
-{
-#if HAVE_UDP_GSO
-  union {
-    char buf[CMSG_SPACE(sizeof(uint16_t))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr msg = {
-      .msg_iov = run->iov,
-      .msg_iovlen = run->niov,
-      .msg_control = control.buf,
-      .msg_controllen = sizeof control.buf,
-  };
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = IPPROTO_UDP; /* SOL_UDP */
-  c->cmsg_type = UDP_SEGMENT;
-  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-  uint16_t segment = (uint16_t) run->segment;
-  memcpy(CMSG_DATA(c), &segment, sizeof segment);
-  ssize_t n;
-  do
-    n = sendmsg(fd, &msg, 0);
-  while (n < 0 && errno == EINTR);
-  return n < 0 ? errno : 0;
-#else
-  (void) fd;
-  (void) run;
-  return EOPNOTSUPP;
-#endif
 }
 
 /* Errors by which the kernel refuses GSO itself, not the datagrams: the
@@ -399,7 +329,7 @@ gso_refused(int e)
 /* Remembers a refusal: a size-dependent one stops GSO for this segment size
  * and larger, any other (or one too many) stops it for the publication. */
 static void
-gso_note_refusal(mctx_publication *pub, const gso_run *run, int e)
+gso_note_refusal(mctx_publication *pub, size_t segment, int e)
 {
   unsigned refusals =
       atomic_fetch_add_explicit(&pub->gso_refusals, 1, memory_order_relaxed) +
@@ -411,8 +341,8 @@ gso_note_refusal(mctx_publication *pub, const gso_run *run, int e)
     mctx_publication_drain_errors(pub);
   }
   bool size_dependent = e == EINVAL || e == EMSGSIZE;
-  if (size_dependent && refusals < GSO_MAX_REFUSALS && run->segment > 1) {
-    unsigned below = (unsigned) run->segment - 1;
+  if (size_dependent && refusals < GSO_MAX_REFUSALS && segment > 1) {
+    unsigned below = (unsigned) segment - 1;
     if (below <
         atomic_load_explicit(&pub->gso_max_segment, memory_order_relaxed))
       atomic_store_explicit(&pub->gso_max_segment, below, memory_order_relaxed);
@@ -435,26 +365,87 @@ note_queue_full(mctx_publication *pub)
     mctx__publication_qdisc_refresh(pub, false, NULL);
 }
 
-int
-mctx_publication_send_batch(mctx_publication *pub,
-                            const mctx_datagram *datagrams, size_t count,
-                            size_t *sent, mctx_error *err)
+/* One sendmmsg: up to BATCH_CHUNK messages, each a GSO run with its own
+ * UDP_SEGMENT control message or a datagram on its own. For every message
+ * the kernel builds what one sendmsg would (a GSO run is queued whole or
+ * not at all), and it stops at the first message that fails: a list of 64
+ * datagrams of 1316 bytes (runs of 49 and 15) is one system call. */
+typedef union gso_control {
+  char buf[CMSG_SPACE(sizeof(uint16_t))];
+  struct cmsghdr align;
+} gso_control;
+
+typedef struct batch_call {
+  struct mmsghdr msgs[BATCH_CHUNK];
+  size_t datagrams[BATCH_CHUNK]; /* datagrams of each message */
+  size_t segment[BATCH_CHUNK];   /* its GSO segment size, 0 without GSO */
+  gso_control control[BATCH_CHUNK];
+  struct iovec pool[POOL_IOV]; /* iovecs of runs that had to be copied */
+} batch_call;
+
+static void
+set_gso_control(gso_control *control, size_t segment)
 {
-  if (sent != NULL)
-    *sent = 0;
-  if (pub == NULL || sent == NULL || (datagrams == NULL && count > 0))
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                      "publication, datagrams and sent must not be NULL");
-  if (mctx__pacing_on(pub))
-    return mctx__paced_batch(pub, datagrams, count, sent, err);
-  return mctx__send_batch_now(pub, datagrams, count, sent, err);
+#if HAVE_UDP_GSO
+  memset(control, 0, sizeof *control);
+  struct cmsghdr *c = &control->align;
+  c->cmsg_level = IPPROTO_UDP; /* SOL_UDP */
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  uint16_t value = (uint16_t) segment;
+  memcpy(CMSG_DATA(c), &value, sizeof value);
+#else
+  (void) control;
+  (void) segment;
+#endif
+}
+
+/* Fills call with messages for d[0..count): GSO runs when gso is on and
+ * from datagram plain_until on (the ones before it were just refused as a
+ * run), other datagrams one message each. Returns the messages. */
+static unsigned
+build_call(batch_call *call, const mctx_datagram *d, size_t count, bool gso,
+           size_t plain_until, size_t max_segment, size_t max_payload)
+{
+  unsigned m = 0;
+  size_t at = 0;
+  size_t pool_used = 0;
+  while (m < BATCH_CHUNK && at < count) {
+    struct mmsghdr *msg = &call->msgs[m];
+    gso_run run = {.count = 1};
+    if (gso && at >= plain_until) {
+      /* A run may need GSO_MAX_IOV copied iovecs: else the next call. */
+      if (POOL_IOV - pool_used < GSO_MAX_IOV)
+        break;
+      gso_gather(d + at, count - at, max_segment, max_payload,
+                 call->pool + pool_used, &run);
+    }
+    if (run.count >= 2) {
+      set_gso_control(&call->control[m], run.segment);
+      *msg = (struct mmsghdr){
+          .msg_hdr = {.msg_iov = run.iov,
+                      .msg_iovlen = run.niov,
+                      .msg_control = call->control[m].buf,
+                      .msg_controllen = sizeof call->control[m].buf}};
+      if (run.iov == call->pool + pool_used)
+        pool_used += run.niov;
+      call->segment[m] = run.segment;
+    } else {
+      *msg = (struct mmsghdr){.msg_hdr = {.msg_iov = as_iovec(d[at].bufs),
+                                          .msg_iovlen = d[at].nbufs}};
+      call->segment[m] = 0;
+    }
+    call->datagrams[m] = run.count;
+    at += run.count;
+    m++;
+  }
+  return m;
 }
 
 int
 mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
                      size_t count, size_t *sent, mctx_error *err)
 {
-
   int gso = MCTX__GSO_OFF;
   if (count > 1 &&
       (pub->config.gso != MCTX_GSO_AUTO ||
@@ -468,52 +459,52 @@ mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
   size_t max_payload = pub->destination.ip.family == MCTX_FAMILY_IPV6
                            ? GSO_MAX_PAYLOAD_IPV6
                            : GSO_MAX_PAYLOAD_IPV4;
-  gso_run run;
+  batch_call call;
 
   size_t done = 0;
+  size_t plain_until = 0; /* a refused run's datagrams go out without GSO */
   uint64_t bytes = 0;
   int error = 0;
   while (done < count) {
-    size_t chunk = count - done; /* for sendmmsg, which caps it */
-    if (gso == MCTX__GSO_ON) {
-      size_t n = gso_gather(datagrams + done, count - done, max_segment,
-                            max_payload, &run);
-      if (n >= 2) {
-        int e = gso_send(pub->fd, &run);
-        if (e == 0) {
-          atomic_fetch_add_explicit(&pub->gso_calls, 1, memory_order_relaxed);
-          done += n;
-          bytes += run.bytes;
-          continue;
-        }
-        if (!gso_refused(e)) {
-          error = e; /* nothing of the run went out */
-          break;
-        }
-        /* Refused: the same datagrams go out through sendmmsg below, and
-         * the next runs use what was learnt. */
-        gso_note_refusal(pub, &run, e);
+    unsigned m = build_call(
+        &call, datagrams + done, count - done, gso == MCTX__GSO_ON,
+        plain_until > done ? plain_until - done : 0, max_segment, max_payload);
+    int n;
+    do
+      n = sendmmsg(pub->fd, call.msgs, m, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      /* Nothing of this call went out; message 0 says why. */
+      int e = errno;
+      if (call.segment[0] != 0 && gso_refused(e)) {
+        /* The run goes out again without GSO, the next runs use what was
+         * learnt. */
+        gso_note_refusal(pub, call.segment[0], e);
         gso = atomic_load_explicit(&pub->gso_state, memory_order_relaxed);
         max_segment =
             atomic_load_explicit(&pub->gso_max_segment, memory_order_relaxed);
-        chunk = n;
-      } else {
-        chunk = 1 + gso_singles(datagrams + done + 1, count - done - 1,
-                                max_segment, max_payload);
+        plain_until = done + call.datagrams[0];
+        continue;
       }
-    }
-    size_t n =
-        send_chunk_mmsg(pub->fd, datagrams + done, chunk, &bytes, &error);
-    done += n;
-    if (error != 0)
+      error = e;
       break;
-    /* A short count without an error: the next call reports the reason
-     * for datagram `done`, or sends it. A zero count without an error would
-     * not progress; the kernel does not do that, but never spin on it. */
+    }
+    /* A zero count without an error would not progress; the kernel does
+     * not do that, but never spin on it. */
     if (n == 0) {
       error = EIO;
       break;
     }
+    unsigned runs = 0;
+    for (int i = 0; i < n; i++) {
+      done += call.datagrams[i];
+      bytes += call.msgs[i].msg_len;
+      runs += call.segment[i] != 0;
+    }
+    if (runs > 0)
+      atomic_fetch_add_explicit(&pub->gso_calls, runs, memory_order_relaxed);
+    /* A short count: the next call reports the reason for message n, or
+     * sends it. */
   }
 
   bool failed = done < count;

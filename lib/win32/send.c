@@ -139,21 +139,6 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
   return finish_one(pub, n, e, text, report, err);
 }
 
-int
-mctx_publication_send_batch(mctx_publication *pub,
-                            const mctx_datagram *datagrams, size_t count,
-                            size_t *sent, mctx_error *err)
-{
-  if (sent != NULL)
-    *sent = 0;
-  if (pub == NULL || sent == NULL || (datagrams == NULL && count > 0))
-    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                      "publication, datagrams and sent must not be NULL");
-  if (mctx__pacing_on(pub))
-    return mctx__paced_batch(pub, datagrams, count, sent, err);
-  return mctx__send_batch_now(pub, datagrams, count, sent, err);
-}
-
 /* A batch is a loop: Windows has no sendmmsg and no GSO. */
 int
 mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,

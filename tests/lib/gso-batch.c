@@ -453,6 +453,36 @@ test_veth_ipv4(void)
   CHECK(calls == 2, "1316 bytes after the refusal took %llu GSO calls",
         (unsigned long long) calls);
   batch_free(&b);
+  mctx_publication_close(pub);
+
+  /* Runs share one sendmmsg. A refused run behind one that went out in
+   * the same call: the kernel stops there (a partial result), the refused
+   * run goes out again without GSO and the run after it by GSO; nothing is
+   * lost or counted twice. */
+  testnet_sh_ok("ip link set gso4a mtu 9000");
+  testnet_sh_ok("ip -n %s link set gso4b mtu 9000", ns);
+  pub = open_ok(&cfg);
+  b = batch_uniform(1316, 2, 24000, 1);
+  calls = roundtrip(pub, rx, &b);
+  CHECK(calls == 1, "the probing batch took %llu GSO calls",
+        (unsigned long long) calls);
+  batch_free(&b);
+  testnet_sh_ok("ip link set gso4a mtu 1500");
+  testnet_sh_ok("ip -n %s link set gso4b mtu 1500", ns);
+  size_t around[36];
+  for (size_t i = 0; i < 36; i++)
+    around[i] = i >= 10 && i < 26 ? 4000 : 1316;
+  b = batch_new(around, 36, 24100, 1);
+  before = counters_of(pub);
+  calls = roundtrip(pub, rx, &b);
+  after = counters_of(pub);
+  CHECK(calls == 2 && after.refusals - before.refusals == 1,
+        "10 x 1316 | 16 x 4000 refused | 10 x 1316: %llu GSO calls, %u "
+        "refusals",
+        (unsigned long long) calls, after.refusals - before.refusals);
+  CHECK(after.metrics.send_errors == before.metrics.send_errors,
+        "a refusal is not a send error");
+  batch_free(&b);
   expect_nothing_more(rx, "after the veth batches");
   mctx_publication_close(pub);
   close(rx);
