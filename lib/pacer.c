@@ -462,7 +462,7 @@ mctx__paced_batch_all(mctx_publication *leader, mctx_publication *const *pubs,
     if (k > 0) {
       send_cut(pubs, npubs, datagrams + done, k, results, errs);
       done += k;
-    } else if (mctx__pacer_wait(&leader->interrupted, due) != MCTX_OK) {
+    } else if (wait_due(leader, due) != MCTX_OK) {
       for (size_t i = 0; i < npubs; i++) {
         if (results[i].code == MCTX_OK)
           results[i].code = mctx__fail(
