@@ -533,6 +533,9 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
   basesink_class->prepare = GST_DEBUG_FUNCPTR (gst_mctx_sink_prepare);
 }
 
+static void sdp_destinations_changed (GObject * object, GParamSpec * pspec,
+    gpointer user_data);
+
 static void
 gst_mctx_sink_init (GstMctxSink * sink)
 {
@@ -563,6 +566,8 @@ gst_mctx_sink_init (GstMctxSink * sink)
   sink->metrics = gst_mctx_sink_metrics_new (GST_BASE_SINK (sink),
       sink->sender);
   sink->sdp = gst_mctx_sink_sdp_new (GST_ELEMENT (sink));
+  g_signal_connect (sink, "notify::destinations",
+      G_CALLBACK (sdp_destinations_changed), NULL);
 }
 
 static void
@@ -867,30 +872,85 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
 /* start / stop                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* The destination as the sender has it now (its snapshot), for the SDP. */
-static void
-current_leg (GstMctxSink * sink, GstMctxSenderCounters * where,
-    GstMctxSinkSdpLeg * leg)
+/* Where the stream goes now, for the SDP: the element's own group first,
+ * as the sender has it (its snapshot: the effective source), when it has
+ * one; then each destination, with its effective source once its leg is
+ * open, else the source its URI names. */
+static GArray *
+current_legs (GstMctxSink * sink)
 {
-  gst_mctx_sender_snapshot (sink->sender, where);
-  leg->group = where->group;
-  leg->port = where->port;
-  leg->source = where->source;
-  GST_OBJECT_LOCK (sink);
-  leg->source_given = gst_mctx_sink_is_set (sink->settings.source_addr);
-  GST_OBJECT_UNLOCK (sink);
+  GArray *legs = gst_mctx_sink_sdp_legs_new ();
+  GstMctxSenderCounters where;
+  GArray *places;
+
+  gst_mctx_sender_snapshot (sink->sender, &where);
+  if (where.group[0] != '\0') {
+    GstMctxSinkSdpLeg own = { 0 };
+
+    own.group = g_strdup (where.group);
+    own.port = where.port;
+    own.source = where.source[0] != '\0' ? g_strdup (where.source) : NULL;
+    GST_OBJECT_LOCK (sink);
+    own.source_given = gst_mctx_sink_is_set (sink->settings.source_addr);
+    own.interface = gst_mctx_sink_is_set (sink->settings.interface) ?
+        g_strdup (sink->settings.interface) : NULL;
+    own.ttl = sink->settings.ttl;
+    own.loop = sink->settings.loop;
+    GST_OBJECT_UNLOCK (sink);
+    g_array_append_val (legs, own);
+  }
+  places = gst_mctx_sink_legs_describe (gst_mctx_sender_get_legs
+      (sink->sender));
+  for (guint i = 0; i < places->len; i++) {
+    GstMctxSinkLegPlace *place = &g_array_index (places,
+        GstMctxSinkLegPlace, i);
+    GstMctxSinkSdpLeg leg = { 0 };
+
+    leg.group = g_strdup (place->group);
+    leg.port = place->port;
+    leg.source = g_strdup (place->source ? place->source : place->source_addr);
+    leg.source_given = place->source_addr != NULL;
+    leg.interface = g_strdup (place->interface);
+    leg.ttl = place->ttl;
+    leg.loop = place->loop;
+    g_array_append_val (legs, leg);
+  }
+  g_array_unref (places);
+  return legs;
 }
 
 static gboolean
 sdp_start (GstMctxSink * sink, const GstMctxSinkSettings * settings)
 {
-  GstMctxSenderCounters where;
-  GstMctxSinkSdpLeg leg;
+  GArray *legs;
+  gboolean ok;
 
   if (!gst_mctx_sink_sdp_wanted (settings))
     return TRUE;
-  current_leg (sink, &where, &leg);
-  return gst_mctx_sink_sdp_start (sink->sdp, settings, &leg);
+  legs = current_legs (sink);
+  ok = gst_mctx_sink_sdp_start (sink->sdp, settings, legs);
+  g_array_unref (legs);
+  return ok;
+}
+
+/* destinations changed (any thread): a running element describes its new
+ * legs at once, before the next buffer opens them. */
+static void
+sdp_destinations_changed (GObject * object, G_GNUC_UNUSED GParamSpec * pspec,
+    G_GNUC_UNUSED gpointer user_data)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (object);
+  gboolean running;
+  GArray *legs;
+
+  GST_OBJECT_LOCK (sink);
+  running = sink->running;
+  GST_OBJECT_UNLOCK (sink);
+  if (!running)
+    return;
+  legs = current_legs (sink);
+  gst_mctx_sink_sdp_set_legs (sink->sdp, legs);
+  g_array_unref (legs);
 }
 
 /* The settings are copied in one section under the object lock, which also
@@ -1022,12 +1082,12 @@ static gboolean
 gst_mctx_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
 {
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
-  GstMctxSenderCounters where;
-  GstMctxSinkSdpLeg leg;
+  GArray *legs = current_legs (sink);
+  gboolean ok;
 
-  current_leg (sink, &where, &leg);
-  /* Several destinations (issue 19) will hand one leg each. */
-  return gst_mctx_sink_sdp_set_caps (sink->sdp, caps, &leg, 1);
+  ok = gst_mctx_sink_sdp_set_caps (sink->sdp, caps, legs);
+  g_array_unref (legs);
+  return ok;
 }
 
 /* Whether basesink may wait on the clock before it renders buffer: sync is
