@@ -442,8 +442,11 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
    * receivers such as ffmpeg and VLC: written when the caps are known and
    * again when they change, each time as a temporary file renamed over the
    * old one. RTP caps and MPEG-TS (video/mpegts) have an SDP form; other
-   * caps are an error. A path where no file can be made is an error at
-   * start. NULL writes none. See docs/sdp.md.
+   * caps are an error. With #GstMctxSink:destinations, every leg (the
+   * group first) gets its m= section under a=group:DUP (RFC 7104), and a
+   * change of destinations while playing rewrites the file at once. A
+   * path where no file can be made is an error at start. NULL writes
+   * none. See docs/sdp.md.
    */
   g_object_class_install_property (gobject_class, PROP_SDP_FILE,
       g_param_spec_string ("sdp-file", "SDP file",
@@ -455,8 +458,11 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
    *
    * Announce the stream's SDP with SAP (RFC 2974) on the SAP group of the
    * group's scope (224.2.127.254, 239.255.255.255, ff0X::2:7ffe, ...),
-   * port 9875, from the stream's source and interface with its TTL, at
-   * the RFC's interval (from the caps on), and send a deletion at stop.
+   * port 9875, from the stream's source and interface with its TTL (with
+   * destinations: the first leg's), every 5 s for a lone short SDP and
+   * never less often than every 300 s (RFC 2974's bandwidth-limited
+   * interval kept within those bounds), from the caps on, and send a
+   * deletion at stop.
    */
   g_object_class_install_property (gobject_class, PROP_ANNOUNCE,
       g_param_spec_boolean ("announce", "Announce",
