@@ -18,6 +18,7 @@
 #define H264_CAPS "application/x-rtp,media=video,clock-rate=90000," \
   "encoding-name=H264,payload=96,packetization-mode=(string)1," \
   "profile-level-id=(string)42c01f,sprop-parameter-sets=(string)\"Z0LAH9kA,aMuDyyA=\""
+#define TS_CAPS "video/mpegts,systemstream=(boolean)true,packetsize=188"
 #define OPUS_CAPS "application/x-rtp,media=audio,clock-rate=48000," \
   "encoding-name=OPUS,payload=97,encoding-params=(string)2," \
   "sprop-stereo=(string)1,ssrc=(uint)1234,timestamp-offset=(uint)5"
@@ -100,6 +101,30 @@ without_origin (const gchar * sdp)
   return out;
 }
 
+/* EOS through s, then its pipeline and f's file and directory go. */
+static void
+finish_and_clear (MstSender * s, SdpFile * f)
+{
+  mst_sender_finish (s);
+  mst_sender_free (s);
+  sdp_file_clear (f);
+}
+
+/* Starts s with f's properties, gives it caps and one buffer, and returns
+ * the SDP it wrote (g_free); *body gets the same without its o= line. */
+static gchar *
+start_and_read (SdpFile * f, MstSender * s, const gchar * caps, gchar ** body)
+{
+  gchar *text;
+
+  mst_sender_start (s, f->props);
+  set_caps (s, caps);
+  push_and_wait (s, 0);
+  text = read_text (f->path);
+  *body = without_origin (text);
+  return text;
+}
+
 GST_START_TEST (test_file_follows_caps)
 {
   SdpFile f;
@@ -158,9 +183,7 @@ GST_START_TEST (test_file_follows_caps)
     fail_unless_equals_int (n, 1);
   }
 
-  mst_sender_finish (&s);
-  mst_sender_free (&s);
-  sdp_file_clear (&f);
+  finish_and_clear (&s, &f);
   g_free (first);
   g_free (second);
 }
@@ -175,11 +198,7 @@ GST_START_TEST (test_ssm_names_the_source)
 
   sdp_file_init (&f, "ssm.sdp", "group=232.0.12.70 port=5008 ttl=3 "
       "source-addr=127.0.0.1 interface=lo");
-  mst_sender_start (&s, f.props);
-  set_caps (&s, "video/mpegts,systemstream=(boolean)true,packetsize=188");
-  push_and_wait (&s, 0);
-  text = read_text (f.path);
-  body = without_origin (text);
+  text = start_and_read (&f, &s, TS_CAPS, &body);
   fail_unless_equals_string (body,
       "v=0\r\n"
       "s=mctxsink\r\n"
@@ -187,9 +206,7 @@ GST_START_TEST (test_ssm_names_the_source)
       "t=0 0\r\n"
       "a=source-filter: incl IN IP4 232.0.12.70 127.0.0.1\r\n"
       "m=video 5008 udp 33\r\n" "a=rtpmap:33 MP2T/90000\r\n");
-  mst_sender_finish (&s);
-  mst_sender_free (&s);
-  sdp_file_clear (&f);
+  finish_and_clear (&s, &f);
   g_free (body);
   g_free (text);
 }
@@ -384,11 +401,7 @@ GST_START_TEST (test_dup_two_ipv4_legs_announced)
   sdp_file_init (&f, "dup.sdp", "group=239.255.12.74 port=5012 "
       "source-addr=127.0.0.1 interface=lo announce=true destinations="
       "mctx://127.0.0.1@239.255.12.75:5014?interface=lo&ttl=2");
-  mst_sender_start (&s, f.props);
-  set_caps (&s, H264_CAPS);
-  push_and_wait (&s, 0);
-  text = read_text (f.path);
-  body = without_origin (text);
+  text = start_and_read (&f, &s, H264_CAPS, &body);
   fail_unless_equals_string (body,
       "v=0\r\n"
       "s=mctxsink\r\n"
@@ -442,11 +455,7 @@ GST_START_TEST (test_dup_ipv4_and_ipv6_legs)
   sdp_file_init (&f, "dual.sdp", "destinations="
       "mctx://127.0.0.1@232.0.12.76:5016?interface=lo,"
       "mctx://[::1]@[ff15::8000:76]:5018?interface=lo");
-  mst_sender_start (&s, f.props);
-  set_caps (&s, "video/mpegts,systemstream=(boolean)true,packetsize=188");
-  push_and_wait (&s, 0);
-  text = read_text (f.path);
-  body = without_origin (text);
+  text = start_and_read (&f, &s, TS_CAPS, &body);
   fail_unless_equals_string (body,
       "v=0\r\n"
       "s=mctxsink\r\n"
@@ -462,9 +471,7 @@ GST_START_TEST (test_dup_ipv4_and_ipv6_legs)
       "a=source-filter: incl IN IP6 ff15::8000:76 ::1\r\n"
       "a=mid:leg2\r\n" "a=rtpmap:33 MP2T/90000\r\n");
   fail_unless (strstr (text, " IN IP4 127.0.0.1\r\n") != NULL, "%s", text);
-  mst_sender_finish (&s);
-  mst_sender_free (&s);
-  sdp_file_clear (&f);
+  finish_and_clear (&s, &f);
   g_free (body);
   g_free (text);
 }
@@ -487,14 +494,11 @@ GST_START_TEST (test_live_legs_rewrite_the_file)
 {
   SdpFile f;
   MstSender s;
-  gchar *one, *two, *again, *body;
+  gchar *one, *two, *again, *one_body, *body;
 
   sdp_file_init (&f, "live.sdp", "group=239.255.12.77 port=5020 "
       "source-addr=127.0.0.1 interface=lo");
-  mst_sender_start (&s, f.props);
-  set_caps (&s, OPUS_CAPS);
-  push_and_wait (&s, 0);
-  one = read_text (f.path);
+  one = start_and_read (&f, &s, OPUS_CAPS, &one_body);
   fail_if (strstr (one, "a=group:DUP") != NULL, "%s", one);
 
   g_object_set (s.sink, "destinations",
@@ -525,15 +529,9 @@ GST_START_TEST (test_live_legs_rewrite_the_file)
   again = read_text (f.path);
   fail_unless (version_of (again) == version_of (two) + 1, "%s", again);
   body = without_origin (again);
-  {
-    gchar *first_body = without_origin (one);
-
-    fail_unless_equals_string (body, first_body);
-    g_free (first_body);
-  }
-  mst_sender_finish (&s);
-  mst_sender_free (&s);
-  sdp_file_clear (&f);
+  fail_unless_equals_string (body, one_body);
+  g_free (one_body);
+  finish_and_clear (&s, &f);
   g_free (body);
   g_free (one);
   g_free (two);
