@@ -572,6 +572,8 @@ gst_mctx_sink_init (GstMctxSink * sink)
   sink->metrics = gst_mctx_sink_metrics_new (GST_BASE_SINK (sink),
       sink->sender);
   sink->sdp = gst_mctx_sink_sdp_new (GST_ELEMENT (sink));
+  /* The SDP follows destinations set while playing, whatever form the
+   * value was set in. */
   g_signal_connect (sink, "notify::destinations",
       G_CALLBACK (sdp_destinations_changed), NULL);
 }
