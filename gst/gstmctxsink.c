@@ -442,8 +442,11 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
    * receivers such as ffmpeg and VLC: written when the caps are known and
    * again when they change, each time as a temporary file renamed over the
    * old one. RTP caps and MPEG-TS (video/mpegts) have an SDP form; other
-   * caps are an error. A path where no file can be made is an error at
-   * start. NULL writes none. See docs/sdp.md.
+   * caps are an error. With #GstMctxSink:destinations, every leg (the
+   * group first) gets its m= section under a=group:DUP (RFC 7104), and a
+   * change of destinations while playing rewrites the file at once. A
+   * path where no file can be made is an error at start. NULL writes
+   * none. See docs/sdp.md.
    */
   g_object_class_install_property (gobject_class, PROP_SDP_FILE,
       g_param_spec_string ("sdp-file", "SDP file",
@@ -455,8 +458,11 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
    *
    * Announce the stream's SDP with SAP (RFC 2974) on the SAP group of the
    * group's scope (224.2.127.254, 239.255.255.255, ff0X::2:7ffe, ...),
-   * port 9875, from the stream's source and interface with its TTL, at
-   * the RFC's interval (from the caps on), and send a deletion at stop.
+   * port 9875, from the stream's source and interface with its TTL (with
+   * destinations: the first leg's), every 5 s for a lone short SDP and
+   * never less often than every 300 s (RFC 2974's bandwidth-limited
+   * interval kept within those bounds), from the caps on, and send a
+   * deletion at stop.
    */
   g_object_class_install_property (gobject_class, PROP_ANNOUNCE,
       g_param_spec_boolean ("announce", "Announce",
@@ -540,6 +546,9 @@ gst_mctx_sink_class_init (GstMctxSinkClass * klass)
   basesink_class->prepare = GST_DEBUG_FUNCPTR (gst_mctx_sink_prepare);
 }
 
+static void sdp_destinations_changed (GObject * object, GParamSpec * pspec,
+    gpointer user_data);
+
 static void
 gst_mctx_sink_init (GstMctxSink * sink)
 {
@@ -570,6 +579,10 @@ gst_mctx_sink_init (GstMctxSink * sink)
   sink->metrics = gst_mctx_sink_metrics_new (GST_BASE_SINK (sink),
       sink->sender);
   sink->sdp = gst_mctx_sink_sdp_new (GST_ELEMENT (sink));
+  /* The SDP follows destinations set while playing, whatever form the
+   * value was set in. */
+  g_signal_connect (sink, "notify::destinations",
+      G_CALLBACK (sdp_destinations_changed), NULL);
 }
 
 static void
@@ -884,30 +897,85 @@ gst_mctx_sink_get_property (GObject * object, guint prop_id, GValue * value,
 /* start / stop                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* The destination as the sender has it now (its snapshot), for the SDP. */
-static void
-current_leg (GstMctxSink * sink, GstMctxSenderCounters * where,
-    GstMctxSinkSdpLeg * leg)
+/* Where the stream goes now, for the SDP: the element's own group first,
+ * as the sender has it (its snapshot: the effective source), when it has
+ * one; then each destination, with its effective source once its leg is
+ * open, else the source its URI names. */
+static GArray *
+current_legs (GstMctxSink * sink)
 {
-  gst_mctx_sender_snapshot (sink->sender, where);
-  leg->group = where->group;
-  leg->port = where->port;
-  leg->source = where->source;
-  GST_OBJECT_LOCK (sink);
-  leg->source_given = gst_mctx_sink_is_set (sink->settings.source_addr);
-  GST_OBJECT_UNLOCK (sink);
+  GArray *legs = gst_mctx_sink_sdp_legs_new ();
+  GstMctxSenderCounters where;
+  GArray *places;
+
+  gst_mctx_sender_snapshot (sink->sender, &where);
+  if (where.group[0] != '\0') {
+    GstMctxSinkSdpLeg own = { 0 };
+
+    own.group = g_strdup (where.group);
+    own.port = where.port;
+    own.source = where.source[0] != '\0' ? g_strdup (where.source) : NULL;
+    GST_OBJECT_LOCK (sink);
+    own.source_given = gst_mctx_sink_is_set (sink->settings.source_addr);
+    own.interface = gst_mctx_sink_is_set (sink->settings.interface) ?
+        g_strdup (sink->settings.interface) : NULL;
+    own.ttl = sink->settings.ttl;
+    own.loop = sink->settings.loop;
+    GST_OBJECT_UNLOCK (sink);
+    g_array_append_val (legs, own);
+  }
+  places = gst_mctx_sink_legs_describe (gst_mctx_sender_get_legs
+      (sink->sender));
+  for (guint i = 0; i < places->len; i++) {
+    GstMctxSinkLegPlace *place = &g_array_index (places,
+        GstMctxSinkLegPlace, i);
+    GstMctxSinkSdpLeg leg = { 0 };
+
+    leg.group = g_strdup (place->group);
+    leg.port = place->port;
+    leg.source = g_strdup (place->source ? place->source : place->source_addr);
+    leg.source_given = place->source_addr != NULL;
+    leg.interface = g_strdup (place->interface);
+    leg.ttl = place->ttl;
+    leg.loop = place->loop;
+    g_array_append_val (legs, leg);
+  }
+  g_array_unref (places);
+  return legs;
 }
 
 static gboolean
 sdp_start (GstMctxSink * sink, const GstMctxSinkSettings * settings)
 {
-  GstMctxSenderCounters where;
-  GstMctxSinkSdpLeg leg;
+  GArray *legs;
+  gboolean ok;
 
   if (!gst_mctx_sink_sdp_wanted (settings))
     return TRUE;
-  current_leg (sink, &where, &leg);
-  return gst_mctx_sink_sdp_start (sink->sdp, settings, &leg);
+  legs = current_legs (sink);
+  ok = gst_mctx_sink_sdp_start (sink->sdp, settings, legs);
+  g_array_unref (legs);
+  return ok;
+}
+
+/* destinations changed (any thread): a running element describes its new
+ * legs at once, before the next buffer opens them. */
+static void
+sdp_destinations_changed (GObject * object, G_GNUC_UNUSED GParamSpec * pspec,
+    G_GNUC_UNUSED gpointer user_data)
+{
+  GstMctxSink *sink = GST_MCTX_SINK (object);
+  gboolean running;
+  GArray *legs;
+
+  GST_OBJECT_LOCK (sink);
+  running = sink->running;
+  GST_OBJECT_UNLOCK (sink);
+  if (!running)
+    return;
+  legs = current_legs (sink);
+  gst_mctx_sink_sdp_set_legs (sink->sdp, legs);
+  g_array_unref (legs);
 }
 
 /* The settings are copied in one section under the object lock, which also
@@ -1039,12 +1107,12 @@ static gboolean
 gst_mctx_sink_set_caps (GstBaseSink * bsink, GstCaps * caps)
 {
   GstMctxSink *sink = GST_MCTX_SINK (bsink);
-  GstMctxSenderCounters where;
-  GstMctxSinkSdpLeg leg;
+  GArray *legs = current_legs (sink);
+  gboolean ok;
 
-  current_leg (sink, &where, &leg);
-  /* Several destinations (issue 19) will hand one leg each. */
-  return gst_mctx_sink_sdp_set_caps (sink->sdp, caps, &leg, 1);
+  ok = gst_mctx_sink_sdp_set_caps (sink->sdp, caps, legs);
+  g_array_unref (legs);
+  return ok;
 }
 
 /* Whether basesink may wait on the clock before it renders buffer: sync is

@@ -800,3 +800,70 @@ gst_mctx_sink_legs_stats_free (GArray * stats)
 {
   g_array_unref (stats);
 }
+
+/* ------------------------------------------------------------------------ */
+/* The session description                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void
+leg_place_clear (GstMctxSinkLegPlace * place)
+{
+  g_free (place->group);
+  g_free (place->source_addr);
+  g_free (place->interface);
+  g_free (place->source);
+}
+
+GArray *
+gst_mctx_sink_legs_describe (GstMctxSinkLegs * l)
+{
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GstMctxSinkLegPlace));
+  GPtrArray *sources = g_ptr_array_new_with_free_func (g_free);
+  gchar **uris;
+
+  g_array_set_clear_func (out, (GDestroyNotify) leg_place_clear);
+  /* The value set, not the legs applied: a live change is described when
+   * it is made; the legs open by then name their effective source. */
+  g_mutex_lock (&l->lock);
+  uris = split_destinations (l->destinations);
+  for (guint i = 0; uris[i]; i++) {
+    gchar *source = NULL;
+
+    for (guint j = 0; j < l->legs->len && source == NULL; j++) {
+      Leg *leg = g_ptr_array_index (l->legs, j);
+      mctx_ip source_ip, group_ip;
+      uint16_t port;
+      char text[MCTX_IP_STRLEN];
+
+      if (leg->pub != NULL && g_str_equal (leg->uri, uris[i])
+          && mctx_publication_get_announce_tuple (leg->pub, &source_ip,
+              &group_ip, &port, NULL) == MCTX_OK)
+        source = g_strdup (mctx_ip_format (&source_ip, text, sizeof text));
+    }
+    g_ptr_array_add (sources, source);
+  }
+  g_mutex_unlock (&l->lock);
+
+  for (guint i = 0; uris[i]; i++) {
+    GstMctxSinkSettings settings = { 0 };
+    GstMctxSinkLegPlace place = { 0 };
+
+    if (!gst_mctx_sink_uri_to_settings (G_OBJECT (l->owner), uris[i],
+            &settings, NULL))
+      continue;                 /* refused when set */
+    place.group = g_steal_pointer (&settings.group);
+    place.port = settings.port;
+    place.source_addr = gst_mctx_sink_is_set (settings.source_addr) ?
+        g_steal_pointer (&settings.source_addr) : NULL;
+    place.interface = gst_mctx_sink_is_set (settings.interface) ?
+        g_steal_pointer (&settings.interface) : NULL;
+    place.ttl = settings.ttl;
+    place.loop = settings.loop;
+    place.source = g_steal_pointer (&sources->pdata[i]);
+    g_array_append_val (out, place);
+    gst_mctx_sink_settings_clear (&settings);
+  }
+  g_ptr_array_unref (sources);
+  g_strfreev (uris);
+  return out;
+}

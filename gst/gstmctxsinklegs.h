@@ -97,6 +97,24 @@ GArray *gst_mctx_sink_legs_snapshot (GstMctxSinkLegs * l,
     mctx_metrics * totals, guint64 * dropped);
 void gst_mctx_sink_legs_stats_free (GArray * stats);
 
+/* One destination as set now, for the session description (sdp-file):
+ * where its URI sends, and the source it sends from while its leg is
+ * open (the kernel's choice when the URI names none). */
+typedef struct
+{
+  gchar *group;
+  gint port;
+  gchar *source_addr;           /* as the URI names it; NULL: none */
+  gchar *interface;             /* NULL: none */
+  gint ttl;                     /* -1: the kernel's default */
+  gboolean loop;
+  gchar *source;                /* the effective source; NULL: not open */
+} GstMctxSinkLegPlace;
+
+/* The destinations as set now, a change not yet applied included, in
+ * their order: an array of GstMctxSinkLegPlace (g_array_unref frees). */
+GArray *gst_mctx_sink_legs_describe (GstMctxSinkLegs * l);
+
 G_END_DECLS
 
 #endif /* GST_MCTX_SINK_LEGS_H */

@@ -46,16 +46,35 @@ typedef struct
 struct _GstMctxSinkSdp
 {
   GstElement *owner;
+  /* Guards the rest: set_legs() comes from any thread. */
+  GMutex lock;
   /* From start() to stop(). */
   gchar *path;
-  guint ttl;
   guint64 session_id;
   guint64 session_version;
+  GstCaps *caps;                /* the last caps described */
   gchar *last;                  /* the SDP last written and announced */
   GstCaps *refused;             /* caps already refused: basesink offers
                                    them again, the error is posted once */
   Announcer *announcer;
 };
+
+static void
+leg_clear (GstMctxSinkSdpLeg * leg)
+{
+  g_free (leg->group);
+  g_free (leg->source);
+  g_free (leg->interface);
+}
+
+GArray *
+gst_mctx_sink_sdp_legs_new (void)
+{
+  GArray *legs = g_array_new (FALSE, TRUE, sizeof (GstMctxSinkSdpLeg));
+
+  g_array_set_clear_func (legs, (GDestroyNotify) leg_clear);
+  return legs;
+}
 
 GstMctxSinkSdp *
 gst_mctx_sink_sdp_new (GstElement * owner)
@@ -63,6 +82,7 @@ gst_mctx_sink_sdp_new (GstElement * owner)
   GstMctxSinkSdp *sdp = g_new0 (GstMctxSinkSdp, 1);
 
   sdp->owner = owner;
+  g_mutex_init (&sdp->lock);
   return sdp;
 }
 
@@ -72,6 +92,7 @@ gst_mctx_sink_sdp_free (GstMctxSinkSdp * sdp)
   if (sdp == NULL)
     return;
   gst_mctx_sink_sdp_stop (sdp);
+  g_mutex_clear (&sdp->lock);
   g_free (sdp);
 }
 
@@ -143,51 +164,137 @@ parse_ip (const gchar * what, const gchar * text, mctx_ip * out,
   return FALSE;
 }
 
-gchar *
-gst_mctx_sink_sdp_build (GstCaps * caps, const GstMctxSinkSdpLeg * legs,
-    guint n_legs, guint ttl, guint64 session_id, guint64 session_version,
+/* The session's view of a leg: its group, its source when known, its
+ * TTL. */
+static gboolean
+leg_session (const GstMctxSinkSdpLeg * leg, mctx_sdp_session * s,
     GError ** error)
 {
-  char session[MCTX_SDP_SESSION_MAX];
-  mctx_sdp_session s;
-  mctx_error err;
-  gchar *media, *text;
-
-  /* Hook for several destinations (issue 19): one m= per leg, each with its
-   * c= and source filter and an a=mid, and a session-level
-   * "a=group:DUP <mids>" (RFC 7104). Until the element has legs, one. */
-  if (n_legs != 1) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NOT_IMPLEMENTED,
-        "an SDP of %u destinations (a=group:DUP) is not written yet", n_legs);
-    return NULL;
-  }
-
-  mctx_sdp_session_init (&s);
-  if (!parse_ip ("group", legs[0].group, &s.group, error))
-    return NULL;
-  if (gst_mctx_sink_is_set (legs[0].source)
-      && !parse_ip ("source", legs[0].source, &s.source, error))
-    return NULL;
+  mctx_sdp_session_init (s);
+  if (!parse_ip ("group", leg->group, &s->group, error))
+    return FALSE;
+  if (gst_mctx_sink_is_set (leg->source)
+      && !parse_ip ("source", leg->source, &s->source, error))
+    return FALSE;
   /* A source the kernel chose is named in o= only: an any-source receiver
    * needs no filter, and one that the routing of another day would make
    * wrong. An SSM group always gets it. */
-  s.any_source = !legs[0].source_given;
-  s.ttl = ttl;
-  s.session_id = session_id;
-  s.session_version = session_version;
-  s.name = SESSION_NAME;
-  if (mctx_sdp_format_session (&s, session, sizeof session, NULL,
+  s->any_source = !leg->source_given;
+  /* The kernel's default TTL on a new socket is 1. */
+  s->ttl = leg->ttl < 0 ? 1 : (guint) leg->ttl;
+  s->name = SESSION_NAME;
+  return TRUE;
+}
+
+static gboolean
+session_refused (const mctx_error * err, GError ** error)
+{
+  g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      "%s", err->message);
+  return FALSE;
+}
+
+static gchar *
+build_one (GstCaps * caps, const GstMctxSinkSdpLeg * leg, mctx_sdp_session * s,
+    GError ** error)
+{
+  char session[MCTX_SDP_SESSION_MAX];
+  mctx_error err;
+  gchar *media, *text;
+
+  if (mctx_sdp_format_session (s, session, sizeof session, NULL,
           &err) != MCTX_OK) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "%s", err.message);
+    session_refused (&err, error);
     return NULL;
   }
-
-  media = media_from_caps (caps, legs[0].port, error);
+  media = media_from_caps (caps, leg->port, error);
   if (media == NULL)
     return NULL;
   text = g_strconcat (session, media, NULL);
   g_free (media);
+  return text;
+}
+
+/* RFC 7104: the session part names the legs in a=group:DUP; each leg's
+ * media section is the caps' m= line, then the leg's c=, source filter and
+ * a=mid, then the caps' attributes. o= names the first source known. */
+static gchar *
+build_dup (GstCaps * caps, const GstMctxSinkSdpLeg * legs, guint n_legs,
+    mctx_sdp_session * sessions, GError ** error)
+{
+  gsize size = MCTX_SDP_SESSION_MAX + 8 * (gsize) n_legs;
+  gchar *session = g_malloc (size);
+  const mctx_sdp_session *origin = &sessions[0];
+  GString *text = g_string_new (NULL);
+  mctx_error err;
+
+  for (guint i = 0; i < n_legs; i++) {
+    if (sessions[i].source.family != MCTX_FAMILY_UNSPEC) {
+      origin = &sessions[i];
+      break;
+    }
+  }
+  if (mctx_sdp_format_dup_session (origin, n_legs, session, size, NULL,
+          &err) != MCTX_OK) {
+    session_refused (&err, error);
+    goto failed;
+  }
+  g_string_append (text, session);
+  for (guint i = 0; i < n_legs; i++) {
+    char lines[MCTX_SDP_SESSION_MAX];
+    gchar *media = media_from_caps (caps, legs[i].port, error);
+    const gchar *rest;
+
+    if (media == NULL)
+      goto failed;
+    if (mctx_sdp_format_dup_leg (&sessions[i], i, lines, sizeof lines, NULL,
+            &err) != MCTX_OK) {
+      g_free (media);
+      session_refused (&err, error);
+      goto failed;
+    }
+    /* media starts with its m= line. */
+    rest = strstr (media, "\r\n");
+    rest = rest ? rest + 2 : media + strlen (media);
+    g_string_append_len (text, media, rest - media);
+    g_string_append (text, lines);
+    g_string_append (text, rest);
+    g_free (media);
+  }
+  g_free (session);
+  return g_string_free (text, FALSE);
+
+failed:
+  g_free (session);
+  g_string_free (text, TRUE);
+  return NULL;
+}
+
+gchar *
+gst_mctx_sink_sdp_build (GstCaps * caps, const GstMctxSinkSdpLeg * legs,
+    guint n_legs, guint64 session_id, guint64 session_version, GError ** error)
+{
+  mctx_sdp_session *sessions;
+  gchar *text = NULL;
+
+  if (n_legs == 0) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "the stream goes nowhere (no group, no destinations)");
+    return NULL;
+  }
+  sessions = g_new0 (mctx_sdp_session, n_legs);
+  for (guint i = 0; i < n_legs; i++) {
+    if (!leg_session (&legs[i], &sessions[i], error))
+      goto done;
+    sessions[i].session_id = session_id;
+    sessions[i].session_version = session_version;
+  }
+  if (n_legs == 1)
+    text = build_one (caps, &legs[0], &sessions[0], error);
+  else
+    text = build_dup (caps, legs, n_legs, sessions, error);
+done:
+  g_free (sessions);
   return text;
 }
 
@@ -330,10 +437,12 @@ announcer_run (gpointer data)
   return NULL;
 }
 
+/* The SAP publication of leg: to the SAP group of its scope, from its
+ * source, through its interface, with its ttl and loop. */
 static gboolean
-announcer_config (const GstMctxSinkSettings * settings,
-    const GstMctxSinkSdpLeg * leg, mctx_publication_config * cfg,
-    mctx_ip * origin, const gchar ** bad, mctx_error * err)
+announcer_config (const GstMctxSinkSdpLeg * leg,
+    mctx_publication_config * cfg, mctx_ip * origin, const gchar ** bad,
+    mctx_error * err)
 {
   mctx_ip group;
 
@@ -349,18 +458,16 @@ announcer_config (const GstMctxSinkSettings * settings,
   cfg->source_addr = *origin;
   origin->scope_id = 0;
   *bad = "interface";
-  if (gst_mctx_sink_is_set (settings->interface)
-      && mctx_interface_parse (settings->interface, &cfg->interface,
-          err) != MCTX_OK)
+  if (gst_mctx_sink_is_set (leg->interface)
+      && mctx_interface_parse (leg->interface, &cfg->interface, err) != MCTX_OK)
     return FALSE;
-  cfg->ttl = settings->ttl < 0 ? MCTX_TTL_UNCHANGED : (uint32_t) settings->ttl;
-  cfg->loopback = settings->loop;
+  cfg->ttl = leg->ttl < 0 ? MCTX_TTL_UNCHANGED : (uint32_t) leg->ttl;
+  cfg->loopback = leg->loop;
   return TRUE;
 }
 
 static Announcer *
-announcer_start (GstElement * owner, const GstMctxSinkSettings * settings,
-    const GstMctxSinkSdpLeg * leg)
+announcer_start (GstElement * owner, const GstMctxSinkSdpLeg * leg)
 {
   Announcer *a;
   mctx_publication_config cfg;
@@ -370,7 +477,7 @@ announcer_start (GstElement * owner, const GstMctxSinkSettings * settings,
   const gchar *bad;
   char sap_group[MCTX_IP_STRLEN];
 
-  if (!announcer_config (settings, leg, &cfg, &origin, &bad, &err)) {
+  if (!announcer_config (leg, &cfg, &origin, &bad, &err)) {
     GST_ELEMENT_ERROR (owner, RESOURCE, SETTINGS,
         ("Could not announce the stream (announce=true, %s): %s", bad,
             err.message), (NULL));
@@ -426,17 +533,32 @@ announcer_stop (Announcer * a)
 /* start, caps, stop                                                        */
 /* ------------------------------------------------------------------------ */
 
+/* The first leg whose source is known (it is open): the SAP origin and
+ * the o= address. NULL when none is. */
+static const GstMctxSinkSdpLeg *
+first_known_source (GArray * legs)
+{
+  for (guint i = 0; i < legs->len; i++) {
+    const GstMctxSinkSdpLeg *leg = &g_array_index (legs, GstMctxSinkSdpLeg, i);
+
+    if (gst_mctx_sink_is_set (leg->source))
+      return leg;
+  }
+  return NULL;
+}
+
 gboolean
 gst_mctx_sink_sdp_start (GstMctxSinkSdp * sdp,
-    const GstMctxSinkSettings * settings, const GstMctxSinkSdpLeg * leg)
+    const GstMctxSinkSettings * settings, GArray * legs)
 {
   GError *error = NULL;
+  Announcer *announcer = NULL;
 
   if (!gst_mctx_sink_sdp_wanted (settings))
     return TRUE;
-  if (settings->raw || !gst_mctx_sink_is_set (leg->group)) {
+  if (settings->raw || legs->len == 0) {
     GST_ELEMENT_ERROR (sdp->owner, RESOURCE, SETTINGS,
-        ("%s needs a group at start and raw=false",
+        ("%s needs a group or destinations at start, and raw=false",
             settings->announce ? "announce" : "sdp-file"), (NULL));
     return FALSE;
   }
@@ -449,41 +571,38 @@ gst_mctx_sink_sdp_start (GstMctxSinkSdp * sdp,
     return FALSE;
   }
   if (settings->announce) {
-    sdp->announcer = announcer_start (sdp->owner, settings, leg);
-    if (sdp->announcer == NULL)
+    const GstMctxSinkSdpLeg *origin = first_known_source (legs);
+
+    /* The sender opened at least one leg, or start failed before. */
+    g_return_val_if_fail (origin != NULL, FALSE);
+    announcer = announcer_start (sdp->owner, origin);
+    if (announcer == NULL)
       return FALSE;
   }
+  g_mutex_lock (&sdp->lock);
+  sdp->announcer = announcer;
   sdp->path = gst_mctx_sink_is_set (settings->sdp_file) ?
       g_strdup (settings->sdp_file) : NULL;
-  /* The kernel's default TTL on a new socket is 1. */
-  sdp->ttl = settings->ttl < 0 ? 1 : (guint) settings->ttl;
   sdp->session_id = (guint64) g_get_real_time () / G_USEC_PER_SEC
       + NTP_UNIX_OFFSET;
   sdp->session_version = 1;
+  g_mutex_unlock (&sdp->lock);
   return TRUE;
 }
 
-gboolean
-gst_mctx_sink_sdp_set_caps (GstMctxSinkSdp * sdp, GstCaps * caps,
-    const GstMctxSinkSdpLeg * legs, guint n_legs)
+/* With the lock: describes caps and legs, writes the file and announces
+ * when the description changed. FALSE with error set when there is no
+ * description; FALSE with error unset when the file could not be written
+ * (the element error is posted). */
+static gboolean
+describe (GstMctxSinkSdp * sdp, GstCaps * caps, GArray * legs, GError ** error)
 {
-  GError *error = NULL;
   gchar *text;
 
-  if (sdp->path == NULL && sdp->announcer == NULL)
-    return TRUE;
-  if (sdp->refused != NULL && gst_caps_is_equal (caps, sdp->refused))
+  text = gst_mctx_sink_sdp_build (caps, (GstMctxSinkSdpLeg *) legs->data,
+      legs->len, sdp->session_id, sdp->session_version, error);
+  if (text == NULL)
     return FALSE;
-  text = gst_mctx_sink_sdp_build (caps, legs, n_legs, sdp->ttl,
-      sdp->session_id, sdp->session_version, &error);
-  if (text == NULL) {
-    GST_ELEMENT_ERROR (sdp->owner, STREAM, FORMAT,
-        ("Could not describe the stream (%s): %s",
-            sdp->path ? "sdp-file" : "announce", error->message), (NULL));
-    g_error_free (error);
-    gst_caps_replace (&sdp->refused, caps);
-    return FALSE;
-  }
   if (sdp->last != NULL && strcmp (text, sdp->last) == 0) {
     g_free (text);
     return TRUE;
@@ -492,8 +611,8 @@ gst_mctx_sink_sdp_set_caps (GstMctxSinkSdp * sdp, GstCaps * caps,
   if (sdp->last != NULL) {
     g_free (text);
     sdp->session_version++;
-    text = gst_mctx_sink_sdp_build (caps, legs, n_legs, sdp->ttl,
-        sdp->session_id, sdp->session_version, NULL);
+    text = gst_mctx_sink_sdp_build (caps, (GstMctxSinkSdpLeg *) legs->data,
+        legs->len, sdp->session_id, sdp->session_version, NULL);
   }
   GST_DEBUG_OBJECT (sdp->owner, "session description:\n%s", text);
   if (sdp->path != NULL && !write_file (sdp, text)) {
@@ -507,13 +626,62 @@ gst_mctx_sink_sdp_set_caps (GstMctxSinkSdp * sdp, GstCaps * caps,
   return TRUE;
 }
 
+gboolean
+gst_mctx_sink_sdp_set_caps (GstMctxSinkSdp * sdp, GstCaps * caps, GArray * legs)
+{
+  GError *error = NULL;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&sdp->lock);
+  if (sdp->path == NULL && sdp->announcer == NULL)
+    goto done;
+  if (sdp->refused != NULL && gst_caps_is_equal (caps, sdp->refused)) {
+    ok = FALSE;
+    goto done;
+  }
+  ok = describe (sdp, caps, legs, &error);
+  if (error != NULL) {
+    GST_ELEMENT_ERROR (sdp->owner, STREAM, FORMAT,
+        ("Could not describe the stream (%s): %s",
+            sdp->path ? "sdp-file" : "announce", error->message), (NULL));
+    g_error_free (error);
+    gst_caps_replace (&sdp->refused, caps);
+    goto done;
+  }
+  gst_caps_replace (&sdp->caps, caps);
+done:
+  g_mutex_unlock (&sdp->lock);
+  return ok;
+}
+
+void
+gst_mctx_sink_sdp_set_legs (GstMctxSinkSdp * sdp, GArray * legs)
+{
+  GError *error = NULL;
+
+  g_mutex_lock (&sdp->lock);
+  /* Before the caps, set_caps describes the legs of its time. */
+  if (sdp->caps != NULL && !describe (sdp, sdp->caps, legs, &error)
+      && error != NULL) {
+    GST_ELEMENT_WARNING (sdp->owner, RESOURCE, SETTINGS,
+        ("Could not describe the new destinations (%s): %s; the last "
+            "description stays", sdp->path ? "sdp-file" : "announce",
+            error->message), (NULL));
+    g_error_free (error);
+  }
+  g_mutex_unlock (&sdp->lock);
+}
+
 void
 gst_mctx_sink_sdp_stop (GstMctxSinkSdp * sdp)
 {
+  g_mutex_lock (&sdp->lock);
   if (sdp->announcer != NULL)
     announcer_stop (sdp->announcer);
   sdp->announcer = NULL;
   g_clear_pointer (&sdp->path, g_free);
   g_clear_pointer (&sdp->last, g_free);
+  gst_caps_replace (&sdp->caps, NULL);
   gst_caps_replace (&sdp->refused, NULL);
+  g_mutex_unlock (&sdp->lock);
 }

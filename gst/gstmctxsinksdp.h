@@ -8,8 +8,10 @@
  * the caps, writes the file and runs the announcer.
  *
  * Threads: start() and stop() run on the state-change thread, set_caps()
- * on the streaming thread (serialised with them by basesink); the
- * announcer sends from a thread of its own, never the streaming thread.
+ * on the streaming thread (serialised with them by basesink), set_legs()
+ * on the thread that set destinations (a lock serialises it with the
+ * others); the announcer sends from a thread of its own, never the
+ * streaming thread.
  */
 #ifndef GST_MCTX_SINK_SDP_H
 #define GST_MCTX_SINK_SDP_H
@@ -22,16 +24,24 @@ G_BEGIN_DECLS
 
 typedef struct _GstMctxSinkSdp GstMctxSinkSdp;
 
-/* Where the stream goes, as the sender opened it: the group, the port and
- * the effective source (what the kernel chose when source-addr is unset),
- * as texts; source_given says whether source-addr named it. */
+/* One place the stream goes (a leg): the element's own group, or one of
+ * its destinations. Strings owned (gst_mctx_sink_sdp_legs_new clears
+ * them). */
 typedef struct
 {
-  const gchar *group;
+  gchar *group;
   gint port;
-  const gchar *source;
-  gboolean source_given;
+  gchar *source;                /* the effective source (the kernel's choice
+                                   when none was named); NULL: not known,
+                                   the leg is not open */
+  gboolean source_given;        /* source-addr (or the URI) named it */
+  gchar *interface;             /* NULL: none */
+  gint ttl;                     /* -1: the kernel's default, 1 */
+  gboolean loop;
 } GstMctxSinkSdpLeg;
+
+/* An empty array of GstMctxSinkSdpLeg that frees what its legs own. */
+GArray *gst_mctx_sink_sdp_legs_new (void);
 
 /* owner posts the errors. */
 GstMctxSinkSdp *gst_mctx_sink_sdp_new (GstElement * owner);
@@ -41,34 +51,42 @@ void gst_mctx_sink_sdp_free (GstMctxSinkSdp * sdp);
  * announce). */
 gboolean gst_mctx_sink_sdp_wanted (const GstMctxSinkSettings * settings);
 
-/* After the sender started: checks that sdp-file can be written (a file
- * made and removed next to it) and, with announce, opens the SAP
- * publication (the SAP group of leg's scope, from leg's source, through
- * the settings' interface, with their ttl and loop) and starts the
- * announcer's thread, which announces from the first set_caps on. On
+/* After the sender started, with legs (the own group first, then the
+ * destinations): checks that sdp-file can be written (a file made and
+ * removed next to it) and, with announce, opens the SAP publication (the
+ * SAP group of the scope of the first leg whose source is known, from that
+ * source, through that leg's interface, with its ttl and loop) and starts
+ * the announcer's thread, which announces from the first set_caps on. On
  * failure posts the element error naming the property and value, and
  * returns FALSE. A no-op when nothing is wanted. */
 gboolean gst_mctx_sink_sdp_start (GstMctxSinkSdp * sdp,
-    const GstMctxSinkSettings * settings, const GstMctxSinkSdpLeg * leg);
+    const GstMctxSinkSettings * settings, GArray * legs);
 
-/* The caps became known or changed: builds the SDP of legs (n_legs, where
+/* The caps became known or changed: builds the SDP of caps and legs (where
  * the stream goes now), writes sdp-file atomically (temporary file and
  * rename) and hands the SDP to the announcer. Caps that have no SDP form
  * (neither RTP nor MPEG-TS), or a file that cannot be written, post an
  * element error naming them and return FALSE. */
 gboolean gst_mctx_sink_sdp_set_caps (GstMctxSinkSdp * sdp, GstCaps * caps,
-    const GstMctxSinkSdpLeg * legs, guint n_legs);
+    GArray * legs);
+
+/* Any thread: the legs changed (destinations set while running). Once the
+ * caps are known, the SDP of the last caps and legs replaces the file and
+ * the announcement; a description that cannot be made is warned about and
+ * the last one stays. */
+void gst_mctx_sink_sdp_set_legs (GstMctxSinkSdp * sdp, GArray * legs);
 
 /* Sends the SAP deletion (when something was announced), stops the
  * announcer's thread and closes its publication. The file stays. */
 void gst_mctx_sink_sdp_stop (GstMctxSinkSdp * sdp);
 
 /* The SDP for caps and legs (g_free), or NULL with error set: what
- * set_caps writes. One leg until the element has several destinations
- * (issue 19): then one m= per leg and a=group:DUP. */
+ * set_caps writes. One leg: the session's c= and source filter. Several:
+ * RFC 7104 duplication, a session-level a=group:DUP and one m= per leg,
+ * each with its c=, source filter (when its source is known) and a=mid. */
 gchar *gst_mctx_sink_sdp_build (GstCaps * caps,
-    const GstMctxSinkSdpLeg * legs, guint n_legs, guint ttl,
-    guint64 session_id, guint64 session_version, GError ** error);
+    const GstMctxSinkSdpLeg * legs, guint n_legs, guint64 session_id,
+    guint64 session_version, GError ** error);
 
 G_END_DECLS
 

@@ -871,11 +871,46 @@ MCTX_API int mctx_sdp_session_from_publication(mctx_sdp_session *s,
 MCTX_API int mctx_sdp_format_session(const mctx_sdp_session *s, char *buf,
                                      size_t size, size_t *len, mctx_error *err);
 
+/* The mid of leg i (from 1) of a description of several destinations:
+ * "leg1", "leg2", ... */
+#define MCTX_SDP_DUP_MID_PREFIX "leg"
+
+/* The session part of an SDP of one stream sent to several destinations,
+ * byte for byte (SMPTE ST 2022-7 legs, dual-stack; RFC 7104 duplication):
+ *   v=0
+ *   o=- <sess-id> <sess-version> IN IP4|IP6 <first's source>
+ *   s=<name>
+ *   t=0 0
+ *   a=group:DUP leg1 leg2 ... leg<n_legs>
+ * with no c=: each media section has its own (mctx_sdp_format_dup_leg).
+ * first is the first leg (o= takes its source, or the unspecified address
+ * of its family when it has none). Refuses what mctx_sdp_format_session
+ * refuses, except an SSM group without a source, and n_legs 0.
+ * MCTX_SDP_SESSION_MAX + 8 * n_legs bytes always fit. */
+MCTX_API int mctx_sdp_format_dup_session(const mctx_sdp_session *first,
+                                         size_t n_legs, char *buf, size_t size,
+                                         size_t *len, mctx_error *err);
+
+/* The lines of leg index (from 0) in its media section, to follow the
+ * caller's m= line:
+ *   c=IN IP4 <group>/<ttl>   or   c=IN IP6 <group>
+ *   a=source-filter: incl IN IP4|IP6 <group> <source>
+ *   a=mid:leg<index + 1>
+ * the source filter as mctx_sdp_format_session writes it, and none when
+ * the leg's source is not known (a leg not open yet: an SSM group is then
+ * accepted without one). Refuses what mctx_sdp_format_session refuses
+ * otherwise; MCTX_SDP_SESSION_MAX always fits. */
+MCTX_API int mctx_sdp_format_dup_leg(const mctx_sdp_session *leg, size_t index,
+                                     char *buf, size_t size, size_t *len,
+                                     mctx_error *err);
+
 #define MCTX_SAP_PORT 9875
 /* The default bandwidth limit of one SAP group, bits per second. */
 #define MCTX_SAP_BANDWIDTH_LIMIT 4000
-/* The shortest interval between two announcements of one session. */
-#define MCTX_SAP_MIN_INTERVAL_SECS 300.0
+/* The bounds of the interval between two announcements of one session
+ * (mctx_sap_interval_secs). */
+#define MCTX_SAP_MIN_INTERVAL_SECS 5.0
+#define MCTX_SAP_MAX_INTERVAL_SECS 300.0
 /* "application/sdp" and its NUL, the payload type of every packet built
  * here. */
 #define MCTX_SAP_PAYLOAD_TYPE "application/sdp"
@@ -902,12 +937,16 @@ MCTX_API int mctx_sap_group(const mctx_ip *group, mctx_ip *sap_group,
  * does, never 0 (a receiver takes 0 for "no hash"). */
 MCTX_API uint16_t mctx_sap_message_id_hash(const void *payload, size_t len);
 
-/* The seconds from one announcement to the next (RFC 2974 section 3.1):
- * max(MCTX_SAP_MIN_INTERVAL_SECS, 8 * announcements * packet_size /
- * bandwidth_limit), announcements being those heard in the group, this one
- * included (0 counts as 1); bandwidth_limit 0 means
- * MCTX_SAP_BANDWIDTH_LIMIT. jitter, from 0 to 1, picks the RFC's random
- * offset of -1/3 to +1/3 of the interval (0.5: none); the caller draws it. */
+/* The seconds from one announcement to the next: RFC 2974 section 3.1's
+ * bandwidth-limited interval, 8 * announcements * packet_size /
+ * bandwidth_limit, with its random offset of -1/3 to +1/3 of it, kept
+ * within MCTX_SAP_MIN_INTERVAL_SECS and MCTX_SAP_MAX_INTERVAL_SECS
+ * (before and after the offset). announcements are those heard in the
+ * group, this one included (0 counts as 1); bandwidth_limit 0 means
+ * MCTX_SAP_BANDWIDTH_LIMIT. jitter, from 0 to 1, picks the offset (0.5:
+ * none); the caller draws it. RFC 2974 makes 300 s the shortest interval;
+ * here it is the longest, so that a lone announcer is heard within seconds
+ * (as VLC's every 5 s): a listener should not wait minutes for a stream. */
 MCTX_API double mctx_sap_interval_secs(size_t packet_size,
                                        unsigned announcements,
                                        uint32_t bandwidth_limit, double jitter);

@@ -6,6 +6,7 @@
  */
 #include "mctx-private.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,8 +61,10 @@ sdp_addrtype(const mctx_ip *ip)
   return ip->family == MCTX_FAMILY_IPV6 ? "IP6" : "IP4";
 }
 
+/* need_source: refuse an SSM group without a source (its receivers must
+ * join (S,G)); a media section of a leg that is not open yet may lack it. */
 static int
-check_session(const mctx_sdp_session *s, mctx_error *err)
+check_session(const mctx_sdp_session *s, bool need_source, mctx_error *err)
 {
   char text[MCTX_IP_STRLEN];
 
@@ -70,7 +73,7 @@ check_session(const mctx_sdp_session *s, mctx_error *err)
                       "group %s is not a multicast address",
                       mctx_ip_format(&s->group, text, sizeof text));
   if (s->source.family == MCTX_FAMILY_UNSPEC) {
-    if (mctx_ip_is_ssm_group(&s->group))
+    if (need_source && mctx_ip_is_ssm_group(&s->group))
       return mctx__fail(err, MCTX_E_INVALID_ARGUMENT,
                         MCTX_SUBJECT_SOURCE_ADDRESS, 0,
                         "SSM group %s needs a source in its SDP",
@@ -94,61 +97,157 @@ check_session(const mctx_sdp_session *s, mctx_error *err)
   return MCTX_OK;
 }
 
-int
-mctx_sdp_format_session(const mctx_sdp_session *s, char *buf, size_t size,
-                        size_t *len, mctx_error *err)
+/* Text appended to a caller's buffer; a line that does not fit marks the
+ * whole text too long, reported once at the end. */
+typedef struct {
+  char *buf;
+  size_t size;
+  size_t len;
+  bool overflow;
+} sdp_text;
+
+static void append(sdp_text *t, const char *fmt, ...) MCTX_PRINTF(2, 3);
+
+static void
+append(sdp_text *t, const char *fmt, ...)
 {
-  char group[MCTX_IP_STRLEN], source[MCTX_IP_STRLEN];
-  uint64_t id, version;
-  int n;
+  va_list ap;
 
-  if (s == NULL || buf == NULL)
+  if (t->overflow)
+    return;
+  va_start(ap, fmt);
+  int n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t) n >= t->size - t->len)
+    t->overflow = true;
+  else
+    t->len += (size_t) n;
+}
+
+static int
+finish(sdp_text *t, size_t *len, mctx_error *err)
+{
+  if (t->overflow) {
+    if (t->size > 0)
+      t->buf[0] = '\0';
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                      "session and buffer must not be NULL");
-  int rc = check_session(s, err);
-  if (rc != MCTX_OK)
-    return rc;
+                      "a buffer of %zu bytes is too small for the session "
+                      "description",
+                      t->size);
+  }
+  if (len != NULL)
+    *len = t->len;
+  return mctx__ok(err);
+}
 
-  sdp_address(&s->group, group, sizeof group);
+/* v=, o= and s=. */
+static void
+append_origin(sdp_text *t, const mctx_sdp_session *s)
+{
+  char source[MCTX_IP_STRLEN];
+
   if (s->source.family != MCTX_FAMILY_UNSPEC)
     sdp_address(&s->source, source, sizeof source);
   else
     snprintf(source, sizeof source, "%s",
              s->group.family == MCTX_FAMILY_IPV6 ? "::" : "0.0.0.0");
-  id = s->session_id != 0 ? s->session_id
-                          : (uint64_t) mctx_unix_time_secs() + NTP_UNIX_OFFSET;
-  version = s->session_version != 0 ? s->session_version : id;
+  uint64_t id = s->session_id != 0
+                    ? s->session_id
+                    : (uint64_t) mctx_unix_time_secs() + NTP_UNIX_OFFSET;
+  uint64_t version = s->session_version != 0 ? s->session_version : id;
+  append(t,
+         "v=0\r\n"
+         "o=- %llu %llu IN %s %s\r\n"
+         "s=%s\r\n",
+         (unsigned long long) id, (unsigned long long) version,
+         sdp_addrtype(&s->group), source,
+         s->name != NULL && s->name[0] != '\0' ? s->name : "-");
+}
 
-  n = snprintf(buf, size,
-               "v=0\r\n"
-               "o=- %llu %llu IN %s %s\r\n"
-               "s=%s\r\n",
-               (unsigned long long) id, (unsigned long long) version,
-               sdp_addrtype(&s->group), source,
-               s->name != NULL && s->name[0] != '\0' ? s->name : "-");
-  if (n >= 0 && (size_t) n < size) {
-    if (s->group.family == MCTX_FAMILY_IPV6)
-      n += snprintf(buf + n, size - (size_t) n, "c=IN IP6 %s\r\n", group);
-    else
-      n += snprintf(buf + n, size - (size_t) n, "c=IN IP4 %s/%u\r\n", group,
-                    (unsigned) s->ttl);
-  }
-  if (n >= 0 && (size_t) n < size)
-    n += snprintf(buf + n, size - (size_t) n, "t=0 0\r\n");
-  bool filter = s->source.family != MCTX_FAMILY_UNSPEC &&
-                (!s->any_source || mctx_ip_is_ssm_group(&s->group));
-  if (n >= 0 && (size_t) n < size && filter)
-    n += snprintf(buf + n, size - (size_t) n,
-                  "a=source-filter: incl IN %s %s %s\r\n",
-                  sdp_addrtype(&s->group), group, source);
-  if (n < 0 || (size_t) n >= size)
+static void
+append_connection(sdp_text *t, const mctx_sdp_session *s)
+{
+  char group[MCTX_IP_STRLEN];
+
+  sdp_address(&s->group, group, sizeof group);
+  if (s->group.family == MCTX_FAMILY_IPV6)
+    append(t, "c=IN IP6 %s\r\n", group);
+  else
+    append(t, "c=IN IP4 %s/%u\r\n", group, (unsigned) s->ttl);
+}
+
+static void
+append_source_filter(sdp_text *t, const mctx_sdp_session *s)
+{
+  char group[MCTX_IP_STRLEN], source[MCTX_IP_STRLEN];
+
+  if (s->source.family == MCTX_FAMILY_UNSPEC ||
+      (s->any_source && !mctx_ip_is_ssm_group(&s->group)))
+    return;
+  append(t, "a=source-filter: incl IN %s %s %s\r\n", sdp_addrtype(&s->group),
+         sdp_address(&s->group, group, sizeof group),
+         sdp_address(&s->source, source, sizeof source));
+}
+
+int
+mctx_sdp_format_session(const mctx_sdp_session *s, char *buf, size_t size,
+                        size_t *len, mctx_error *err)
+{
+  if (s == NULL || buf == NULL)
     return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
-                      "a buffer of %zu bytes is too small for the session "
-                      "description",
-                      size);
-  if (len != NULL)
-    *len = (size_t) n;
-  return mctx__ok(err);
+                      "session and buffer must not be NULL");
+  int rc = check_session(s, true, err);
+  if (rc != MCTX_OK)
+    return rc;
+
+  sdp_text t = {.buf = buf, .size = size};
+  append_origin(&t, s);
+  append_connection(&t, s);
+  append(&t, "t=0 0\r\n");
+  append_source_filter(&t, s);
+  return finish(&t, len, err);
+}
+
+int
+mctx_sdp_format_dup_session(const mctx_sdp_session *first, size_t n_legs,
+                            char *buf, size_t size, size_t *len,
+                            mctx_error *err)
+{
+  if (first == NULL || buf == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "session and buffer must not be NULL");
+  if (n_legs == 0)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "a=group:DUP needs at least one leg");
+  int rc = check_session(first, false, err);
+  if (rc != MCTX_OK)
+    return rc;
+
+  sdp_text t = {.buf = buf, .size = size};
+  append_origin(&t, first);
+  append(&t, "t=0 0\r\na=group:DUP");
+  for (size_t i = 0; i < n_legs; i++)
+    append(&t, " " MCTX_SDP_DUP_MID_PREFIX "%zu", i + 1);
+  append(&t, "\r\n");
+  return finish(&t, len, err);
+}
+
+int
+mctx_sdp_format_dup_leg(const mctx_sdp_session *leg, size_t index, char *buf,
+                        size_t size, size_t *len, mctx_error *err)
+{
+  if (leg == NULL || buf == NULL)
+    return mctx__fail(err, MCTX_E_INVALID_ARGUMENT, MCTX_SUBJECT_ARGUMENT, 0,
+                      "leg and buffer must not be NULL");
+  int rc = check_session(leg, false, err);
+  if (rc != MCTX_OK)
+    return rc;
+
+  sdp_text t = {.buf = buf, .size = size};
+  append_connection(&t, leg);
+  append_source_filter(&t, leg);
+  append(&t, "a=mid:" MCTX_SDP_DUP_MID_PREFIX "%zu\r\n", index + 1);
+  return finish(&t, len, err);
 }
 
 int
@@ -207,6 +306,16 @@ mctx_sap_message_id_hash(const void *payload, size_t len)
   return folded != 0 ? folded : 1;
 }
 
+static double
+clamp_interval(double secs)
+{
+  if (secs < MCTX_SAP_MIN_INTERVAL_SECS)
+    return MCTX_SAP_MIN_INTERVAL_SECS;
+  if (secs > MCTX_SAP_MAX_INTERVAL_SECS)
+    return MCTX_SAP_MAX_INTERVAL_SECS;
+  return secs;
+}
+
 double
 mctx_sap_interval_secs(size_t packet_size, unsigned announcements,
                        uint32_t bandwidth_limit, double jitter)
@@ -214,16 +323,17 @@ mctx_sap_interval_secs(size_t packet_size, unsigned announcements,
   double limit =
       bandwidth_limit != 0 ? bandwidth_limit : MCTX_SAP_BANDWIDTH_LIMIT;
   double ads = announcements != 0 ? announcements : 1;
-  double interval = 8.0 * ads * (double) packet_size / limit;
+  double interval = clamp_interval(8.0 * ads * (double) packet_size / limit);
 
-  if (interval < MCTX_SAP_MIN_INTERVAL_SECS)
-    interval = MCTX_SAP_MIN_INTERVAL_SECS;
   if (!(jitter >= 0.0))
     jitter = 0.0;
   if (jitter > 1.0)
     jitter = 1.0;
-  /* offset = rand(interval * 2/3) - interval/3 */
-  return interval + interval * 2.0 / 3.0 * jitter - interval / 3.0;
+  /* RFC 2974's offset, rand(interval * 2/3) - interval/3, may not take the
+   * announcer out of its bounds: a lone announcer never comes back sooner
+   * than 5 s, a crowded group never waits longer than 300 s. */
+  return clamp_interval(interval + interval * 2.0 / 3.0 * jitter -
+                        interval / 3.0);
 }
 
 int

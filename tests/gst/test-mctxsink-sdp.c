@@ -18,6 +18,7 @@
 #define H264_CAPS "application/x-rtp,media=video,clock-rate=90000," \
   "encoding-name=H264,payload=96,packetization-mode=(string)1," \
   "profile-level-id=(string)42c01f,sprop-parameter-sets=(string)\"Z0LAH9kA,aMuDyyA=\""
+#define TS_CAPS "video/mpegts,systemstream=(boolean)true,packetsize=188"
 #define OPUS_CAPS "application/x-rtp,media=audio,clock-rate=48000," \
   "encoding-name=OPUS,payload=97,encoding-params=(string)2," \
   "sprop-stereo=(string)1,ssrc=(uint)1234,timestamp-offset=(uint)5"
@@ -100,6 +101,30 @@ without_origin (const gchar * sdp)
   return out;
 }
 
+/* EOS through s, then its pipeline and f's file and directory go. */
+static void
+finish_and_clear (MstSender * s, SdpFile * f)
+{
+  mst_sender_finish (s);
+  mst_sender_free (s);
+  sdp_file_clear (f);
+}
+
+/* Starts s with f's properties, gives it caps and one buffer, and returns
+ * the SDP it wrote (g_free); *body gets the same without its o= line. */
+static gchar *
+start_and_read (SdpFile * f, MstSender * s, const gchar * caps, gchar ** body)
+{
+  gchar *text;
+
+  mst_sender_start (s, f->props);
+  set_caps (s, caps);
+  push_and_wait (s, 0);
+  text = read_text (f->path);
+  *body = without_origin (text);
+  return text;
+}
+
 GST_START_TEST (test_file_follows_caps)
 {
   SdpFile f;
@@ -158,9 +183,7 @@ GST_START_TEST (test_file_follows_caps)
     fail_unless_equals_int (n, 1);
   }
 
-  mst_sender_finish (&s);
-  mst_sender_free (&s);
-  sdp_file_clear (&f);
+  finish_and_clear (&s, &f);
   g_free (first);
   g_free (second);
 }
@@ -175,11 +198,7 @@ GST_START_TEST (test_ssm_names_the_source)
 
   sdp_file_init (&f, "ssm.sdp", "group=232.0.12.70 port=5008 ttl=3 "
       "source-addr=127.0.0.1 interface=lo");
-  mst_sender_start (&s, f.props);
-  set_caps (&s, "video/mpegts,systemstream=(boolean)true,packetsize=188");
-  push_and_wait (&s, 0);
-  text = read_text (f.path);
-  body = without_origin (text);
+  text = start_and_read (&f, &s, TS_CAPS, &body);
   fail_unless_equals_string (body,
       "v=0\r\n"
       "s=mctxsink\r\n"
@@ -187,9 +206,7 @@ GST_START_TEST (test_ssm_names_the_source)
       "t=0 0\r\n"
       "a=source-filter: incl IN IP4 232.0.12.70 127.0.0.1\r\n"
       "m=video 5008 udp 33\r\n" "a=rtpmap:33 MP2T/90000\r\n");
-  mst_sender_finish (&s);
-  mst_sender_free (&s);
-  sdp_file_clear (&f);
+  finish_and_clear (&s, &f);
   g_free (body);
   g_free (text);
 }
@@ -268,21 +285,28 @@ GST_END_TEST;
 /* Waits (bounded) for a SAP packet of the given type on fd and parses it;
  * the packet stays in buf. */
 static void
-recv_sap (int fd, guint8 * buf, gsize cap, mctx_sap_message_type type,
-    mctx_sap_packet * p, gchar * from, gsize from_size)
+recv_sap_within (int fd, guint8 * buf, gsize cap, mctx_sap_message_type type,
+    mctx_sap_packet * p, gchar * from, gsize from_size, int timeout_ms)
 {
   for (int tries = 0; tries < 10; tries++) {
     ssize_t n = mcast_recv_within (fd, buf, cap, 0, from, from_size, NULL,
-        5000);
+        timeout_ms);
     mctx_error err;
 
-    fail_unless (n > 0, "no SAP packet within 5 s");
+    fail_unless (n > 0, "no SAP packet within %d ms", timeout_ms);
     fail_unless (mctx_sap_packet_parse (buf, (size_t) n, p, &err) == MCTX_OK,
         "%s", err.message);
     if (p->type == type)
       return;
   }
   fail ("no SAP packet of type %d", type);
+}
+
+static void
+recv_sap (int fd, guint8 * buf, gsize cap, mctx_sap_message_type type,
+    mctx_sap_packet * p, gchar * from, gsize from_size)
+{
+  recv_sap_within (fd, buf, cap, type, p, from, from_size, 5000);
 }
 
 /* announce=true to group from source on lo, caught by a receiver joined
@@ -353,6 +377,169 @@ GST_START_TEST (test_sap_ipv6_site_scope)
 
 GST_END_TEST;
 
+/* The media lines of H264_CAPS after a leg's own lines. */
+#define H264_MEDIA_ATTRIBUTES "a=rtpmap:96 H264/90000\r\n" \
+  "a=fmtp:96 packetization-mode=1;profile-level-id=42c01f;" \
+  "sprop-parameter-sets=Z0LAH9kA,aMuDyyA=\r\n"
+
+/* Two IPv4 legs (the element's group and one destination, each with its
+ * group, port and ttl), announced: one m= per leg and a=group:DUP in the
+ * file; one SAP announcement of that SDP from the first leg, repeated
+ * within seconds (the 5 s floor of the interval), and the deletion at
+ * stop. */
+GST_START_TEST (test_dup_two_ipv4_legs_announced)
+{
+  SdpFile f;
+  MstSender s;
+  int fd = mcast_receiver (NULL, "239.255.255.255", MCTX_SAP_PORT,
+      testnet_ifindex ("lo"), "127.0.0.1", NULL);
+  guint8 buf[4096];
+  gchar from[64], *text, *body;
+  mctx_sap_packet p;
+  guint16 hash;
+
+  sdp_file_init (&f, "dup.sdp", "group=239.255.12.74 port=5012 "
+      "source-addr=127.0.0.1 interface=lo announce=true destinations="
+      "mctx://127.0.0.1@239.255.12.75:5014?interface=lo&ttl=2");
+  text = start_and_read (&f, &s, H264_CAPS, &body);
+  fail_unless_equals_string (body,
+      "v=0\r\n"
+      "s=mctxsink\r\n"
+      "t=0 0\r\n"
+      "a=group:DUP leg1 leg2\r\n"
+      "m=video 5012 RTP/AVP 96\r\n"
+      "c=IN IP4 239.255.12.74/1\r\n"
+      "a=source-filter: incl IN IP4 239.255.12.74 127.0.0.1\r\n"
+      "a=mid:leg1\r\n"
+      H264_MEDIA_ATTRIBUTES
+      "m=video 5014 RTP/AVP 96\r\n"
+      "c=IN IP4 239.255.12.75/2\r\n"
+      "a=source-filter: incl IN IP4 239.255.12.75 127.0.0.1\r\n"
+      "a=mid:leg2\r\n" H264_MEDIA_ATTRIBUTES);
+  fail_unless (g_str_has_prefix (text, "v=0\r\no=- ")
+      && strstr (text, " 1 IN IP4 127.0.0.1\r\n") != NULL, "%s", text);
+
+  recv_sap (fd, buf, sizeof buf, MCTX_SAP_ANNOUNCE, &p, from, sizeof from);
+  fail_unless_equals_string (from, "127.0.0.1");
+  fail_unless (p.payload_len == strlen (text)
+      && memcmp (p.payload, text, p.payload_len) == 0,
+      "announced\n%.*s", (int) p.payload_len, p.payload);
+  hash = p.message_id_hash;
+  /* The next announcement of the same SDP comes 5 to 6.7 s later. */
+  recv_sap_within (fd, buf, sizeof buf, MCTX_SAP_ANNOUNCE, &p, from,
+      sizeof from, 10000);
+  fail_unless_equals_int (p.message_id_hash, hash);
+  fail_unless (p.payload_len == strlen (text)
+      && memcmp (p.payload, text, p.payload_len) == 0);
+
+  mst_sender_finish (&s);
+  mst_sender_free (&s);
+  recv_sap (fd, buf, sizeof buf, MCTX_SAP_DELETE, &p, from, sizeof from);
+  fail_unless_equals_int (p.message_id_hash, hash);
+  close (fd);
+  sdp_file_clear (&f);
+  g_free (body);
+  g_free (text);
+}
+
+GST_END_TEST;
+
+/* Destinations only, an IPv4 SSM leg and an IPv6 leg: each m= has the
+ * c= of its family; o= names the first leg's source. */
+GST_START_TEST (test_dup_ipv4_and_ipv6_legs)
+{
+  SdpFile f;
+  MstSender s;
+  gchar *text, *body;
+
+  sdp_file_init (&f, "dual.sdp", "destinations="
+      "mctx://127.0.0.1@232.0.12.76:5016?interface=lo,"
+      "mctx://[::1]@[ff15::8000:76]:5018?interface=lo");
+  text = start_and_read (&f, &s, TS_CAPS, &body);
+  fail_unless_equals_string (body,
+      "v=0\r\n"
+      "s=mctxsink\r\n"
+      "t=0 0\r\n"
+      "a=group:DUP leg1 leg2\r\n"
+      "m=video 5016 udp 33\r\n"
+      "c=IN IP4 232.0.12.76/1\r\n"
+      "a=source-filter: incl IN IP4 232.0.12.76 127.0.0.1\r\n"
+      "a=mid:leg1\r\n"
+      "a=rtpmap:33 MP2T/90000\r\n"
+      "m=video 5018 udp 33\r\n"
+      "c=IN IP6 ff15::8000:76\r\n"
+      "a=source-filter: incl IN IP6 ff15::8000:76 ::1\r\n"
+      "a=mid:leg2\r\n" "a=rtpmap:33 MP2T/90000\r\n");
+  fail_unless (strstr (text, " IN IP4 127.0.0.1\r\n") != NULL, "%s", text);
+  finish_and_clear (&s, &f);
+  g_free (body);
+  g_free (text);
+}
+
+GST_END_TEST;
+
+static guint64
+version_of (const gchar * sdp)
+{
+  unsigned long long id, version;
+
+  fail_unless (sscanf (sdp, "v=0\r\no=- %llu %llu", &id, &version) == 2,
+      "%s", sdp);
+  return version;
+}
+
+/* Destinations added and removed while playing: the file is rewritten when
+ * they are set, a new version each time, and back to one leg's form. */
+GST_START_TEST (test_live_legs_rewrite_the_file)
+{
+  SdpFile f;
+  MstSender s;
+  gchar *one, *two, *again, *one_body, *body;
+
+  sdp_file_init (&f, "live.sdp", "group=239.255.12.77 port=5020 "
+      "source-addr=127.0.0.1 interface=lo");
+  one = start_and_read (&f, &s, OPUS_CAPS, &one_body);
+  fail_if (strstr (one, "a=group:DUP") != NULL, "%s", one);
+
+  g_object_set (s.sink, "destinations",
+      "mctx://127.0.0.1@239.255.12.78:5022?interface=lo", NULL);
+  two = read_text (f.path);
+  body = without_origin (two);
+  fail_unless_equals_string (body,
+      "v=0\r\n"
+      "s=mctxsink\r\n"
+      "t=0 0\r\n"
+      "a=group:DUP leg1 leg2\r\n"
+      "m=audio 5020 RTP/AVP 97\r\n"
+      "c=IN IP4 239.255.12.77/1\r\n"
+      "a=source-filter: incl IN IP4 239.255.12.77 127.0.0.1\r\n"
+      "a=mid:leg1\r\n"
+      "a=rtpmap:97 OPUS/48000/2\r\n"
+      "a=fmtp:97 sprop-stereo=1\r\n"
+      "m=audio 5022 RTP/AVP 97\r\n"
+      "c=IN IP4 239.255.12.78/1\r\n"
+      "a=source-filter: incl IN IP4 239.255.12.78 127.0.0.1\r\n"
+      "a=mid:leg2\r\n"
+      "a=rtpmap:97 OPUS/48000/2\r\n" "a=fmtp:97 sprop-stereo=1\r\n");
+  g_free (body);
+  fail_unless (version_of (two) == version_of (one) + 1, "%s", two);
+  push_and_wait (&s, mst_stat (s.sink, "packets-sent"));
+
+  g_object_set (s.sink, "destinations", "", NULL);
+  again = read_text (f.path);
+  fail_unless (version_of (again) == version_of (two) + 1, "%s", again);
+  body = without_origin (again);
+  fail_unless_equals_string (body, one_body);
+  g_free (one_body);
+  finish_and_clear (&s, &f);
+  g_free (body);
+  g_free (one);
+  g_free (two);
+  g_free (again);
+}
+
+GST_END_TEST;
+
 static Suite *
 mctxsink_sdp_suite (void)
 {
@@ -366,12 +553,17 @@ mctxsink_sdp_suite (void)
   tcase_add_test (tc, test_unwritable_path_fails_at_start);
   tcase_add_test (tc, test_caps_without_sdp_form_are_refused);
   tcase_add_test (tc, test_sap_ipv4_local_scope);
+  tcase_add_test (tc, test_dup_two_ipv4_legs_announced);
+  tcase_add_test (tc, test_live_legs_rewrite_the_file);
   /* IPv6 multicast on lo needs the ff00::/8 route of a private namespace. */
-  if (geteuid () == 0)
+  if (geteuid () == 0) {
     tcase_add_test (tc, test_sap_ipv6_site_scope);
-  else
-    g_print ("SKIP: test_sap_ipv6_site_scope needs root (a private network "
-        "namespace with IPv6 multicast on lo)\n");
+    tcase_add_test (tc, test_dup_ipv4_and_ipv6_legs);
+  } else {
+    g_print ("SKIP: test_sap_ipv6_site_scope and test_dup_ipv4_and_ipv6_legs "
+        "need root (a private network namespace with IPv6 multicast on "
+        "lo)\n");
+  }
   return s;
 }
 

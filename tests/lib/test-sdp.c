@@ -5,6 +5,7 @@
 #include "mctx.h"
 #include "testnet.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -277,18 +278,126 @@ test_sap_packets(void)
 static void
 test_intervals(void)
 {
-  /* A lone small announcement: the RFC's floor of 300 s. */
-  TESTNET_CHECK(mctx_sap_interval_secs(500, 1, 0, 0.5) == 300.0, "floor");
-  /* 8 * 100 * 2000 / 4000 = 400 s; jitter spans -1/3..+1/3. */
-  TESTNET_CHECK(mctx_sap_interval_secs(2000, 100, 0, 0.5) == 400.0, "400");
-  double low = mctx_sap_interval_secs(2000, 100, 0, 0.0);
-  double high = mctx_sap_interval_secs(2000, 100, 0, 1.0);
-  TESTNET_CHECK(low > 266.6 && low < 266.7, "low %f", low);
-  TESTNET_CHECK(high > 533.3 && high < 533.4, "high %f", high);
-  /* A higher limit, and 0 announcements counting as one. */
-  TESTNET_CHECK(mctx_sap_interval_secs(100000, 0, 8000, 0.5) == 300.0, "limit");
-  TESTNET_CHECK(mctx_sap_interval_secs(100000, 0, 1000, 0.5) == 800.0,
+  /* A lone small announcement: 8 * 500 / 4000 = 1 s, raised to 5 s; the
+   * offset may lengthen it (+1/3) but not shorten it below 5 s. */
+  TESTNET_CHECK(mctx_sap_interval_secs(500, 1, 0, 0.5) == 5.0, "floor");
+  TESTNET_CHECK(mctx_sap_interval_secs(500, 1, 0, 0.0) == 5.0, "floor low");
+  double high = mctx_sap_interval_secs(500, 1, 0, 1.0);
+  TESTNET_CHECK(high > 6.66 && high < 6.67, "floor high %f", high);
+  /* Between the bounds: 8 * 10 * 1000 / 4000 = 20 s, -1/3..+1/3. */
+  TESTNET_CHECK(mctx_sap_interval_secs(1000, 10, 0, 0.5) == 20.0, "20");
+  double low = mctx_sap_interval_secs(1000, 10, 0, 0.0);
+  high = mctx_sap_interval_secs(1000, 10, 0, 1.0);
+  TESTNET_CHECK(low > 13.33 && low < 13.34, "low %f", low);
+  TESTNET_CHECK(high > 26.66 && high < 26.67, "high %f", high);
+  /* Exactly at the floor: 8 * 5 * 500 / 4000 = 5 s. */
+  TESTNET_CHECK(mctx_sap_interval_secs(500, 5, 0, 0.5) == 5.0, "at 5");
+  /* A crowded group: 8 * 100 * 2000 / 4000 = 400 s, capped at 300 s; the
+   * offset may shorten it (-1/3) but not lengthen it past 300 s. */
+  TESTNET_CHECK(mctx_sap_interval_secs(2000, 100, 0, 0.5) == 300.0, "cap");
+  TESTNET_CHECK(mctx_sap_interval_secs(2000, 100, 0, 1.0) == 300.0, "cap high");
+  TESTNET_CHECK(mctx_sap_interval_secs(2000, 100, 0, 0.0) == 200.0, "cap low");
+  /* Exactly at the cap: 8 * 75 * 2000 / 4000 = 300 s. */
+  TESTNET_CHECK(mctx_sap_interval_secs(2000, 75, 0, 0.5) == 300.0, "at 300");
+  /* A higher or lower limit, and 0 announcements counting as one:
+   * 8 * 10000 / 8000 = 10 s, 8 * 10000 / 1000 = 80 s. */
+  TESTNET_CHECK(mctx_sap_interval_secs(10000, 0, 8000, 0.5) == 10.0,
+                "limit 8000");
+  TESTNET_CHECK(mctx_sap_interval_secs(10000, 0, 1000, 0.5) == 80.0,
                 "limit 1000");
+  /* A jitter out of 0..1 (or NaN) is taken as its nearest bound. */
+  TESTNET_CHECK(mctx_sap_interval_secs(1000, 10, 0, -1.0) == low, "jitter<0");
+  TESTNET_CHECK(mctx_sap_interval_secs(1000, 10, 0, NAN) == low, "jitter NaN");
+  TESTNET_CHECK(mctx_sap_interval_secs(1000, 10, 0, 2.0) == high, "jitter>1");
+}
+
+static void
+expect_dup_leg(mctx_sdp_session *leg, size_t index, const char *expected)
+{
+  char buf[MCTX_SDP_SESSION_MAX];
+  size_t len = 0;
+  mctx_error err;
+
+  TESTNET_CHECK(mctx_sdp_format_dup_leg(leg, index, buf, sizeof buf, &len,
+                                        &err) == MCTX_OK,
+                "%s", err.message);
+  TESTNET_CHECK(strcmp(buf, expected) == 0, "got\n%s\nexpected\n%s", buf,
+                expected);
+  TESTNET_CHECK(len == strlen(expected), "len %zu", len);
+}
+
+static void
+test_dup(void)
+{
+  mctx_sdp_session first = session("239.255.12.50", "10.1.0.1", 8);
+  char buf[MCTX_SDP_SESSION_MAX];
+  size_t len = 0;
+  mctx_error err;
+
+  first.session_id = 3917000000u;
+  first.session_version = 3;
+  first.name = "two legs";
+  TESTNET_CHECK(mctx_sdp_format_dup_session(&first, 2, buf, sizeof buf, &len,
+                                            &err) == MCTX_OK,
+                "%s", err.message);
+  TESTNET_CHECK(strcmp(buf, "v=0\r\n"
+                            "o=- 3917000000 3 IN IP4 10.1.0.1\r\n"
+                            "s=two legs\r\n"
+                            "t=0 0\r\n"
+                            "a=group:DUP leg1 leg2\r\n") == 0,
+                "%s", buf);
+  TESTNET_CHECK(len == strlen(buf), "len");
+
+  /* Each leg: its c=, its filter, its mid. */
+  expect_dup_leg(&first, 0,
+                 "c=IN IP4 239.255.12.50/8\r\n"
+                 "a=source-filter: incl IN IP4 239.255.12.50 10.1.0.1\r\n"
+                 "a=mid:leg1\r\n");
+  mctx_sdp_session six = session("ff3e::8000:2", "fd00::2", 1);
+  expect_dup_leg(&six, 1,
+                 "c=IN IP6 ff3e::8000:2\r\n"
+                 "a=source-filter: incl IN IP6 ff3e::8000:2 fd00::2\r\n"
+                 "a=mid:leg2\r\n");
+  /* A source the kernel chose: no filter for ASM, one for SSM. */
+  mctx_sdp_session chosen = session("239.255.12.51", "10.2.0.1", 1);
+  chosen.any_source = true;
+  expect_dup_leg(&chosen, 2, "c=IN IP4 239.255.12.51/1\r\na=mid:leg3\r\n");
+  chosen.group = ip("232.0.12.51");
+  expect_dup_leg(&chosen, 2,
+                 "c=IN IP4 232.0.12.51/1\r\n"
+                 "a=source-filter: incl IN IP4 232.0.12.51 10.2.0.1\r\n"
+                 "a=mid:leg3\r\n");
+  /* A leg not open yet, on an SSM group: no source known, no filter. */
+  mctx_sdp_session unknown = session("232.0.12.52", NULL, 2);
+  expect_dup_leg(&unknown, 9, "c=IN IP4 232.0.12.52/2\r\na=mid:leg10\r\n");
+  /* ... and as the first leg, o= has no address to name. */
+  TESTNET_CHECK(mctx_sdp_format_dup_session(&unknown, 1, buf, sizeof buf, NULL,
+                                            &err) == MCTX_OK &&
+                    strstr(buf, " IN IP4 0.0.0.0\r\n") != NULL,
+                "%s", buf);
+
+  /* Refusals. */
+  TESTNET_CHECK(mctx_sdp_format_dup_session(&first, 0, buf, sizeof buf, NULL,
+                                            &err) == MCTX_E_INVALID_ARGUMENT &&
+                    strstr(err.message, "at least one leg") != NULL,
+                "0 legs: %s", err.message);
+  mctx_sdp_session bad = session("10.0.0.1", NULL, 1);
+  TESTNET_CHECK(mctx_sdp_format_dup_leg(&bad, 0, buf, sizeof buf, NULL, &err) ==
+                        MCTX_E_INVALID_ARGUMENT &&
+                    err.subject == MCTX_SUBJECT_GROUP,
+                "unicast group");
+  bad = session("239.255.1.1", "fd00::1", 1);
+  TESTNET_CHECK(mctx_sdp_format_dup_leg(&bad, 0, buf, sizeof buf, NULL, &err) ==
+                        MCTX_E_INVALID_ARGUMENT &&
+                    err.subject == MCTX_SUBJECT_SOURCE_ADDRESS,
+                "family");
+  TESTNET_CHECK(mctx_sdp_format_dup_leg(&first, 0, buf, 20, NULL, &err) ==
+                        MCTX_E_INVALID_ARGUMENT &&
+                    strstr(err.message, "too small") != NULL,
+                "small: %s", err.message);
+  TESTNET_CHECK(mctx_sdp_format_dup_session(&first, 100, buf, 40, NULL, &err) ==
+                    MCTX_E_INVALID_ARGUMENT,
+                "small session");
 }
 
 int
@@ -298,6 +407,7 @@ main(void)
   test_sap_groups();
   test_sap_packets();
   test_intervals();
+  test_dup();
   printf("test-sdp: ok\n");
   return 0;
 }

@@ -2,7 +2,8 @@
 # ffmpeg opens the SDP that mctxsink wrote (sdp-file) and decodes the
 # stream: H.264 over RTP (frames counted), Opus over RTP (samples counted),
 # both over an SSM group (the SDP's a=source-filter), MPEG-TS straight in
-# UDP (`m=video PORT udp 33`).
+# UDP (`m=video PORT udp 33`), and H.264 on two legs (destinations: an SDP
+# with a=group:DUP and one m= per leg).
 #
 # Each case runs the sender twice: once for one buffer, which writes the
 # SDP (the caps of the same encoder settings are the same), then, with
@@ -11,7 +12,7 @@
 # in a private network namespace (unshare -n) with only its loopback
 # interface. Needs root; skips (exit 77) otherwise.
 #
-# Usage: run-sdp.sh CASE   (h264, opus, ts; each also with -ssm)
+# Usage: run-sdp.sh CASE   (h264, opus, ts; each also with -ssm; h264-dup)
 #
 # SPDX-License-Identifier: BSD-2-Clause
 set -euo pipefail
@@ -42,8 +43,11 @@ trap cleanup EXIT
 cd "$work"
 
 # An -ssm case is its base case sent to an SSM group from 127.0.0.1: the
-# SDP must carry the source filter, and ffmpeg joins (S,G) from it.
+# SDP must carry the source filter, and ffmpeg joins (S,G) from it. A -dup
+# case sends its base case to two groups (its group and one destination).
 base=${case_name%-ssm}
+base=${base%-dup}
+ffmpeg_in=() ffmpeg_out=()
 h264_caps='video/x-raw,format=I420,width=320,height=240,framerate=30/1'
 h264_enc="x264enc tune=zerolatency key-int-max=30 threads=1"
 video_out="-fps_mode passthrough -f rawvideo -pix_fmt yuv420p"
@@ -65,7 +69,15 @@ case $base in
     want_line="m=video $port udp 33" ;;
   *) fail "unknown case '$case_name'" ;;
 esac
-if [ "$base" != "$case_name" ]; then
+if [ "$case_name" = "$base-dup" ]; then
+  sink="group=239.255.12.$low port=$port interface=lo destinations=mctx://239.255.12.$((low + 10)):$((port + 100))?interface=lo"
+  want_line="a=group:DUP leg1 leg2"
+  # ffmpeg has no DUP merging: it opens every m= line as a stream of its
+  # own (checked below) and decodes the first one, the default mapping.
+  # One decoding thread and a frame limit end it at the last frame instead
+  # of after a read timeout per stream.
+  ffmpeg_in=(-threads 1) ffmpeg_out=(-frames:v "$expect")
+elif [ "$base" != "$case_name" ]; then
   group=232.0.12.$low
   sink="group=$group port=$port source-addr=127.0.0.1 interface=lo"
   want_line="a=source-filter: incl IN IP4 $group 127.0.0.1"
@@ -92,8 +104,9 @@ igmp_users() {
 }
 base_users=$(igmp_users)
 # shellcheck disable=SC2086
-ffmpeg -nostdin -loglevel error -protocol_whitelist file,udp,rtp \
-  -localaddr 127.0.0.1 -listen_timeout 3 -i receiver.sdp $output -y out.raw \
+ffmpeg -nostdin -loglevel info -protocol_whitelist file,udp,rtp \
+  -localaddr 127.0.0.1 -listen_timeout 3 "${ffmpeg_in[@]}" -i receiver.sdp \
+  "${ffmpeg_out[@]}" $output -y out.raw \
   >ffmpeg.log 2>&1 &
 ffmpeg_pid=$!
 for _ in $(seq 100); do
@@ -112,6 +125,10 @@ ffmpeg_pid=
 [ -f out.raw ] || { cat ffmpeg.log; fail "ffmpeg decoded nothing"; }
 got=$(( $(stat -c %s out.raw) / unit ))
 [ "$got" -eq "$expect" ] || { cat ffmpeg.log; fail "ffmpeg decoded $got $what, not $expect"; }
+if [ "$case_name" = "$base-dup" ]; then
+  grep -q 'Stream #0:1: Video: h264' ffmpeg.log ||
+    { cat ffmpeg.log; fail "ffmpeg did not open the second leg's m= line"; }
+fi
 # The second run described the same stream (o= aside: a new session).
 diff <(grep -v '^o=' receiver.sdp) <(grep -v '^o=' stream.sdp) ||
   fail "the second run wrote another SDP"
