@@ -155,12 +155,47 @@ mst_set_props (GstElement * e, const char *props)
   g_strfreev (items);
 }
 
+/* Pipelines started and not yet freed. A failed assertion (CK_FORK=no)
+ * leaves the test's pipeline running; at exit gst-check's gst_deinit() then
+ * waits for its streaming thread, which may wait for ever (a sink resending
+ * with block=true, appsrc waiting for data), and the test hangs until
+ * meson's timeout instead of reporting the failure. */
+static GList *live_pipelines;
+
+/* Some tests unref the pipeline themselves rather than mst_sender_free. */
+static void
+forget_pipeline (G_GNUC_UNUSED gpointer data, GObject * where_the_pipeline_was)
+{
+  live_pipelines = g_list_remove (live_pipelines, where_the_pipeline_was);
+}
+
+static void
+stop_live_pipelines (void)
+{
+  while (live_pipelines) {
+    GObject *pipeline = live_pipelines->data;
+
+    live_pipelines = g_list_delete_link (live_pipelines, live_pipelines);
+    g_object_weak_unref (pipeline, forget_pipeline, NULL);
+    gst_element_set_state (GST_ELEMENT (pipeline), GST_STATE_NULL);
+  }
+}
+
 void
 mst_sender_start (MstSender * s, const char *sink_props)
 {
+  static gboolean stopper_registered;
   GstStateChangeReturn ret;
 
+  /* Registered after gst_check_init()'s handler, so it runs before it. */
+  if (!stopper_registered) {
+    atexit (stop_live_pipelines);
+    stopper_registered = TRUE;
+  }
+
   s->pipeline = gst_pipeline_new (NULL);
+  live_pipelines = g_list_prepend (live_pipelines, s->pipeline);
+  g_object_weak_ref (G_OBJECT (s->pipeline), forget_pipeline, NULL);
   s->src = gst_element_factory_make ("appsrc", NULL);
   s->sink = gst_element_factory_make ("mctxsink", NULL);
   fail_unless (s->src && s->sink);
