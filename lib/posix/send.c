@@ -48,9 +48,9 @@ is_would_block(int e)
 }
 
 static int
-send_failure(const mctx_publication *pub, int e, mctx_error *err)
+send_failure(mctx_publication *pub, int e, mctx_error *err)
 {
-  mctx__iface_follow((mctx_publication *) pub, e);
+  mctx__iface_follow(pub, e);
   int transient = mctx__send_transient(err, e);
   if (transient != MCTX_OK)
     return transient;
