@@ -344,6 +344,10 @@ void mctx__pacer_woke(mctx__pacer *p, uint64_t asked_ns, uint64_t woke_ns);
  * the time came, MCTX_E_INTERRUPTED otherwise). wake makes a waiting
  * thread look at *interrupted at once. */
 int mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns);
+/* The calling thread's timer slack lowered for a paced call's sleeps (the
+ * value to put back, 0 when nothing was changed), and put back. */
+unsigned long mctx__pacer_slack_lower(void);
+void mctx__pacer_slack_restore(unsigned long was);
 void mctx__pacer_wake(_Atomic uint32_t *interrupted);
 
 /* posix/send.c, win32/send.c: the unpaced batch send (send_batch without pacing). */

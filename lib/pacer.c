@@ -326,16 +326,34 @@ cpu_relax(void)
 #endif
 }
 
+/* The timer slack of one paced call: lowered before its first sleep, put
+ * back when the call returns, not around every sleep. */
+typedef struct {
+  bool lowered;
+  unsigned long was;
+} call_slack;
+
+static void
+call_slack_end(call_slack *slack)
+{
+  if (slack->lowered)
+    mctx__pacer_slack_restore(slack->was);
+}
+
 /* Until due: sleeps to the wake-up cost before it, busy-polls the rest.
  * MCTX_OK at due, MCTX_E_INTERRUPTED at once on an interrupt. */
 static int
-wait_due(mctx_publication *pub, uint64_t due_ns)
+wait_due(mctx_publication *pub, uint64_t due_ns, call_slack *slack)
 {
   for (;;) {
     uint64_t now = mctx_monotonic_ns();
     uint64_t until = mctx__pacer_sleep_until(&pub->pacer, now, due_ns);
     if (until == 0)
       break;
+    if (!slack->lowered) {
+      slack->was = mctx__pacer_slack_lower();
+      slack->lowered = true;
+    }
     if (mctx__pacer_wait(&pub->interrupted, until) != MCTX_OK)
       return MCTX_E_INTERRUPTED;
     mctx__pacer_woke(&pub->pacer, until, mctx_monotonic_ns());
@@ -361,14 +379,18 @@ mctx__pace_one(mctx_publication *pub, size_t payload, mctx_error *err)
   if (pub->pacer.rate_bps == 0) /* turned off since mctx__pacing_on */
     return MCTX_OK;
   mctx__pacer_begin(&pub->pacer, now);
+  call_slack slack = {0};
   while (mctx__pacer_take(&pub->pacer, NULL, &payload, 1, now, &due, &late) ==
          0) {
-    if (wait_due(pub, due) != MCTX_OK)
+    if (wait_due(pub, due, &slack) != MCTX_OK) {
+      call_slack_end(&slack);
       return mctx__fail(err, MCTX_E_INTERRUPTED, MCTX_SUBJECT_PACING, 0,
                         "paced send interrupted before the datagram was "
                         "due; nothing was sent");
+    }
     now = mctx_monotonic_ns();
   }
+  call_slack_end(&slack);
   record_lateness(pub, &late, now);
   return MCTX_OK;
 }
@@ -381,6 +403,7 @@ mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
   uint64_t now = mctx_monotonic_ns();
   size_t done = 0;
   int rc = MCTX_OK;
+  call_slack slack = {0};
 
   pacer_sync(pub);
   if (pub->pacer.rate_bps == 0) /* turned off since mctx__pacing_on */
@@ -391,7 +414,7 @@ mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
     size_t k = mctx__pacer_take(&pub->pacer, datagrams + done, NULL,
                                 count - done, now, &due, &late);
     if (k == 0) {
-      if (wait_due(pub, due) != MCTX_OK) {
+      if (wait_due(pub, due, &slack) != MCTX_OK) {
         rc = mctx__fail(err, MCTX_E_INTERRUPTED, MCTX_SUBJECT_PACING, 0,
                         "paced send interrupted after %zu of %zu datagrams",
                         done, count);
@@ -406,6 +429,7 @@ mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
     }
     now = mctx_monotonic_ns();
   }
+  call_slack_end(&slack);
   record_lateness(pub, &late, now);
   *sent = done;
   return rc == MCTX_OK ? mctx__ok(err) : rc;
@@ -447,6 +471,7 @@ mctx__paced_batch_all(mctx_publication *leader, mctx_publication *const *pubs,
   mctx__pacing_lateness late = {0};
   uint64_t now = mctx_monotonic_ns();
   size_t done = 0;
+  call_slack slack = {0};
 
   for (size_t i = 0; i < npubs; i++)
     results[i] = (mctx_send_result){MCTX_OK, 0};
@@ -462,7 +487,7 @@ mctx__paced_batch_all(mctx_publication *leader, mctx_publication *const *pubs,
     if (k > 0) {
       send_cut(pubs, npubs, datagrams + done, k, results, errs);
       done += k;
-    } else if (wait_due(leader, due) != MCTX_OK) {
+    } else if (wait_due(leader, due, &slack) != MCTX_OK) {
       for (size_t i = 0; i < npubs; i++) {
         if (results[i].code == MCTX_OK)
           results[i].code = mctx__fail(
@@ -474,6 +499,7 @@ mctx__paced_batch_all(mctx_publication *leader, mctx_publication *const *pubs,
     }
     now = mctx_monotonic_ns();
   }
+  call_slack_end(&slack);
   record_lateness(leader, &late, now);
   for (size_t i = 0; i < npubs; i++) {
     if (results[i].code != MCTX_OK)

@@ -11,9 +11,11 @@
  * between them.
  *
  * A normal thread's timer slack (50 us) lets the kernel end its sleeps up
- * to that much late, to batch timer interrupts: on Linux the wait lowers
- * the calling thread's slack to WAIT_TIMER_SLACK_NS for the sleep and puts
- * back what it was (docs/pacing.md). A real-time thread has no slack.
+ * to that much late, to batch timer interrupts: on Linux a paced call
+ * lowers the calling thread's slack to WAIT_TIMER_SLACK_NS before its first
+ * sleep and puts back what it was when it returns (docs/pacing.md), two
+ * system calls per call rather than per sleep. A real-time thread has no
+ * slack.
  */
 #include "mctx-private.h"
 
@@ -39,39 +41,34 @@ timespec_of(uint64_t ns)
   return ts;
 }
 
-#if defined(__linux__)
-/* The thread's timer slack if it was larger than the wait's (then lowered
- * to it), else 0: nothing to put back. */
-static unsigned long
-timer_slack_lower(void)
+unsigned long
+mctx__pacer_slack_lower(void)
 {
+#if defined(__linux__)
   int was = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
   if (was <= 0 || (unsigned long) was <= WAIT_TIMER_SLACK_NS)
     return 0;
   if (prctl(PR_SET_TIMERSLACK, WAIT_TIMER_SLACK_NS, 0, 0, 0) != 0)
     return 0;
   return (unsigned long) was;
-}
+#else
+  return 0;
 #endif
+}
 
-static int wait_until(_Atomic uint32_t *interrupted, uint64_t due_ns);
+void
+mctx__pacer_slack_restore(unsigned long was)
+{
+#if defined(__linux__)
+  if (was != 0)
+    prctl(PR_SET_TIMERSLACK, was, 0, 0, 0);
+#else
+  (void) was;
+#endif
+}
 
 int
 mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns)
-{
-#if defined(__linux__)
-  unsigned long slack = timer_slack_lower();
-  int rc = wait_until(interrupted, due_ns);
-  if (slack != 0)
-    prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
-  return rc;
-#else
-  return wait_until(interrupted, due_ns);
-#endif
-}
-
-static int
-wait_until(_Atomic uint32_t *interrupted, uint64_t due_ns)
 {
   for (;;) {
     if (atomic_load_explicit(interrupted, memory_order_acquire) != 0)

@@ -15,6 +15,18 @@
 
 #define SLICE_MS 1u
 
+unsigned long
+mctx__pacer_slack_lower(void)
+{
+  return 0; /* no per-thread timer slack */
+}
+
+void
+mctx__pacer_slack_restore(unsigned long was)
+{
+  (void) was;
+}
+
 int
 mctx__pacer_wait(_Atomic uint32_t *interrupted, uint64_t due_ns)
 {
