@@ -180,6 +180,19 @@ int mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out);
  * when unknown. */
 int mctx__route_egress(const mctx_ip *destination, uint32_t *index);
 
+#if defined(__linux__)
+struct nlmsghdr;
+typedef void (*mctx__nl_take)(const struct nlmsghdr *h, void *state);
+
+/* The one rtnetlink exchange (qdisc_linux.c; posix/raw_route.c uses it
+ * too): sends req on fd and hands every answer of type want that carries
+ * req's sequence number to take: the first for a request, all up to
+ * NLMSG_DONE for a dump. buf holds one read (a dump comes in parts). 0, or
+ * the errno of the kernel's refusal or of the exchange. */
+int mctx__nl_ask(int fd, struct nlmsghdr *req, uint16_t want,
+                 mctx__nl_take take, void *state, void *buf, size_t buf_size);
+#endif
+
 /* ---- metrics (metrics.c) -------------------------------------------------- */
 
 /* Counters updated by the send path without a lock: a writer makes the

@@ -23,6 +23,9 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
+/* Bound of the reads of one exchange with the kernel. */
+#define NL_READS_MAX 4096
+
 /* The qdiscs measured to queue or drop a GSO packet whole (docs/gso.md,
  * "Shaping qdiscs"). Everything else, known shapers and AQMs included, is
  * treated as one that may split it. */
@@ -100,62 +103,60 @@ take_qdisc(const struct nlmsghdr *h, dump_state *st)
   }
 }
 
-/* Sends one rtnetlink request and hands every answer of type `want` to
- * take, until the kernel says done. 0 when the exchange completed. */
+int
+mctx__nl_ask(int fd, struct nlmsghdr *req, uint16_t want, mctx__nl_take take,
+             void *state, void *buf, size_t buf_size)
+{
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *) &kernel,
+             sizeof kernel) < 0)
+    return errno;
+  bool dump = (req->nlmsg_flags & NLM_F_DUMP) != 0;
+  for (int reads = 0; reads < NL_READS_MAX; reads++) {
+    ssize_t n = recv(fd, buf, buf_size, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return n < 0 ? errno : EIO;
+    /* NLMSG_OK compares the message's __u32 length with this int. */
+    unsigned int left = (unsigned int) n;
+    for (const struct nlmsghdr *h = (const struct nlmsghdr *) buf;
+         NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_seq != req->nlmsg_seq)
+        continue;
+      if (h->nlmsg_type == NLMSG_DONE)
+        return 0;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = NLMSG_DATA(h);
+        if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
+          return EIO;
+        return e->error < 0 ? -e->error : EIO;
+      }
+      if (h->nlmsg_type == want) {
+        take(h, state);
+        if (!dump)
+          return 0;
+      }
+    }
+  }
+  return EIO;
+}
+
+/* One request on a socket of its own (a snapshot from any thread), bounded
+ * by a receive timeout. 0 when the exchange completed. */
 static int
-nl_exchange(void *req, size_t len, uint16_t want,
-            void (*take)(const struct nlmsghdr *, void *), void *state)
+nl_exchange(struct nlmsghdr *req, uint16_t want, mctx__nl_take take,
+            void *state)
 {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0)
     return -1;
   struct timeval tv = {1, 0}; /* never hang a snapshot on the kernel */
   (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  struct sockaddr_nl kernel;
-  memset(&kernel, 0, sizeof kernel);
-  kernel.nl_family = AF_NETLINK;
-  if (sendto(fd, req, len, 0, (struct sockaddr *) &kernel, sizeof kernel) < 0) {
-    close(fd);
-    return -1;
-  }
-  bool dump = (((struct nlmsghdr *) req)->nlmsg_flags & NLM_F_DUMP) != 0;
-  char buf[16384] __attribute__((aligned(4)));
-  int rc = -1;
-  for (int reads = 0; reads < 4096; reads++) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      break;
-    }
-    /* NLMSG_OK compares the message's __u32 length with this int. */
-    unsigned int left = (unsigned int) n;
-    bool done = n == 0;
-    for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, left);
-         h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_type == NLMSG_DONE) {
-        done = true;
-        rc = 0;
-        break;
-      }
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        done = true;
-        break;
-      }
-      if (h->nlmsg_type == want) {
-        take(h, state);
-        if (!dump) {
-          done = true;
-          rc = 0;
-          break;
-        }
-      }
-    }
-    if (done)
-      break;
-  }
+  char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+  int rc = mctx__nl_ask(fd, req, want, take, state, buf, sizeof buf);
   close(fd);
-  return rc;
+  return rc == 0 ? 0 : -1;
 }
 
 static void
@@ -183,7 +184,7 @@ mctx__qdisc_read(uint32_t ifindex, mctx__qdisc_info *out)
   req.tc.tcm_family = AF_UNSPEC;
   req.tc.tcm_ifindex = (int) ifindex; /* newer kernels filter on it */
   dump_state st = {ifindex, true, false, out};
-  int rc = nl_exchange(&req, req.h.nlmsg_len, RTM_NEWQDISC, take_qdisc_cb, &st);
+  int rc = nl_exchange(&req.h, RTM_NEWQDISC, take_qdisc_cb, &st);
   if (rc != 0 || out->kind[0] == '\0') {
     memset(out, 0, sizeof *out);
     return -1;
@@ -236,8 +237,7 @@ mctx__route_egress(const mctx_ip *destination, uint32_t *index)
   dst->rta_len = RTA_LENGTH(alen);
   memcpy(RTA_DATA(dst), destination->bytes, alen);
   uint32_t oif = 0;
-  if (nl_exchange(&req, req.h.nlmsg_len, RTM_NEWROUTE, take_route, &oif) != 0 ||
-      oif == 0)
+  if (nl_exchange(&req.h, RTM_NEWROUTE, take_route, &oif) != 0 || oif == 0)
     return -1;
   *index = oif;
   return 0;

@@ -33,8 +33,7 @@
  * gateway re-emits a few (S,G); a collision only costs a lookup. */
 #  define ROUTE_CACHE_SIZE 64
 #  define ROUTE_POLL_NS 1000000
-/* Bounds of one exchange with the kernel, and of one event drain. */
-#  define NL_READS_MAX 4096
+/* Bound of one event drain. */
 #  define EVENT_READS_MAX 256
 
 typedef enum route_answer {
@@ -157,49 +156,15 @@ mctx__raw_routes_poll(mctx__raw_routes *r)
 
 /* ---- talking to the kernel ---------------------------------------------- */
 
-typedef void (*take_fn)(const struct nlmsghdr *h, void *state);
-
-/* Sends req and hands every answer of type want to take: the first one for
- * a request, all of them up to NLMSG_DONE for a dump. 0, or the errno of
- * the kernel's refusal or of the exchange. Answers to an earlier request
- * that timed out carry another sequence number and are skipped. */
+/* One exchange on the lookup socket (mctx__nl_ask); answers to an earlier
+ * request that timed out carry another sequence number and are skipped. */
 static int
-nl_ask(mctx__raw_routes *r, struct nlmsghdr *req, uint16_t want, take_fn take,
-       void *state)
+nl_ask(mctx__raw_routes *r, struct nlmsghdr *req, uint16_t want,
+       mctx__nl_take take, void *state)
 {
   req->nlmsg_seq = ++r->seq;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(r->request_fd, req, req->nlmsg_len, 0, (struct sockaddr *) &kernel,
-             sizeof kernel) < 0)
-    return errno;
-  bool dump = (req->nlmsg_flags & NLM_F_DUMP) != 0;
-  for (int reads = 0; reads < NL_READS_MAX; reads++) {
-    ssize_t n = recv(r->request_fd, r->buf, sizeof r->buf, 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return n < 0 ? errno : EIO;
-    unsigned int left = (unsigned int) n;
-    for (const struct nlmsghdr *h = (const struct nlmsghdr *) r->buf;
-         NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_seq != req->nlmsg_seq)
-        continue;
-      if (h->nlmsg_type == NLMSG_DONE)
-        return 0;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const struct nlmsgerr *e = NLMSG_DATA(h);
-        if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
-          return EIO;
-        return e->error < 0 ? -e->error : EIO;
-      }
-      if (h->nlmsg_type == want) {
-        take(h, state);
-        if (!dump)
-          return 0;
-      }
-    }
-  }
-  return EIO;
+  return mctx__nl_ask(r->request_fd, req, want, take, state, r->buf,
+                      sizeof r->buf);
 }
 
 /* The header of a zeroed request whose body of body bytes follows it. */
