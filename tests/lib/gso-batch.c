@@ -27,6 +27,7 @@ typedef struct batch {
   mctx_buf *bufs;
   mctx_datagram *dgs;
   uint64_t bytes;
+  uint8_t *block; /* all payloads, when they were cut from one block */
 } batch;
 
 static uint8_t
@@ -79,11 +80,37 @@ batch_uniform(size_t size, size_t count, uint32_t first_seq, size_t pieces)
   return b;
 }
 
+/* count datagrams of size bytes, each as `pieces` buffers, cut from one
+ * block back to back (as a source that writes a whole list into one memory
+ * makes them), but with a byte of gap before datagram gap_at: the buffers
+ * that touch go to the kernel joined, and the gap must still split them. */
+static batch
+batch_block(size_t size, size_t count, uint32_t first_seq, size_t pieces,
+            size_t gap_at)
+{
+  batch b = batch_uniform(size, count, first_seq, pieces);
+  b.block = malloc(size * count + 1);
+  CHECK(b.block != NULL, "out of memory");
+  uint8_t *at = b.block;
+  for (size_t i = 0; i < count; i++) {
+    if (i == gap_at)
+      *at++ = 0xee;
+    memcpy(at, b.payloads[i], size);
+    free(b.payloads[i]);
+    b.payloads[i] = at;
+    for (size_t j = 0; j < pieces; j++)
+      b.bufs[i * pieces + j].base = at + (size * j / pieces);
+    at += size;
+  }
+  return b;
+}
+
 static void
 batch_free(batch *b)
 {
-  for (size_t i = 0; i < b->count; i++)
+  for (size_t i = 0; i < b->count && b->block == NULL; i++)
     free(b->payloads[i]);
+  free(b->block);
   free(b->sizes);
   free(b->payloads);
   free(b->bufs);
@@ -212,7 +239,7 @@ open_ok(const mctx_publication_config *cfg)
 
 /* The batches every path gets: 640 datagrams of 1316 bytes; a run with a
  * shorter last; several runs and single datagrams of mixed sizes; 640
- * datagrams of three buffers each. GSO must carry them unless gso_off. */
+ * datagrams of three buffers each; 64 cut from one block. GSO must carry them unless gso_off. */
 static void
 standard_batches(mctx_publication *pub, int rx, bool gso_off)
 {
@@ -278,6 +305,17 @@ standard_batches(mctx_publication *pub, int rx, bool gso_off)
         (unsigned long long) calls);
   batch_free(&b);
   seq += 640;
+
+  /* Cut from one block, two buffers each, a gap before datagram 30: the
+   * same runs as scattered buffers (49 + 15), each datagram intact. */
+  b = batch_block(1316, 64, seq, 2, 30);
+  calls = roundtrip(pub, rx, &b);
+  CHECK(calls == (gso_off ? 0u : 2u),
+        "64 datagrams from one block took %llu "
+        "GSO calls",
+        (unsigned long long) calls);
+  batch_free(&b);
+  seq += 64;
 
   /* Runs of one: a batch of one, and sizes that alternate. */
   size_t alternating[8] = {300, 900, 300, 900, 300, 900, 300, 900};
