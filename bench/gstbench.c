@@ -14,6 +14,11 @@
  *
  * --sink fakesink measures what the source and GStreamer cost alone (the
  * composite limit of bench/report.py adds the bare loop's cost to it).
+ * --sink sendsink is the cheapest sink that sends: a GstBaseSink of this
+ * file whose render maps the buffer, calls send() on a connected socket
+ * and unmaps it, nothing else (no counters, no error handling beyond a
+ * count): the measured ceiling for one system call per buffer, which the
+ * composite limit's sum of two separate costs is not (docs/performance.md).
  *
  * The sink keeps GStreamer's defaults except the destination and interface
  * (udpsink host/port/multicast-iface, mctxsink group/port/interface) and any
@@ -26,11 +31,18 @@
  */
 #include "payload.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gst/base/gstbasesink.h>
 #include <gst/base/gstbasesrc.h>
 #include <gst/gst.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
 /* The buffer-list source                                                   */
@@ -149,6 +161,114 @@ bench_list_src_datagrams(BenchListSrc *self)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The minimal sending sink                                                 */
+/* ------------------------------------------------------------------------ */
+
+#define BENCH_TYPE_SEND_SINK (bench_send_sink_get_type())
+G_DECLARE_FINAL_TYPE(BenchSendSink, bench_send_sink, BENCH, SEND_SINK,
+                     GstBaseSink)
+
+struct _BenchSendSink {
+  GstBaseSink parent;
+  const char *group; /* set before the pipeline starts */
+  const char *iface;
+  int port;
+  int fd;
+  guint64 failed; /* sends that did not take the whole buffer */
+};
+
+G_DEFINE_TYPE(BenchSendSink, bench_send_sink, GST_TYPE_BASE_SINK)
+
+/* A UDP socket connected to the group, its multicast interface set: what
+ * every multicast sender does before its first datagram. */
+static gboolean
+bench_send_sink_start(GstBaseSink *base)
+{
+  BenchSendSink *self = BENCH_SEND_SINK(base);
+  unsigned index = if_nametoindex(self->iface);
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t len;
+  int family, ok;
+  struct sockaddr_in *v4 = (struct sockaddr_in *) &ss;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) &ss;
+  if (inet_pton(AF_INET, self->group, &v4->sin_addr) == 1) {
+    family = v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t) self->port);
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, self->group, &v6->sin6_addr) == 1) {
+    family = v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t) self->port);
+    len = sizeof *v6;
+  } else {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, (NULL),
+                      ("bad group %s", self->group));
+    return FALSE;
+  }
+  self->fd = socket(family, SOCK_DGRAM, 0);
+  if (family == AF_INET) {
+    struct ip_mreqn m = {.imr_ifindex = (int) index};
+    ok = setsockopt(self->fd, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof m);
+  } else {
+    ok = setsockopt(self->fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index,
+                    sizeof index);
+  }
+  if (self->fd < 0 || index == 0 || ok != 0 ||
+      connect(self->fd, (struct sockaddr *) &ss, len) != 0) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, (NULL),
+                      ("socket to %s via %s: %s", self->group, self->iface,
+                       g_strerror(errno)));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+bench_send_sink_stop(GstBaseSink *base)
+{
+  BenchSendSink *self = BENCH_SEND_SINK(base);
+  if (self->fd >= 0)
+    close(self->fd);
+  self->fd = -1;
+  return TRUE;
+}
+
+static GstFlowReturn
+bench_send_sink_render(GstBaseSink *base, GstBuffer *buffer)
+{
+  BenchSendSink *self = (BenchSendSink *) base;
+  GstMapInfo map;
+  if (!gst_buffer_map(buffer, &map, GST_MAP_READ))
+    return GST_FLOW_ERROR;
+  if (send(self->fd, map.data, map.size, 0) != (ssize_t) map.size)
+    self->failed++;
+  gst_buffer_unmap(buffer, &map);
+  return GST_FLOW_OK;
+}
+
+static void
+bench_send_sink_class_init(BenchSendSinkClass *klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseSinkClass *base_class = GST_BASE_SINK_CLASS(klass);
+  static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+      "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_set_static_metadata(
+      element_class, "Benchmark sending sink", "Sink/Network",
+      "One send() per buffer, nothing else", "mctx");
+  base_class->start = bench_send_sink_start;
+  base_class->stop = bench_send_sink_stop;
+  base_class->render = bench_send_sink_render;
+}
+
+static void
+bench_send_sink_init(BenchSendSink *self)
+{
+  self->fd = -1;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Options                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -173,7 +293,7 @@ parse_options(int *argc, char ***argv, options *o)
       .port = 0, .size = 1316, .list_len = 64, .duration = 1.0, .warmup = 0.2};
   const GOptionEntry entries[] = {
       {"sink", 0, 0, G_OPTION_ARG_STRING, &o->sink,
-       "udpsink, mctxsink or fakesink", "NAME"},
+       "udpsink, mctxsink, fakesink or sendsink", "NAME"},
       {"mode", 0, 0, G_OPTION_ARG_STRING, &o->mode,
        "single, list or list-alloc", "MODE"},
       {"group", 0, 0, G_OPTION_ARG_STRING, &o->group, "multicast group",
@@ -206,8 +326,8 @@ parse_options(int *argc, char ***argv, options *o)
   g_option_context_free(ctx);
   if (!o->sink ||
       (strcmp(o->sink, "udpsink") != 0 && strcmp(o->sink, "mctxsink") != 0 &&
-       strcmp(o->sink, "fakesink") != 0)) {
-    g_printerr("--sink must be udpsink, mctxsink or fakesink\n");
+       strcmp(o->sink, "fakesink") != 0 && strcmp(o->sink, "sendsink") != 0)) {
+    g_printerr("--sink must be udpsink, mctxsink, fakesink or sendsink\n");
     exit(2);
   }
   if (!o->mode ||
@@ -257,6 +377,18 @@ typedef struct bench {
 static GstElement *
 make_sink(const options *o)
 {
+  if (strcmp(o->sink, "sendsink") == 0) {
+    if (o->sets) {
+      g_printerr("--set: sendsink has no properties\n");
+      exit(2);
+    }
+    BenchSendSink *send_sink =
+        g_object_new(BENCH_TYPE_SEND_SINK, "name", "sink", NULL);
+    send_sink->group = o->group;
+    send_sink->iface = o->iface;
+    send_sink->port = o->port;
+    return GST_ELEMENT(send_sink);
+  }
   GstElement *sink = gst_element_factory_make(o->sink, "sink");
   if (!sink) {
     g_printerr(

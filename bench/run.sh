@@ -25,11 +25,14 @@ usage: bash bench/run.sh [options]
   --families "4 6"    IP families ("4 6")
   --paths "ifb veth"  paths ("ifb veth")
   --variants "..."    any of udpsink-single mctxsink-single
-                      mctxsink-single-gather fakesink-single bare-send
+                      mctxsink-single-gather fakesink-single sendsink-single
+                      bare-send
                       udpsink-list mctxsink-list fakesink-list
                       mctxsink-list-alloc fakesink-list-alloc bare-gso (all)
   --gather N          mctxsink-single-gather's gather property (64)
   --list-len N        buffers per list (64)
+  --no-pin            let the scheduler place the sender and the receiver
+                      (default: sender on CPU 0, receiver on CPU 1)
   --no-callgrind      skip the instruction and allocation counts
   --callgrind-only    only the instruction and allocation counts
   --build-dir DIR     build directory (<source>/build-bench)
@@ -46,11 +49,12 @@ warmup=0.1
 sizes="1316"
 families="4 6"
 paths="ifb veth"
-variants="udpsink-single mctxsink-single mctxsink-single-gather fakesink-single bare-send udpsink-list mctxsink-list fakesink-list mctxsink-list-alloc fakesink-list-alloc bare-gso"
+variants="udpsink-single mctxsink-single mctxsink-single-gather fakesink-single sendsink-single bare-send udpsink-list mctxsink-list fakesink-list mctxsink-list-alloc fakesink-list-alloc bare-gso"
 gather=64
 list_len=64
 do_callgrind=1
 do_throughput=1
+pin=1
 build_dir="$src_dir/build-bench"
 do_build=1
 out_dir=""
@@ -68,6 +72,7 @@ while [ $# -gt 0 ]; do
     --list-len) list_len=$2; shift 2 ;;
     --gather) gather=$2; shift 2 ;;
     --no-callgrind) do_callgrind=0; shift ;;
+    --no-pin) pin=0; shift ;;
     --callgrind-only) do_throughput=0; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) do_build=0; shift ;;
@@ -204,7 +209,7 @@ run_one() {
   case "$variant" in
     mctxsink-single-gather)
       sender=("$gst_bin" --sink mctxsink --mode single --set "gather=$gather"); check=zero ;;
-    udpsink-single|mctxsink-single|fakesink-single)
+    udpsink-single|mctxsink-single|fakesink-single|sendsink-single)
       sender=("$gst_bin" --sink "${variant%-single}" --mode single); check=zero ;;
     udpsink-list|mctxsink-list|fakesink-list)
       sender=("$gst_bin" --sink "${variant%-list}" --mode list --list-len "$list_len"); check=seq ;;
@@ -224,7 +229,7 @@ run_one() {
   local receive=0
   [ "$path" != veth ] || [[ "$variant" == fakesink-* ]] || receive=1
   if [ "$receive" = 1 ]; then
-    ip netns exec "$ns_rx" "$recv_bin" --group "$group" --port "$port" --iface vb1 \
+    ip netns exec "$ns_rx" "${pin_rx[@]}" "$recv_bin" --group "$group" --port "$port" --iface vb1 \
       --size "$size" --check "$check" --idle-ms 100 --max-secs 120 >"$rout" 2>"$rerr" &
     receiver_pid=$!
     local waited=0
@@ -239,7 +244,7 @@ run_one() {
   fi
 
   local status=ok
-  if ! timeout "$sender_limit" ip netns exec "$ns" "${sender[@]}" >"$sout" 2>"$serr"; then
+  if ! timeout "$sender_limit" ip netns exec "$ns" "${pin_tx[@]}" "${sender[@]}" >"$sout" 2>"$serr"; then
     status=sender-failed
     echo "bench: $variant $path IPv$family $size failed: $(tr '\n' ' ' <"$serr")" >&2
   fi
@@ -338,6 +343,14 @@ run_callgrind() {
 }
 
 # ---------------------------------------------------------------- main
+# Sender and receiver on CPUs of their own: left to the scheduler, a
+# 2-CPU machine sometimes runs both on one CPU, and a round's ratios then
+# say where the scheduler put them rather than what the senders cost.
+pin_tx=() pin_rx=() placement="left to the scheduler"
+if [ "$pin" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  pin_tx=(taskset -c 0) pin_rx=(taskset -c 1)
+  placement="sender on CPU 0, receiver on CPU 1 (--no-pin to change)"
+fi
 setup_network
 start=$(date +%s)
 if [ "$do_throughput" = 1 ]; then
@@ -345,6 +358,7 @@ if [ "$do_throughput" = 1 ]; then
        "${duration} s per variant; raw results in $out_dir"
   echo "source: $(git -C "$src_dir" describe --always --dirty 2>/dev/null || echo 'not a git checkout')," \
        "$(uname -sr), $(nproc) CPUs, GStreamer $(pkg-config --modversion gstreamer-1.0 2>/dev/null || echo '?')"
+  echo "placement: $placement"
   for round in $(seq 1 "$rounds"); do
     echo "round $round of $rounds"
     for path in $paths; do
