@@ -363,9 +363,14 @@ unsigned long mctx__pacer_slack_lower(void);
 void mctx__pacer_slack_restore(unsigned long was);
 void mctx__pacer_wake(_Atomic uint32_t *interrupted);
 
-/* posix/send.c, win32/send.c: the unpaced batch send (send_batch without pacing). */
+/* posix/send.c, win32/send.c: the batch send without waiting (send_batch
+ * without pacing). A paced cut (paced true) leaves as datagrams of their
+ * own in one sendmmsg, never as a UDP GSO packet: a queue on the way (a
+ * shaping qdisc; tbf emulating a switch port) then takes each datagram as
+ * the wire carries it, not a packet the size of the cut (docs/pacing.md). */
 int mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
-                         size_t count, size_t *sent, mctx_error *err);
+                         size_t count, bool paced, size_t *sent,
+                         mctx_error *err);
 
 /* ---- publication internals used by context.c --------------------------- */
 

@@ -407,7 +407,7 @@ mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
 
   pacer_sync(pub);
   if (pub->pacer.rate_bps == 0) /* turned off since mctx__pacing_on */
-    return mctx__send_batch_now(pub, datagrams, count, sent, err);
+    return mctx__send_batch_now(pub, datagrams, count, false, sent, err);
   mctx__pacer_begin(&pub->pacer, now);
   while (done < count) {
     uint64_t due = now;
@@ -422,7 +422,7 @@ mctx__paced_batch(mctx_publication *pub, const mctx_datagram *datagrams,
       }
     } else {
       size_t n = 0;
-      rc = mctx__send_batch_now(pub, datagrams + done, k, &n, err);
+      rc = mctx__send_batch_now(pub, datagrams + done, k, true, &n, err);
       done += n;
       if (rc != MCTX_OK)
         break;
@@ -447,7 +447,7 @@ send_cut(mctx_publication *const *pubs, size_t npubs, const mctx_datagram *cut,
     size_t n = 0;
     if (results[i].code != MCTX_OK)
       continue;
-    results[i].code = mctx__send_batch_now(pubs[i], cut, k, &n,
+    results[i].code = mctx__send_batch_now(pubs[i], cut, k, true, &n,
                                            errs != NULL ? &errs[i] : NULL);
     results[i].sent += n;
   }

@@ -320,7 +320,7 @@ mctx_publication_send_batch(mctx_publication *pub,
                       "publication, datagrams and sent must not be NULL");
   if (mctx__pacing_on(pub))
     return mctx__paced_batch(pub, datagrams, count, sent, err);
-  return mctx__send_batch_now(pub, datagrams, count, sent, err);
+  return mctx__send_batch_now(pub, datagrams, count, false, sent, err);
 }
 
 void

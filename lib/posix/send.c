@@ -473,10 +473,10 @@ build_call(batch_call *call, const mctx_datagram *d, size_t count, bool gso,
 
 int
 mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
-                     size_t count, size_t *sent, mctx_error *err)
+                     size_t count, bool paced, size_t *sent, mctx_error *err)
 {
   int gso = MCTX__GSO_OFF;
-  if (count > 1 &&
+  if (count > 1 && !paced &&
       (pub->config.gso != MCTX_GSO_AUTO ||
        atomic_load_explicit(&pub->gso_qdisc_whole, memory_order_relaxed))) {
     gso = atomic_load_explicit(&pub->gso_state, memory_order_relaxed);

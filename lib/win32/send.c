@@ -141,8 +141,9 @@ mctx_publication_sendv(mctx_publication *pub, const mctx_buf *bufs,
 /* A batch is a loop: Windows has no sendmmsg and no GSO. */
 int
 mctx__send_batch_now(mctx_publication *pub, const mctx_datagram *datagrams,
-                     size_t count, size_t *sent, mctx_error *err)
+                     size_t count, bool paced, size_t *sent, mctx_error *err)
 {
+  (void) paced; /* no GSO here: every cut is datagrams of their own */
   size_t done = 0;
   uint64_t bytes = 0;
   int error = 0;

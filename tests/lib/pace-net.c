@@ -13,6 +13,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include "mctx-private.h"
 #include "pub-net.h"
 
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #define PORT_INTERRUPT 46621
 #define PORT_PACED 46622
 #define PORT_UNPACED 46623
+#define PORT_CUTS 46624
 
 /* The issue's stream: frames of 60 datagrams of 1316 bytes at 30 fps,
  * paced at 94% of the emulated switch port. */
@@ -165,6 +167,48 @@ test_interrupt_and_live_rate(int receiver)
   mctx_publication_close(pub);
 }
 
+/* A rate too high for one wait per datagram: the pacer falls behind and
+ * cuts the batch into groups of up to the burst, due together. With GSO
+ * allowed on the publication they still leave as datagrams of their own,
+ * so that a queue on the way (a shaping qdisc, a switch port emulated with
+ * tbf) never takes a packet of several (docs/pacing.md). */
+static void
+test_paced_cuts_plain(int receiver)
+{
+  int total = FRAMES * FRAME_DATAGRAMS;
+  mctx_publication_config cfg;
+  cfg_init(&cfg, GROUP, PORT_CUTS);
+  cfg_interface(&cfg, "lo");
+  cfg.pacing_rate_bps = 10000000000ull;
+  cfg.pacing_burst = 8;
+  mctx_publication *pub;
+  mctx_error err;
+  CHECK_OK(mctx_publication_open(&cfg, &pub, &err), err);
+  size_t next = 0;
+  for (int tries = 0; next < (size_t) total && tries < 1000; tries++) {
+    size_t sent = 0;
+    int rc = mctx_publication_send_batch(pub, datagrams + next, total - next,
+                                         &sent, &err);
+    next += sent;
+    CHECK(rc == MCTX_OK || mctx_error_is_transient(rc), "paced cuts: %s",
+          err.message);
+  }
+  int got = count_received(receiver, total);
+  mctx_metrics m;
+  mctx_publication_metrics_snapshot(pub, &m);
+  printf("paced cuts at 10 Gbit/s, burst 8: %d of %d arrived, %llu GSO "
+         "packets\n",
+         got, total, (unsigned long long) atomic_load(&pub->gso_calls));
+  CHECK(next == (size_t) total && got == total,
+        "paced cuts: %zu sent, %d of %d arrived", next, got, total);
+  CHECK(m.paced_packets == (uint64_t) total, "%llu of %d left paced",
+        (unsigned long long) m.paced_packets, total);
+  CHECK(atomic_load(&pub->gso_calls) == 0,
+        "paced cuts went out as %llu GSO packets",
+        (unsigned long long) atomic_load(&pub->gso_calls));
+  mctx_publication_close(pub);
+}
+
 /* FRAMES frames, each handed over at once at its frame time. */
 static void
 send_stream(mctx_publication *pub)
@@ -230,6 +274,10 @@ main(void)
   mcast_join_v4(lo_receiver, GROUP, testnet_ifindex("lo"));
   test_interrupt_and_live_rate(lo_receiver);
   close(lo_receiver);
+  int cuts_receiver = recv_socket(NULL, AF_INET, PORT_CUTS);
+  mcast_join_v4(cuts_receiver, GROUP, testnet_ifindex("lo"));
+  test_paced_cuts_plain(cuts_receiver);
+  close(cuts_receiver);
 
   /* The emulated switch port: everything arriving on the peer's veth goes
    * through an ifb whose tbf has a switch port's rate and a shallow
