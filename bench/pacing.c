@@ -38,6 +38,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,9 +50,15 @@
 #define FPS 30
 #define WINDOW_NS 2000000ull
 #define QUIET_MS 1000
+/* What the port's tbf counts per datagram: the UDP payload, UDP and IPv4
+ * headers and the Ethernet header mirred puts back for the ifb. */
+#define PORT_WIRE_BYTES (SIZE + 8 + 20 + 14)
+#define PORT_BUCKET_BYTES 3000
+#define PORT_LIMIT_BYTES 12000
 
 static uint32_t burst = 2;
-static bool use_element; /* appsrc ! mctxsink instead of the C source */
+static double port_rate_bytes; /* the tbf's rate, bytes per second */
+static bool use_element;       /* appsrc ! mctxsink instead of the C source */
 
 #ifdef HAVE_GST
 #  include <gst/app/gstappsrc.h>
@@ -149,6 +158,238 @@ receive_all(void *arg)
   }
 }
 
+/* Every datagram as the receiving veth hands it to the stack, seen by a
+ * packet socket: packet taps run before tc ingress, and the stamp is the
+ * one the veth put on it when it took it from the sender (the kernel's
+ * default, net.core.netdev_tstamp_prequeue = 1), in the sender's system
+ * call: the sender's departure. Behind the port, a second tap on the ifb
+ * sees each datagram the tbf lets out, stamped then. */
+typedef struct {
+  int fd_in;  /* on the receiving veth: before the port */
+  int fd_out; /* on the ifb (-1: no port): what the tbf lets out */
+  uint16_t port;
+  size_t cap;
+  uint64_t *in_ns;  /* CLOCK_REALTIME; 0: never seen */
+  uint64_t *out_ns; /* when the tbf let it out */
+} tap;
+
+static void
+tap_seen(tap *t, uint64_t *seen_ns, const unsigned char *ip, size_t len,
+         uint64_t at)
+{
+  if (len < 20 + 8 + 10 || (ip[0] >> 4) != 4 || ip[9] != IPPROTO_UDP)
+    return;
+  size_t ihl = (size_t) (ip[0] & 15) * 4;
+  if (len < ihl + 8 + 10 || (ip[ihl + 2] << 8 | ip[ihl + 3]) != t->port)
+    return;
+  char digits[11];
+  memcpy(digits, ip + ihl + 8, 10);
+  digits[10] = 0;
+  size_t first = strtoul(digits, NULL, 10);
+  /* A GSO packet carries several datagrams of SIZE, numbered in a row. */
+  size_t n = (len - ihl - 8 + SIZE - 1) / SIZE;
+  for (size_t i = first; i < first + n && i < t->cap; i++)
+    if (seen_ns[i] == 0)
+      seen_ns[i] = at;
+}
+
+static void *
+tap_all(void *arg)
+{
+  tap *t = arg;
+  unsigned char data[128];
+  char control[256];
+  struct pollfd p[2] = {{.fd = t->fd_in, .events = POLLIN},
+                        {.fd = t->fd_out, .events = POLLIN}};
+  for (;;) {
+    if (poll(p, 2, QUIET_MS) <= 0)
+      return NULL;
+    bool out = (p[0].revents & POLLIN) == 0;
+    struct iovec iov = {data, sizeof data};
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control,
+                         .msg_controllen = sizeof control};
+    /* MSG_TRUNC: the whole length, so that a GSO packet counts whole. */
+    ssize_t len = recvmsg(out ? t->fd_out : t->fd_in, &msg, MSG_TRUNC);
+    if (len <= 0)
+      continue;
+    uint64_t at = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        at = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+      }
+    tap_seen(t, out ? t->out_ns : t->in_ns, data, (size_t) len, at);
+  }
+}
+
+static int
+tap_socket(const char *ns, const char *ifname)
+{
+  /* ETH_P_ALL: a tap, run before tc ingress; a socket for one protocol
+   * would be handed only what comes through the port. */
+  int fd = testnet_socket_in(ns, AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
+  if (fd < 0) {
+    perror("packet socket");
+    exit(1);
+  }
+  struct sockaddr_ll at = {.sll_family = AF_PACKET,
+                           .sll_protocol = htons(ETH_P_ALL),
+                           .sll_ifindex = (int) testnet_ifindex_in(ns, ifname)};
+  int one = 1, big = 64 << 20;
+  if (bind(fd, (struct sockaddr *) &at, sizeof at) != 0)
+    perror("packet socket bind");
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+  return fd;
+}
+
+static void
+tap_open(tap *t, const char *ns, const char *rx_if, const char *port_if,
+         uint16_t port, size_t cap)
+{
+  *t = (tap){.port = port, .cap = cap};
+  t->in_ns = calloc(cap, sizeof *t->in_ns);
+  t->out_ns = calloc(cap, sizeof *t->out_ns);
+  t->fd_in = tap_socket(ns, rx_if);
+  t->fd_out = port_if ? tap_socket(ns, port_if) : -1;
+}
+
+static unsigned
+tap_socket_drops(int fd)
+{
+  struct tpacket_stats st = {0};
+  socklen_t len = sizeof st;
+  if (fd < 0)
+    return 0;
+  getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len);
+  close(fd);
+  return st.tp_drops;
+}
+
+/* Datagrams the taps themselves missed (a receive buffer overflowed). */
+static unsigned
+tap_close(tap *t)
+{
+  return tap_socket_drops(t->fd_in) + tap_socket_drops(t->fd_out);
+}
+
+static void
+tap_free(tap *t)
+{
+  free(t->in_ns);
+  free(t->out_ns);
+}
+
+/* What the port's tbf dropped so far (tc -s), 0 if it cannot say. */
+static unsigned long long
+port_drops(const char *ns)
+{
+  char cmd[256], line[512];
+  unsigned long long dropped = 0;
+  bool found = false;
+  snprintf(cmd, sizeof cmd, "tc -s -n %s qdisc show dev pbifb", ns);
+  FILE *f = popen(cmd, "r");
+  if (f == NULL)
+    return 0;
+  /* The first "dropped" is the root tbf's (its Sent line). */
+  while (fgets(line, sizeof line, f) != NULL) {
+    const char *d = strstr(line, "dropped ");
+    if (d != NULL && !found) {
+      dropped = strtoull(d + 8, NULL, 10);
+      found = true;
+    }
+  }
+  pclose(f);
+  return dropped;
+}
+
+/* tc's rate text ("213mbit") in bytes per second. */
+static double
+tc_rate_bytes(const char *text)
+{
+  char *unit;
+  double v = strtod(text, &unit);
+  if (strncmp(unit, "kbit", 4) == 0)
+    v *= 1e3;
+  else if (strncmp(unit, "mbit", 4) == 0)
+    v *= 1e6;
+  else if (strncmp(unit, "gbit", 4) == 0)
+    v *= 1e9;
+  return v / 8;
+}
+
+typedef struct {
+  uint64_t at;
+  uint32_t index;
+} arrival;
+
+static int
+by_arrival(const void *a, const void *b)
+{
+  const arrival *x = a, *y = b;
+  if (x->at != y->at)
+    return x->at < y->at ? -1 : 1;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* An ideal switch port fed with these arrivals: tbf as the bench sets it
+ * up (a bucket of PORT_BUCKET_BYTES at the rate, a queue of
+ * PORT_LIMIT_BYTES, wire bytes as tbf counts them), dequeuing the moment
+ * the bucket allows, never late. Datagrams with the same stamp came as one
+ * GSO packet, which tbf takes or drops whole. Marks what it drops in
+ * dropped[index]; returns how many, its fullest queue in *max_queue, and
+ * how long each datagram it let out stayed in it (stay_us, *stays). */
+static size_t
+ideal_port(const arrival *a, size_t n, double rate_bytes, bool *dropped,
+           double *max_queue, double *stay_us, size_t *stays)
+{
+  double tokens = PORT_BUCKET_BYTES, t_tokens = 0, last_leave = 0;
+  double *leave = calloc(n ? n : 1, sizeof *leave); /* per packet */
+  double *bytes = calloc(n ? n : 1, sizeof *bytes);
+  size_t head = 0, packets = 0, drops = 0;
+  double queued = 0;
+  *max_queue = 0;
+  *stays = 0;
+  for (size_t i = 0, k; i < n; i = k) {
+    /* A GSO packet larger than the bucket tbf cuts into datagrams. */
+    for (k = i + 1; k < n && a[k].at == a[i].at &&
+                    (k - i + 1) * PORT_WIRE_BYTES <= PORT_BUCKET_BYTES;)
+      k++;
+    double size = (double) (k - i) * PORT_WIRE_BYTES;
+    double at = (double) (a[i].at - a[0].at) / 1e9;
+    /* The queue: what was taken and has not left by now. */
+    for (; head < packets && leave[head] <= at; head++)
+      queued -= bytes[head];
+    if (queued + size > PORT_LIMIT_BYTES) {
+      for (size_t j = i; j < k; j++)
+        dropped[a[j].index] = true;
+      drops += k - i;
+      continue;
+    }
+    queued += size;
+    *max_queue = fmax(*max_queue, queued);
+    double start = fmax(at, last_leave);
+    tokens = fmin(PORT_BUCKET_BYTES, tokens + (start - t_tokens) * rate_bytes);
+    double go = start;
+    if (tokens < size) {
+      go = start + (size - tokens) / rate_bytes;
+      tokens = size;
+    }
+    tokens -= size;
+    t_tokens = last_leave = go;
+    for (size_t j = i; j < k; j++)
+      stay_us[(*stays)++] = (go - at) * 1e6;
+    leave[packets] = go;
+    bytes[packets++] = size;
+  }
+  free(leave);
+  free(bytes);
+  return drops;
+}
+
 static double
 thread_cpu_secs(void)
 {
@@ -172,6 +413,21 @@ typedef struct {
 static result report(const char *name, const receiver *rv, uint64_t rate,
                      int per_frame, int frames, double cpu,
                      const mctx_metrics *mp, uint64_t retries);
+static void attribute(const tap *t, const receiver *r, int per_frame,
+                      double rate_bytes, bool behind_port,
+                      unsigned long long tbf_drops, unsigned tap_drops);
+
+/* The tap's and the port's side of a run, after the receiver's. */
+static void
+run_attribute(tap *t, pthread_t tap_thread, const receiver *r, int per_frame,
+              const char *ns, bool behind_port, unsigned long long drops0)
+{
+  pthread_join(tap_thread, NULL);
+  unsigned tap_drops = tap_close(t);
+  attribute(t, r, per_frame, port_rate_bytes, behind_port,
+            behind_port ? port_drops(ns) - drops0 : 0, tap_drops);
+  tap_free(t);
+}
 
 static result
 run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
@@ -188,6 +444,12 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
   mcast_join_v4(r.fd, GROUP, testnet_ifindex_in(ns, rx_if));
   pthread_t thread;
   pthread_create(&thread, NULL, receive_all, &r);
+  bool behind_port = strcmp(rx_if, "pbb") == 0;
+  unsigned long long drops0 = behind_port ? port_drops(ns) : 0;
+  tap t;
+  tap_open(&t, ns, rx_if, behind_port ? "pbifb" : NULL, port, (size_t) total);
+  pthread_t tap_thread;
+  pthread_create(&tap_thread, NULL, tap_all, &t);
 
   mctx_metrics m;
   double cpu = 0;
@@ -197,6 +459,7 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
     send_frames_element(tx_if, port, rate, per_frame, frames, &m);
     pthread_join(thread, NULL);
     result res = report(name, &r, rate, per_frame, frames, cpu, &m, retries);
+    run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, drops0);
     close(r.fd);
     free(r.index);
     free(r.at_ns);
@@ -248,6 +511,7 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
   mctx_publication_metrics_snapshot(pub, &m);
   pthread_join(thread, NULL);
   result res = report(name, &r, rate, per_frame, frames, cpu, &m, retries);
+  run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, drops0);
   mctx_publication_close(pub);
   close(r.fd);
   free(r.index);
@@ -326,6 +590,167 @@ report(const char *name, const receiver *rv, uint64_t rate, int per_frame,
                   .cpu_us = cpu * 1e6 / total};
 }
 
+static double
+quantile(double *v, size_t n, double q)
+{
+  return n ? v[(size_t) ((double) (n - 1) * q)] : 0;
+}
+
+/* The rate the real port let datagrams out at while it held a queue (the
+ * next one had come in before the one before it left), in bit/s of wire
+ * bytes: a tbf whose timer fires late runs below its rate then. */
+static double
+backlogged_rate(const tap *t)
+{
+  size_t n = 0;
+  arrival *out = calloc(t->cap, sizeof *out);
+  for (size_t i = 0; i < t->cap; i++)
+    if (t->out_ns[i] != 0 && t->in_ns[i] != 0)
+      out[n++] = (arrival){t->out_ns[i], (uint32_t) i};
+  qsort(out, n, sizeof *out, by_arrival);
+  double bytes = 0, ns = 0;
+  /* Packets: runs of the same stamp (a GSO packet leaves whole). */
+  for (size_t i = 0, prev = SIZE_MAX, k; i < n; prev = i, i = k) {
+    uint64_t came = 0;
+    for (k = i; k < n && out[k].at == out[i].at; k++)
+      came = t->in_ns[out[k].index] > came ? t->in_ns[out[k].index] : came;
+    if (prev != SIZE_MAX && came < out[prev].at) {
+      bytes += (double) (k - i) * PORT_WIRE_BYTES;
+      ns += (double) (out[i].at - out[prev].at);
+    }
+  }
+  free(out);
+  return ns > 0 ? bytes * 8 / ns * 1e9 : 0;
+}
+
+/* Where the losses behind the port come from: what the sender put on the
+ * veth (the tap's first pass) against an ideal port fed with it, the real
+ * port's drops (tc) and how long datagrams stayed in it (the tap's second
+ * pass), and, for the first runs of lost datagrams, the departures just
+ * before them. Behind no port it tells what an ideal port would have made
+ * of the sender's own shape. */
+static void
+attribute(const tap *t, const receiver *r, int per_frame, double rate_bytes,
+          bool behind_port, unsigned long long tbf_drops, unsigned tap_drops)
+{
+  size_t total = t->cap, entered = 0, left = 0;
+  arrival *a = calloc(total, sizeof *a);
+  bool *ideal_dropped = calloc(total, sizeof *ideal_dropped);
+  bool *received = calloc(total, sizeof *received);
+  double *stay = calloc(total, sizeof *stay);
+  size_t stays = 0;
+  for (size_t i = 0; i < r->n; i++)
+    if (r->index[i] < total)
+      received[r->index[i]] = true;
+  for (size_t i = 0; i < total; i++) {
+    if (t->in_ns[i] == 0)
+      continue;
+    a[entered++] = (arrival){t->in_ns[i], (uint32_t) i};
+    if (t->out_ns[i] != 0) {
+      left++;
+      stay[stays++] = (double) (t->out_ns[i] - t->in_ns[i]) / 1e3;
+    }
+  }
+  qsort(a, entered, sizeof *a, by_arrival);
+  /* MCTX_BENCH_PACING_DUMP=file: every datagram's times, for a closer
+   * look (index, departure, out of the port, received; ns, 0: never). */
+  const char *dump = getenv("MCTX_BENCH_PACING_DUMP");
+  FILE *f = dump != NULL && behind_port ? fopen(dump, "w") : NULL;
+  if (f != NULL) {
+    uint64_t *got = calloc(total, sizeof *got);
+    for (size_t i = 0; i < r->n; i++)
+      if (r->index[i] < total)
+        got[r->index[i]] = r->at_ns[i];
+    for (size_t i = 0; i < total; i++)
+      fprintf(f, "%zu %llu %llu %llu\n", i, (unsigned long long) t->in_ns[i],
+              (unsigned long long) t->out_ns[i], (unsigned long long) got[i]);
+    free(got);
+    fclose(f);
+  }
+  double max_queue = 0;
+  double *ideal_stay = calloc(total, sizeof *ideal_stay);
+  size_t ideal_stays = 0;
+  size_t ideal_drops = ideal_port(a, entered, rate_bytes, ideal_dropped,
+                                  &max_queue, ideal_stay, &ideal_stays);
+  qsort(ideal_stay, ideal_stays, sizeof *ideal_stay, by_value);
+  /* The departures' own gaps (all, across frames): a late wake-up is a
+   * gap of more than 1 ms inside a frame. */
+  size_t late_wakeups = 0;
+  for (size_t i = 1; i < entered; i++)
+    if (a[i].index / per_frame == a[i - 1].index / per_frame &&
+        a[i].at - a[i - 1].at > 1000000)
+      late_wakeups++;
+  printf("         departures (tap on the veth, before the port): %zu of "
+         "%zu%s, %zu gaps over 1 ms inside a frame; an ideal port "
+         "(%.0f Mbit/s, bucket %d B, queue %d B) fed with them drops %zu "
+         "(fullest queue %.0f B)\n",
+         entered, total, tap_drops ? " (tap overflowed)" : "", late_wakeups,
+         rate_bytes * 8 / 1e6, PORT_BUCKET_BYTES, PORT_LIMIT_BYTES, ideal_drops,
+         max_queue);
+  if (behind_port) {
+    qsort(stay, stays, sizeof *stay, by_value);
+    size_t over_ms = 0;
+    for (size_t i = 0; i < stays; i++)
+      over_ms += stay[i] > 1000;
+    printf("         the port (tbf on the ifb): dropped %llu; %zu came out; "
+           "time in it p50 %.0f p99 %.0f max %.0f us, %zu over 1 ms (the "
+           "ideal port: p50 %.0f p99 %.0f max %.0f us); let out %.1f Mbit/s "
+           "while it held a queue\n",
+           tbf_drops, left, quantile(stay, stays, 0.5),
+           quantile(stay, stays, 0.99), stays ? stay[stays - 1] : 0, over_ms,
+           quantile(ideal_stay, ideal_stays, 0.5),
+           quantile(ideal_stay, ideal_stays, 0.99),
+           ideal_stays ? ideal_stay[ideal_stays - 1] : 0,
+           backlogged_rate(t) / 1e6);
+    /* The first runs of lost datagrams and what came before them. */
+    int shown = 0;
+    for (size_t i = 0; i < total && shown < 6; i++) {
+      if (received[i] || t->in_ns[i] == 0)
+        continue;
+      size_t end = i;
+      while (end + 1 < total && !received[end + 1])
+        end++;
+      uint64_t at = t->in_ns[i], widest = 0;
+      size_t recent = 0;
+      for (size_t j = i > 64 ? i - 64 : 0; j < i; j++) {
+        if (t->in_ns[j] == 0 || t->in_ns[j] > at)
+          continue;
+        if (at - t->in_ns[j] <= 500000)
+          recent++;
+        if (j > 0 && t->in_ns[j - 1] != 0 && at - t->in_ns[j] <= 2000000 &&
+            t->in_ns[j] - t->in_ns[j - 1] > widest)
+          widest = t->in_ns[j] - t->in_ns[j - 1];
+      }
+      size_t before = i;
+      while (before > 0 && t->out_ns[before - 1] == 0)
+        before--;
+      double stay_before =
+          before > 0
+              ? (double) (t->out_ns[before - 1] - t->in_ns[before - 1]) / 1e3
+              : 0;
+      size_t together = 1;
+      while (i + together < total && t->in_ns[i + together] == at)
+        together++;
+      printf(
+          "         lost #%zu..#%zu at %+.1f ms (%zu in the first "
+          "packet): an ideal port %s; widest "
+          "departure gap in the 2 ms before %.0f us, %zu departures in "
+          "the 0.5 ms before (the port passes %.1f); the last one out before "
+          "it stayed %.0f us in the port\n",
+          i, end, (double) (at - a[0].at) / 1e6, together,
+          ideal_dropped[i] ? "drops it too" : "passes it", widest / 1e3, recent,
+          500e-6 * rate_bytes / PORT_WIRE_BYTES, stay_before);
+      shown++;
+      i = end;
+    }
+  }
+  free(a);
+  free(ideal_stay);
+  free(ideal_dropped);
+  free(received);
+  free(stay);
+}
+
 static int misses;
 
 static void
@@ -384,6 +809,7 @@ main(int argc, char **argv)
   int per_frame = argc > 1 ? atoi(argv[1]) : 60;
   uint64_t rate = argc > 2 ? strtoull(argv[2], NULL, 10) : 23500000ull;
   const char *tbf_rate = argc > 3 ? argv[3] : "25mbit";
+  port_rate_bytes = tc_rate_bytes(tbf_rate);
   int frames = argc > 4 ? atoi(argv[4]) : 45;
   /* The sending thread's timer slack in ns (the kernel's default for a
    * normal thread is 50 us): how late a wake-up may come. */
