@@ -53,10 +53,15 @@
 /* What the port's tbf counts per datagram: the UDP payload, UDP and IPv4
  * headers and the Ethernet header mirred puts back for the ifb. */
 #define PORT_WIRE_BYTES (SIZE + 8 + 20 + 14)
-#define PORT_BUCKET_BYTES 3000
+/* The issue's port: a bucket of 3000 B (MCTX_BENCH_PACING_PORT_BURST=B
+ * gives another, to see what the emulation's own timing costs). */
+static unsigned port_bucket_bytes = 3000;
 #define PORT_LIMIT_BYTES 12000
 
 static uint32_t burst = 2;
+/* MCTX_BENCH_PACING_PIN=1: the sender on CPU 0, receivers and taps on
+ * CPU 1 (-1: wherever the scheduler puts them). */
+static int receiver_cpu = -1;
 static double port_rate_bytes; /* the tbf's rate, bytes per second */
 static bool use_element;       /* appsrc ! mctxsink instead of the C source */
 
@@ -336,7 +341,7 @@ by_arrival(const void *a, const void *b)
 }
 
 /* An ideal switch port fed with these arrivals: tbf as the bench sets it
- * up (a bucket of PORT_BUCKET_BYTES at the rate, a queue of
+ * up (a bucket of port_bucket_bytes at the rate, a queue of
  * PORT_LIMIT_BYTES, wire bytes as tbf counts them), dequeuing the moment
  * the bucket allows, never late. Datagrams with the same stamp came as one
  * GSO packet, which tbf takes or drops whole. Marks what it drops in
@@ -346,7 +351,7 @@ static size_t
 ideal_port(const arrival *a, size_t n, double rate_bytes, bool *dropped,
            double *max_queue, double *stay_us, size_t *stays)
 {
-  double tokens = PORT_BUCKET_BYTES, t_tokens = 0, last_leave = 0;
+  double tokens = port_bucket_bytes, t_tokens = 0, last_leave = 0;
   double *leave = calloc(n ? n : 1, sizeof *leave); /* per packet */
   double *bytes = calloc(n ? n : 1, sizeof *bytes);
   size_t head = 0, packets = 0, drops = 0;
@@ -356,7 +361,7 @@ ideal_port(const arrival *a, size_t n, double rate_bytes, bool *dropped,
   for (size_t i = 0, k; i < n; i = k) {
     /* A GSO packet larger than the bucket tbf cuts into datagrams. */
     for (k = i + 1; k < n && a[k].at == a[i].at &&
-                    (k - i + 1) * PORT_WIRE_BYTES <= PORT_BUCKET_BYTES;)
+                    (k - i + 1) * PORT_WIRE_BYTES <= port_bucket_bytes;)
       k++;
     double size = (double) (k - i) * PORT_WIRE_BYTES;
     double at = (double) (a[i].at - a[0].at) / 1e9;
@@ -372,7 +377,7 @@ ideal_port(const arrival *a, size_t n, double rate_bytes, bool *dropped,
     queued += size;
     *max_queue = fmax(*max_queue, queued);
     double start = fmax(at, last_leave);
-    tokens = fmin(PORT_BUCKET_BYTES, tokens + (start - t_tokens) * rate_bytes);
+    tokens = fmin(port_bucket_bytes, tokens + (start - t_tokens) * rate_bytes);
     double go = start;
     if (tokens < size) {
       go = start + (size - tokens) / rate_bytes;
@@ -407,8 +412,35 @@ typedef struct {
   uint64_t window_max;
   double gap_mean_us;
   double gap_cv;
+  double gap_cv_on_time; /* without the gaps that hold a late wake-up */
+  size_t late_gaps;
+  double gap_p99_p50;
   double cpu_us;
 } result;
+
+/* Mean and spread of a set of gaps, in one pass. */
+typedef struct {
+  double sum, sum2;
+  size_t n;
+} moments;
+
+static void
+moments_add(moments *m, double x)
+{
+  m->sum += x;
+  m->sum2 += x * x;
+  m->n++;
+}
+
+/* The coefficient of variation (0 for no data). */
+static double
+moments_cv(const moments *m)
+{
+  if (m->n == 0 || m->sum <= 0)
+    return 0;
+  double mean = m->sum / m->n;
+  return sqrt(fmax(0, m->sum2 / m->n - mean * mean)) / mean;
+}
 
 static result report(const char *name, const receiver *rv, uint64_t rate,
                      int per_frame, int frames, double cpu,
@@ -450,6 +482,13 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
   tap_open(&t, ns, rx_if, behind_port ? "pbifb" : NULL, port, (size_t) total);
   pthread_t tap_thread;
   pthread_create(&tap_thread, NULL, tap_all, &t);
+  if (receiver_cpu >= 0) {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(receiver_cpu, &cpus);
+    pthread_setaffinity_np(thread, sizeof cpus, &cpus);
+    pthread_setaffinity_np(tap_thread, sizeof cpus, &cpus);
+  }
 
   mctx_metrics m;
   double cpu = 0;
@@ -546,30 +585,57 @@ report(const char *name, const receiver *rv, uint64_t rate, int per_frame,
     if (i - j + 1 > window_max)
       window_max = i - j + 1;
   }
-  double sum = 0, sum2 = 0;
-  size_t gaps = 0;
+  double want_gap = rate ? (SIZE + 28) * 8 * 1e6 / rate : 0;
+  /* A gap longer than the rate's by 1 ms holds a late wake-up (or the
+   * sender waiting for a CPU); its frame also holds the catching up. */
+  double late_gap = want_gap + 1000;
+  bool *late_frame = calloc((size_t) frames, sizeof *late_frame);
   double *sorted = calloc(r.n ? r.n : 1, sizeof *sorted);
+  size_t gaps = 0;
   for (size_t i = 1; i < r.n; i++) {
     if (r.index[i] / per_frame != r.index[i - 1] / per_frame)
       continue;
     double g = (double) (r.at_ns[i] - r.at_ns[i - 1]) / 1e3;
-    sum += g;
-    sum2 += g * g;
     sorted[gaps++] = g;
+    if (g > late_gap && r.index[i] / per_frame < (uint32_t) frames)
+      late_frame[r.index[i] / per_frame] = true;
   }
+  moments every = {0}, on_time = {0}, quiet_frames = {0};
+  size_t late_gaps = 0, late_frames = 0;
+  for (int f = 0; f < frames; f++)
+    late_frames += late_frame[f];
+  for (size_t i = 1; i < r.n; i++) {
+    if (r.index[i] / per_frame != r.index[i - 1] / per_frame)
+      continue;
+    double g = (double) (r.at_ns[i] - r.at_ns[i - 1]) / 1e3;
+    moments_add(&every, g);
+    if (g > late_gap)
+      late_gaps++;
+    else
+      moments_add(&on_time, g);
+    if (r.index[i] / per_frame < (uint32_t) frames &&
+        !late_frame[r.index[i] / per_frame])
+      moments_add(&quiet_frames, g);
+  }
+  free(late_frame);
   qsort(sorted, gaps, sizeof *sorted, by_value);
   /* Where the CV comes from: the spread of most gaps or a few long ones. */
+  double p50 = gaps ? sorted[gaps / 2] : 0,
+         p99 = gaps ? sorted[gaps * 99 / 100] : 0;
   if (gaps > 0)
     printf("         gaps in a frame: p1 %.1f p10 %.1f p50 %.1f p90 %.1f "
-           "p99 %.1f max %.1f us\n",
-           sorted[gaps / 100], sorted[gaps / 10], sorted[gaps / 2],
-           sorted[gaps * 9 / 10], sorted[gaps * 99 / 100], sorted[gaps - 1]);
+           "p99 %.1f max %.1f us; p99/p50 %.2f; CV without the %zu gaps "
+           "over %.0f us (late wake-ups) %.2f; CV of the %d frames of %d "
+           "without one %.2f\n",
+           sorted[gaps / 100], sorted[gaps / 10], p50, sorted[gaps * 9 / 10],
+           p99, sorted[gaps - 1], p50 > 0 ? p99 / p50 : 0, late_gaps, late_gap,
+           moments_cv(&on_time), frames - (int) late_frames, frames,
+           moments_cv(&quiet_frames));
   free(sorted);
-  double mean = gaps ? sum / gaps : 0;
-  double sd = gaps ? sqrt(fmax(0, sum2 / gaps - mean * mean)) : 0;
+  double mean = every.n ? every.sum / every.n : 0;
+  double sd = mean ? moments_cv(&every) * mean : 0;
   double span_ms = r.n ? (r.at_ns[r.n - 1] - r.at_ns[0]) / 1e6 : 0;
   double duration_ms = (double) frames * 1000.0 / FPS;
-  double want_gap = rate ? (SIZE + 28) * 8 * 1e6 / rate : 0;
   double lag_ms =
       span_ms - duration_ms + 1000.0 / FPS - per_frame * want_gap / 1e3;
   printf("%-8s %6zu/%-6d  last after first %8.1f ms (stream %6.1f ms, "
@@ -587,6 +653,9 @@ report(const char *name, const receiver *rv, uint64_t rate, int per_frame,
                   .window_max = window_max,
                   .gap_mean_us = mean,
                   .gap_cv = mean ? sd / mean : 0,
+                  .gap_cv_on_time = moments_cv(&on_time),
+                  .late_gaps = late_gaps,
+                  .gap_p99_p50 = p50 > 0 ? p99 / p50 : 0,
                   .cpu_us = cpu * 1e6 / total};
 }
 
@@ -682,10 +751,10 @@ attribute(const tap *t, const receiver *r, int per_frame, double rate_bytes,
       late_wakeups++;
   printf("         departures (tap on the veth, before the port): %zu of "
          "%zu%s, %zu gaps over 1 ms inside a frame; an ideal port "
-         "(%.0f Mbit/s, bucket %d B, queue %d B) fed with them drops %zu "
+         "(%.0f Mbit/s, bucket %u B, queue %d B) fed with them drops %zu "
          "(fullest queue %.0f B)\n",
          entered, total, tap_drops ? " (tap overflowed)" : "", late_wakeups,
-         rate_bytes * 8 / 1e6, PORT_BUCKET_BYTES, PORT_LIMIT_BYTES, ideal_drops,
+         rate_bytes * 8 / 1e6, port_bucket_bytes, PORT_LIMIT_BYTES, ideal_drops,
          max_queue);
   if (behind_port) {
     qsort(stay, stays, sizeof *stay, by_value);
@@ -797,6 +866,12 @@ targets(uint64_t rate, const result *port_unpaced, const result *port_paced,
          want_gap, veth_paced->gap_mean_us);
   target(veth_paced->gap_cv < 0.3, "gap CV below 0.3: %.2f (unpaced %.2f)",
          veth_paced->gap_cv, veth_unpaced->gap_cv);
+  printf("  next to it (not a target): CV without the %zu gaps that hold a "
+         "late wake-up %.2f, p99/p50 %.2f (behind the port: %.2f without "
+         "%zu, p99/p50 %.2f)\n",
+         veth_paced->late_gaps, veth_paced->gap_cv_on_time,
+         veth_paced->gap_p99_p50, port_paced->gap_cv_on_time,
+         port_paced->late_gaps, port_paced->gap_p99_p50);
   printf("  CPU per datagram: paced %.1f us, unpaced %.1f us (veth); paced "
          "%.1f us, unpaced %.1f us (behind the port)\n",
          veth_paced->cpu_us, veth_unpaced->cpu_us, port_paced->cpu_us,
@@ -810,6 +885,9 @@ main(int argc, char **argv)
   uint64_t rate = argc > 2 ? strtoull(argv[2], NULL, 10) : 23500000ull;
   const char *tbf_rate = argc > 3 ? argv[3] : "25mbit";
   port_rate_bytes = tc_rate_bytes(tbf_rate);
+  const char *port_burst = getenv("MCTX_BENCH_PACING_PORT_BURST");
+  if (port_burst != NULL && atoi(port_burst) > 0)
+    port_bucket_bytes = (unsigned) atoi(port_burst);
   int frames = argc > 4 ? atoi(argv[4]) : 45;
   /* The sending thread's timer slack in ns (the kernel's default for a
    * normal thread is 50 us): how late a wake-up may come. */
@@ -826,6 +904,21 @@ main(int argc, char **argv)
     if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0)
       perror("sched_setscheduler");
   }
+  const char *pin = getenv("MCTX_BENCH_PACING_PIN");
+  if (pin != NULL && atoi(pin) > 0) {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(0, &cpus);
+    if (sched_setaffinity(0, sizeof cpus, &cpus) != 0)
+      perror("sched_setaffinity");
+    else
+      receiver_cpu = 1;
+  }
+  /* MCTX_BENCH_PACING_RPS=1: what the receiving veths take in is handled
+   * (ingress, the port's tbf, the receivers' stack) on CPU 1 (RPS), not
+   * in the sender's system call on the sender's CPU. */
+  const char *rps = getenv("MCTX_BENCH_PACING_RPS");
+  bool port_on_cpu1 = rps != NULL && atoi(rps) > 0;
   use_element = argc > 7 && strcmp(argv[7], "element") == 0;
 #ifdef HAVE_GST
   gst_init(NULL, NULL);
@@ -847,21 +940,31 @@ main(int argc, char **argv)
   testnet_sh_ok("ip -n %s addr add 10.64.0.2/24 dev pbd", ns);
   testnet_sh_ok("ip -n %s link add pbifb type ifb", ns);
   testnet_sh_ok("ip -n %s link set pbifb up", ns);
-  testnet_sh_ok("tc -n %s qdisc add dev pbifb root tbf rate %s burst 3000 "
+  testnet_sh_ok("tc -n %s qdisc add dev pbifb root tbf rate %s burst %u "
                 "limit 12000",
-                ns, tbf_rate);
+                ns, tbf_rate, port_bucket_bytes);
   testnet_sh_ok("tc -n %s qdisc add dev pbb ingress", ns);
   testnet_sh_ok("tc -n %s filter add dev pbb parent ffff: protocol all u32 "
                 "match u32 0 0 action mirred egress redirect dev pbifb",
                 ns);
 
+  if (port_on_cpu1) {
+    static const char *const receiving[] = {"pbb", "pbd"};
+    for (size_t i = 0; i < 2; i++)
+      testnet_sh_ok("ip netns exec %s sh -c 'echo 2 > "
+                    "/sys/class/net/%s/queues/rx-0/rps_cpus'",
+                    ns, receiving[i]);
+  }
   printf("frames of %d x %d B at %d fps, %d frames; switch port: tbf rate "
-         "%s burst 3000 limit 12000; pacing %llu bit/s, burst %u; timer slack "
-         "%lu ns; source: %s%s\n",
-         per_frame, SIZE, FPS, frames, tbf_rate, (unsigned long long) rate,
-         burst, (unsigned long) prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0),
+         "%s burst %u limit 12000; pacing %llu bit/s, burst %u; timer slack "
+         "%lu ns; source: %s%s%s%s\n",
+         per_frame, SIZE, FPS, frames, tbf_rate, port_bucket_bytes,
+         (unsigned long long) rate, burst,
+         (unsigned long) prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0),
          use_element ? "appsrc ! mctxsink" : "C, libmctx",
-         sched_getscheduler(0) == SCHED_FIFO ? "; SCHED_FIFO" : "");
+         sched_getscheduler(0) == SCHED_FIFO ? "; SCHED_FIFO" : "",
+         receiver_cpu >= 0 ? "; sender on CPU 0, receivers on CPU 1" : "",
+         port_on_cpu1 ? "; the receiving side (port) on CPU 1 (RPS)" : "");
   printf("behind the switch port (pba -> pbb -> ifb with tbf):\n");
   result port_unpaced =
       run("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);
