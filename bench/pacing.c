@@ -665,9 +665,9 @@ quantile(double *v, size_t n, double q)
   return n ? v[(size_t) ((double) (n - 1) * q)] : 0;
 }
 
-/* The rate the real port let datagrams out at while it held a queue (the
- * next one had come in before the one before it left), in bit/s of wire
- * bytes: a tbf whose timer fires late runs below its rate then. */
+/* The rate the real port let datagrams out at while it held a queue and
+ * waited for tokens, in bit/s of wire bytes: an ideal port runs at its
+ * rate then, a tbf whose timer fires late below it. */
 static double
 backlogged_rate(const tap *t)
 {
@@ -683,7 +683,12 @@ backlogged_rate(const tap *t)
     uint64_t came = 0;
     for (k = i; k < n && out[k].at == out[i].at; k++)
       came = t->in_ns[out[k].index] > came ? t->in_ns[out[k].index] : came;
-    if (prev != SIZE_MAX && came < out[prev].at) {
+    /* It came before the one before it left, and left at least half its
+     * own wire time after it: it waited for tokens behind a queue (a
+     * packet the bucket let straight after another does not count). */
+    double wire_ns = (double) (k - i) * PORT_WIRE_BYTES / port_rate_bytes * 1e9;
+    if (prev != SIZE_MAX && came < out[prev].at &&
+        (double) (out[i].at - out[prev].at) >= wire_ns / 2) {
       bytes += (double) (k - i) * PORT_WIRE_BYTES;
       ns += (double) (out[i].at - out[prev].at);
     }
@@ -764,7 +769,7 @@ attribute(const tap *t, const receiver *r, int per_frame, double rate_bytes,
     printf("         the port (tbf on the ifb): dropped %llu; %zu came out; "
            "time in it p50 %.0f p99 %.0f max %.0f us, %zu over 1 ms (the "
            "ideal port: p50 %.0f p99 %.0f max %.0f us); let out %.1f Mbit/s "
-           "while it held a queue\n",
+           "while it held a queue and waited for tokens\n",
            tbf_drops, left, quantile(stay, stays, 0.5),
            quantile(stay, stays, 0.99), stays ? stay[stays - 1] : 0, over_ms,
            quantile(ideal_stay, ideal_stays, 0.5),
@@ -797,6 +802,23 @@ attribute(const tap *t, const receiver *r, int per_frame, double rate_bytes,
           before > 0
               ? (double) (t->out_ns[before - 1] - t->in_ns[before - 1]) / 1e3
               : 0;
+      /* The last late wake-up before it: a departure gap inside a frame
+       * over 1 ms (after one the pacer catches up for up to 32 times
+       * as long). */
+      double late_ago_ms = -1, late_us = 0;
+      for (size_t j = i; j > 0; j--) {
+        if (t->in_ns[j] == 0 || t->in_ns[j - 1] == 0 ||
+            j / per_frame != (j - 1) / per_frame ||
+            t->in_ns[j] - t->in_ns[j - 1] <= 1000000)
+          continue;
+        late_ago_ms = (double) (at - t->in_ns[j]) / 1e6;
+        late_us = (double) (t->in_ns[j] - t->in_ns[j - 1]) / 1e3;
+        break;
+      }
+      char late_text[96] = "none before it";
+      if (late_ago_ms >= 0)
+        snprintf(late_text, sizeof late_text, "%.0f us long, %.1f ms before",
+                 late_us, late_ago_ms);
       size_t together = 1;
       while (i + together < total && t->in_ns[i + together] == at)
         together++;
@@ -805,10 +827,10 @@ attribute(const tap *t, const receiver *r, int per_frame, double rate_bytes,
           "packet): an ideal port %s; widest "
           "departure gap in the 2 ms before %.0f us, %zu departures in "
           "the 0.5 ms before (the port passes %.1f); the last one out before "
-          "it stayed %.0f us in the port\n",
+          "it stayed %.0f us in the port; the last late wake-up: %s\n",
           i, end, (double) (at - a[0].at) / 1e6, together,
           ideal_dropped[i] ? "drops it too" : "passes it", widest / 1e3, recent,
-          500e-6 * rate_bytes / PORT_WIRE_BYTES, stay_before);
+          500e-6 * rate_bytes / PORT_WIRE_BYTES, stay_before, late_text);
       shown++;
       i = end;
     }
@@ -948,6 +970,15 @@ main(int argc, char **argv)
                 "match u32 0 0 action mirred egress redirect dev pbifb",
                 ns);
 
+  /* MCTX_BENCH_PACING_WIRE_FRAMES=1: the sending veths cut GSO packets
+   * into datagrams (gso_max_segs 1), as a NIC puts frames on the wire; the
+   * port's tbf then takes frames, not a 2-datagram unit at once. */
+  const char *frames_env = getenv("MCTX_BENCH_PACING_WIRE_FRAMES");
+  bool wire_frames = frames_env != NULL && atoi(frames_env) > 0;
+  if (wire_frames) {
+    testnet_sh_ok("ip link set pba gso_max_segs 1");
+    testnet_sh_ok("ip link set pbc gso_max_segs 1");
+  }
   if (port_on_cpu1) {
     static const char *const receiving[] = {"pbb", "pbd"};
     for (size_t i = 0; i < 2; i++)
@@ -957,14 +988,15 @@ main(int argc, char **argv)
   }
   printf("frames of %d x %d B at %d fps, %d frames; switch port: tbf rate "
          "%s burst %u limit 12000; pacing %llu bit/s, burst %u; timer slack "
-         "%lu ns; source: %s%s%s%s\n",
+         "%lu ns; source: %s%s%s%s%s\n",
          per_frame, SIZE, FPS, frames, tbf_rate, port_bucket_bytes,
          (unsigned long long) rate, burst,
          (unsigned long) prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0),
          use_element ? "appsrc ! mctxsink" : "C, libmctx",
          sched_getscheduler(0) == SCHED_FIFO ? "; SCHED_FIFO" : "",
          receiver_cpu >= 0 ? "; sender on CPU 0, receivers on CPU 1" : "",
-         port_on_cpu1 ? "; the receiving side (port) on CPU 1 (RPS)" : "");
+         port_on_cpu1 ? "; the receiving side (port) on CPU 1 (RPS)" : "",
+         wire_frames ? "; GSO cut into frames on the sending veths" : "");
   printf("behind the switch port (pba -> pbb -> ifb with tbf):\n");
   result port_unpaced =
       run("unpaced", ns, "pba", "pbb", 46641, 0, per_frame, frames);

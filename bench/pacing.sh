@@ -25,6 +25,8 @@ usage: bash bench/pacing.sh [options]
   --rps           the receiving veths' packets (the port's tbf) handled on
                   CPU 1 (RPS), not in the sender's system call
   --port-burst B  the emulated port's tbf bucket in bytes (3000, the issue's)
+  --wire-frames   the sending veths cut GSO packets into frames, as a NIC
+                  does (gso_max_segs 1), before the port sees them
   --only RATE     only one rate: 23.5 or 200 (both)
 USAGE
 }
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
     --pin) export MCTX_BENCH_PACING_PIN=1; shift ;;
     --rps) export MCTX_BENCH_PACING_RPS=1; shift ;;
     --port-burst) export MCTX_BENCH_PACING_PORT_BURST=$2; shift 2 ;;
+    --wire-frames) export MCTX_BENCH_PACING_WIRE_FRAMES=1; shift ;;
     --only) only=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 1 ;;
