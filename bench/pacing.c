@@ -416,6 +416,9 @@ typedef struct {
   size_t late_gaps;
   double gap_p99_p50;
   double cpu_us;
+  size_t ideal_drops; /* of the sender's departures, by an ideal port */
+  unsigned long long tbf_drops;
+  bool tap_complete;
 } result;
 
 /* Mean and spread of a set of gaps, in one pass. */
@@ -445,19 +448,22 @@ moments_cv(const moments *m)
 static result report(const char *name, const receiver *rv, uint64_t rate,
                      int per_frame, int frames, double cpu,
                      const mctx_metrics *mp, uint64_t retries);
-static void attribute(const tap *t, const receiver *r, int per_frame,
-                      double rate_bytes, bool behind_port,
-                      unsigned long long tbf_drops, unsigned tap_drops);
+static size_t attribute(const tap *t, const receiver *r, int per_frame,
+                        double rate_bytes, bool behind_port,
+                        unsigned long long tbf_drops, unsigned tap_drops);
 
 /* The tap's and the port's side of a run, after the receiver's. */
 static void
 run_attribute(tap *t, pthread_t tap_thread, const receiver *r, int per_frame,
-              const char *ns, bool behind_port, unsigned long long drops0)
+              const char *ns, bool behind_port, unsigned long long drops0,
+              result *res)
 {
   pthread_join(tap_thread, NULL);
   unsigned tap_drops = tap_close(t);
-  attribute(t, r, per_frame, port_rate_bytes, behind_port,
-            behind_port ? port_drops(ns) - drops0 : 0, tap_drops);
+  res->tbf_drops = behind_port ? port_drops(ns) - drops0 : 0;
+  res->ideal_drops = attribute(t, r, per_frame, port_rate_bytes, behind_port,
+                               res->tbf_drops, tap_drops);
+  res->tap_complete = tap_drops == 0;
   tap_free(t);
 }
 
@@ -498,7 +504,7 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
     send_frames_element(tx_if, port, rate, per_frame, frames, &m);
     pthread_join(thread, NULL);
     result res = report(name, &r, rate, per_frame, frames, cpu, &m, retries);
-    run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, drops0);
+    run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, drops0, &res);
     close(r.fd);
     free(r.index);
     free(r.at_ns);
@@ -550,7 +556,7 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
   mctx_publication_metrics_snapshot(pub, &m);
   pthread_join(thread, NULL);
   result res = report(name, &r, rate, per_frame, frames, cpu, &m, retries);
-  run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, drops0);
+  run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, drops0, &res);
   mctx_publication_close(pub);
   close(r.fd);
   free(r.index);
@@ -703,7 +709,7 @@ backlogged_rate(const tap *t)
  * pass), and, for the first runs of lost datagrams, the departures just
  * before them. Behind no port it tells what an ideal port would have made
  * of the sender's own shape. */
-static void
+static size_t
 attribute(const tap *t, const receiver *r, int per_frame, double rate_bytes,
           bool behind_port, unsigned long long tbf_drops, unsigned tap_drops)
 {
@@ -840,6 +846,7 @@ attribute(const tap *t, const receiver *r, int per_frame, double rate_bytes,
   free(ideal_dropped);
   free(received);
   free(stay);
+  return ideal_drops;
 }
 
 static int misses;
@@ -894,6 +901,18 @@ targets(uint64_t rate, const result *port_unpaced, const result *port_paced,
          veth_paced->late_gaps, veth_paced->gap_cv_on_time,
          veth_paced->gap_p99_p50, port_paced->gap_cv_on_time,
          port_paced->late_gaps, port_paced->gap_p99_p50);
+  /* Whose loss it is: the sender's departures through an ideal port. */
+  size_t lost = (size_t) port_paced->total - port_paced->delivered;
+  if (lost > 0)
+    printf("  whose loss: the %zu lost behind the port %s: an ideal port fed "
+           "with the sender's departures drops %zu%s, the emulated one "
+           "dropped %llu packets\n",
+           lost,
+           port_paced->ideal_drops == 0 ? "are the emulation's"
+                                        : "are (at least partly) the sender's",
+           port_paced->ideal_drops,
+           port_paced->tap_complete ? "" : " (the tap missed some)",
+           port_paced->tbf_drops);
   printf("  CPU per datagram: paced %.1f us, unpaced %.1f us (veth); paced "
          "%.1f us, unpaced %.1f us (behind the port)\n",
          veth_paced->cpu_us, veth_unpaced->cpu_us, port_paced->cpu_us,
