@@ -449,20 +449,20 @@ static result report(const char *name, const receiver *rv, uint64_t rate,
                      int per_frame, int frames, double cpu,
                      const mctx_metrics *mp, uint64_t retries);
 static size_t attribute(const tap *t, const receiver *r, int per_frame,
-                        double rate_bytes, bool behind_port,
+                        double rate_bytes, bool behind_port, bool paced,
                         unsigned long long tbf_drops, unsigned tap_drops);
 
 /* The tap's and the port's side of a run, after the receiver's. */
 static void
 run_attribute(tap *t, pthread_t tap_thread, const receiver *r, int per_frame,
-              const char *ns, bool behind_port, unsigned long long drops0,
-              result *res)
+              const char *ns, bool behind_port, bool paced,
+              unsigned long long drops0, result *res)
 {
   pthread_join(tap_thread, NULL);
   unsigned tap_drops = tap_close(t);
   res->tbf_drops = behind_port ? port_drops(ns) - drops0 : 0;
   res->ideal_drops = attribute(t, r, per_frame, port_rate_bytes, behind_port,
-                               res->tbf_drops, tap_drops);
+                               paced, res->tbf_drops, tap_drops);
   res->tap_complete = tap_drops == 0;
   tap_free(t);
 }
@@ -504,7 +504,8 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
     send_frames_element(tx_if, port, rate, per_frame, frames, &m);
     pthread_join(thread, NULL);
     result res = report(name, &r, rate, per_frame, frames, cpu, &m, retries);
-    run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, drops0, &res);
+    run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, rate != 0,
+                  drops0, &res);
     close(r.fd);
     free(r.index);
     free(r.at_ns);
@@ -556,7 +557,8 @@ run(const char *name, const char *ns, const char *tx_if, const char *rx_if,
   mctx_publication_metrics_snapshot(pub, &m);
   pthread_join(thread, NULL);
   result res = report(name, &r, rate, per_frame, frames, cpu, &m, retries);
-  run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, drops0, &res);
+  run_attribute(&t, tap_thread, &r, per_frame, ns, behind_port, rate != 0,
+                drops0, &res);
   mctx_publication_close(pub);
   close(r.fd);
   free(r.index);
@@ -711,7 +713,8 @@ backlogged_rate(const tap *t)
  * of the sender's own shape. */
 static size_t
 attribute(const tap *t, const receiver *r, int per_frame, double rate_bytes,
-          bool behind_port, unsigned long long tbf_drops, unsigned tap_drops)
+          bool behind_port, bool paced, unsigned long long tbf_drops,
+          unsigned tap_drops)
 {
   size_t total = t->cap, entered = 0, left = 0;
   arrival *a = calloc(total, sizeof *a);
@@ -782,8 +785,9 @@ attribute(const tap *t, const receiver *r, int per_frame, double rate_bytes,
            quantile(ideal_stay, ideal_stays, 0.99),
            ideal_stays ? ideal_stay[ideal_stays - 1] : 0,
            backlogged_rate(t) / 1e6);
-    /* The first runs of lost datagrams and what came before them. */
-    int shown = 0;
+    /* The first runs of lost datagrams and what came before them (a
+     * paced sender's: the unpaced one's are its frames' bursts). */
+    int shown = paced ? 0 : 6;
     for (size_t i = 0; i < total && shown < 6; i++) {
       if (received[i] || t->in_ns[i] == 0)
         continue;
