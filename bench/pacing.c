@@ -27,7 +27,10 @@
 #include "mcast-recv.h"
 #include "testnet.h"
 
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
 #include <math.h>
+#include <net/ethernet.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,9 +41,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <arpa/inet.h>
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,6 +210,8 @@ tap_all(void *arg)
     if (poll(p, 2, QUIET_MS) <= 0)
       return NULL;
     bool out = (p[0].revents & POLLIN) == 0;
+    if (out && (p[1].revents & POLLIN) == 0)
+      return NULL; /* an error, not a datagram */
     struct iovec iov = {data, sizeof data};
     struct msghdr msg = {.msg_iov = &iov,
                          .msg_iovlen = 1,
@@ -359,10 +361,11 @@ ideal_port(const arrival *a, size_t n, double rate_bytes, bool *dropped,
   *max_queue = 0;
   *stays = 0;
   for (size_t i = 0, k; i < n; i = k) {
-    /* A GSO packet larger than the bucket tbf cuts into datagrams. */
-    for (k = i + 1; k < n && a[k].at == a[i].at &&
-                    (k - i + 1) * PORT_WIRE_BYTES <= port_bucket_bytes;)
+    for (k = i + 1; k < n && a[k].at == a[i].at;)
       k++;
+    /* A GSO packet larger than the bucket tbf cuts into datagrams. */
+    if ((k - i) * PORT_WIRE_BYTES > port_bucket_bytes)
+      k = i + 1;
     double size = (double) (k - i) * PORT_WIRE_BYTES;
     double at = (double) (a[i].at - a[0].at) / 1e9;
     /* The queue: what was taken and has not left by now. */
@@ -910,13 +913,13 @@ targets(uint64_t rate, const result *port_unpaced, const result *port_paced,
   if (lost > 0)
     printf("  whose loss: the %zu lost behind the port %s: an ideal port fed "
            "with the sender's departures drops %zu%s, the emulated one "
-           "dropped %llu packets\n",
+           "dropped %llu packet%s\n",
            lost,
            port_paced->ideal_drops == 0 ? "are the emulation's"
                                         : "are (at least partly) the sender's",
            port_paced->ideal_drops,
            port_paced->tap_complete ? "" : " (the tap missed some)",
-           port_paced->tbf_drops);
+           port_paced->tbf_drops, port_paced->tbf_drops == 1 ? "" : "s");
   printf("  CPU per datagram: paced %.1f us, unpaced %.1f us (veth); paced "
          "%.1f us, unpaced %.1f us (behind the port)\n",
          veth_paced->cpu_us, veth_unpaced->cpu_us, port_paced->cpu_us,
