@@ -132,31 +132,41 @@ typedef struct {
   uint64_t *at_ns; /* kernel receive time, CLOCK_REALTIME */
 } receiver;
 
+/* One datagram and its kernel receive stamp (SO_TIMESTAMPNS, 0 if none). */
+static ssize_t
+recv_stamped(int fd, void *data, size_t size, int flags, uint64_t *at_ns)
+{
+  char control[256];
+  struct iovec iov = {data, size};
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = control,
+                       .msg_controllen = sizeof control};
+  ssize_t len = recvmsg(fd, &msg, flags);
+  *at_ns = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); len >= 0 && c;
+       c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      *at_ns = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+    }
+  return len;
+}
+
 static void *
 receive_all(void *arg)
 {
   receiver *r = arg;
   char data[2048];
-  char control[256];
   for (;;) {
     struct pollfd p = {.fd = r->fd, .events = POLLIN};
     if (poll(&p, 1, QUIET_MS) <= 0 || r->n >= r->cap)
       return NULL;
-    struct iovec iov = {data, sizeof data};
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = control,
-                         .msg_controllen = sizeof control};
-    ssize_t len = recvmsg(r->fd, &msg, 0);
+    uint64_t at = 0;
+    ssize_t len = recv_stamped(r->fd, data, sizeof data, 0, &at);
     if (len < 8)
       continue;
-    uint64_t at = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-        struct timespec ts;
-        memcpy(&ts, CMSG_DATA(c), sizeof ts);
-        at = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-      }
     r->index[r->n] = (uint32_t) strtoul(data, NULL, 10);
     r->at_ns[r->n] = at;
     r->n++;
@@ -203,7 +213,6 @@ tap_all(void *arg)
 {
   tap *t = arg;
   unsigned char data[128];
-  char control[256];
   struct pollfd p[2] = {{.fd = t->fd_in, .events = POLLIN},
                         {.fd = t->fd_out, .events = POLLIN}};
   for (;;) {
@@ -212,22 +221,12 @@ tap_all(void *arg)
     bool out = (p[0].revents & POLLIN) == 0;
     if (out && (p[1].revents & POLLIN) == 0)
       return NULL; /* an error, not a datagram */
-    struct iovec iov = {data, sizeof data};
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = control,
-                         .msg_controllen = sizeof control};
     /* MSG_TRUNC: the whole length, so that a GSO packet counts whole. */
-    ssize_t len = recvmsg(out ? t->fd_out : t->fd_in, &msg, MSG_TRUNC);
+    uint64_t at = 0;
+    ssize_t len = recv_stamped(out ? t->fd_out : t->fd_in, data, sizeof data,
+                               MSG_TRUNC, &at);
     if (len <= 0)
       continue;
-    uint64_t at = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-        struct timespec ts;
-        memcpy(&ts, CMSG_DATA(c), sizeof ts);
-        at = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-      }
     tap_seen(t, out ? t->out_ns : t->in_ns, data, (size_t) len, at);
   }
 }
