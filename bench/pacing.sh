@@ -21,6 +21,13 @@ usage: bash bench/pacing.sh [options]
   --burst N       pacing burst (2, the default)
   --element       also the 23.5 Mbit/s run through appsrc ! mctxsink
   --fifo N        the sender at SCHED_FIFO priority N (libmctx never sets it)
+  --pin           the sender on CPU 0, the receivers and taps on CPU 1
+  --rps           the receiving veths' packets (the port's tbf) handled on
+                  CPU 1 (RPS), not in the sender's system call
+  --port-burst B  the emulated port's tbf bucket in bytes (3000, the issue's)
+  --wire-frames   the sending veths cut GSO packets into frames, as a NIC
+                  does (gso_max_segs 1), before the port sees them
+  --only RATE     only one rate: 23.5 or 200 (both)
 USAGE
 }
 
@@ -29,6 +36,7 @@ build=$src/build-bench
 frames=45
 burst=2
 element=0
+only=
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
@@ -36,6 +44,11 @@ while [ $# -gt 0 ]; do
     --burst) burst=$2; shift 2 ;;
     --element) element=1; shift ;;
     --fifo) export MCTX_BENCH_PACING_FIFO=$2; shift 2 ;;
+    --pin) export MCTX_BENCH_PACING_PIN=1; shift ;;
+    --rps) export MCTX_BENCH_PACING_RPS=1; shift ;;
+    --port-burst) export MCTX_BENCH_PACING_PORT_BURST=$2; shift 2 ;;
+    --wire-frames) export MCTX_BENCH_PACING_WIRE_FRAMES=1; shift ;;
+    --only) only=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 1 ;;
   esac
@@ -56,7 +69,9 @@ start=$(date +%s)
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 status=0
 # rate's datagrams per frame, pacing rate, switch port (6% above the rate)
-runs=("60 23500000 25mbit" "600 200000000 213mbit")
+runs=()
+[ "$only" != 200 ] && runs+=("60 23500000 25mbit")
+[ "$only" != 23.5 ] && runs+=("600 200000000 213mbit")
 for r in "${runs[@]}"; do
   set -- $r
   echo
