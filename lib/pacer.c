@@ -109,10 +109,13 @@ earliest_due(const mctx__pacer *p, uint64_t wire, uint64_t now_ns,
 void
 mctx__pacer_begin(mctx__pacer *p, uint64_t now_ns)
 {
-  /* Came straight back (within one wire time of the last group): the
-   * source was waiting for the pacer, so the pacer keeps its schedule. */
+  /* Came straight back (within one wire time of the last group, or before
+   * a catching-up pacer would let the next group go): the source was
+   * waiting for the pacer, so the pacer keeps its schedule. A restart
+   * there would let a burst follow a group that just left. */
   uint64_t wire = p->last_bits ? bits_ns(p->last_bits, p->rate_bps, NULL) : 0;
-  bool idle = p->last_sent_ns == 0 || now_ns >= p->last_sent_ns + wire;
+  bool idle = p->last_sent_ns == 0 || (now_ns >= p->last_sent_ns + wire &&
+                                       now_ns >= p->group_not_before_ns);
   if (!idle) {
     p->ideal_due_ns = p->next_due_ns;
     p->restart_ns = 0;

@@ -347,6 +347,38 @@ test_straight_back_keeps_schedule(void)
   printf("a caller straight back keeps the schedule: ok\n");
 }
 
+/* A call that ends right after a pair left while the pacer was catching
+ * up, and a caller back 1.2 wire times later (more than one datagram's
+ * wire time, less than the pair's catching-up spacing): the caller was
+ * waiting for the pacer, not idle, so its call gets no fresh burst and the
+ * next group still waits 31/32 of the pair's wire time (less the quarter
+ * that absorbs a late wake-up). */
+static void
+test_catch_up_across_calls(void)
+{
+  mctx__pacer p;
+  size_t sizes[20];
+  for (size_t i = 0; i < 20; i++)
+    sizes[i] = 1316;
+  uint64_t t0 = 1000000000ull, due = 0, w = 1000000;
+  mctx__pacer_init(&p, 10752000, 2, IPV4_UDP_HEADERS);
+  mctx__pacer_begin(&p, t0);
+  check_u64(take_sizes(&p, sizes, 20, t0, &due, NULL), 2, "the first burst");
+  /* The thread stalls for 20 wire times: 18 behind, so pairs. */
+  uint64_t stalled = t0 + 20 * w;
+  check_u64(take_sizes(&p, sizes, 18, stalled, &due, NULL), 2,
+            "a pair after the stall");
+  uint64_t back = stalled + w + w / 5;
+  mctx__pacer_begin(&p, back);
+  check_u64(take_sizes(&p, sizes, 16, back, &due, NULL), 0,
+            "the caller back 1.2 wire times after the pair");
+  uint64_t pair = 2 * w;
+  CHECK(due >= stalled + pair - pair / 32 - pair / 4,
+        "the next group may leave %lld ns after the pair",
+        (long long) (due - stalled));
+  printf("catching up across calls: ok\n");
+}
+
 /* The wait sleeps until the learnt wake-up cost before the due time and
  * busy-polls shorter waits; the cost follows a low quantile of how late
  * sleeps end, capped. */
@@ -421,6 +453,7 @@ main(void)
   test_catch_up();
   test_catch_up_forgiven();
   test_straight_back_keeps_schedule();
+  test_catch_up_across_calls();
   test_wake_cost();
   test_config();
   printf("PASS\n");
