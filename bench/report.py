@@ -21,7 +21,7 @@ ALLOCATORS = {"malloc", "calloc", "realloc", "reallocarray", "memalign",
 
 VARIANTS = ["udpsink-single", "mctxsink-single", "mctxsink-single-gather", "fakesink-single",
             "sendsink-single", "bare-send", "udpsink-list", "mctxsink-list", "fakesink-list",
-            "mctxsink-list-alloc", "fakesink-list-alloc", "bare-gso"]
+            "mctxsink-list-alloc", "fakesink-list-alloc", "sendsink-list-alloc", "bare-gso"]
 
 # The composite limit of a sink: the source and GStreamer's own cost per
 # datagram (the same source into fakesink) plus the kernel's (the bare loop),
@@ -47,6 +47,8 @@ RATIOS = [
     ("mctxsink/composite list", "mctxsink-list", "list"),
     ("mctxsink/composite list-alloc", "mctxsink-list-alloc", "list-alloc"),
     ("mctxsink list-alloc/GSO loop", "mctxsink-list-alloc", "bare-gso"),
+    ("mctxsink/sendsink list-alloc", "mctxsink-list-alloc", "sendsink-list-alloc"),
+    ("sendsink/composite list-alloc", "sendsink-list-alloc", "list-alloc"),
 ]
 
 TARGET_SIZE = 1316
@@ -304,6 +306,11 @@ def report(args):
                 notes.append(f"IPv{fam} into ifb: the minimal sending sink (one send() per "
                              f"buffer, nothing else) reaches {st[0]:.2f} of the composite "
                              "limit")
+            st = ratio_stats.get(("veth", fam, TARGET_SIZE, "sendsink/composite list-alloc"))
+            if st:
+                notes.append(f"IPv{fam} over veth: the minimal sending sink's allocated lists "
+                             f"(mapped, one sendmmsg of GSO runs) reach {st[0]:.2f} of their "
+                             "composite limit")
         if notes:
             out.text("")
             for n in notes:

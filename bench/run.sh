@@ -28,7 +28,8 @@ usage: bash bench/run.sh [options]
                       mctxsink-single-gather fakesink-single sendsink-single
                       bare-send
                       udpsink-list mctxsink-list fakesink-list
-                      mctxsink-list-alloc fakesink-list-alloc bare-gso (all)
+                      mctxsink-list-alloc fakesink-list-alloc
+                      sendsink-list-alloc bare-gso (all)
   --gather N          mctxsink-single-gather's gather property (64)
   --list-len N        buffers per list (64)
   --no-pin            let the scheduler place the sender and the receiver
@@ -49,7 +50,7 @@ warmup=0.1
 sizes="1316"
 families="4 6"
 paths="ifb veth"
-variants="udpsink-single mctxsink-single mctxsink-single-gather fakesink-single sendsink-single bare-send udpsink-list mctxsink-list fakesink-list mctxsink-list-alloc fakesink-list-alloc bare-gso"
+variants="udpsink-single mctxsink-single mctxsink-single-gather fakesink-single sendsink-single bare-send udpsink-list mctxsink-list fakesink-list mctxsink-list-alloc fakesink-list-alloc sendsink-list-alloc bare-gso"
 gather=64
 list_len=64
 do_callgrind=1
@@ -213,7 +214,7 @@ run_one() {
       sender=("$gst_bin" --sink "${variant%-single}" --mode single); check=zero ;;
     udpsink-list|mctxsink-list|fakesink-list)
       sender=("$gst_bin" --sink "${variant%-list}" --mode list --list-len "$list_len"); check=seq ;;
-    mctxsink-list-alloc|fakesink-list-alloc)
+    mctxsink-list-alloc|fakesink-list-alloc|sendsink-list-alloc)
       sender=("$gst_bin" --sink "${variant%-list-alloc}" --mode list-alloc --list-len "$list_len"); check=seq ;;
     bare-send) sender=("$bare_bin" --mode send); check=seq ;;
     bare-gso) sender=("$bare_bin" --mode gso); check=seq ;;
