@@ -402,27 +402,47 @@ check_all_sent(mctx_publication *const *pubs, const mctx_send_result *results,
   }
 }
 
+/* Two publications on lo to groups[p]:ports[p] (paced at pacing_bps with
+ * burst 2 unless 0), each with a receiver joined on lo. */
+static void
+open_two_on_lo(const char *const groups[2], const uint16_t ports[2],
+               uint64_t pacing_bps, mctx_publication *pubs[2], int rx[2])
+{
+  for (int p = 0; p < 2; p++) {
+    rx[p] = recv_socket(NULL, AF_INET, ports[p]);
+    mcast_join_v4(rx[p], groups[p], testnet_ifindex("lo"));
+    mctx_publication_config cfg;
+    mctx_error err;
+    cfg_init(&cfg, groups[p], ports[p]);
+    cfg_interface(&cfg, "lo");
+    cfg.pacing_rate_bps = pacing_bps;
+    if (pacing_bps != 0)
+      cfg.pacing_burst = 2;
+    CHECK_OK(mctx_publication_open(&cfg, &pubs[p], &err), err);
+  }
+}
+
+static void
+close_two(mctx_publication *pubs[2], int rx[2])
+{
+  for (int p = 0; p < 2; p++) {
+    mctx_publication_close(pubs[p]);
+    close(rx[p]);
+  }
+}
+
 /* One batch to two publications in one call: both receivers get the same
  * datagrams, and each publication's result and counters are its own. */
 static void
 test_one_batch_to_two_publications(void)
 {
   enum { COUNT = 20 };
-  const uint16_t port_a = 46107, port_b = 46108;
-  int rx_a = recv_socket(NULL, AF_INET, port_a);
-  int rx_b = recv_socket(NULL, AF_INET, port_b);
-  mcast_join_v4(rx_a, "239.255.12.36", testnet_ifindex("lo"));
-  mcast_join_v4(rx_b, "239.255.12.37", testnet_ifindex("lo"));
-
-  mctx_publication_config cfg;
+  const char *groups[2] = {"239.255.12.36", "239.255.12.37"};
+  const uint16_t ports[2] = {46107, 46108};
   mctx_publication *pubs[2];
+  int rx[2];
   mctx_error err;
-  cfg_init(&cfg, "239.255.12.36", port_a);
-  cfg_interface(&cfg, "lo");
-  CHECK_OK(mctx_publication_open(&cfg, &pubs[0], &err), err);
-  cfg_init(&cfg, "239.255.12.37", port_b);
-  cfg_interface(&cfg, "lo");
-  CHECK_OK(mctx_publication_open(&cfg, &pubs[1], &err), err);
+  open_two_on_lo(groups, ports, 0, pubs, rx);
 
   static char heads[COUNT][16];
   static mctx_buf bufs[COUNT];
@@ -438,8 +458,8 @@ test_one_batch_to_two_publications(void)
   CHECK_OK(rc, errs[0]);
   check_all_sent(pubs, results, COUNT);
   for (int i = 0; i < COUNT; i++) {
-    expect_datagram(rx_a, heads[i], NULL);
-    expect_datagram(rx_b, heads[i], NULL);
+    expect_datagram(rx[0], heads[i], NULL);
+    expect_datagram(rx[1], heads[i], NULL);
   }
 
   mctx_publication *with_null[2] = {pubs[0], NULL};
@@ -448,10 +468,7 @@ test_one_batch_to_two_publications(void)
   CHECK(strcmp(err.message, "publication 1 of 2 is NULL") == 0, "message: %s",
         err.message);
 
-  mctx_publication_close(pubs[0]);
-  mctx_publication_close(pubs[1]);
-  close(rx_a);
-  close(rx_b);
+  close_two(pubs, rx);
 }
 
 /* Two paced publications in one call: one schedule (the first paced one's)
@@ -461,24 +478,12 @@ static void
 test_paced_batch_to_two_publications(void)
 {
   enum { COUNT = 30 };
-  const uint16_t port_a = 46109, port_b = 46110;
-  int rx_a = recv_socket(NULL, AF_INET, port_a);
-  int rx_b = recv_socket(NULL, AF_INET, port_b);
-  mcast_join_v4(rx_a, "239.255.12.38", testnet_ifindex("lo"));
-  mcast_join_v4(rx_b, "239.255.12.39", testnet_ifindex("lo"));
-
-  mctx_publication_config cfg;
+  const char *groups[2] = {"239.255.12.38", "239.255.12.39"};
+  const uint16_t ports[2] = {46109, 46110};
   mctx_publication *pubs[2];
-  mctx_error err;
-  for (int p = 0; p < 2; p++) {
-    cfg_init(&cfg, p == 0 ? "239.255.12.38" : "239.255.12.39",
-             p == 0 ? port_a : port_b);
-    cfg_interface(&cfg, "lo");
-    /* 100-byte payloads are 1024 bits on the wire: 100 us each. */
-    cfg.pacing_rate_bps = 10240000;
-    cfg.pacing_burst = 2;
-    CHECK_OK(mctx_publication_open(&cfg, &pubs[p], &err), err);
-  }
+  int rx[2];
+  /* 100-byte payloads are 1024 bits on the wire: 100 us each. */
+  open_two_on_lo(groups, ports, 10240000, pubs, rx);
 
   static char payloads[COUNT][101];
   static mctx_buf bufs[COUNT];
@@ -504,8 +509,8 @@ test_paced_batch_to_two_publications(void)
           p, (unsigned long long) m.paced_packets);
   }
   for (int i = 0; i < COUNT; i++) {
-    expect_datagram(rx_a, payloads[i], NULL);
-    expect_datagram(rx_b, payloads[i], NULL);
+    expect_datagram(rx[0], payloads[i], NULL);
+    expect_datagram(rx[1], payloads[i], NULL);
   }
 
   /* Interrupted: the datagrams due now (a burst after a pause) leave
@@ -522,10 +527,7 @@ test_paced_batch_to_two_publications(void)
   CHECK(strstr(errs[1].message, "interrupted after 2 of 30") != NULL,
         "message: %s", errs[1].message);
 
-  mctx_publication_close(pubs[0]);
-  mctx_publication_close(pubs[1]);
-  close(rx_a);
-  close(rx_b);
+  close_two(pubs, rx);
 }
 
 int
