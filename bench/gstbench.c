@@ -579,10 +579,15 @@ wait_bus(bench *b, GstClockTime timeout, gboolean want_eos)
   return eos;
 }
 
-/* mctxsink's own counters, when it has them: "sink_sent=N sink_dropped=M". */
+/* mctxsink's own counters, when it has them: "sink_sent=N sink_dropped=M";
+ * sendsink's failed sends as sink_errors. */
 static void
 print_sink_stats(const bench *b)
 {
+  if (G_TYPE_CHECK_INSTANCE_TYPE(b->sink, BENCH_TYPE_SEND_SINK)) {
+    printf(" sink_errors=%" G_GUINT64_FORMAT, BENCH_SEND_SINK(b->sink)->failed);
+    return;
+  }
   GParamSpec *pspec =
       g_object_class_find_property(G_OBJECT_GET_CLASS(b->sink), "send-stats");
   if (!pspec || pspec->value_type != GST_TYPE_STRUCTURE)

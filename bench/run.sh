@@ -273,8 +273,12 @@ run_one() {
     cat "$sout" "$serr"
     [ "$receive" = 0 ] || cat "$rout" "$rerr"
   } >>"$out_dir/runs.log"
-  local rate sent sink_sent
+  local rate sent sink_sent sink_errors
   rate=$(kv rate "$sout"); sent=$(kv sent "$sout"); sink_sent=$(kv sink_sent "$sout")
+  # A sink that counted failed sends (mctxsink, sendsink) did not send all
+  # it was given: its rate is not a sending rate.
+  sink_errors=$(kv sink_errors "$sout")
+  [ "${sink_errors:-0}" = 0 ] || [ "$status" != ok ] || status="send-errors:$sink_errors"
   # What left the socket: mctxsink says so itself; for the rest it is what
   # the source handed over.
   [ -z "$sink_sent" ] || sent=$sink_sent
