@@ -267,7 +267,9 @@ join_buf(joiner *j, const mctx_buf *b)
   if (b->len == 0)
     return;
   const char *base = (const char *) b->base;
-  if (base == j->end) {
+  /* j->n first: a caller's NULL base (the kernel's EFAULT) must not
+   * match the NULL end before the first iovec. */
+  if (j->n > 0 && base == j->end) {
     j->iov[j->n - 1].iov_len += b->len;
   } else {
     j->iov[j->n].iov_base = b->base;

@@ -379,6 +379,18 @@ test_loopback_ipv4(void)
         (unsigned long long) calls);
   batch_free(&b);
 
+  /* A caller's buffer without memory (NULL, 1316 bytes) first in a run:
+   * the kernel says EFAULT, nothing goes out and nothing else is touched
+   * (the run's iovecs start with it, never joined to what came before). */
+  static char good[1316];
+  mctx_buf bad_bufs[3] = {{NULL, 1316}, {good, 1316}, {good, 1316}};
+  mctx_datagram bad[3] = {
+      {&bad_bufs[0], 1}, {&bad_bufs[1], 1}, {&bad_bufs[2], 1}};
+  rc = mctx_publication_send_batch(pub, bad, 3, &sent, &err);
+  CHECK(rc == MCTX_E_SEND_FAILED && err.sys_errno == EFAULT && sent == 0,
+        "a NULL buffer: rc %d, errno %d, sent %zu", rc, err.sys_errno, sent);
+  expect_nothing_more(rx, "after the NULL buffer");
+
   mctx_publication_close(pub);
   close(rx);
 }
